@@ -1,0 +1,1 @@
+-- Prosody snippet for ope (being written)

@@ -1,0 +1,6 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c: ope-component, the XEP-0114 daemon (being written). */
+int main(void)
+{
+	return 0;
+}

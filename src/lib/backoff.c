@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* backoff.c: (stub, being written) */
+#include "backoff.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* config.c: (stub, being written) */
+#include "config.h"

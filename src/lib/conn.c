@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* conn.c: (stub, being written) */
+#include "conn.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* dispatch.c: (stub, being written) */
+#include "dispatch.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* ext_example.c: (stub, being written) */
+#include "ext.h"

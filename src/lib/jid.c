@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* jid.c: (stub, being written) */
+#include "jid.h"

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* log.c: levelled, timestamped log lines; escaping; libstrophe's log routed here. */
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *log_progname = "ope";
+static enum log_level log_threshold = LOG_LEVEL_INFO;
+static FILE *log_stream;
+static int log_timestamps = 1;
+
+static const char *const level_names[] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARNING] = "warning",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+void log_init(const char *progname, enum log_level level, FILE *stream)
+{
+	log_progname = progname ? progname : "ope";
+	log_threshold = level;
+	log_stream = stream;
+}
+
+void log_set_level(enum log_level level)
+{
+	log_threshold = level;
+}
+
+void log_set_timestamps(int on)
+{
+	log_timestamps = on;
+}
+
+enum log_level log_get_level(void)
+{
+	return log_threshold;
+}
+
+int log_enabled(enum log_level level)
+{
+	return level <= log_threshold;
+}
+
+int log_level_parse(const char *name, enum log_level *level)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcasecmp(name, level_names[i]) == 0) {
+			*level = (enum log_level)i;
+			return 0;
+		}
+	}
+	if (strcasecmp(name, "warn") == 0) {
+		*level = LOG_LEVEL_WARNING;
+		return 0;
+	}
+	return -1;
+}
+
+const char *log_level_name(enum log_level level)
+{
+	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
+		return "?";
+	return level_names[level];
+}
+
+static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
+{
+	FILE *out = log_stream ? log_stream : stderr;
+	char stamp[40] = "";
+	char line[4096];
+	int n = 0;
+
+	if (log_timestamps) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = (int)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(stamp + n, sizeof(stamp) - (size_t)n, ".%03ldZ ",
+			 ts.tv_nsec / 1000000);
+	}
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* One fprintf per line so concurrent writers don't interleave. */
+	fprintf(out, "%s%s[%ld] %s: %s\n", stamp, log_progname, (long)getpid(),
+		log_level_name(level), line);
+	fflush(out);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_vwrite(level, fmt, ap);
+	va_end(ap);
+}
+
+/* Length of the valid UTF-8 sequence at S (1..4), or 0 if it is not one. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+char *log_escape(char *dst, size_t dstlen, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+
+	if (dstlen == 0)
+		return dst;
+	if (src == NULL) {
+		snprintf(dst, dstlen, "(null)");
+		return dst;
+	}
+	while (*s) {
+		size_t seq = utf8_seq_len(s);
+		int escape = seq == 0 ||
+			     (seq == 1 && (*s < 0x20 || *s == 0x7f || *s == '\\'));
+		size_t need = escape ? 4 : seq;
+
+		if (o + need + 1 > dstlen) {
+			/* Mark the cut so nobody mistakes it for the whole. */
+			if (dstlen >= 4) {
+				if (o + 4 > dstlen)
+					o = dstlen - 4;
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		if (escape) {
+			snprintf(dst + o, dstlen - o, "\\x%02x", *s);
+			o += 4;
+			s++;
+		} else {
+			memcpy(dst + o, s, seq);
+			o += seq;
+			s += seq;
+		}
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+/* Raw traffic lines from libstrophe may carry secrets: the XEP-0114
+ * handshake digest (an offline dictionary attack on the secret needs only
+ * it and the stream id) and SASL exchanges. Mask the element content. */
+static const char *const secret_elements[] = {
+	"<handshake>", "<auth ", "<response ", "<challenge ", "<success ",
+};
+
+static void log_strophe(void *userdata, xmpp_log_level_t level,
+			const char *area, const char *msg)
+{
+	enum log_level ours;
+	char buf[1024];
+	size_t i;
+
+	(void)userdata;
+	switch (level) {
+	case XMPP_LEVEL_ERROR: ours = LOG_LEVEL_ERROR; break;
+	case XMPP_LEVEL_WARN: ours = LOG_LEVEL_WARNING; break;
+	/* libstrophe's info lines are connection chatter: debug for us. */
+	default: ours = LOG_LEVEL_DEBUG; break;
+	}
+	if (!log_enabled(ours))
+		return;
+	for (i = 0; i < sizeof(secret_elements) / sizeof(secret_elements[0]); i++) {
+		if (strstr(msg, secret_elements[i]) != NULL) {
+			log_msg(ours, "libstrophe %s: %.*s... (secret masked)",
+				area, 12, msg);
+			return;
+		}
+	}
+	log_msg(ours, "libstrophe %s: %s", area, log_escape(buf, sizeof(buf), msg));
+}
+
+const xmpp_log_t *log_strophe_logger(void)
+{
+	static const xmpp_log_t logger = { log_strophe, NULL };
+
+	return &logger;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* log.h: ope's one logging module: levels, timestamps, escaping, libstrophe routing. */
+#ifndef OPE_LOG_H
+#define OPE_LOG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <strophe.h>
+
+enum log_level {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARNING,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+/* Send log lines to STREAM (stderr when NULL) at LEVEL and above, tagged with
+ * PROGNAME. The stream is borrowed; it must outlive the logger. */
+void log_init(const char *progname, enum log_level level, FILE *stream);
+
+/* Change the threshold at run time. */
+void log_set_level(enum log_level level);
+
+/* Prefix lines with an ISO 8601 UTC timestamp (default on). */
+void log_set_timestamps(int on);
+
+/* The current threshold. */
+enum log_level log_get_level(void);
+
+/* True when a message at LEVEL would be written: test it before building an
+ * expensive message on a hot path. */
+int log_enabled(enum log_level level);
+
+/* Parse "error", "warning", "info" or "debug" into *LEVEL; -1 if unknown. */
+int log_level_parse(const char *name, enum log_level *level);
+
+/* The name of LEVEL ("error", ...); a static string. */
+const char *log_level_name(enum log_level level);
+
+/* Write one line. FMT is printf-like; never pass text from the wire as FMT
+ * and escape it with log_escape() first. */
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) \
+	do { \
+		if (log_enabled(LOG_LEVEL_DEBUG)) \
+			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__); \
+	} while (0)
+
+/* Copy untrusted SRC into DST (size DSTLEN, always NUL-terminated) with
+ * control characters, backslash and non-UTF-8 bytes as \xNN escapes; a
+ * NULL SRC gives "(null)". Output longer than DSTLEN is cut and ends in
+ * "...". Returns DST. */
+char *log_escape(char *dst, size_t dstlen, const char *src);
+
+/* A libstrophe logger that writes through this module, drops libstrophe's
+ * chatter below the current level and masks secrets (the component
+ * handshake digest, SASL payloads) in raw traffic lines. Static storage. */
+const xmpp_log_t *log_strophe_logger(void);
+
+#endif

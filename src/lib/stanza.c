@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* stanza.c: (stub, being written) */
+#include "stanza.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* testutil.c: shared helpers for unit tests. */
+#include "testutil.h"
