@@ -1,6 +1,168 @@
 /* SPDX-License-Identifier: MIT */
-/* main.c: ope-component, the XEP-0114 daemon (being written). */
-int main(void)
+/* main.c: ope-component, the XEP-0114 daemon: options, config, signals, the loop. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "build_config.h"
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+
+/* How long a clean shutdown may wait for the server to close the stream. */
+#define SHUTDOWN_GRACE_MS 3000
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
 {
-	return 0;
+	stop_signal = sig;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: ope-component [OPTIONS]\n"
+"XMPP external component (XEP-0114) answering example_tag requests for a domain.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE   configuration file (default: %s)\n"
+"      --check-config  validate the configuration and exit\n"
+"  -d, --debug         log at debug level (overrides log.level)\n"
+"  -q, --quiet         log errors only (overrides log.level)\n"
+"  -h, --help          show this help and exit\n"
+"  -V, --version       show the version and exit\n"
+"\n"
+"Exit status:\n"
+"  0  stopped by SIGTERM or SIGINT, or --check-config found no problem\n"
+"  1  internal error (out of memory, library failure)\n"
+"  2  usage or configuration error (printed as FILE:LINE: problem)\n"
+"  3  the server refused the component for good: wrong secret\n"
+"     (not-authorized), domain already connected (conflict), or domain\n"
+"     unknown to the server (host-unknown)\n"
+"\n"
+"Transient faults (server down, connection lost) are retried with\n"
+"exponential back-off; ope-component never exits on its own for them.\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal should cut xmpp_run_once()'s wait short. */
+	sa.sa_handler = on_signal;
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+		return -1;
+	/* libstrophe's send() lacks MSG_NOSIGNAL: a peer reset would kill us. */
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Run the event loop until the connection is finished. */
+static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c)
+{
+	long long deadline = 0;
+
+	while (!conn_done(c)) {
+		if (stop_signal && deadline == 0) {
+			log_info("shutting down (%s)", strsignal(stop_signal));
+			conn_stop(c);
+			deadline = now_ms() + SHUTDOWN_GRACE_MS;
+			continue;
+		}
+		xmpp_run_once(ctx, 200);
+		if (deadline != 0 && now_ms() > deadline) {
+			log_warn("the server did not close the stream within %d ms; "
+				 "exiting anyway", SHUTDOWN_GRACE_MS);
+			break;
+		}
+	}
+	return conn_exit_status(c);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CONFIG_DEFAULT_PATH;
+	int check_only = 0, level_override = -1, opt;
+	struct config cfg = { 0 };
+	xmpp_ctx_t *ctx = NULL;
+	struct conn *c = NULL;
+	enum conn_exit status = CONN_EXIT_INTERNAL;
+	char err[1024];
+
+	log_init("ope-component", LOG_LEVEL_INFO, stderr);
+	while ((opt = getopt_long(argc, argv, "c:dqhV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'k': check_only = 1; break;
+		case 'd': level_override = LOG_LEVEL_DEBUG; break;
+		case 'q': level_override = LOG_LEVEL_ERROR; break;
+		case 'h': usage(stdout); return CONN_EXIT_OK;
+		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); return CONN_EXIT_OK;
+		default: usage(stderr); return CONN_EXIT_CONFIG;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ope-component: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return CONN_EXIT_CONFIG;
+	}
+	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ope-component: %s\n", err);
+		return CONN_EXIT_CONFIG;
+	}
+	if (check_only) {
+		printf("%s: configuration OK (component %s, server %s:%u)\n", path,
+		       cfg.domain, cfg.server_host, cfg.server_port);
+		config_free(&cfg);
+		return CONN_EXIT_OK;
+	}
+	log_set_level(level_override >= 0 ? (enum log_level)level_override
+					  : cfg.log_level);
+	log_set_timestamps(cfg.log_timestamps);
+	if (install_signals() != 0) {
+		log_error("cannot install signal handlers");
+		goto out;
+	}
+
+	xmpp_initialize();
+	ctx = xmpp_ctx_new(NULL, log_strophe_logger());
+	if (ctx == NULL || (c = conn_new(ctx, &cfg)) == NULL) {
+		log_error("out of memory while starting");
+		goto out;
+	}
+	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
+		 cfg.domain, path);
+	if (conn_start(c) != 0)
+		goto out;
+	status = serve(ctx, c);
+out:
+	conn_free(c);
+	if (ctx != NULL)
+		xmpp_ctx_free(ctx);
+	xmpp_shutdown();
+	config_free(&cfg);
+	return status;
 }

@@ -1,5 +1,38 @@
 /* SPDX-License-Identifier: MIT */
-/* dispatch.h: (stub, being written) */
+/* dispatch.h: decides what each incoming stanza gets and hands replies to a sender. */
 #ifndef OPE_DISPATCH_H
 #define OPE_DISPATCH_H
+
+#include <strophe.h>
+
+struct config;
+struct dispatch;
+
+/* Sends one reply; the stanza stays the caller's (dispatch releases it). */
+typedef void (*dispatch_send_fn)(xmpp_stanza_t *reply, void *arg);
+
+/* What happened to a stanza; for logs, counters and tests. */
+enum dispatch_result {
+	DISPATCH_REPLIED = 0,   /* one or more replies were sent */
+	DISPATCH_ERROR_SENT,    /* an error reply was sent */
+	DISPATCH_IGNORED,       /* nothing to answer (error/result types, ...) */
+	DISPATCH_DROPPED,       /* unusable (no from, not for our domain) */
+	DISPATCH_NOMEM,         /* out of memory; nothing sent */
+};
+
+/* A dispatcher for CFG's domain with every registered extension; CFG is
+ * borrowed and must outlive it. SEND(reply, ARG) sends. NULL when out of
+ * memory. Free with dispatch_free(). */
+struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
+			      dispatch_send_fn send, void *arg);
+
+void dispatch_free(struct dispatch *d);
+
+/* Decide and send what STANZA (borrowed) gets. */
+enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza);
+
+/* The disco#info features of the registered extensions, in registration
+ * order: *COUNT entries, static strings. */
+const char *const *dispatch_features(const struct dispatch *d, size_t *count);
+
 #endif

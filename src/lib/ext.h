@@ -1,5 +1,64 @@
 /* SPDX-License-Identifier: MIT */
-/* ext.h: (stub, being written) */
+/* ext.h: the interface every protocol extension implements (one file each). */
 #ifndef OPE_EXT_H
 #define OPE_EXT_H
+
+#include <strophe.h>
+#include "stanza.h"
+
+struct config;
+struct dispatch;
+
+/* Which stanzas an extension's payload is accepted in. */
+enum ext_kind {
+	EXT_MESSAGE = 1 << 0,
+	EXT_IQ_GET = 1 << 1,
+	EXT_IQ_SET = 1 << 2,
+};
+
+/* What a handler sees of a request. Everything is borrowed for the call. */
+struct ext_request {
+	xmpp_ctx_t *ctx;
+	xmpp_stanza_t *stanza;           /* the whole <message/> or <iq/> */
+	xmpp_stanza_t *payload;          /* the child element that matched */
+	enum ext_kind kind;              /* how it came */
+	const struct config *cfg;
+	const struct dispatch *dispatch; /* for disco: the registered features */
+};
+
+/* What a handler answers: a payload for an <iq type="result"/> (NULL for an
+ * empty result) or an error condition. */
+struct ext_reply {
+	xmpp_stanza_t *payload;   /* new stanza, owned by the caller on return */
+	enum stanza_cond cond;    /* STANZA_COND_NONE unless refusing */
+	const char *text;         /* optional static text for the error */
+};
+
+/* Handlers are pure: they build the reply and never send. Return 0 (REPLY
+ * filled) or -1 when out of memory. */
+typedef int (*ext_handler_fn)(const struct ext_request *req,
+			      struct ext_reply *reply);
+
+struct ext {
+	const char *name;        /* payload element name */
+	const char *ns;          /* payload namespace */
+	const char *feature;     /* disco#info feature to advertise, or NULL */
+	unsigned kinds;          /* mask of enum ext_kind */
+	ext_handler_fn handle;
+};
+
+/* The extensions ope ships; each lives in its own ext_<name>.c and is listed
+ * once in dispatch.c's registry. */
+extern const struct ext ext_example;
+extern const struct ext ext_disco_info;
+extern const struct ext ext_disco_items;
+extern const struct ext ext_ping;
+extern const struct ext ext_version;
+
+#define EXT_EXAMPLE_NS "https://example.net/our_extension"
+#define EXT_DISCO_INFO_NS "http://jabber.org/protocol/disco#info"
+#define EXT_DISCO_ITEMS_NS "http://jabber.org/protocol/disco#items"
+#define EXT_PING_NS "urn:xmpp:ping"
+#define EXT_VERSION_NS "jabber:iq:version"
+
 #endif

@@ -1,9 +1,362 @@
 /* SPDX-License-Identifier: MIT */
-/* test_dispatch.c: unit tests for the dispatch module (stub, being written). */
+/* test_dispatch.c: what each kind of incoming stanza gets back, and what gets nothing. */
+#include <stdlib.h>
+#include <string.h>
 #include <CUnit/CUnit.h>
+
+#include "dispatch.h"
+#include "ext.h"
 #include "suites.h"
+#include "testutil.h"
+
+#define FROM "alice@example.org/res"
+#define EX "xmlns='https://example.net/our_extension'"
+
+static struct config cfg;
+static xmpp_ctx_t *ctx;
+static struct dispatch *d;
+static struct testutil_sent sent;
+
+static int setup(void)
+{
+	testutil_config(&cfg);
+	ctx = testutil_ctx_new();
+	d = dispatch_new(ctx, &cfg, testutil_capture, &sent);
+	return d == NULL;
+}
+
+static int teardown(void)
+{
+	testutil_sent_clear(&sent);
+	dispatch_free(d);
+	xmpp_ctx_free(ctx);
+	return testutil_live_blocks() != 0;
+}
+
+/* Dispatch XML; return what dispatch decided. */
+static enum dispatch_result feed(const char *xml)
+{
+	xmpp_stanza_t *s = testutil_parse(ctx, xml);
+	enum dispatch_result r;
+
+	testutil_sent_clear(&sent);
+	if (s == NULL)
+		return DISPATCH_NOMEM;
+	r = dispatch_stanza(d, s);
+	xmpp_stanza_release(s);
+	return r;
+}
+
+static void assert_addressed(xmpp_stanza_t *reply, const char *name,
+			     const char *type, const char *from, const char *to,
+			     const char *id)
+{
+	char *xml = testutil_text(reply);
+
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_name(reply), name);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(reply), type);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_from(reply), from);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_to(reply), to);
+	if (id != NULL)
+		CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_id(reply), id);
+	/* Prosody silently drops component stanzas that carry it. */
+	CU_ASSERT_PTR_NULL(strstr(xml, "jabber:client"));
+	free(xml);
+}
+
+/* Assert SENT holds exactly one error reply with COND and error TYPE. */
+static void assert_error(const char *name, const char *id, const char *cond,
+			 const char *type)
+{
+	xmpp_stanza_t *error;
+
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	assert_addressed(sent.stanza[0], name, "error", "ope.example.org", FROM, id);
+	error = xmpp_stanza_get_child_by_name(sent.stanza[0], "error");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(error);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(error), type);
+	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name_and_ns(
+		error, cond, "urn:ietf:params:xml:ns:xmpp-stanzas"));
+}
+
+static void test_message_gets_iq_result(void)
+{
+	xmpp_stanza_t *tag;
+
+	CU_ASSERT_EQUAL(feed("<message type='chat' id='m1' to='ope.example.org' "
+			     "from='" FROM "' xml:lang='en'><example_tag " EX
+			     " another='some' data='stuff'/><body>OUR_MESSAGE</body>"
+			     "</message>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	assert_addressed(sent.stanza[0], "iq", "result", "ope.example.org", FROM, "m1");
+	tag = xmpp_stanza_get_child_by_name_and_ns(sent.stanza[0], "example_tag",
+						   EXT_EXAMPLE_NS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(tag, "data"), "stuff");
+}
+
+static void test_message_to_local_part(void)
+{
+	CU_ASSERT_EQUAL(feed("<message id='m2' to='bot@OPE.example.org/x' from='" FROM
+			     "'><example_tag " EX "/></message>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	assert_addressed(sent.stanza[0], "iq", "result", "bot@OPE.example.org/x",
+			 FROM, "m2");
+}
+
+static void test_message_without_id_gets_fresh_ids(void)
+{
+	char first[64];
+
+	CU_ASSERT_EQUAL(feed("<message to='ope.example.org' from='" FROM "'>"
+			     "<example_tag " EX "/></message>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(xmpp_stanza_get_id(sent.stanza[0]));
+	CU_ASSERT_TRUE(strlen(xmpp_stanza_get_id(sent.stanza[0])) > 4);
+	snprintf(first, sizeof(first), "%s", xmpp_stanza_get_id(sent.stanza[0]));
+	feed("<message to='ope.example.org' from='" FROM "'><example_tag " EX
+	     "/></message>");
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	CU_ASSERT_STRING_NOT_EQUAL(xmpp_stanza_get_id(sent.stanza[0]), first);
+}
+
+static void test_nothing_for_these(void)
+{
+	CU_ASSERT_EQUAL(feed("<message type='error' id='e' to='ope.example.org' from='"
+			     FROM "'><example_tag " EX "/></message>"), DISPATCH_IGNORED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+	CU_ASSERT_EQUAL(feed("<message id='p' to='ope.example.org' from='" FROM
+			     "'><body>plain chat</body></message>"), DISPATCH_IGNORED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+	/* Right name, wrong namespace. */
+	CU_ASSERT_EQUAL(feed("<message id='w' to='ope.example.org' from='" FROM
+			     "'><example_tag xmlns='urn:other'/></message>"),
+			DISPATCH_IGNORED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+	CU_ASSERT_EQUAL(feed("<iq type='result' id='r' to='ope.example.org' from='"
+			     FROM "'/>"), DISPATCH_IGNORED);
+	CU_ASSERT_EQUAL(feed("<iq type='error' id='r' to='ope.example.org' from='"
+			     FROM "'><ping xmlns='urn:xmpp:ping'/></iq>"),
+			DISPATCH_IGNORED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+	CU_ASSERT_EQUAL(feed("<presence to='ope.example.org' from='" FROM "'/>"),
+			DISPATCH_IGNORED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+}
+
+static void test_dropped(void)
+{
+	CU_ASSERT_EQUAL(feed("<message id='n' to='ope.example.org'><example_tag "
+			     EX "/></message>"), DISPATCH_DROPPED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='n' to='ope.example.org'>"
+			     "<example_tag " EX "/></iq>"), DISPATCH_DROPPED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+	CU_ASSERT_EQUAL(feed("<message id='o' to='ope.example.org.evil' from='"
+			     FROM "'><example_tag " EX "/></message>"),
+			DISPATCH_DROPPED);
+	CU_ASSERT_EQUAL(feed("<message id='o' from='" FROM "'><example_tag " EX
+			     "/></message>"), DISPATCH_DROPPED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+}
+
+static void test_iq_example(void)
+{
+	xmpp_stanza_t *tag;
+	char *text;
+
+	CU_ASSERT_EQUAL(feed("<iq type='set' id='q1' to='x@ope.example.org' from='"
+			     FROM "'><example_tag " EX " another='a'>T</example_tag>"
+			     "</iq>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	assert_addressed(sent.stanza[0], "iq", "result", "x@ope.example.org", FROM, "q1");
+	tag = xmpp_stanza_get_child_by_name(sent.stanza[0], "example_tag");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
+	text = xmpp_stanza_get_text(tag);
+	CU_ASSERT_STRING_EQUAL(text, "T");
+	xmpp_free(ctx, text);
+}
+
+static void test_iq_errors(void)
+{
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='u1' to='ope.example.org' from='" FROM
+			     "'><query xmlns='jabber:iq:last'/></iq>"),
+			DISPATCH_ERROR_SENT);
+	assert_error("iq", "u1", "service-unavailable", "cancel");
+	/* disco#info exists, but not as a set. */
+	CU_ASSERT_EQUAL(feed("<iq type='set' id='u2' to='ope.example.org' from='" FROM
+			     "'><query xmlns='http://jabber.org/protocol/disco#info'/>"
+			     "</iq>"), DISPATCH_ERROR_SENT);
+	assert_error("iq", "u2", "service-unavailable", "cancel");
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='b1' to='ope.example.org' from='" FROM
+			     "'><ping xmlns='urn:xmpp:ping'/><ping xmlns='urn:xmpp:ping'/>"
+			     "</iq>"), DISPATCH_ERROR_SENT);
+	assert_error("iq", "b1", "bad-request", "modify");
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='b2' to='ope.example.org' from='" FROM
+			     "'/>"), DISPATCH_ERROR_SENT);
+	assert_error("iq", "b2", "bad-request", "modify");
+	CU_ASSERT_EQUAL(feed("<iq type='bogus' id='b3' to='ope.example.org' from='" FROM
+			     "'><ping xmlns='urn:xmpp:ping'/></iq>"), DISPATCH_ERROR_SENT);
+	assert_error("iq", "b3", "bad-request", "modify");
+}
+
+static void test_oversized(void)
+{
+	/* cfg.max_payload is 1024 in tests. */
+	char xml[4096], big[2048];
+	xmpp_stanza_t *text;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(xml, sizeof(xml), "<iq type='get' id='big' to='ope.example.org' "
+		 "from='" FROM "'><example_tag " EX ">%s</example_tag></iq>", big);
+	CU_ASSERT_EQUAL(feed(xml), DISPATCH_ERROR_SENT);
+	assert_error("iq", "big", "policy-violation", "modify");
+	text = xmpp_stanza_get_child_by_name(
+		xmpp_stanza_get_child_by_name(sent.stanza[0], "error"), "text");
+	CU_ASSERT_PTR_NOT_NULL(text);
+	/* The same payload in a message is refused with a message error. */
+	snprintf(xml, sizeof(xml), "<message id='bm' to='ope.example.org' "
+		 "from='" FROM "'><example_tag " EX " data='%s'/></message>", big);
+	CU_ASSERT_EQUAL(feed(xml), DISPATCH_ERROR_SENT);
+	assert_error("message", "bm", "policy-violation", "modify");
+	/* Just under the limit is fine. */
+	big[900] = '\0';
+	snprintf(xml, sizeof(xml), "<iq type='get' id='ok' to='ope.example.org' "
+		 "from='" FROM "'><example_tag " EX ">%s</example_tag></iq>", big);
+	CU_ASSERT_EQUAL(feed(xml), DISPATCH_REPLIED);
+}
+
+static void test_disco_info(void)
+{
+	static const char *const expected[] = {
+		"http://jabber.org/protocol/disco#info",
+		"http://jabber.org/protocol/disco#items",
+		"https://example.net/our_extension",
+		"urn:xmpp:ping",
+		"jabber:iq:version",
+	};
+	xmpp_stanza_t *query, *child;
+	size_t i, found = 0;
+
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='d1' to='ope.example.org' from='" FROM
+			     "'><query xmlns='http://jabber.org/protocol/disco#info'/>"
+			     "</iq>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	assert_addressed(sent.stanza[0], "iq", "result", "ope.example.org", FROM, "d1");
+	query = xmpp_stanza_get_child_by_name_and_ns(sent.stanza[0], "query",
+		"http://jabber.org/protocol/disco#info");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(query);
+	child = xmpp_stanza_get_child_by_name(query, "identity");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(child);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(child, "category"), "component");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(child, "type"), "generic");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(child, "name"), "ope test");
+	for (child = xmpp_stanza_get_children(query); child;
+	     child = xmpp_stanza_get_next(child)) {
+		if (strcmp(xmpp_stanza_get_name(child), "feature") != 0)
+			continue;
+		for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+			found += strcmp(xmpp_stanza_get_attribute(child, "var"),
+					expected[i]) == 0;
+	}
+	CU_ASSERT_EQUAL(found, sizeof(expected) / sizeof(expected[0]));
+	/* A node we don't serve. */
+	feed("<iq type='get' id='d2' to='ope.example.org' from='" FROM "'><query "
+	     "xmlns='http://jabber.org/protocol/disco#info' node='x'/></iq>");
+	assert_error("iq", "d2", "item-not-found", "cancel");
+}
+
+static void test_disco_items_ping_version(void)
+{
+	xmpp_stanza_t *query;
+
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='i' to='ope.example.org' from='" FROM
+			     "'><query xmlns='http://jabber.org/protocol/disco#items'/>"
+			     "</iq>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	query = xmpp_stanza_get_child_by_name(sent.stanza[0], "query");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(query);
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_children(query));
+
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='p' to='ope.example.org' from='" FROM
+			     "'><ping xmlns='urn:xmpp:ping'/></iq>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	assert_addressed(sent.stanza[0], "iq", "result", "ope.example.org", FROM, "p");
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_children(sent.stanza[0]));
+
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='v' to='ope.example.org' from='" FROM
+			     "'><query xmlns='jabber:iq:version'/></iq>"),
+			DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	query = xmpp_stanza_get_child_by_name(sent.stanza[0], "query");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(query);
+	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name(query, "name"));
+	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name(query, "version"));
+	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name(query, "os"));
+	cfg.service_show_os = 0;
+	feed("<iq type='get' id='v2' to='ope.example.org' from='" FROM
+	     "'><query xmlns='jabber:iq:version'/></iq>");
+	cfg.service_show_os = 1;
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	query = xmpp_stanza_get_child_by_name(sent.stanza[0], "query");
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_child_by_name(query, "os"));
+}
+
+static void test_presence(void)
+{
+	CU_ASSERT_EQUAL(feed("<presence type='probe' to='ope.example.org' from='"
+			     FROM "'/>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_type(sent.stanza[0]));
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_from(sent.stanza[0]), "ope.example.org");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_to(sent.stanza[0]), FROM);
+
+	CU_ASSERT_EQUAL(feed("<presence type='subscribe' to='ope.example.org' from='"
+			     FROM "'/>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 2);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(sent.stanza[0]), "subscribed");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_to(sent.stanza[0]), "alice@example.org");
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_type(sent.stanza[1]));
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_from(sent.stanza[1]), "ope.example.org");
+
+	CU_ASSERT_EQUAL(feed("<presence type='unsubscribe' to='ope.example.org' from='"
+			     FROM "'/>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(sent.stanza[0]), "unsubscribed");
+
+	CU_ASSERT_EQUAL(feed("<presence type='subscribed' to='ope.example.org' from='"
+			     FROM "'/>"), DISPATCH_IGNORED);
+	CU_ASSERT_EQUAL(sent.n, 0);
+}
+
+static void test_features_listed(void)
+{
+	size_t n;
+	const char *const *f = dispatch_features(d, &n);
+
+	CU_ASSERT_EQUAL(n, 5);
+	CU_ASSERT_PTR_NOT_NULL(f);
+}
 
 int test_dispatch_register(void)
 {
-	return CU_add_suite("dispatch", NULL, NULL) ? CUE_SUCCESS : CU_get_error();
+	CU_pSuite s = CU_add_suite("dispatch", setup, teardown);
+
+	if (s == NULL ||
+	    !CU_add_test(s, "message gets an iq result", test_message_gets_iq_result) ||
+	    !CU_add_test(s, "message to local@domain/res", test_message_to_local_part) ||
+	    !CU_add_test(s, "fresh ids", test_message_without_id_gets_fresh_ids) ||
+	    !CU_add_test(s, "no reply for errors, results, plain chat",
+			 test_nothing_for_these) ||
+	    !CU_add_test(s, "dropped: no from, foreign to", test_dropped) ||
+	    !CU_add_test(s, "example_tag iq", test_iq_example) ||
+	    !CU_add_test(s, "iq errors", test_iq_errors) ||
+	    !CU_add_test(s, "oversized payloads", test_oversized) ||
+	    !CU_add_test(s, "disco#info", test_disco_info) ||
+	    !CU_add_test(s, "disco#items, ping, version", test_disco_items_ping_version) ||
+	    !CU_add_test(s, "presence", test_presence) ||
+	    !CU_add_test(s, "features", test_features_listed))
+		return CU_get_error();
+	return CUE_SUCCESS;
 }

@@ -1,9 +1,99 @@
 /* SPDX-License-Identifier: MIT */
-/* test_log.c: unit tests for the log module (stub, being written). */
+/* test_log.c: levels, escaping of wire text, and secrets kept out of the log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <CUnit/CUnit.h>
+
+#include "log.h"
 #include "suites.h"
+
+static void test_levels(void)
+{
+	enum log_level l;
+
+	CU_ASSERT_EQUAL(log_level_parse("debug", &l), 0);
+	CU_ASSERT_EQUAL(l, LOG_LEVEL_DEBUG);
+	CU_ASSERT_EQUAL(log_level_parse("WARNING", &l), 0);
+	CU_ASSERT_EQUAL(l, LOG_LEVEL_WARNING);
+	CU_ASSERT_EQUAL(log_level_parse("loud", &l), -1);
+	CU_ASSERT_STRING_EQUAL(log_level_name(LOG_LEVEL_INFO), "info");
+}
+
+static void test_escape(void)
+{
+	char buf[64], small[8];
+
+	CU_ASSERT_STRING_EQUAL(log_escape(buf, sizeof(buf), "a\nb\x1b[31m\\"),
+			       "a\\x0ab\\x1b[31m\\x5c");
+	CU_ASSERT_STRING_EQUAL(log_escape(buf, sizeof(buf), "h\xc3\xa9 \xff"),
+			       "h\xc3\xa9 \\xff");
+	CU_ASSERT_STRING_EQUAL(log_escape(buf, sizeof(buf), NULL), "(null)");
+	log_escape(small, sizeof(small), "0123456789");
+	CU_ASSERT_EQUAL(strlen(small), 7);
+	CU_ASSERT_PTR_NOT_NULL(strstr(small, "..."));
+}
+
+/* Run libstrophe's logger on LINE at debug level; return what was written. */
+static char *strophe_line(const char *line)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	const xmpp_log_t *logger = log_strophe_logger();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	log_init("ope-unit", LOG_LEVEL_DEBUG, f);
+	logger->handler(logger->userdata, XMPP_LEVEL_DEBUG, "conn", line);
+	fclose(f);
+	log_init("ope-unit", LOG_LEVEL_ERROR, stderr);
+	return out;
+}
+
+static void test_secrets_filtered(void)
+{
+	char *out;
+
+	out = strophe_line("SENT: <handshake>2aae6c35c94fcfb415dbe95f408b9ce91ee846ed</handshake>");
+	CU_ASSERT_PTR_NULL(strstr(out, "2aae6c35"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "masked"));
+	free(out);
+	out = strophe_line("SENT: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+			   "mechanism='PLAIN'>AGFsaWNlAHNlY3JldA==</auth>");
+	CU_ASSERT_PTR_NULL(strstr(out, "AGFsaWNl"));
+	free(out);
+	out = strophe_line("RECV: <message from='x'>\x1b[2J</message>");
+	CU_ASSERT_PTR_NULL(strchr(out, '\x1b'));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "<message from='x'>"));
+	free(out);
+}
+
+static void test_threshold(void)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	log_init("ope-unit", LOG_LEVEL_WARNING, f);
+	log_info("hidden");
+	log_warn("shown %d", 42);
+	fclose(f);
+	log_init("ope-unit", LOG_LEVEL_ERROR, stderr);
+	CU_ASSERT_PTR_NULL(strstr(out, "hidden"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "warning: shown 42"));
+	free(out);
+}
 
 int test_log_register(void)
 {
-	return CU_add_suite("log", NULL, NULL) ? CUE_SUCCESS : CU_get_error();
+	CU_pSuite s = CU_add_suite("log", NULL, NULL);
+
+	if (s == NULL ||
+	    !CU_add_test(s, "levels", test_levels) ||
+	    !CU_add_test(s, "escaping", test_escape) ||
+	    !CU_add_test(s, "libstrophe secrets filtered", test_secrets_filtered) ||
+	    !CU_add_test(s, "threshold", test_threshold))
+		return CU_get_error();
+	return CUE_SUCCESS;
 }

@@ -1,9 +1,104 @@
 /* SPDX-License-Identifier: MIT */
-/* test_stanza.c: unit tests for the stanza module (stub, being written). */
+/* test_stanza.c: error replies, IQ results and the size estimate. */
+#include <stdlib.h>
+#include <string.h>
 #include <CUnit/CUnit.h>
+
+#include "stanza.h"
 #include "suites.h"
+#include "testutil.h"
+
+static void test_error_reply(void)
+{
+	xmpp_ctx_t *ctx = testutil_ctx_new();
+	xmpp_stanza_t *req = testutil_parse(ctx,
+		"<iq type='get' id='x&amp;1' to='c.example' from='a@b/c'><q xmlns='u'/></iq>");
+	xmpp_stanza_t *err, *e, *text;
+	char *xml;
+
+	err = stanza_error_reply(ctx, req, "c.example",
+				 STANZA_COND_SERVICE_UNAVAILABLE, "not here");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_name(err), "iq");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(err), "error");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_id(err), "x&1");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_from(err), "c.example");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_to(err), "a@b/c");
+	e = xmpp_stanza_get_child_by_name(err, "error");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(e), "cancel");
+	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name_and_ns(
+		e, "service-unavailable", STANZA_NS_STANZAS));
+	text = xmpp_stanza_get_child_by_name_and_ns(e, "text", STANZA_NS_STANZAS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	xml = testutil_text(err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "not here"));
+	CU_ASSERT_PTR_NULL(strstr(xml, "jabber:client"));
+	free(xml);
+	xmpp_stanza_release(err);
+	/* Without a from there is nobody to answer. */
+	xmpp_stanza_del_attribute(req, "from");
+	CU_ASSERT_PTR_NULL(stanza_error_reply(ctx, req, "c.example",
+					      STANZA_COND_BAD_REQUEST, NULL));
+	xmpp_stanza_release(req);
+	testutil_ctx_free(ctx);
+}
+
+static void test_condition_types(void)
+{
+	CU_ASSERT_STRING_EQUAL(stanza_cond_name(STANZA_COND_BAD_REQUEST), "bad-request");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_BAD_REQUEST), "modify");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_POLICY_VIOLATION), "modify");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_SERVICE_UNAVAILABLE), "cancel");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_RESOURCE_CONSTRAINT), "wait");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_name((enum stanza_cond)999),
+			       "undefined-condition");
+}
+
+static void test_iq_result(void)
+{
+	xmpp_ctx_t *ctx = testutil_ctx_new();
+	xmpp_stanza_t *iq = stanza_iq_result(ctx, "i", "c.example", "a@b/c",
+					     stanza_element(ctx, "q", "urn:q"));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(iq);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(iq), "result");
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_ns(iq));
+	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name_and_ns(iq, "q", "urn:q"));
+	xmpp_stanza_release(iq);
+	iq = stanza_iq_result(ctx, "i", "c.example", "a@b/c", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(iq);
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_children(iq));
+	xmpp_stanza_release(iq);
+	testutil_ctx_free(ctx);
+}
+
+static void test_size(void)
+{
+	xmpp_ctx_t *ctx = testutil_ctx_new();
+	const char *xml = "<a x='12345'><b>hello</b><c/></a>";
+	xmpp_stanza_t *s = testutil_parse(ctx, xml);
+	size_t n = stanza_size(s, 100000);
+
+	/* An estimate, but close to the real length. */
+	CU_ASSERT_TRUE(n >= strlen(xml) - 4 && n <= strlen(xml) + 16);
+	/* Counting stops once past the limit. */
+	CU_ASSERT_TRUE(stanza_size(s, 5) > 5);
+	CU_ASSERT_EQUAL(stanza_element_count(s), 2);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_name(stanza_first_element(s)), "b");
+	xmpp_stanza_release(s);
+	testutil_ctx_free(ctx);
+}
 
 int test_stanza_register(void)
 {
-	return CU_add_suite("stanza", NULL, NULL) ? CUE_SUCCESS : CU_get_error();
+	CU_pSuite s = CU_add_suite("stanza", NULL, NULL);
+
+	if (s == NULL ||
+	    !CU_add_test(s, "error reply", test_error_reply) ||
+	    !CU_add_test(s, "condition names and types", test_condition_types) ||
+	    !CU_add_test(s, "iq result", test_iq_result) ||
+	    !CU_add_test(s, "size estimate", test_size))
+		return CU_get_error();
+	return CUE_SUCCESS;
 }

@@ -1,3 +1,115 @@
 /* SPDX-License-Identifier: MIT */
-/* testutil.c: shared helpers for unit tests. */
+/* testutil.c: shared helpers for unit tests: counting allocator, parsing, capture. */
+#include <stdlib.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+
 #include "testutil.h"
+
+static long live_blocks;
+
+static void *count_alloc(size_t size, void *userdata)
+{
+	void *p = malloc(size);
+
+	(void)userdata;
+	if (p != NULL)
+		live_blocks++;
+	return p;
+}
+
+static void count_free(void *p, void *userdata)
+{
+	(void)userdata;
+	if (p != NULL)
+		live_blocks--;
+	free(p);
+}
+
+static void *count_realloc(void *p, size_t size, void *userdata)
+{
+	void *q = realloc(p, size);
+
+	(void)userdata;
+	if (p == NULL && q != NULL)
+		live_blocks++;
+	return q;
+}
+
+static const xmpp_mem_t counting_mem = {
+	count_alloc, count_free, count_realloc, NULL
+};
+
+xmpp_ctx_t *testutil_ctx_new(void)
+{
+	xmpp_ctx_t *ctx;
+
+	live_blocks = 0;
+	ctx = xmpp_ctx_new(&counting_mem, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	return ctx;
+}
+
+long testutil_live_blocks(void)
+{
+	return live_blocks;
+}
+
+void testutil_ctx_free(xmpp_ctx_t *ctx)
+{
+	xmpp_ctx_free(ctx);
+	CU_ASSERT_EQUAL(live_blocks, 0);
+}
+
+xmpp_stanza_t *testutil_parse(xmpp_ctx_t *ctx, const char *xml)
+{
+	xmpp_stanza_t *s = xmpp_stanza_new_from_string(ctx, xml);
+
+	CU_ASSERT_PTR_NOT_NULL(s);
+	return s;
+}
+
+char *testutil_text(xmpp_stanza_t *stanza)
+{
+	xmpp_ctx_t *ctx = xmpp_stanza_get_context(stanza);
+	char *buf = NULL, *copy;
+	size_t len = 0;
+
+	if (xmpp_stanza_to_text(stanza, &buf, &len) != XMPP_EOK)
+		return NULL;
+	copy = strdup(buf);
+	xmpp_free(ctx, buf);
+	return copy;
+}
+
+void testutil_config(struct config *cfg)
+{
+	static char domain[] = "ope.example.org", host[] = "127.0.0.1",
+		    secret[] = "s3cret", name[] = "ope test";
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->server_host = host;
+	cfg->server_port = 5347;
+	cfg->domain = domain;
+	cfg->secret = secret;
+	cfg->log_level = LOG_LEVEL_ERROR;
+	cfg->reconnect_initial_ms = 1000;
+	cfg->reconnect_max_ms = 60000;
+	cfg->service_name = name;
+	cfg->service_show_os = 1;
+	cfg->max_payload = 1024;
+}
+
+void testutil_capture(xmpp_stanza_t *reply, void *arg)
+{
+	struct testutil_sent *sent = arg;
+
+	CU_ASSERT_FATAL(sent->n < TESTUTIL_MAX_SENT);
+	sent->stanza[sent->n++] = xmpp_stanza_clone(reply);
+}
+
+void testutil_sent_clear(struct testutil_sent *sent)
+{
+	while (sent->n > 0)
+		xmpp_stanza_release(sent->stanza[--sent->n]);
+}

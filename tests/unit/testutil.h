@@ -1,5 +1,42 @@
 /* SPDX-License-Identifier: MIT */
-/* testutil.h: shared helpers for unit tests. */
+/* testutil.h: shared helpers for unit tests: counting allocator, parsing, capture. */
 #ifndef OPE_TESTUTIL_H
 #define OPE_TESTUTIL_H
+
+#include <stddef.h>
+#include <strophe.h>
+
+#include "config.h"
+
+/* A libstrophe context whose allocator counts live blocks. */
+xmpp_ctx_t *testutil_ctx_new(void);
+
+/* Live blocks allocated through the counting allocator right now. */
+long testutil_live_blocks(void);
+
+/* Free CTX and assert (CUnit) that nothing it allocated is still live. */
+void testutil_ctx_free(xmpp_ctx_t *ctx);
+
+/* Parse one XML element into a stanza (caller releases); fails the test and
+ * returns NULL if XML does not parse. */
+xmpp_stanza_t *testutil_parse(xmpp_ctx_t *ctx, const char *xml);
+
+/* Serialise STANZA; the caller frees the result with free(). */
+char *testutil_text(xmpp_stanza_t *stanza);
+
+/* A config as ope-component would load it, for domain "ope.example.org". */
+void testutil_config(struct config *cfg);
+
+/* Replies captured by testutil_capture() (a dispatch_send_fn). */
+#define TESTUTIL_MAX_SENT 8
+struct testutil_sent {
+	xmpp_stanza_t *stanza[TESTUTIL_MAX_SENT];
+	size_t n;
+};
+
+void testutil_capture(xmpp_stanza_t *reply, void *arg);
+
+/* Release what SENT holds and empty it. */
+void testutil_sent_clear(struct testutil_sent *sent);
+
 #endif

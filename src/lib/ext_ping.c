@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* ext_ping.c: XEP-0199 XMPP Ping: an empty result. */
+#include "ext.h"
+
+static int ping_handle(const struct ext_request *req, struct ext_reply *reply)
+{
+	(void)req;
+	reply->payload = NULL;
+	return 0;
+}
+
+const struct ext ext_ping = {
+	.name = "ping",
+	.ns = EXT_PING_NS,
+	.feature = EXT_PING_NS,
+	.kinds = EXT_IQ_GET,
+	.handle = ping_handle,
+};

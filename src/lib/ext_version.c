@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* ext_version.c: XEP-0092 Software Version: name, version and (optionally) the OS. */
+#include <stdio.h>
+#include <sys/utsname.h>
+
+#include "build_config.h"
+
+#include "config.h"
+#include "ext.h"
+
+static int add_field(xmpp_stanza_t *query, const char *name, const char *value)
+{
+	xmpp_stanza_t *field = stanza_add_element(query, name, NULL);
+
+	return field != NULL ? stanza_add_text(field, value) : -1;
+}
+
+static int version_handle(const struct ext_request *req, struct ext_reply *reply)
+{
+	xmpp_stanza_t *query = stanza_element(req->ctx, "query", EXT_VERSION_NS);
+
+	if (query == NULL)
+		return -1;
+	if (add_field(query, "name", PACKAGE_NAME) != 0 ||
+	    add_field(query, "version", PACKAGE_VERSION) != 0)
+		goto oom;
+	if (req->cfg->service_show_os) {
+		struct utsname u;
+		char os[sizeof(u.sysname) + sizeof(u.release) + 2];
+
+		if (uname(&u) == 0) {
+			snprintf(os, sizeof(os), "%s %s", u.sysname, u.release);
+			if (add_field(query, "os", os) != 0)
+				goto oom;
+		}
+	}
+	reply->payload = query;
+	return 0;
+oom:
+	xmpp_stanza_release(query);
+	return -1;
+}
+
+const struct ext ext_version = {
+	.name = "query",
+	.ns = EXT_VERSION_NS,
+	.feature = EXT_VERSION_NS,
+	.kinds = EXT_IQ_GET,
+	.handle = version_handle,
+};
