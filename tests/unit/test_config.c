@@ -1,9 +1,465 @@
 /* SPDX-License-Identifier: MIT */
-/* test_config.c: unit tests for the config module (stub, being written). */
+/* test_config.c: unit tests for the config module: values, defaults, every error and warning. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CUnit/CUnit.h>
+
+#include "config.h"
+#include "log.h"
 #include "suites.h"
+
+#define FIXTURES SRCDIR "/tests/unit/fixtures/config/"
+
+static const struct config zero_cfg;
+
+/* config_load() on fixture NAME; the error text lands in ERR. */
+static int load_fixture(const char *name, struct config *cfg, char *err,
+			size_t errlen)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), FIXTURES "%s", name);
+	return config_load(path, cfg, err, errlen);
+}
+
+/* Fixture NAME must fail with "PATH:LINE: " (LINE 0: "PATH: ") followed by
+ * text containing NEEDLE, and leave the struct zeroed. */
+static void check_bad(const char *name, unsigned line, const char *needle)
+{
+	struct config cfg;
+	char err[1024], prefix[1100];
+	int rc;
+
+	memset(&cfg, 0x5a, sizeof(cfg));
+	rc = load_fixture(name, &cfg, err, sizeof(err));
+	if (line)
+		snprintf(prefix, sizeof(prefix), FIXTURES "%s:%u: ", name, line);
+	else
+		snprintf(prefix, sizeof(prefix), FIXTURES "%s: ", name);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT(strncmp(err, prefix, strlen(prefix)) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, needle));
+	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
+	if (rc != -1 || strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    strstr(err, needle) == NULL)
+		fprintf(stderr, "\n%s: got \"%s\", wanted prefix \"%s\" and "
+			"\"%s\"\n", name, err, prefix, needle);
+	config_free(&cfg);
+}
+
+/* Fixture NAME must load; returns 0 and fills CFG, or fails the test. */
+static int check_good(const char *name, struct config *cfg)
+{
+	char err[1024] = "";
+	int rc = load_fixture(name, cfg, err, sizeof(err));
+
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	if (rc != 0)
+		fprintf(stderr, "\n%s: unexpected error \"%s\"\n", name, err);
+	return rc;
+}
+
+static void test_defaults(void)
+{
+	struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	CU_ASSERT_EQUAL_FATAL(config_defaults(&cfg), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.server_host, "127.0.0.1");
+	CU_ASSERT_EQUAL(cfg.server_port, 5347);
+	CU_ASSERT_PTR_NULL(cfg.domain);
+	CU_ASSERT_PTR_NULL(cfg.secret);
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_INFO);
+	CU_ASSERT_EQUAL(cfg.log_timestamps, 1);
+	CU_ASSERT_EQUAL(cfg.reconnect_initial_ms, 1000);
+	CU_ASSERT_EQUAL(cfg.reconnect_max_ms, 60000);
+	CU_ASSERT_STRING_EQUAL(cfg.service_name, "ope");
+	CU_ASSERT_EQUAL(cfg.service_show_os, 1);
+	CU_ASSERT_EQUAL(cfg.max_payload, 65536);
+	config_free(&cfg);
+	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
+	/* Freeing twice (a zeroed struct) is allowed. */
+	config_free(&cfg);
+}
+
+static void test_full(void)
+{
+	struct config cfg;
+
+	if (check_good("full.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_STRING_EQUAL(cfg.path, FIXTURES "full.conf");
+	CU_ASSERT_STRING_EQUAL(cfg.server_host, "::1");
+	CU_ASSERT_EQUAL(cfg.server_port, 15347);
+	CU_ASSERT_STRING_EQUAL(cfg.domain, "ope.test.example");
+	CU_ASSERT_STRING_EQUAL(cfg.secret, "full-secret");
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_DEBUG);
+	CU_ASSERT_EQUAL(cfg.log_timestamps, 0);
+	CU_ASSERT_EQUAL(cfg.reconnect_initial_ms, 250);
+	CU_ASSERT_EQUAL(cfg.reconnect_max_ms, 120000);
+	CU_ASSERT_STRING_EQUAL(cfg.service_name, "Ope Test");
+	CU_ASSERT_EQUAL(cfg.service_show_os, 0);
+	CU_ASSERT_EQUAL(cfg.max_payload, 1048576);
+	config_free(&cfg);
+	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
+}
+
+static void test_minimal(void)
+{
+	struct config cfg;
+
+	if (check_good("minimal.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_STRING_EQUAL(cfg.domain, "ope.example.org");
+	CU_ASSERT_STRING_EQUAL(cfg.secret, "minimal-secret");
+	CU_ASSERT_STRING_EQUAL(cfg.server_host, "127.0.0.1");
+	CU_ASSERT_EQUAL(cfg.server_port, 5347);
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_INFO);
+	CU_ASSERT_EQUAL(cfg.log_timestamps, 1);
+	CU_ASSERT_EQUAL(cfg.reconnect_initial_ms, 1000);
+	CU_ASSERT_EQUAL(cfg.reconnect_max_ms, 60000);
+	CU_ASSERT_STRING_EQUAL(cfg.service_name, "ope");
+	CU_ASSERT_EQUAL(cfg.service_show_os, 1);
+	CU_ASSERT_EQUAL(cfg.max_payload, 65536);
+	config_free(&cfg);
+}
+
+static void test_sample(void)
+{
+	char err[1024] = "";
+	struct config cfg;
+
+	CU_ASSERT_EQUAL_FATAL(config_load(SRCDIR "/conf/ope-component.conf",
+					  &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT_STRING_EQUAL(cfg.domain, "ope.example.org");
+	/* The sample documents the defaults with their own values. */
+	CU_ASSERT_STRING_EQUAL(cfg.server_host, "127.0.0.1");
+	CU_ASSERT_EQUAL(cfg.server_port, 5347);
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_INFO);
+	CU_ASSERT_EQUAL(cfg.log_timestamps, 1);
+	CU_ASSERT_EQUAL(cfg.reconnect_initial_ms, 1000);
+	CU_ASSERT_EQUAL(cfg.reconnect_max_ms, 60000);
+	CU_ASSERT_STRING_EQUAL(cfg.service_name, "ope");
+	CU_ASSERT_EQUAL(cfg.service_show_os, 1);
+	CU_ASSERT_EQUAL(cfg.max_payload, 65536);
+	config_free(&cfg);
+}
+
+static void test_include(void)
+{
+	struct config cfg;
+
+	if (check_good("include.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_WARNING);
+	config_free(&cfg);
+}
+
+static void test_secret_file_relative(void)
+{
+	struct config cfg;
+
+	if (check_good("secret-file-relative.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_STRING_EQUAL(cfg.secret, "file-secret");
+	config_free(&cfg);
+	if (check_good("secret-file-crlf.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_STRING_EQUAL(cfg.secret, "crlf-secret");
+	config_free(&cfg);
+	if (check_good("secret-file-bare.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_STRING_EQUAL(cfg.secret, "bare-secret");
+	config_free(&cfg);
+}
+
+/* Write TEXT to a fresh temp file with MODE; its name lands in PATH
+ * (a "/tmp/ope-unit-XXXXXX" buffer). Returns 0 or -1. */
+static int write_temp(char *path, const char *text, mode_t mode)
+{
+	FILE *fp;
+	int fd;
+
+	strcpy(path, "/tmp/ope-unit-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	fp = fdopen(fd, "w");
+	if (fp == NULL) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	fputs(text, fp);
+	if (fclose(fp) != 0 || chmod(path, mode) != 0) {
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+static void test_secret_file_absolute(void)
+{
+	char conf[32], text[512], err[1024] = "";
+	struct config cfg;
+
+	snprintf(text, sizeof(text), "component = { domain = \"ope.example.org\";"
+		 " secret_file = \"%s\"; };\n", FIXTURES "secret.txt");
+	CU_ASSERT_EQUAL_FATAL(write_temp(conf, text, 0600), 0);
+	CU_ASSERT_EQUAL(config_load(conf, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	if (cfg.secret)
+		CU_ASSERT_STRING_EQUAL(cfg.secret, "file-secret");
+	config_free(&cfg);
+	unlink(conf);
+}
+
+static void test_not_found(void)
+{
+	char err[256];
+	struct config cfg;
+
+	memset(&cfg, 0x5a, sizeof(cfg));
+	CU_ASSERT_EQUAL(config_load("/nonexistent/ope.conf", &cfg, err,
+				    sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "/nonexistent/ope.conf: cannot open: "
+			       "No such file or directory");
+	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
+	CU_ASSERT_EQUAL(config_load(FIXTURES, &cfg, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, FIXTURES ": cannot open: Is a directory");
+}
+
+static void test_small_err_buffer(void)
+{
+	char err[8];
+	struct config cfg;
+
+	CU_ASSERT_EQUAL(load_fixture("bad-port-zero.conf", &cfg, err,
+				     sizeof(err)), -1);
+	CU_ASSERT_EQUAL(strlen(err), sizeof(err) - 1);
+	CU_ASSERT_EQUAL(load_fixture("bad-port-zero.conf", &cfg, NULL, 0), -1);
+}
+
+/* Load a config file of mode CONF_MODE from a temp file. With SECRET_MODE,
+ * its secret_file is a temp file of that mode, else it holds the secret
+ * inline. Returns what was logged at warning level in a malloc'd string
+ * (NULL on setup failure) and the secret-holding file's name in HOLDER (a
+ * 32-byte buffer). */
+static char *load_capturing_warnings(mode_t conf_mode, mode_t secret_mode,
+				     char *holder)
+{
+	char conf[32], secret[32] = "", text[512], err[1024] = "";
+	enum log_level saved = log_get_level();
+	struct config cfg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *stream;
+
+	if (secret_mode) {
+		if (write_temp(secret, "perm-secret\n", secret_mode) != 0)
+			return NULL;
+		snprintf(text, sizeof(text), "component = { domain = "
+			 "\"ope.example.org\"; secret_file = \"%s\"; };\n",
+			 secret);
+	} else {
+		snprintf(text, sizeof(text), "component = { domain = "
+			 "\"ope.example.org\"; secret = \"inline-secret\"; };\n");
+	}
+	if (write_temp(conf, text, conf_mode) != 0)
+		goto out;
+	strcpy(holder, secret_mode ? secret : conf);
+	stream = open_memstream(&buf, &len);
+	if (stream) {
+		log_init("ope-unit", LOG_LEVEL_WARNING, stream);
+		CU_ASSERT_EQUAL(config_load(conf, &cfg, err, sizeof(err)), 0);
+		log_init("ope-unit", saved, stderr);
+		fclose(stream);
+		config_free(&cfg);
+	}
+	unlink(conf);
+out:
+	if (secret_mode)
+		unlink(secret);
+	return buf;
+}
+
+static void test_warn_secret_file_mode(void)
+{
+	char secret[32];
+	char *log;
+
+	log = load_capturing_warnings(0644, 0640, secret);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, secret));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "readable by group or others"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "chmod 600"));
+	/* Never the secret itself. */
+	CU_ASSERT_PTR_NULL(strstr(log, "perm-secret"));
+	free(log);
+
+	/* The config file does not hold the secret: its mode is fine. */
+	log = load_capturing_warnings(0644, 0600, secret);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_STRING_EQUAL(log, "");
+	free(log);
+}
+
+static void test_warn_config_mode(void)
+{
+	char conf[32];
+	char *log;
+
+	log = load_capturing_warnings(0604, 0, conf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, conf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "chmod 600"));
+	CU_ASSERT_PTR_NULL(strstr(log, "inline-secret"));
+	free(log);
+
+	log = load_capturing_warnings(0600, 0, conf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_STRING_EQUAL(log, "");
+	free(log);
+	CU_ASSERT_EQUAL(log_get_level(), LOG_LEVEL_ERROR);
+}
+
+#define BAD(fn, file, line, needle) \
+	static void fn(void) { check_bad(file, line, needle); }
+
+BAD(test_bad_syntax, "bad-syntax.conf", 4, "syntax error")
+BAD(test_bad_duplicate, "bad-duplicate.conf", 3,
+    "syntax error: duplicate setting name")
+BAD(test_bad_unknown_key, "bad-unknown-key.conf", 3,
+    "unknown setting 'server.hots' (did you mean 'server.host'?)")
+BAD(test_bad_unknown_group, "bad-unknown-group.conf", 3,
+    "unknown setting 'sevrer' (did you mean 'server'?)")
+BAD(test_bad_unknown_far, "bad-unknown-far.conf", 4,
+    "unknown setting 'log.colour' (known in log: level, timestamps)")
+BAD(test_bad_misplaced, "bad-misplaced.conf", 3,
+    "unknown setting 'server.domain' (did you mean 'component.domain'?)")
+BAD(test_bad_unknown_top, "bad-unknown-top.conf", 3,
+    "unknown setting 'port' (did you mean 'server.port'?)")
+BAD(test_bad_type_port, "bad-type-port.conf", 4,
+    "server.port must be an integer, not a string")
+BAD(test_bad_type_group, "bad-type-group.conf", 3,
+    "'server' must be a group { ... }, not a string")
+BAD(test_bad_type_bool, "bad-type-bool.conf", 4,
+    "log.timestamps must be a boolean (true or false), not an integer")
+BAD(test_bad_type_seconds, "bad-type-seconds.conf", 4,
+    "reconnect.initial must be a number, not a string")
+BAD(test_bad_type_secret, "bad-type-secret.conf", 4,
+    "component.secret must be a string")
+BAD(test_bad_no_component, "bad-no-component.conf", 0,
+    "missing required setting 'component.domain'")
+BAD(test_bad_no_domain, "bad-no-domain.conf", 3,
+    "missing required setting 'component.domain'")
+BAD(test_bad_no_secret, "bad-no-secret.conf", 2,
+    "'component.secret' or 'component.secret_file'")
+BAD(test_bad_both_secrets, "bad-both-secrets.conf", 5,
+    "only one of component.secret and component.secret_file")
+BAD(test_bad_empty_secret, "bad-empty-secret.conf", 4,
+    "component.secret is empty")
+BAD(test_bad_empty_secret_file, "bad-empty-secret-file.conf", 4,
+    "component.secret_file '" FIXTURES "secret-empty.txt' is empty")
+BAD(test_bad_missing_secret_file, "bad-missing-secret-file.conf", 4,
+    "cannot read component.secret_file '" FIXTURES
+    "no-such-secret.txt': No such file or directory")
+BAD(test_bad_dir_secret_file, "bad-dir-secret-file.conf", 4,
+    "cannot read component.secret_file '" FIXTURES ".': Is a directory")
+BAD(test_bad_two_line_secret_file, "bad-two-line-secret-file.conf", 4,
+    "on one line")
+BAD(test_bad_port_zero, "bad-port-zero.conf", 3,
+    "server.port 0 is out of range (1..65535)")
+BAD(test_bad_port_high, "bad-port-high.conf", 3,
+    "server.port 65536 is out of range (1..65535)")
+BAD(test_bad_domain, "bad-domain.conf", 3,
+    "component.domain 'ope..example.org' is not a valid domain name")
+BAD(test_bad_host, "bad-host.conf", 3,
+    "server.host 'bad host!' is not a valid host name")
+BAD(test_bad_level, "bad-level.conf", 3,
+    "log.level 'verbose' is unknown; use one of error, warning, info, debug")
+BAD(test_bad_reconnect_zero, "bad-reconnect-zero.conf", 3,
+    "reconnect.initial 0 is out of range")
+BAD(test_bad_reconnect_negative, "bad-reconnect-negative.conf", 3,
+    "reconnect.maximum -5 is out of range")
+BAD(test_bad_reconnect_high, "bad-reconnect-high.conf", 3,
+    "reconnect.maximum 3601 is out of range")
+BAD(test_bad_reconnect_order, "bad-reconnect-order.conf", 5,
+    "reconnect.maximum (5.5 s) is less than reconnect.initial (10 s)")
+BAD(test_bad_reconnect_initial, "bad-reconnect-initial-above-default.conf", 3,
+    "reconnect.maximum (60 s) is less than reconnect.initial (120 s)")
+BAD(test_bad_payload_low, "bad-payload-low.conf", 3,
+    "service.max_payload 255 is out of range (256..16777216 bytes)")
+BAD(test_bad_payload_high, "bad-payload-high.conf", 3,
+    "service.max_payload 16777217 is out of range")
+BAD(test_bad_name_empty, "bad-name-empty.conf", 3, "service.name is empty")
+
+static const struct {
+	const char *name;
+	CU_TestFunc fn;
+} tests[] = {
+	{ "defaults", test_defaults },
+	{ "full file: every value read", test_full },
+	{ "minimal file: defaults applied", test_minimal },
+	{ "conf/ope-component.conf loads", test_sample },
+	{ "@include relative to the file", test_include },
+	{ "secret_file relative, newline stripped", test_secret_file_relative },
+	{ "secret_file absolute", test_secret_file_absolute },
+	{ "file not found / a directory", test_not_found },
+	{ "error buffer too small", test_small_err_buffer },
+	{ "warn: secret_file readable by others", test_warn_secret_file_mode },
+	{ "warn: config with secret readable", test_warn_config_mode },
+	{ "syntax error", test_bad_syntax },
+	{ "duplicate setting", test_bad_duplicate },
+	{ "unknown key, near miss", test_bad_unknown_key },
+	{ "unknown group, near miss", test_bad_unknown_group },
+	{ "unknown key, known listed", test_bad_unknown_far },
+	{ "key in the wrong group", test_bad_misplaced },
+	{ "key at the top level", test_bad_unknown_top },
+	{ "type: quoted port", test_bad_type_port },
+	{ "type: group as scalar", test_bad_type_group },
+	{ "type: int for bool", test_bad_type_bool },
+	{ "type: string for seconds", test_bad_type_seconds },
+	{ "type: number for secret", test_bad_type_secret },
+	{ "missing component group", test_bad_no_component },
+	{ "missing domain", test_bad_no_domain },
+	{ "missing secret", test_bad_no_secret },
+	{ "secret and secret_file", test_bad_both_secrets },
+	{ "empty secret", test_bad_empty_secret },
+	{ "empty secret file", test_bad_empty_secret_file },
+	{ "missing secret file", test_bad_missing_secret_file },
+	{ "secret file is a directory", test_bad_dir_secret_file },
+	{ "secret file with two lines", test_bad_two_line_secret_file },
+	{ "port 0", test_bad_port_zero },
+	{ "port 65536", test_bad_port_high },
+	{ "invalid domain", test_bad_domain },
+	{ "invalid host", test_bad_host },
+	{ "unknown log level", test_bad_level },
+	{ "reconnect 0", test_bad_reconnect_zero },
+	{ "reconnect negative", test_bad_reconnect_negative },
+	{ "reconnect above 3600", test_bad_reconnect_high },
+	{ "reconnect maximum < initial", test_bad_reconnect_order },
+	{ "reconnect initial > default max", test_bad_reconnect_initial },
+	{ "max_payload 255", test_bad_payload_low },
+	{ "max_payload above 16 MiB", test_bad_payload_high },
+	{ "empty service name", test_bad_name_empty },
+};
 
 int test_config_register(void)
 {
-	return CU_add_suite("config", NULL, NULL) ? CUE_SUCCESS : CU_get_error();
+	CU_pSuite suite = CU_add_suite("config", NULL, NULL);
+	size_t i;
+
+	if (suite == NULL)
+		return CU_get_error();
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
+			return CU_get_error();
+	return CUE_SUCCESS;
 }
