@@ -170,11 +170,11 @@ char *log_escape(char *dst, size_t dstlen, const char *src)
 	return dst;
 }
 
-/* Raw traffic lines from libstrophe may carry secrets: the XEP-0114
- * handshake digest (an offline dictionary attack on the secret needs only
- * it and the stream id) and SASL exchanges. Mask the element content. */
-static const char *const secret_elements[] = {
-	"<handshake>", "<auth ", "<response ", "<challenge ", "<success ",
+/* libstrophe's debug lines may carry secrets: the XEP-0114 handshake digest
+ * (with the stream id it allows an offline dictionary attack on the secret),
+ * both as raw traffic and in its own "Digest:" line, and SASL exchanges. */
+static const char *const secret_marks[] = {
+	"<handshake", "Digest:", "<auth", "<response", "<challenge", "<success",
 };
 
 static void log_strophe(void *userdata, xmpp_log_level_t level,
@@ -193,10 +193,13 @@ static void log_strophe(void *userdata, xmpp_log_level_t level,
 	}
 	if (!log_enabled(ours))
 		return;
-	for (i = 0; i < sizeof(secret_elements) / sizeof(secret_elements[0]); i++) {
-		if (strstr(msg, secret_elements[i]) != NULL) {
-			log_msg(ours, "libstrophe %s: %.*s... (secret masked)",
-				area, 12, msg);
+	for (i = 0; i < sizeof(secret_marks) / sizeof(secret_marks[0]); i++) {
+		const char *mark = strstr(msg, secret_marks[i]);
+
+		if (mark != NULL) {
+			/* Keep what precedes the secret ("SENT: <handshake"). */
+			log_msg(ours, "libstrophe %s: %.*s... (masked: may carry a secret)",
+				area, (int)(mark - msg + strlen(secret_marks[i])), msg);
 			return;
 		}
 	}
