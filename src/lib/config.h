@@ -14,7 +14,8 @@
 struct config {
 	char *path;                 /* the file it was read from */
 
-	char *server_host;          /* server.host, default "127.0.0.1" */
+	char *server_host;          /* server.host, default "127.0.0.1"; an
+	                               IPv6 literal without its brackets */
 	unsigned server_port;       /* server.port, default 5347 */
 
 	char *domain;               /* component.domain, required */
@@ -37,11 +38,14 @@ struct config {
  * freed. Returns 0, or -1 when out of memory. */
 int config_defaults(struct config *cfg);
 
-/* Read, check and apply PATH over the defaults into CFG. On success returns
- * 0 and CFG owns its strings. On any error returns -1, leaves CFG freed
- * (zeroed) and writes "PATH:LINE: what is wrong" (or "PATH: ..." when no
- * line applies) into ERR (size ERRLEN). Warns through the log module when a
- * file holding the secret is readable by group or others. */
+/* Read, check and apply PATH over the defaults into CFG (whose old contents
+ * are overwritten, not freed). On success returns 0 and CFG owns its
+ * strings; free with config_free(). On any error returns -1, leaves CFG
+ * zeroed and writes "PATH:LINE: what is wrong" (or "PATH: ..." when no
+ * line applies) into ERR (size ERRLEN). A relative secret_file or @include
+ * is taken from PATH's directory. After a successful load, warns through
+ * the log module when the file holding the secret is readable by group or
+ * others. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
 /* Free what CFG owns and zero it. Safe on a zeroed struct. */

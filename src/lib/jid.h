@@ -22,13 +22,15 @@ int jid_domain_is(const char *jid, const char *domain);
 int jid_is_full(const char *jid);
 
 /* 1 when NAME is a usable DNS-style domain: 1..253 bytes, labels of 1..63
- * letters, digits, '-' or non-ASCII UTF-8, no leading/trailing '-' in a
- * label, no empty label (no leading, trailing or double dot). IP literals
- * count as valid. Else 0. */
+ * bytes of letters, digits, '-' or well-formed non-ASCII UTF-8, no
+ * leading/trailing '-' in a label, no empty label (no leading, trailing or
+ * double dot). IPv4 and bracketed IPv6 literals ("[::1]") count as valid.
+ * Else 0. */
 int jid_domain_valid(const char *name);
 
 /* 1 when HOST is a valid connect target: a jid_domain_valid() name, an IPv4
- * dotted quad or an IPv6 literal (with or without brackets). Else 0. */
+ * dotted quad or an IPv6 literal (with or without brackets), without a
+ * port or zone. Else 0. */
 int jid_host_valid(const char *host);
 
 #endif
