@@ -120,10 +120,11 @@ static int refused_for_good(struct conn *c, const xmpp_stream_error_t *se)
 		      "stop it or give this one its own domain";
 		break;
 	case XMPP_SE_HOST_UNKNOWN:
-		why = "the server does not know this domain; declare it "
-		      "(Prosody: Component \"DOMAIN\"; ejabberd: a hosts entry "
-		      "of the ejabberd_service listener)";
-		break;
+		log_error("%s refused %s (host-unknown): the server does not "
+			  "know this domain; declare it (Prosody: Component \"%s\"; "
+			  "ejabberd: a hosts entry of the ejabberd_service listener)",
+			  c->where, c->cfg->domain, c->cfg->domain);
+		return 1;
 	default:
 		return 0;
 	}
