@@ -15,10 +15,14 @@
 #define SHUTDOWN_GRACE_MS 3000
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reload_requested;
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_signal = sig;
 }
 
 static void usage(FILE *out)
@@ -34,6 +38,10 @@ static void usage(FILE *out)
 "  -q, --quiet         log errors only (overrides log.level)\n"
 "  -h, --help          show this help and exit\n"
 "  -V, --version       show the version and exit\n"
+"\n"
+"Signals: SIGTERM and SIGINT close the stream and exit; SIGHUP re-reads the\n"
+"configuration (log and service settings; server and identity changes need\n"
+"a restart) and keeps the running one if the file has an error.\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by SIGTERM or SIGINT, or --check-config found no problem\n"
@@ -64,19 +72,65 @@ static int install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a signal should cut xmpp_run_once()'s wait short. */
 	sa.sa_handler = on_signal;
-	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGHUP, &sa, NULL) != 0)
 		return -1;
 	/* libstrophe's send() lacks MSG_NOSIGNAL: a peer reset would kill us. */
 	sa.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
+static int differs(const char *a, const char *b)
+{
+	return strcmp(a, b) != 0;
+}
+
+/* SIGHUP: read PATH into a fresh struct and swap it in only when valid.
+ * The connection's identity (server, domain, secret) stays as it is until a
+ * restart: the running stream was authenticated with it. */
+static void reload(const char *path, struct config *cfg, int level_override)
+{
+	struct config fresh = { 0 }, old;
+	char err[1024];
+
+	if (config_load(path, &fresh, err, sizeof(err)) != 0) {
+		log_error("reload failed; keeping the running configuration: %s", err);
+		return;
+	}
+	if (differs(fresh.server_host, cfg->server_host) ||
+	    fresh.server_port != cfg->server_port ||
+	    differs(fresh.domain, cfg->domain) || differs(fresh.secret, cfg->secret))
+		log_warn("reload: changes to server.*, component.domain or the secret "
+			 "take effect only after a restart");
+	old = *cfg;
+	/* Swap the identity back, so config_free(&old) frees the new copies. */
+	old.server_host = fresh.server_host;
+	old.domain = fresh.domain;
+	old.secret = fresh.secret;
+	fresh.server_host = cfg->server_host;
+	fresh.server_port = cfg->server_port;
+	fresh.domain = cfg->domain;
+	fresh.secret = cfg->secret;
+	*cfg = fresh;
+	config_free(&old);
+	log_set_level(level_override >= 0 ? (enum log_level)level_override
+					  : cfg->log_level);
+	log_set_timestamps(cfg->log_timestamps);
+	log_info("configuration reloaded from %s (log level %s)", path,
+		 log_level_name(log_get_level()));
+}
+
 /* Run the event loop until the connection is finished. */
-static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c)
+static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c, const char *path,
+			    struct config *cfg, int level_override)
 {
 	long long deadline = 0;
 
 	while (!conn_done(c)) {
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(path, cfg, level_override);
+		}
 		if (stop_signal && deadline == 0) {
 			log_info("shutting down (%s)", strsignal(stop_signal));
 			conn_stop(c);
@@ -157,7 +211,7 @@ int main(int argc, char **argv)
 		 cfg.domain, path);
 	if (conn_start(c) != 0)
 		goto out;
-	status = serve(ctx, c);
+	status = serve(ctx, c, path, &cfg, level_override);
 out:
 	conn_free(c);
 	if (ctx != NULL)
