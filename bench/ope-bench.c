@@ -266,6 +266,7 @@ static int listen_loopback(int *port)
 static void write_config(int port)
 {
 	FILE *f;
+	int fd;
 
 	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/ope-bench-XXXXXX");
 	if (!mkdtemp(tmp_dir)) {
@@ -274,7 +275,8 @@ static void write_config(int port)
 	}
 	snprintf(cfg_path, sizeof(cfg_path), "%s/ope-component.conf", tmp_dir);
 	snprintf(log_path, sizeof(log_path), "%s/stderr.log", tmp_dir);
-	f = fopen(cfg_path, "w");
+	fd = open(cfg_path, O_WRONLY | O_CREAT | O_EXCL, 0600); /* it holds the secret */
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f)
 		die("%s: %s", cfg_path, strerror(errno));
 	fprintf(f,
@@ -354,10 +356,15 @@ static void handshake(int fd, struct buf *in)
 			       "' id='%s'>", id);
 	send_all(fd, hdr, len);
 	end = read_until(fd, in, 0, "</handshake>", 10.0);
-	start = find(in->data, in->len, "<handshake>");
-	if (!start || start > end)
-		die("malformed handshake from ope-component");
-	start += strlen("<handshake>");
+	/* <handshake> may carry attributes (an xmlns): skip to its '>'. */
+	start = find(in->data, in->len, "<handshake");
+	if (start && start < end)
+		start = memchr(start, '>', (size_t)(end - start));
+	else
+		start = NULL;
+	if (!start)
+		die("malformed handshake from ope-component: %.200s", in->data);
+	start++;
 	len = (size_t)(end - start);
 	if (len >= sizeof(token))
 		die("handshake token too long");

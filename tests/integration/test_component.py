@@ -107,7 +107,9 @@ def write_config(port, secret=SECRET, level='info', initial='0.1',
                                    level=level, initial=initial,
                                    maximum=maximum, name=SERVICE_NAME,
                                    max_payload=MAX_PAYLOAD)
-    with open(path, 'w') as f:
+    # It holds the secret: ope-component warns about wider modes.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'w') as f:
         f.write(text)
     return path
 
@@ -710,6 +712,8 @@ def t_reconnect():
         delays = [float(m.group(1)) for m in found]
         attempts = [int(m.group(2)) for m in found]
         connecting = comp.count('connecting to %s' % hostport, since=t0)
+        print('# %d reconnect lines in %.1f s, delays %s' % (
+            len(found), window, ' '.join('%.3f' % d for d in delays)))
         check(3 <= len(found) <= 15, '%d "reconnecting" lines in %.1f s '
               '(want 3..15; delays %r)' % (len(found), window, delays))
         check(connecting <= 16, '%d connection attempts in %.1f s: spinning'
