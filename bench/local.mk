@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 # bench/local.mk: ope-bench, a throughput/latency benchmark (make bench/ope-bench; bench/run.sh).
-# Makefile.am does not define EXTRA_PROGRAMS, so "=" here (automake refuses "+=").
-EXTRA_PROGRAMS = bench/ope-bench
+EXTRA_PROGRAMS += bench/ope-bench
 bench_ope_bench_SOURCES = bench/ope-bench.c
 bench_ope_bench_LDADD = $(OPENSSL_LIBS)
 CLEANFILES += bench/ope-bench

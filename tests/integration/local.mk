@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/integration/local.mk: ope-component against a fake XEP-0114 server (fakeserver.py).
-# Makefile.am does not define TEST_EXTENSIONS, so "=" here (automake refuses "+=").
-TEST_EXTENSIONS = .py
+TEST_EXTENSIONS += .py
 PY_LOG_COMPILER = $(PYTHON3)
 TESTS += tests/integration/test_component.py
 dist_check_SCRIPTS += tests/integration/test_component.py
