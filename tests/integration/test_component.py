@@ -806,6 +806,42 @@ def t_check_config():
               % (what, path, line, err))
 
 
+@case('SIGHUP: a valid config is swapped in, a broken one is refused')
+def t_sighup():
+    srv, comp, conn = start_connected()
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        with open(comp.config) as f:
+            text = f.read()
+        renamed = text.replace('name = "%s"' % SERVICE_NAME, 'name = "renamed"')
+        check(renamed != text, 'test config has no service name to change')
+        with open(comp.config, 'w') as f:
+            f.write(renamed)
+        os.kill(comp.proc.pid, signal.SIGHUP)
+        check(comp.wait_log('configuration reloaded'),
+              'no "configuration reloaded" line %s' % comp.why())
+        id_ = new_id()
+        conn.send(iq(id_, 'get', "<query xmlns='%s'/>" % NS_DISCO_INFO))
+        r = conn.recv_stanza(REPLY_TIMEOUT)
+        check(r is not None, 'no disco#info reply after reload %s' % comp.why())
+        names = [i.get('name') for i in r.iter('{%s}identity' % NS_DISCO_INFO)]
+        check(names == ['renamed'], 'identity names after reload: %r' % names)
+        with open(comp.config, 'w') as f:
+            f.write(renamed + 'bogus = 1;\n')
+        os.kill(comp.proc.pid, signal.SIGHUP)
+        check(comp.wait_log('reload failed'),
+              'no "reload failed" line %s' % comp.why())
+        check(':%d: unknown setting' % (renamed.count('\n') + 1)
+              in comp.stderr(), 'reload error lacks FILE:LINE: %s' % comp.tail())
+        id_ = new_id()
+        conn.send(message(id_))
+        check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+        check(comp.alive(), 'component died on a bad reload %s' % comp.why())
+    finally:
+        comp.stop()
+        srv.close()
+
+
 @case('SIGTERM on the shared component -> exit 0')
 def t_sigterm_shared():
     conn = env()
