@@ -48,6 +48,7 @@ struct session {
 	int disconnected;
 	int result;			/* exit status once decided, else -1 */
 	uint64_t deadline_ns;		/* end of CONNECTING or ROSTER */
+	uint64_t progress_ns;		/* first send or last first reply */
 	uint64_t close_deadline_ns;
 	uint64_t timeout_ns;
 	int cert_failed;
@@ -195,7 +196,7 @@ static void pump(struct session *s)
 			return;
 		}
 		if (s->stats.start_ns == 0)
-			s->stats.start_ns = now;
+			s->stats.start_ns = s->progress_ns = now;
 		xmpp_send(s->conn, s->request);
 		s->stats.sent++;
 	}
@@ -297,11 +298,13 @@ static void handle_reply(struct session *s, xmpp_stanza_t *st, long seq)
 	switch (client_track_reply(s->track, seq, now, &latency)) {
 	case CLIENT_TRACK_FIRST:
 		count_reply(s, st, &c, latency);
-		s->stats.end_ns = now;
+		s->stats.end_ns = s->progress_ns = now;
 		break;
 	case CLIENT_TRACK_DUPLICATE:
 		s->stats.duplicates++;
-		log_warn("a second reply for id %s", xmpp_stanza_get_id(st));
+		if (!s->o->bulk)
+			log_warn("a second reply for id %s",
+				 xmpp_stanza_get_id(st));
 		break;
 	case CLIENT_TRACK_LATE:
 		s->stats.late++;
@@ -484,9 +487,14 @@ static void tick(struct session *s)
 		}
 		break;
 	case PHASE_RUNNING:
-		n = client_track_expire(s->track, now, s->timeout_ns, &first);
-		if (n == 0)
+		/* --timeout bounds the wait for the next reply: when none came
+		 * for that long, whatever is outstanding has timed out and the
+		 * run ends (a dead component must not cost count/window
+		 * timeouts). */
+		if (s->track->outstanding == 0 ||
+		    now - s->progress_ns < s->timeout_ns)
 			break;
+		n = client_track_expire(s->track, now, 0, &first);
 		s->stats.timeouts += n;
 		s->stats.end_ns = now;
 		if (!s->o->bulk) {
@@ -494,8 +502,13 @@ static void tick(struct session *s)
 					sizeof(id));
 			log_error("no reply from %s within %u s (id %s)",
 				  s->o->to, s->o->timeout_s, id);
+		} else {
+			log_error("no reply from %s for %u s: %lu outstanding "
+				  "requests timed out, %lu not sent", s->o->to,
+				  s->o->timeout_s, n,
+				  s->track->count - s->track->next);
 		}
-		pump(s);
+		finish_run(s);
 		break;
 	case PHASE_DONE:
 		break;
