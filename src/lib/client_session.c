@@ -148,11 +148,16 @@ static int on_certfail(const xmpp_tlscert_t *cert, const char *errormsg)
 /* Decide the exit status and start closing the stream. */
 static void finish(struct session *s, int result)
 {
+	uint64_t now = now_ns();
+
 	if (s->phase == PHASE_DONE)
 		return;
+	/* Before login there is no session to close politely: a server that
+	 * never answered would only make us wait for its close as well. */
+	s->close_deadline_ns = s->phase == PHASE_CONNECTING ? now :
+			       now + CLOSE_WAIT_NS;
 	s->phase = PHASE_DONE;
 	s->result = result;
-	s->close_deadline_ns = now_ns() + CLOSE_WAIT_NS;
 	xmpp_disconnect(s->conn);
 }
 
@@ -322,18 +327,19 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	const char *name = xmpp_stanza_get_name(st);
 	const char *type = xmpp_stanza_get_type(st);
 	const char *id = xmpp_stanza_get_id(st);
-	int is_iq = strcmp(name, "iq") == 0;
+	int is_iq;
 	long seq;
 
 	(void)conn;
+	if (name == NULL)
+		return 1;
+	is_iq = strcmp(name, "iq") == 0;
 	if (is_iq && type != NULL &&
 	    (strcmp(type, "get") == 0 || strcmp(type, "set") == 0)) {
 		answer_iq(s, st);
 		return 1;
 	}
-	if (!is_iq && strcmp(name, "message") != 0)
-		return 1;
-	if (id == NULL)
+	if ((!is_iq && strcmp(name, "message") != 0) || id == NULL)
 		return 1;
 	if (is_iq && s->phase == PHASE_ROSTER &&
 	    strcmp(id, s->roster_id) == 0) {
@@ -448,6 +454,8 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 	else
 		log_error("connection to %s lost%s%s", s->endpoint,
 			  error ? ": " : "", error ? strerror(error) : "");
+	if (s->phase == PHASE_RUNNING && s->o->bulk)
+		print_summary(s);
 	s->phase = PHASE_DONE;
 	s->result = CLIENT_EXIT_CONNECT;
 }
@@ -494,7 +502,7 @@ static void tick(struct session *s)
 		if (s->track->outstanding == 0 ||
 		    now - s->progress_ns < s->timeout_ns)
 			break;
-		n = client_track_expire(s->track, now, 0, &first);
+		n = client_track_expire(s->track, &first);
 		s->stats.timeouts += n;
 		s->stats.end_ns = now;
 		if (!s->o->bulk) {
@@ -560,8 +568,9 @@ static int setup(struct session *s, const struct client_opts *o)
 
 	xmpp_conn_set_jid(s->conn, o->jid);
 	xmpp_conn_set_pass(s->conn, o->password);
-	/* Keep libstrophe's defaults (TLS when offered, SCRAM before PLAIN);
-	 * only stream management is off: a one-shot client gains nothing. */
+	/* Keep libstrophe's defaults (TLS when offered, SCRAM before PLAIN)
+	 * but stream management: a one-shot client cannot resume, and the
+	 * library would keep every sent stanza queued until acknowledged. */
 	flags = xmpp_conn_get_flags(s->conn) | XMPP_CONN_FLAG_DISABLE_SM;
 	if (xmpp_conn_set_flags(s->conn, flags) != XMPP_EOK)
 		return -1;
@@ -620,7 +629,9 @@ int client_session_run(const struct client_opts *o)
 		tick(&s);
 		if (s.phase == PHASE_DONE && !s.disconnected &&
 		    now_ns() >= s.close_deadline_ns) {
-			log_warn("the server did not close the stream in time");
+			if (s.connected)
+				log_warn("the server did not close the stream "
+					 "in time");
 			break;
 		}
 	}

@@ -113,37 +113,21 @@ enum client_track_reply client_track_reply(struct client_track *t, long seq,
 	}
 }
 
-unsigned long client_track_expire(struct client_track *t, uint64_t now_ns,
-				  uint64_t timeout_ns, long *first)
+unsigned long client_track_expire(struct client_track *t, long *first)
 {
 	unsigned long n = 0;
 
 	if (first != NULL)
 		*first = -1;
-	advance_oldest(t);
-	/* Sends are in SEQ order, so send times grow with SEQ: stop at the
-	 * first pending request that is still young. */
-	while (t->oldest < t->next) {
+	for (advance_oldest(t); t->oldest < t->next; t->oldest++) {
 		unsigned long seq = t->oldest;
 
-		if (t->state[seq] == SLOT_PENDING) {
-			if (now_ns - t->sent_ns[seq] < timeout_ns)
-				break;
-			t->state[seq] = SLOT_EXPIRED;
-			t->outstanding--;
-			if (n == 0 && first != NULL)
-				*first = (long)seq;
-			n++;
-		}
-		t->oldest++;
+		if (t->state[seq] != SLOT_PENDING)
+			continue;
+		t->state[seq] = SLOT_EXPIRED;
+		t->outstanding--;
+		if (n++ == 0 && first != NULL)
+			*first = (long)seq;
 	}
 	return n;
-}
-
-uint64_t client_track_next_expiry(struct client_track *t, uint64_t timeout_ns)
-{
-	advance_oldest(t);
-	if (t->oldest >= t->next)
-		return UINT64_MAX;
-	return t->sent_ns[t->oldest] + timeout_ns;
 }

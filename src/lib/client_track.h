@@ -50,13 +50,8 @@ enum client_track_reply client_track_reply(struct client_track *t, long seq,
 					   uint64_t now_ns,
 					   uint64_t *latency_ns);
 
-/* Expire pending requests sent at or before NOW_NS - TIMEOUT_NS. Returns
+/* Expire every pending request: it will not be answered in time. Returns
  * how many expired; *FIRST (may be NULL) gets the lowest expired SEQ. */
-unsigned long client_track_expire(struct client_track *t, uint64_t now_ns,
-				  uint64_t timeout_ns, long *first);
-
-/* When the oldest pending request will expire (monotonic ns), or
- * UINT64_MAX when none is pending. */
-uint64_t client_track_next_expiry(struct client_track *t, uint64_t timeout_ns);
+unsigned long client_track_expire(struct client_track *t, long *first);
 
 #endif

@@ -708,7 +708,6 @@ static void test_track_replies(void)
 	CU_ASSERT_EQUAL(client_track_send(t, 100), 0);
 	CU_ASSERT_EQUAL(client_track_send(t, 200), 1);
 	CU_ASSERT_EQUAL(t->outstanding, 2);
-	CU_ASSERT_EQUAL(client_track_next_expiry(t, 1000), 1100);
 	CU_ASSERT_EQUAL(client_track_reply(t, 1, 250, &lat), CLIENT_TRACK_FIRST);
 	CU_ASSERT_EQUAL(lat, 50);
 	CU_ASSERT_EQUAL(client_track_reply(t, 1, 260, &lat),
@@ -717,7 +716,6 @@ static void test_track_replies(void)
 	CU_ASSERT_EQUAL(client_track_reply(t, 0, 400, &lat), CLIENT_TRACK_FIRST);
 	CU_ASSERT_EQUAL(lat, 300);
 	CU_ASSERT_EQUAL(t->outstanding, 0);
-	CU_ASSERT_EQUAL(client_track_next_expiry(t, 1000), UINT64_MAX);
 	CU_ASSERT_EQUAL(client_track_send(t, 500), 2);
 	CU_ASSERT_EQUAL(client_track_send(t, 600), -1);
 	CU_ASSERT_EQUAL(client_track_reply(t, 3, 700, &lat),
@@ -732,22 +730,27 @@ static void test_track_expire(void)
 	long first;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(client_track_expire(t, &first), 0);
+	CU_ASSERT_EQUAL(first, -1);
 	client_track_send(t, 10);
 	client_track_send(t, 20);
 	client_track_send(t, 30);
+	client_track_send(t, 40);
 	client_track_reply(t, 0, 35, &lat);
-	/* At 125 with timeout 100: only seq 1 (sent at 20) is old enough. */
-	CU_ASSERT_EQUAL(client_track_expire(t, 125, 100, &first), 1);
+	client_track_reply(t, 2, 45, &lat);
+	/* Seq 1 and 3 were still pending. */
+	CU_ASSERT_EQUAL(client_track_expire(t, &first), 2);
 	CU_ASSERT_EQUAL(first, 1);
-	CU_ASSERT_EQUAL(t->outstanding, 1);
-	CU_ASSERT_EQUAL(client_track_expire(t, 125, 100, &first), 0);
-	CU_ASSERT_EQUAL(first, -1);
-	/* Timeout 0 expires everything outstanding. */
-	CU_ASSERT_EQUAL(client_track_expire(t, 126, 0, NULL), 1);
 	CU_ASSERT_EQUAL(t->outstanding, 0);
+	CU_ASSERT_EQUAL(client_track_expire(t, NULL), 0);
 	CU_ASSERT_EQUAL(client_track_reply(t, 1, 200, &lat), CLIENT_TRACK_LATE);
 	CU_ASSERT_EQUAL(client_track_reply(t, 1, 201, &lat),
 			CLIENT_TRACK_DUPLICATE);
+	CU_ASSERT_EQUAL(client_track_reply(t, 2, 202, &lat),
+			CLIENT_TRACK_DUPLICATE);
+	/* Sending goes on after an expiry. */
+	CU_ASSERT_EQUAL(client_track_send(t, 300), 4);
+	CU_ASSERT_EQUAL(t->outstanding, 1);
 	client_track_free(t);
 }
 
