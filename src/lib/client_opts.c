@@ -103,7 +103,7 @@ void client_opts_usage(FILE *out, const char *progname)
 "      --no-roster          don't fetch the roster after logging in\n"
 "\n"
 "Connection:\n"
-"      --host H             connect to H instead of the JID's domain (no DNS SRV)\n"
+"      --host H             connect to H, not the JID's domain (no DNS SRV)\n"
 "      --port P             connect to port P (default 5222)\n"
 "                           Hint: libstrophe tries only the first address of a\n"
 "                           name (::1 for localhost); use --host 127.0.0.1 for a\n"
