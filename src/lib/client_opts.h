@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* client_opts.h: ope-client's command line: options, defaults, exit codes, --help. */
+#ifndef OPE_CLIENT_OPTS_H
+#define OPE_CLIENT_OPTS_H
+
+#include <stdio.h>
+
+/* ope-client's exit-code contract (also printed by --help). */
+enum client_exit {
+	CLIENT_EXIT_OK = 0,		/* every reply matched */
+	CLIENT_EXIT_FAIL = 1,		/* mismatch or error reply */
+	CLIENT_EXIT_TIMEOUT = 2,	/* no reply within --timeout */
+	CLIENT_EXIT_CONNECT = 3,	/* cannot connect, TLS or log in */
+	CLIENT_EXIT_USAGE = 64,		/* bad command line, no credentials */
+	CLIENT_EXIT_INTERRUPTED = 130,	/* SIGINT or SIGTERM */
+};
+
+/* What each request is. */
+enum client_mode {
+	CLIENT_MODE_MESSAGE = 0,	/* <message> with example_tag (default) */
+	CLIENT_MODE_IQ,			/* <iq type="get"> with example_tag */
+	CLIENT_MODE_PING,		/* XEP-0199 */
+	CLIENT_MODE_DISCO,		/* XEP-0030 disco#info */
+	CLIENT_MODE_VERSION,		/* XEP-0092 software version */
+};
+
+/* Every string is owned by the struct (client_opts_free() releases it and
+ * wipes the password); NULL means "not given". */
+struct client_opts {
+	char *jid;
+	char *password;
+	char *password_file;
+	char *to;
+	char *another;
+	char *data;
+	char *body;
+	char *host;
+	char *cafile;
+	unsigned short port;		/* 0: libstrophe's default (5222) */
+	unsigned timeout_s;
+	unsigned long count;
+	unsigned long window;
+	int bulk;			/* --count given: print a summary */
+	int debug;
+	int quiet;
+	int insecure;
+	int no_roster;
+	int xml;
+	enum client_mode mode;
+};
+
+enum client_opts_result {
+	CLIENT_OPTS_ERROR = -1,		/* usage error: message in ERR */
+	CLIENT_OPTS_RUN = 0,		/* go on and run */
+	CLIENT_OPTS_HELP,		/* -h given: print client_opts_usage() */
+	CLIENT_OPTS_VERSION,		/* -V given: print the version */
+};
+
+/* Parse ARGV into O (defaults first). JID/password may stay NULL: the
+ * credentials module fills them. Uses getopt_long (resets optind). On a
+ * usage error returns CLIENT_OPTS_ERROR with a one-line message in ERR;
+ * call client_opts_free() in every case. */
+int client_opts_parse(struct client_opts *o, int argc, char **argv,
+		      char *err, size_t errlen);
+
+/* Release O's strings (the password is zeroed first) and reset O. */
+void client_opts_free(struct client_opts *o);
+
+/* Print the full --help text (options, exit codes, hints) to OUT. */
+void client_opts_usage(FILE *out, const char *progname);
+
+#endif

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/* client_report.c: human-readable (or raw XML) output of ope-client's results. */
+#include <string.h>
+
+#include "client_report.h"
+#include "client_request.h"
+
+/* Length of the valid UTF-8 sequence at S (2..4), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t len, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+char *client_report_quote(char *dst, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	if (len < 8) {
+		if (len > 0)
+			dst[0] = '\0';
+		return dst;
+	}
+	if (s == NULL) {
+		snprintf(dst, len, "(absent)");
+		return dst;
+	}
+	dst[o++] = '"';
+	while (*p) {
+		char esc[5];
+		const char *piece = (const char *)p;
+		size_t n = 1, adv = 1;
+
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			piece = esc;
+			n = 2;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", *p);
+			piece = esc;
+			n = 4;
+		} else if (*p >= 0x80) {
+			adv = n = utf8_len(p);
+			if (n == 0) {
+				snprintf(esc, sizeof(esc), "\\x%02x", *p);
+				piece = esc;
+				n = 4;
+				adv = 1;
+			}
+		}
+		/* Room for the piece, the closing quote and the NUL. */
+		if (o + n + 2 > len) {
+			if (o + 5 > len)
+				o = len - 5;
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(dst + o, piece, n);
+		o += n;
+		p += adv;
+	}
+	dst[o++] = '"';
+	dst[o] = '\0';
+	return dst;
+}
+
+static const char *who(xmpp_stanza_t *reply)
+{
+	const char *from = xmpp_stanza_get_from(reply);
+
+	return from != NULL ? from : "(no from)";
+}
+
+static void print_xml(FILE *out, xmpp_stanza_t *st)
+{
+	char *buf = NULL;
+	size_t len;
+
+	if (xmpp_stanza_to_text(st, &buf, &len) == XMPP_EOK) {
+		fprintf(out, "%s\n", buf);
+		xmpp_free(xmpp_stanza_get_context(st), buf);
+	} else {
+		fprintf(out, "(cannot serialise the reply: out of memory)\n");
+	}
+}
+
+static void print_example(FILE *out, xmpp_stanza_t *reply)
+{
+	xmpp_stanza_t *tag, *child;
+	char a[512], d[512], t[2048];
+	char *owned = NULL;
+	const char *text;
+
+	tag = xmpp_stanza_get_child_by_name_and_ns(reply, "example_tag",
+						   CLIENT_NS_EXAMPLE);
+	if (tag == NULL)
+		return;
+	text = client_check_text(tag, &owned);
+	fprintf(out, "reply from %s: another=%s data=%s text=%s\n", who(reply),
+		client_report_quote(a, sizeof(a),
+				    xmpp_stanza_get_attribute(tag, "another")),
+		client_report_quote(d, sizeof(d),
+				    xmpp_stanza_get_attribute(tag, "data")),
+		client_report_quote(t, sizeof(t), text));
+	if (owned != NULL)
+		xmpp_free(xmpp_stanza_get_context(reply), owned);
+	for (child = xmpp_stanza_get_children(tag); child != NULL;
+	     child = xmpp_stanza_get_next(child)) {
+		if (xmpp_stanza_is_text(child))
+			continue;
+		fprintf(out, "  child: ");
+		print_xml(out, child);
+	}
+}
+
+static void print_disco(FILE *out, xmpp_stanza_t *reply)
+{
+	xmpp_stanza_t *query, *c;
+	char q1[256], q2[256], q3[512];
+
+	fprintf(out, "disco#info of %s:\n", who(reply));
+	query = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
+						     CLIENT_NS_DISCO_INFO);
+	if (query == NULL)
+		return;
+	for (c = xmpp_stanza_get_children(query); c != NULL;
+	     c = xmpp_stanza_get_next(c)) {
+		const char *name = xmpp_stanza_get_name(c);
+
+		if (xmpp_stanza_is_text(c) || name == NULL)
+			continue;
+		if (strcmp(name, "identity") == 0)
+			fprintf(out, "  identity: category=%s type=%s name=%s\n",
+				client_report_quote(q1, sizeof(q1),
+					xmpp_stanza_get_attribute(c, "category")),
+				client_report_quote(q2, sizeof(q2),
+					xmpp_stanza_get_attribute(c, "type")),
+				client_report_quote(q3, sizeof(q3),
+					xmpp_stanza_get_attribute(c, "name")));
+		else if (strcmp(name, "feature") == 0)
+			fprintf(out, "  feature: %s\n",
+				client_report_quote(q3, sizeof(q3),
+					xmpp_stanza_get_attribute(c, "var")));
+	}
+}
+
+/* The text of QUERY's child NAME, quoted into BUF. */
+static const char *field(xmpp_stanza_t *query, const char *name, char *buf,
+			 size_t len)
+{
+	xmpp_stanza_t *el = query ? xmpp_stanza_get_child_by_name(query, name)
+				  : NULL;
+	char *owned = NULL;
+	const char *text = el ? client_check_text(el, &owned) : NULL;
+
+	client_report_quote(buf, len, text);
+	if (owned != NULL)
+		xmpp_free(xmpp_stanza_get_context(el), owned);
+	return buf;
+}
+
+static void print_version(FILE *out, xmpp_stanza_t *reply)
+{
+	xmpp_stanza_t *query;
+	char n[256], v[256], os[256];
+
+	query = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
+						     CLIENT_NS_VERSION);
+	fprintf(out, "software version of %s: name=%s version=%s os=%s\n",
+		who(reply), field(query, "name", n, sizeof(n)),
+		field(query, "version", v, sizeof(v)),
+		field(query, "os", os, sizeof(os)));
+}
+
+void client_report_reply(FILE *out, xmpp_stanza_t *reply,
+			 const struct client_opts *o, double rtt_ms)
+{
+	if (o->xml) {
+		print_xml(out, reply);
+		return;
+	}
+	switch (o->mode) {
+	case CLIENT_MODE_MESSAGE:
+	case CLIENT_MODE_IQ:
+		print_example(out, reply);
+		break;
+	case CLIENT_MODE_PING:
+		fprintf(out, "pong from %s in %.3f ms\n", who(reply), rtt_ms);
+		break;
+	case CLIENT_MODE_DISCO:
+		print_disco(out, reply);
+		break;
+	case CLIENT_MODE_VERSION:
+		print_version(out, reply);
+		break;
+	}
+}
+
+void client_report_failure(FILE *out, xmpp_stanza_t *reply,
+			   const struct client_check *c)
+{
+	char q1[512], q2[512];
+
+	if (c->outcome == CLIENT_REPLY_ERROR) {
+		const struct client_error *e = &c->error;
+
+		fprintf(out, "error reply (%s) from %s: type=%s condition=%s",
+			xmpp_stanza_get_name(reply), who(reply),
+			e->type ? e->type : "(none)",
+			e->condition ? e->condition : "(none)");
+		if (e->app_condition != NULL)
+			fprintf(out, " (%s)", e->app_condition);
+		if (e->text != NULL)
+			fprintf(out, " text=%s",
+				client_report_quote(q1, sizeof(q1), e->text));
+		fputc('\n', out);
+		return;
+	}
+	if (c->expected == NULL && c->got == NULL) {
+		fprintf(out, "mismatch in reply from %s: it has no %s element\n",
+			who(reply), c->field);
+		return;
+	}
+	fprintf(out, "mismatch in reply from %s: %s: sent %s, got %s\n",
+		who(reply), c->field,
+		client_report_quote(q1, sizeof(q1), c->expected),
+		client_report_quote(q2, sizeof(q2), c->got));
+}
+
+void client_report_summary(FILE *out, const struct client_stats *s,
+			   const struct client_summary *sum)
+{
+	fprintf(out, "sent=%lu ok=%lu errors=%lu timeouts=%lu duplicates=%lu "
+		"mismatches=%lu late=%lu rate=%.1f/s p50=%.3fms p99=%.3fms "
+		"elapsed=%.3fs\n", s->sent, s->ok, s->errors, s->timeouts,
+		s->duplicates, s->mismatches, s->late, sum->rate, sum->p50_ms,
+		sum->p99_ms, sum->elapsed_s);
+}

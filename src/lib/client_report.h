@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* client_report.h: print ope-client's results: replies, failures and the --count summary. */
+#ifndef OPE_CLIENT_REPORT_H
+#define OPE_CLIENT_REPORT_H
+
+#include <stdio.h>
+#include <strophe.h>
+
+#include "client_check.h"
+#include "client_opts.h"
+#include "client_stats.h"
+
+/* S in double quotes for a terminal: '"' and '\' backslashed, control
+ * characters and invalid UTF-8 as \xNN, valid UTF-8 kept; NULL gives
+ * (absent). Cut with ... to fit LEN (>= 8) bytes. Returns DST. */
+char *client_report_quote(char *dst, size_t len, const char *s);
+
+/* Print the successful REPLY to OUT for O's mode: raw XML with O->xml,
+ * else e.g. `reply from ope.localhost: another="some" data="stuff"
+ * text="OUR_MESSAGE"` and its child elements. RTT_MS is the round trip. */
+void client_report_reply(FILE *out, xmpp_stanza_t *reply,
+			 const struct client_opts *o, double rtt_ms);
+
+/* Print why REPLY failed (C is its MISMATCH or ERROR verdict) to OUT. */
+void client_report_failure(FILE *out, xmpp_stanza_t *reply,
+			   const struct client_check *c);
+
+/* Print the one-line summary of a --count run to OUT. */
+void client_report_summary(FILE *out, const struct client_stats *s,
+			   const struct client_summary *sum);
+
+#endif
