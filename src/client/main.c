@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config.h"	/* autoconf's: PACKAGE_VERSION */
+#include "build_config.h"
 #include "client_creds.h"
 #include "client_opts.h"
 #include "client_session.h"
