@@ -60,11 +60,14 @@ def wait_stream(port, ns, to, timeout):
 
 
 def contains(path, value):
-    """Exit 0 when the file holds VALUE, raw or XML-escaped."""
+    """Exit 0 when the file holds VALUE, raw, XML-escaped or C-quoted."""
     with open(path, encoding="utf-8", errors="replace") as f:
         text = f.read()
-    if value in text or value in html.unescape(text):
-        return 0
+    # As printed: raw, XML-escaped (--xml) or C-style quoted (\" and \\).
+    unquoted = text.replace('\\"', '"').replace("\\\\", "\\")
+    for candidate in (text, html.unescape(text), unquoted):
+        if value in candidate:
+            return 0
     print("%s: expected to find %r" % (path, value), file=sys.stderr)
     return 1
 

@@ -285,7 +285,8 @@ e2e_component_stop()
 # --- ope-client -------------------------------------------------------------
 
 # e2e_client OUT USER RESOURCE [ARGS...]: run ope-client as USER@localhost/RESOURCE
-# against the component, output (stdout+stderr) to OUT; returns its exit code.
+# against the component, output (stdout+stderr) to OUT, the command line to
+# OUT.cmd; returns its exit code.
 # Pass --cafile/--insecure yourself, or E2E_TLS_ARGS is used.
 e2e_client()
 {
@@ -300,8 +301,11 @@ e2e_client()
 	for a in "$@"; do
 		[ "$a" = --no-tls-args ] || args+=("$a")
 	done
-	echo "+ ope-client -j $user@$E2E_HOST/$res -t $E2E_COMPONENT" \
-		"--port $E2E_C2S_PORT ${tls[*]} ${args[*]}" >"$out"
+	# The command line goes beside OUT, never into it: text checks on OUT
+	# must only see what ope-client printed.
+	echo "ope-client -j $user@$E2E_HOST/$res -t $E2E_COMPONENT" \
+		"--port $E2E_C2S_PORT ${tls[*]} ${args[*]}" >"$out.cmd"
+	: >"$out"
 	OPE_PASSWORD=$E2E_PASSWORD timeout 120 "$OPE_BUILDDIR/ope-client" \
 		-j "$user@$E2E_HOST/$res" -t "$E2E_COMPONENT" \
 		--host 127.0.0.1 --port "$E2E_C2S_PORT" "${tls[@]}" \

@@ -64,6 +64,7 @@ comp_launch()
 expect_rc()
 {
 	if [ "$2" != "$1" ]; then
+		sed 's/^/    command: /' "$3.cmd" 2>/dev/null
 		sed 's/^/    client: /' "$3"
 		fail "$4: ope-client exited $2, expected $1"
 	fi
