@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e), distcheck, sanitizer build.
+#
+# Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
+# e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
+# set native or auto to change it) and ejabberd. Build dirs: build-all/
+# and build-san/ (recreated). Exits non-zero when any step fails.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+OPE_E2E_PROSODY=${OPE_E2E_PROSODY:-container}
+export OPE_E2E_PROSODY
+start=$(date +%s)
+failed=
+
+section()
+{
+	printf '\n========== %s (%ss) ==========\n' "$*" "$(($(date +%s) - start))"
+}
+
+# step NAME COMMAND...: run, remember a failure, keep going.
+step()
+{
+	local name=$1
+	shift
+	if "$@"; then
+		echo "---------- $name: OK"
+	else
+		echo "---------- $name: FAILED"
+		failed="$failed
+  $name"
+		return 1
+	fi
+}
+
+show_test_logs()
+{
+	local dir=$1
+	[ -f "$dir/test-suite.log" ] && cat "$dir/test-suite.log"
+	return 1
+}
+
+finish()
+{
+	section "Summary"
+	if [ -n "$failed" ]; then
+		echo "FAILED:$failed"
+		exit 1
+	fi
+	echo "all steps passed"
+	exit 0
+}
+
+section "Dependencies (tests/deps.sh)"
+step deps bash "$root/tests/deps.sh" || finish
+
+section "Build with --enable-werror (build-all/)"
+build=$root/build-all
+rm -rf "$build"
+step autoreconf bash -c "cd '$root' && autoreconf -fi" || finish
+mkdir -p "$build"
+step configure bash -c "cd '$build' && '$root/configure' --enable-werror" || finish
+step make make -C "$build" -j"$jobs" || finish
+
+section "make check: unit, integration, e2e (Prosody: $OPE_E2E_PROSODY, ejabberd)"
+step "make check" make -C "$build" -j"$jobs" check ||
+	show_test_logs "$build"
+
+section "make distcheck"
+step "make distcheck" make -C "$build" -j"$jobs" distcheck \
+	DISTCHECK_CONFIGURE_FLAGS=--enable-werror
+
+section "Sanitizers: unit and integration tests (build-san/)"
+san=$root/build-san
+rm -rf "$san"
+mkdir -p "$san"
+if step "configure --enable-sanitizers" \
+	bash -c "cd '$san' && '$root/configure' --enable-sanitizers" &&
+   step "make (sanitizers)" make -C "$san" -j"$jobs"; then
+	step "make check (sanitizers)" make -C "$san" -j"$jobs" check \
+		TESTS='tests/unit/ope-unit tests/integration/test_component.py' ||
+		show_test_logs "$san"
+fi
+
+finish

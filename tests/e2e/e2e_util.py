@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+"""e2e_util.py: small socket/text helpers for the end-to-end shell harness (stdlib only)."""
+import html
+import socket
+import sys
+import time
+
+STREAM_OPEN = ("<?xml version='1.0'?><stream:stream xmlns='{ns}' "
+               "xmlns:stream='http://etherx.jabber.org/streams' "
+               "to='{to}' version='1.0'>")
+
+
+def free_ports(count):
+    """Bind COUNT sockets to 127.0.0.1:0 at once and print their ports."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        print(" ".join(str(s.getsockname()[1]) for s in socks))
+    finally:
+        for s in socks:
+            s.close()
+    return 0
+
+
+def stream_answers(port, ns, to):
+    """True when 127.0.0.1:PORT answers a stream open with a stream header."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(STREAM_OPEN.format(ns=ns, to=to).encode())
+            s.settimeout(1)
+            data = b""
+            end = time.monotonic() + 2
+            while time.monotonic() < end:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+                # A stream header with an id means the server itself answered
+                # (a container's port proxy accepts before the server is up).
+                if b"stream:stream" in data and b"id=" in data:
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def wait_stream(port, ns, to, timeout):
+    """Poll until PORT answers a stream open; exit 1 after TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if stream_answers(port, ns, to):
+            return 0
+        time.sleep(0.1)
+    print("no XMPP stream header from 127.0.0.1:%d (%s) within %.0f s"
+          % (port, ns, timeout), file=sys.stderr)
+    return 1
+
+
+def contains(path, value):
+    """Exit 0 when the file holds VALUE, raw, XML-escaped or C-quoted."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    # As printed: raw, XML-escaped (--xml) or C-style quoted (\" and \\).
+    unquoted = text.replace('\\"', '"').replace("\\\\", "\\")
+    for candidate in (text, html.unescape(text), unquoted):
+        if value in candidate:
+            return 0
+    print("%s: expected to find %r" % (path, value), file=sys.stderr)
+    return 1
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "free-ports" and len(argv) == 3:
+        return free_ports(int(argv[2]))
+    if cmd == "wait-stream" and len(argv) == 6:
+        return wait_stream(int(argv[2]), argv[3], argv[4], float(argv[5]))
+    if cmd == "contains" and len(argv) == 4:
+        return contains(argv[2], argv[3])
+    print("usage: e2e_util.py free-ports N | wait-stream PORT NS TO TIMEOUT"
+          " | contains FILE VALUE", file=sys.stderr)
+    return 64
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

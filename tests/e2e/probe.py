@@ -1,0 +1,258 @@
+# SPDX-License-Identifier: MIT
+"""probe.py: an independent slixmpp client that checks ope-component's protocol behaviour through a real server.
+
+Usage: OPE_PASSWORD=pw probe.py --jid probe@localhost/probe --host 127.0.0.1
+       --port PORT --cafile CERT --component ope.localhost [--max-payload N]
+Prints "ok - ..." / "not ok - ..." per check; exits 0 when all pass,
+1 when one fails, 3 when it cannot log in.
+"""
+import argparse
+import asyncio
+import os
+import sys
+import uuid
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape, quoteattr
+
+import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+NS = "https://example.net/our_extension"
+STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+SPECIAL_ANOTHER = "a&b<c>d\"e'f"
+SPECIAL_DATA = "ünïcödé € ✓ 日本 😀"
+SPECIAL_BODY = "<b>bold</b> & \"q\" 'a' – ü"
+
+
+class Probe(slixmpp.ClientXMPP):
+    def __init__(self, args, password):
+        super().__init__(args.jid, password)
+        self.args = args
+        self.comp = args.component
+        self.ca_certs = args.cafile
+        self.waiters = {}
+        self.seen = []          # (id, type, tag) of everything from the component
+        self.failures = 0
+        self.done = asyncio.get_event_loop().create_future()
+        self.add_event_handler("session_start", self.on_start)
+        self.add_event_handler("failed_auth", self.on_fail)
+        self.add_event_handler("connection_failed", self.on_fail)
+        for kind in ("iq", "message"):
+            self.register_handler(Callback(
+                "probe-" + kind, MatchXPath("{jabber:client}%s" % kind),
+                self.on_stanza))
+
+    def on_fail(self, _event):
+        if not self.done.done():
+            self.done.set_result(3)
+
+    def on_stanza(self, stanza):
+        x = stanza.xml
+        if not (x.get("from") or "").startswith(self.comp):
+            return
+        sid = x.get("id")
+        self.seen.append((sid, x.get("type"), x.tag))
+        fut = self.waiters.pop(sid, None)
+        if fut and not fut.done():
+            fut.set_result(x)
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            print("ok - %s" % what)
+        else:
+            self.failures += 1
+            print("not ok - %s%s" % (what, (": " + detail) if detail else ""))
+
+    async def request(self, xml, sid, timeout=10):
+        """Send raw XML whose id is SID; return the component's answer or None."""
+        fut = asyncio.get_event_loop().create_future()
+        self.waiters[sid] = fut
+        self.send_raw(xml)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            self.waiters.pop(sid, None)
+            return None
+
+    def iq(self, typ, payload, sid=None):
+        sid = sid or "probe-" + uuid.uuid4().hex[:12]
+        return sid, "<iq type='%s' to='%s' id='%s'>%s</iq>" % (
+            typ, self.comp, sid, payload)
+
+    @staticmethod
+    def condition(reply):
+        if reply is None or reply.get("type") != "error":
+            return None
+        err = reply.find("{jabber:client}error")
+        if err is None:
+            return "?"
+        for child in err:
+            if child.tag.startswith("{%s}" % STANZAS) and \
+                    not child.tag.endswith("}text"):
+                return "%s/%s" % (err.get("type"), child.tag.split("}")[1])
+        return "?"
+
+    def expect_error(self, reply, want, what):
+        got = self.condition(reply)
+        self.check(got == want, what, "got %s" % (
+            got if reply is not None else "no reply"))
+
+    async def on_start(self, _event):
+        try:
+            await self.run_checks()
+        except Exception as exc:  # report, don't hang
+            self.check(False, "probe crashed", repr(exc))
+        if not self.done.done():
+            self.done.set_result(1 if self.failures else 0)
+
+    async def run_checks(self):
+        comp = self.comp
+        # disco#info: identity and features.
+        sid, xml = self.iq("get", "<query xmlns='%s'/>" % DISCO_INFO)
+        r = await self.request(xml, sid)
+        q = r.find("{%s}query" % DISCO_INFO) if r is not None else None
+        ident = q.find("{%s}identity" % DISCO_INFO) if q is not None else None
+        self.check(ident is not None and ident.get("category") == "component"
+                   and ident.get("type") == "generic",
+                   "disco#info identity component/generic",
+                   ET.tostring(r, encoding="unicode") if r is not None else "no reply")
+        feats = set(f.get("var") for f in q.findall("{%s}feature" % DISCO_INFO)) \
+            if q is not None else set()
+        for f in (DISCO_INFO, "http://jabber.org/protocol/disco#items", NS,
+                  "urn:xmpp:ping", "jabber:iq:version"):
+            self.check(f in feats, "disco#info feature %s" % f)
+
+        # ping and version.
+        sid, xml = self.iq("get", "<ping xmlns='urn:xmpp:ping'/>")
+        r = await self.request(xml, sid)
+        self.check(r is not None and r.get("type") == "result", "ping result")
+        sid, xml = self.iq("get", "<query xmlns='jabber:iq:version'/>")
+        r = await self.request(xml, sid)
+        name = r.find("{jabber:iq:version}query/{jabber:iq:version}name") \
+            if r is not None else None
+        self.check(name is not None and name.text, "jabber:iq:version has a name",
+                   ET.tostring(r, encoding="unicode") if r is not None else "no reply")
+
+        # Unknown IQ, two payloads, oversized payload.
+        sid, xml = self.iq("get", "<query xmlns='urn:example:unknown'/>")
+        self.expect_error(await self.request(xml, sid),
+                          "cancel/service-unavailable", "unknown IQ get")
+        sid, xml = self.iq("set", "<query xmlns='urn:example:unknown'/>")
+        self.expect_error(await self.request(xml, sid),
+                          "cancel/service-unavailable", "unknown IQ set")
+        sid, xml = self.iq("get", "<ping xmlns='urn:xmpp:ping'/>"
+                           "<query xmlns='jabber:iq:version'/>")
+        self.expect_error(await self.request(xml, sid),
+                          "modify/bad-request", "IQ with two payload children")
+        big = "x" * (self.args.max_payload + 1024)
+        sid, xml = self.iq("set", "<example_tag xmlns='%s' data='big'>%s</example_tag>"
+                           % (NS, big))
+        self.expect_error(await self.request(xml, sid),
+                          "modify/policy-violation", "oversized payload")
+
+        # example_tag message: result with the same id, attributes, body, children.
+        sid = "probe-msg-" + uuid.uuid4().hex[:8]
+        xml = ("<message to='%s' id='%s'><body>%s</body>"
+               "<example_tag xmlns='%s' another=%s data=%s>"
+               "<child xmlns='urn:example:child' n='1'>inner &amp; text</child>"
+               "</example_tag></message>"
+               % (comp, sid, escape(SPECIAL_BODY), NS,
+                  quoteattr(SPECIAL_ANOTHER), quoteattr(SPECIAL_DATA)))
+        r = await self.request(xml, sid)
+        et = r.find("{%s}example_tag" % NS) if r is not None else None
+        ok = (r is not None and r.get("type") == "result" and et is not None
+              and et.get("another") == SPECIAL_ANOTHER
+              and et.get("data") == SPECIAL_DATA
+              and (et.text or "") == SPECIAL_BODY)
+        self.check(ok, "example_tag message -> IQ result with special chars/UTF-8",
+                   ET.tostring(r, encoding="unicode") if r is not None else "no reply")
+        child = et.find("{urn:example:child}child") if et is not None else None
+        self.check(child is not None and child.get("n") == "1"
+                   and child.text == "inner & text",
+                   "example_tag children copied")
+
+        # Absent attributes stay absent; no body, no text.
+        sid = "probe-min-" + uuid.uuid4().hex[:8]
+        r = await self.request("<message to='%s' id='%s'><example_tag xmlns='%s'/>"
+                               "</message>" % (comp, sid, NS), sid)
+        et = r.find("{%s}example_tag" % NS) if r is not None else None
+        self.check(et is not None and et.get("another") is None
+                   and et.get("data") is None and not (et.text or ""),
+                   "bare example_tag -> bare result")
+
+        # example_tag IQ: same id, text echoed.
+        sid, xml = self.iq("set", "<example_tag xmlns='%s' another=%s data=%s>%s"
+                           "</example_tag>" % (NS, quoteattr(SPECIAL_ANOTHER),
+                                               quoteattr(SPECIAL_DATA),
+                                               escape(SPECIAL_BODY)))
+        r = await self.request(xml, sid)
+        et = r.find("{%s}example_tag" % NS) if r is not None else None
+        self.check(r is not None and r.get("type") == "result" and et is not None
+                   and et.get("data") == SPECIAL_DATA
+                   and et.get("another") == SPECIAL_ANOTHER
+                   and (et.text or "") == SPECIAL_BODY,
+                   "example_tag IQ -> result with special chars/UTF-8",
+                   ET.tostring(r, encoding="unicode") if r is not None else "no reply")
+
+        # Never answered: error-type message and IQ, message without example_tag.
+        quiet = []
+        for kind, xml in (
+                ("error message", "<message type='error' to='%s' id='%%s'>"
+                 "<example_tag xmlns='%s' data='e'/><error type='cancel'>"
+                 "<item-not-found xmlns='%s'/></error></message>" % (comp, NS, STANZAS)),
+                ("error IQ", "<iq type='error' to='%s' id='%%s'><error type='cancel'>"
+                 "<item-not-found xmlns='%s'/></error></iq>" % (comp, STANZAS)),
+                ("result IQ", "<iq type='result' to='%s' id='%%s'/>" % comp),
+                ("message without example_tag",
+                 "<message to='%s' id='%%s'><body>hi</body></message>" % comp)):
+            sid = "probe-quiet-" + uuid.uuid4().hex[:8]
+            quiet.append((kind, sid))
+            self.send_raw(xml % sid)
+        # The component answers in order: once this ping's result is back,
+        # any reply to the stanzas above would have arrived too.
+        sid, xml = self.iq("get", "<ping xmlns='urn:xmpp:ping'/>")
+        r = await self.request(xml, sid)
+        await asyncio.sleep(0.5)
+        self.check(r is not None, "ping after the unanswerable stanzas")
+        answered = set(s[0] for s in self.seen)
+        for kind, sid in quiet:
+            self.check(sid not in answered, "no reply to: %s" % kind)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jid", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--cafile", required=True)
+    ap.add_argument("--component", required=True)
+    ap.add_argument("--max-payload", type=int, default=65536)
+    ap.add_argument("--timeout", type=float, default=60)
+    args = ap.parse_args()
+    password = os.environ.get("OPE_PASSWORD")
+    if not password:
+        print("set OPE_PASSWORD", file=sys.stderr)
+        return 64
+    probe = Probe(args, password)
+    probe.connect((args.host, args.port))
+    loop = asyncio.get_event_loop()
+    try:
+        rc = loop.run_until_complete(asyncio.wait_for(probe.done, args.timeout))
+    except asyncio.TimeoutError:
+        print("not ok - probe timed out after %.0f s" % args.timeout)
+        rc = 2
+    if rc == 3:
+        print("not ok - cannot connect or log in to %s:%d as %s"
+              % (args.host, args.port, args.jid))
+    probe.disconnect()
+    try:
+        loop.run_until_complete(asyncio.wait_for(probe.disconnected, 5))
+    except Exception:
+        pass
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

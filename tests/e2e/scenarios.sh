@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tests/e2e/scenarios.sh: ope-component and ope-client end to end through a real XMPP server (Prosody or ejabberd).
+#
+# Usage: scenarios.sh [SCENARIO...]   (default: all, in order)
+# Server selection: OPE_E2E_SERVER=prosody|ejabberd, OPE_E2E_PROSODY=
+# container|native|auto (see lib.sh). One server is started for the run;
+# every scenario starts and stops its own ope-component and clients (in a
+# subshell with its own cleanup) and finds the server up: a scenario that
+# leaves it down gets it restarted before the next one.
+# Prints "ok N - name" / "not ok N - name" and "N passed, M failed";
+# exits 1 if anything failed or the server could not be started.
+
+set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed
+server_restart wrong_secret features load"
+
+# Scenario output goes to a log; notes reach the terminal through fd 3.
+exec 3>&1
+note()
+{
+	printf '#   %s\n' "$*" >&3
+}
+
+fail()
+{
+	echo "FAIL: $*"
+	exit 1
+}
+
+# Processes a scenario starts are stopped when its subshell exits.
+scn_cleanup()
+{
+	local pid comm
+	[ -f "$E2E_SCN_PIDS" ] || return 0
+	while read -r pid comm; do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] && e2e_kill "$pid"
+	done < <(tac "$E2E_SCN_PIDS")
+	return 0
+}
+
+scn_track()
+{
+	echo "$1 $(cat "/proc/$1/comm" 2>/dev/null)" >>"$E2E_SCN_PIDS"
+	e2e_track "$1"
+}
+
+# Start ope-component NAME and register it for this scenario's cleanup.
+comp_start()
+{
+	e2e_component_start "$@" || { scn_track "$E2E_COMPONENT_PID"; return 1; }
+	scn_track "$E2E_COMPONENT_PID"
+}
+
+comp_launch()
+{
+	e2e_component_launch "$@" || return 1
+	scn_track "$E2E_COMPONENT_PID"
+}
+
+# expect_rc WANT GOT OUTFILE WHAT
+expect_rc()
+{
+	if [ "$2" != "$1" ]; then
+		sed 's/^/    command: /' "$3.cmd" 2>/dev/null
+		sed 's/^/    client: /' "$3"
+		fail "$4: ope-client exited $2, expected $1"
+	fi
+}
+
+expect_text()
+{
+	e2e_util contains "$1" "$2" || { sed 's/^/    output: /' "$1"; fail "$3"; }
+}
+
+# --- scenarios ------------------------------------------------------------
+
+# 1. A message with example_tag comes back as an IQ result.
+scn_roundtrip()
+{
+	local out=$E2E_TMP/roundtrip.out rc=0
+	comp_start rt || fail "ope-component did not connect"
+	e2e_client "$out" alice rt --another "e2e-another-42" \
+		--data "e2e-data-17" --body "hello from e2e" || rc=$?
+	expect_rc 0 "$rc" "$out" "round trip"
+	expect_text "$out" "e2e-another-42" "reply lacks the 'another' attribute"
+	expect_text "$out" "e2e-data-17" "reply lacks the 'data' attribute"
+	expect_text "$out" "hello from e2e" "reply lacks the body text"
+	note "$(grep -v '^+' "$out" | head -n 3 | tr '\n' ' ')"
+}
+
+# 2. XML special characters and UTF-8 survive both ways.
+scn_special_chars()
+{
+	local out=$E2E_TMP/special.out rc=0
+	local another="a&b<c>d\"e'f" data="ünïcödé € ✓ 日本 😀 & <x/>"
+	local body="<b>bold</b> & \"q\" 'a' – ü > ok"
+	comp_start sc || fail "ope-component did not connect"
+	e2e_client "$out" alice sc --another "$another" --data "$data" \
+		--body "$body" || rc=$?
+	expect_rc 0 "$rc" "$out" "special characters"
+	expect_text "$out" "$another" "'another' with & < > \" ' not echoed intact"
+	expect_text "$out" "$data" "UTF-8 'data' not echoed intact"
+	expect_text "$out" "$body" "body with markup characters not echoed intact"
+	rc=0
+	e2e_client "$out.xml" alice sc2 --xml --another "$another" \
+		--data "$data" --body "$body" || rc=$?
+	expect_rc 0 "$rc" "$out.xml" "special characters (--xml)"
+	expect_text "$out.xml" "$data" "--xml output lacks the UTF-8 data"
+}
+
+# 3. Several clients (different users and resources) at once.
+scn_parallel()
+{
+	local i rc pids=() who
+	comp_start par || fail "ope-component did not connect"
+	for i in 1 2 3 4 5; do
+		if [ "$i" -le 3 ]; then who=alice; else who=bob; fi
+		e2e_client "$E2E_TMP/par$i.out" "$who" "par$i" \
+			--another "client-$i" --data "data-$i" --body "body $i" &
+		pids[i]=$!
+		scn_track "${pids[i]}"
+	done
+	for i in 1 2 3 4 5; do
+		rc=0
+		wait "${pids[i]}" || rc=$?
+		expect_rc 0 "$rc" "$E2E_TMP/par$i.out" "parallel client $i"
+		expect_text "$E2E_TMP/par$i.out" "data-$i" "client $i got another client's reply"
+	done
+	note "5 parallel clients (alice/par1-3, bob/par4-5): all exited 0"
+}
+
+# 4. TLS: the run's CA file works, --insecure works, neither fails (exit 3).
+scn_tls()
+{
+	local out=$E2E_TMP/tls.out rc=0
+	comp_start tls || fail "ope-component did not connect"
+	e2e_client "$out" alice tls1 --cafile "$E2E_CAFILE" --data tls-ok || rc=$?
+	expect_rc 0 "$rc" "$out" "with --cafile"
+	rc=0
+	e2e_client "$out.insecure" alice tls2 --insecure --data tls-insecure || rc=$?
+	expect_rc 0 "$rc" "$out.insecure" "with --insecure"
+	rc=0
+	e2e_client "$out.none" alice tls3 --no-tls-args --data tls-none || rc=$?
+	expect_rc 3 "$rc" "$out.none" "self-signed certificate without --cafile/--insecure"
+	note "--cafile: 0, --insecure: 0, neither: 3 ($(grep -v '^+' "$out.none" | tail -n 1))"
+}
+
+# 5. Component not running: the server's bounce reaches the client.
+scn_offline()
+{
+	local out=$E2E_TMP/offline.out rc=0 cond
+	cond=$(e2e_offline_condition)
+	e2e_client "$out" alice off --data offline || rc=$?
+	expect_rc 1 "$rc" "$out" "component offline"
+	expect_text "$out" "$cond" "client did not print the server's condition $cond"
+	note "bounce: $(grep -v '^+' "$out" | tail -n 1)"
+}
+
+# 6. ope-component killed with SIGKILL and started again: requests work.
+scn_component_killed()
+{
+	local out=$E2E_TMP/killed.out rc=0 pid
+	comp_start k1 || fail "ope-component did not connect"
+	pid=$E2E_COMPONENT_PID
+	e2e_client "$out" alice k1 --data before-kill || rc=$?
+	expect_rc 0 "$rc" "$out" "before the kill"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	comp_start k2 || fail "ope-component did not connect again after SIGKILL"
+	rc=0
+	e2e_client "$out.after" alice k2 --data after-kill || rc=$?
+	expect_rc 0 "$rc" "$out.after" "after restarting the killed component"
+}
+
+# CPU time (clock ticks, user+system) of a process.
+cpu_ticks()
+{
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# 7. The server restarts: ope-component reconnects by itself, without spinning.
+scn_server_restart()
+{
+	local out=$E2E_TMP/restart.out rc=0 pid log=$E2E_TMP/rs.log
+	local t0 t1 r0 r1 i hz
+	hz=$(getconf CLK_TCK)
+	comp_start rs || fail "ope-component did not connect"
+	pid=$E2E_COMPONENT_PID
+	e2e_client "$out" alice rs1 --data before-restart || rc=$?
+	expect_rc 0 "$rc" "$out" "before the server restart"
+	e2e_server_stop
+	e2e_wait_log "$log" "connection to 127.0.0.1:$E2E_COMP_PORT lost" 20 "$pid" ||
+		fail "ope-component did not notice the server going away"
+	kill -0 "$pid" 2>/dev/null || fail "ope-component exited when the server stopped"
+	t0=$(cpu_ticks "$pid")
+	r0=$(grep -c "reconnecting to" "$log")
+	sleep 3
+	t1=$(cpu_ticks "$pid")
+	r1=$(grep -c "reconnecting to" "$log")
+	note "server down 3 s: $((r1 - r0)) reconnect attempts, $((t1 - t0)) CPU ticks (1/$hz s)"
+	[ $((r1 - r0)) -ge 1 ] || fail "no reconnect attempt while the server was down"
+	[ $((r1 - r0)) -le 15 ] || fail "$((r1 - r0)) reconnect attempts in 3 s: no back-off"
+	[ $((t1 - t0)) -le $((hz / 2)) ] ||
+		fail "ope-component used $((t1 - t0)) ticks in 3 s while waiting: spinning"
+	e2e_server_restart || fail "the server did not come back"
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c "connected to 127.0.0.1:$E2E_COMP_PORT" "$log")" -ge 2 ] && break
+		kill -0 "$pid" 2>/dev/null || fail "ope-component exited while reconnecting"
+		sleep 0.1
+	done
+	[ "$(grep -c "connected to 127.0.0.1:$E2E_COMP_PORT" "$log")" -ge 2 ] ||
+		{ tail -n 20 "$log"; fail "ope-component did not reconnect within 30 s"; }
+	rc=0
+	e2e_client "$out.after" alice rs2 --data after-restart || rc=$?
+	expect_rc 0 "$rc" "$out.after" "after the server restart"
+}
+
+# 8. Wrong secret: exit 3, and the message points at component.secret.
+scn_wrong_secret()
+{
+	local pid rc=0 i log=$E2E_TMP/ws.log
+	comp_launch ws "wrong-$(openssl rand -hex 8)" || fail "cannot start ope-component"
+	pid=$E2E_COMPONENT_PID
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && { cat "$log"; fail "ope-component still running 15 s after a refused handshake"; }
+	wait "$pid" || rc=$?
+	[ "$rc" = 3 ] || { cat "$log"; fail "ope-component exited $rc, expected 3"; }
+	grep -q "component.secret" "$log" || { cat "$log"; fail "stderr does not mention component.secret"; }
+	grep -q "not-authorized" "$log" || { cat "$log"; fail "stderr does not mention not-authorized"; }
+	note "$(grep -m1 component.secret "$log" | sed 's/^.*: //')"
+}
+
+# 9. --iq, --ping, --disco, --sw-version, then the slixmpp probe.
+scn_features()
+{
+	local out=$E2E_TMP/features rc py
+	comp_start ft || fail "ope-component did not connect"
+	rc=0; e2e_client "$out.iq" alice ft1 --iq --another "iq-a&" --data "iq-ü" --body "iq body <x>" || rc=$?
+	expect_rc 0 "$rc" "$out.iq" "--iq"
+	expect_text "$out.iq" "iq-ü" "--iq reply lacks data"
+	rc=0; e2e_client "$out.ping" alice ft2 --ping || rc=$?
+	expect_rc 0 "$rc" "$out.ping" "--ping"
+	rc=0; e2e_client "$out.disco" alice ft3 --disco || rc=$?
+	expect_rc 0 "$rc" "$out.disco" "--disco"
+	local f
+	for f in http://jabber.org/protocol/disco#info urn:xmpp:ping \
+		jabber:iq:version "$E2E_NS"; do
+		expect_text "$out.disco" "$f" "--disco does not list $f"
+	done
+	rc=0; e2e_client "$out.ver" alice ft4 --sw-version || rc=$?
+	expect_rc 0 "$rc" "$out.ver" "--sw-version"
+	expect_text "$out.ver" "ope" "--sw-version does not print the name"
+	py=$(e2e_python_slixmpp) || fail "no python3 with slixmpp: install python3-slixmpp"
+	rc=0
+	OPE_PASSWORD=$E2E_PASSWORD timeout 120 "$py" "$E2E_SRC/probe.py" \
+		--jid "probe@$E2E_HOST/probe" --host 127.0.0.1 --port "$E2E_C2S_PORT" \
+		--cafile "$E2E_CAFILE" --component "$E2E_COMPONENT" \
+		--max-payload 8192 >"$out.probe" 2>&1 || rc=$?
+	sed 's/^/    probe: /' "$out.probe"
+	[ "$rc" = 0 ] || fail "probe.py failed (exit $rc)"
+	note "probe: $(grep -c '^ok' "$out.probe") checks ok"
+}
+
+# 10. Load: 2000 round trips, 50 in flight.
+scn_load()
+{
+	local out=$E2E_TMP/load.out rc=0
+	comp_start load || fail "ope-component did not connect"
+	e2e_client "$out" alice load --count 2000 --window 50 --timeout 60 \
+		--another load --data "load-ü&" --body "load body" || rc=$?
+	expect_rc 0 "$rc" "$out" "--count 2000 --window 50"
+	grep -v '^+' "$out" | while IFS= read -r line; do note "$line"; done
+}
+
+# --- runner ----------------------------------------------------------------
+
+E2E_N=0
+E2E_PASSED=0
+E2E_FAILED=0
+
+run_scenario()
+{
+	local name=$1 rc=0 log
+	E2E_N=$((E2E_N + 1))
+	log=$E2E_TMP/scenario-$name.log
+	touch "$E2E_TMP/scenario-$name.start"
+	if ! e2e_server_answers 2 >/dev/null 2>&1; then
+		e2e_log "server not answering before $name: restarting it"
+		e2e_server_stop
+		e2e_server_restart >>"$log" 2>&1
+	fi
+	(
+		E2E_SCN_PIDS=$E2E_TMP/scenario-$name.pids
+		: >"$E2E_SCN_PIDS"
+		trap scn_cleanup EXIT
+		"scn_$name"
+	) >>"$log" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
+		E2E_PASSED=$((E2E_PASSED + 1))
+		echo "ok $E2E_N - $name"
+	else
+		E2E_FAILED=$((E2E_FAILED + 1))
+		echo "not ok $E2E_N - $name"
+		sed 's/^/#   /' "$log"
+		# The component logs this scenario wrote.
+		for f in "$E2E_TMP"/*.log; do
+			case $f in */scenario-*) continue ;; esac
+			[ -s "$f" ] && [ "$f" -nt "$E2E_TMP/scenario-$name.start" ] ||
+				continue
+			echo "#   --- ${f##*/} (last lines)"
+			tail -n 8 "$f" | sed 's/^/#   /'
+		done
+		echo "#   --- server log (last lines)"
+		e2e_server_log_tail 2>&1 | sed 's/^/#   /'
+	fi
+}
+
+main()
+{
+	local s names
+	names=${*:-$ALL_SCENARIOS}
+	for s in $names; do
+		declare -F "scn_$s" >/dev/null || {
+			echo "unknown scenario '$s'; known: $(echo $ALL_SCENARIOS)" >&2
+			return 64
+		}
+	done
+	e2e_init || { echo "not ok - setting up the test run"; return 1; }
+	for s in ope-component ope-client; do
+		if [ ! -x "$OPE_BUILDDIR/$s" ]; then
+			echo "not ok - $OPE_BUILDDIR/$s is missing: build it first (make)"
+			echo "0 passed, 1 failed"
+			return 1
+		fi
+	done
+	e2e_log "starting ${E2E_SERVER}: c2s 127.0.0.1:$E2E_C2S_PORT, component 127.0.0.1:$E2E_COMP_PORT, temp dir $E2E_TMP"
+	if ! e2e_server_start >"$E2E_TMP/server-start.log" 2>&1; then
+		sed 's/^/#   /' "$E2E_TMP/server-start.log"
+		echo "not ok - cannot start $E2E_SERVER (see above; install what it names)"
+		echo "0 passed, 1 failed"
+		return 1
+	fi
+	grep ' e2e: ' "$E2E_TMP/server-start.log" >&2
+	echo "# server: $(e2e_server_describe)"
+	for s in alice bob probe; do
+		if ! e2e_server_register "$s" "$E2E_PASSWORD" \
+			>>"$E2E_TMP/register.log" 2>&1; then
+			sed 's/^/#   /' "$E2E_TMP/register.log"
+			echo "not ok - cannot register user $s on $E2E_SERVER"
+			echo "0 passed, 1 failed"
+			return 1
+		fi
+	done
+	for s in $names; do
+		run_scenario "$s"
+	done
+	echo "$E2E_PASSED passed, $E2E_FAILED failed ($(e2e_server_describe))"
+	[ "$E2E_FAILED" = 0 ]
+}
+
+main "$@"
