@@ -18,5 +18,4 @@ EXTRA_DIST += \
 	tests/e2e/compose.yml \
 	tests/deps.sh \
 	tests/demo.sh \
-	tests/all.sh \
-	conf/ejabberd-component.yml
+	tests/all.sh
