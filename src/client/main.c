@@ -34,12 +34,15 @@ int main(int argc, char **argv)
 		client_opts_free(&o);
 		return CLIENT_EXIT_USAGE;
 	}
+	client_opts_scrub_password(argc, argv);
 	if (client_creds_resolve(&o, getenv("OPE_PASSWORD"), isatty(STDIN_FILENO),
 				 err, sizeof(err)) < 0) {
 		fprintf(stderr, "ope-client: %s\n", err);
 		client_opts_free(&o);
 		return CLIENT_EXIT_USAGE;
 	}
+	/* Child processes (none today) shouldn't inherit it. */
+	unsetenv("OPE_PASSWORD");
 	if (o.debug) {
 		log_set_level(LOG_LEVEL_DEBUG);
 		log_set_timestamps(1);

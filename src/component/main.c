@@ -40,8 +40,8 @@ static void usage(FILE *out)
 "  -V, --version       show the version and exit\n"
 "\n"
 "Signals: SIGTERM and SIGINT close the stream and exit; SIGHUP re-reads the\n"
-"configuration (log and service settings; server and identity changes need\n"
-"a restart) and keeps the running one if the file has an error.\n"
+"configuration (log and service settings; server, identity and reconnect\n"
+"changes need a restart) and keeps the running one if the file has an error.\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by SIGTERM or SIGINT, or --check-config found no problem\n"
@@ -99,9 +99,11 @@ static void reload(const char *path, struct config *cfg, int level_override)
 	}
 	if (differs(fresh.server_host, cfg->server_host) ||
 	    fresh.server_port != cfg->server_port ||
-	    differs(fresh.domain, cfg->domain) || differs(fresh.secret, cfg->secret))
-		log_warn("reload: changes to server.*, component.domain or the secret "
-			 "take effect only after a restart");
+	    differs(fresh.domain, cfg->domain) || differs(fresh.secret, cfg->secret) ||
+	    fresh.reconnect_initial_ms != cfg->reconnect_initial_ms ||
+	    fresh.reconnect_max_ms != cfg->reconnect_max_ms)
+		log_warn("reload: changes to server.*, component.domain, the secret "
+			 "or reconnect.* take effect only after a restart");
 	old = *cfg;
 	/* Swap the identity back, so config_free(&old) frees the new copies. */
 	old.server_host = fresh.server_host;
@@ -111,6 +113,8 @@ static void reload(const char *path, struct config *cfg, int level_override)
 	fresh.server_port = cfg->server_port;
 	fresh.domain = cfg->domain;
 	fresh.secret = cfg->secret;
+	fresh.reconnect_initial_ms = cfg->reconnect_initial_ms;
+	fresh.reconnect_max_ms = cfg->reconnect_max_ms;
 	*cfg = fresh;
 	config_free(&old);
 	log_set_level(level_override >= 0 ? (enum log_level)level_override

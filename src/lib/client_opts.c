@@ -340,3 +340,25 @@ void client_opts_free(struct client_opts *o)
 	}
 	memset(o, 0, sizeof(*o));
 }
+
+static void scrub(char *s)
+{
+	explicit_bzero(s, strlen(s));
+}
+
+void client_opts_scrub_password(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return;
+		if ((strcmp(argv[i], "-p") == 0 ||
+		     strcmp(argv[i], "--password") == 0) && i + 1 < argc)
+			scrub(argv[++i]);
+		else if (strncmp(argv[i], "--password=", 11) == 0)
+			scrub(argv[i] + 11);
+		else if (strncmp(argv[i], "-p", 2) == 0 && argv[i][1] == 'p')
+			scrub(argv[i] + 2);
+	}
+}

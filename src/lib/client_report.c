@@ -4,25 +4,7 @@
 
 #include "client_report.h"
 #include "client_request.h"
-
-/* Length of the valid UTF-8 sequence at S (2..4), or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t len, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
+#include "utf8.h"
 
 char *client_report_quote(char *dst, size_t len, const char *s)
 {
@@ -54,7 +36,7 @@ char *client_report_quote(char *dst, size_t len, const char *s)
 			piece = esc;
 			n = 4;
 		} else if (*p >= 0x80) {
-			adv = n = utf8_len(p);
+			adv = n = utf8_seq_len(p);
 			if (n == 0) {
 				snprintf(esc, sizeof(esc), "\\x%02x", *p);
 				piece = esc;

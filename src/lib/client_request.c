@@ -3,46 +3,18 @@
 #include <string.h>
 
 #include "client_request.h"
+#include "stanza.h"
 
-/* A child element NAME in namespace NS added to PARENT (which then owns
- * it); NULL when out of memory. */
-static xmpp_stanza_t *add_element(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
-				  const char *name, const char *ns)
+/* Append TEXT unless it is empty: an empty body stays an empty element. */
+static int add_text(xmpp_stanza_t *parent, const char *text)
 {
-	xmpp_stanza_t *child = xmpp_stanza_new(ctx);
-
-	if (child == NULL)
-		return NULL;
-	if (xmpp_stanza_set_name(child, name) != XMPP_EOK ||
-	    (ns != NULL && xmpp_stanza_set_ns(child, ns) != XMPP_EOK) ||
-	    xmpp_stanza_add_child_ex(parent, child, 0) != XMPP_EOK) {
-		xmpp_stanza_release(child);
-		return NULL;
-	}
-	return child;
+	return text[0] == '\0' ? 0 : stanza_add_text(parent, text);
 }
 
-static int add_text(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *text)
-{
-	xmpp_stanza_t *node;
-
-	if (text[0] == '\0')
-		return 0;
-	node = xmpp_stanza_new(ctx);
-	if (node == NULL)
-		return -1;
-	if (xmpp_stanza_set_text(node, text) != XMPP_EOK ||
-	    xmpp_stanza_add_child_ex(parent, node, 0) != XMPP_EOK) {
-		xmpp_stanza_release(node);
-		return -1;
-	}
-	return 0;
-}
-
-static xmpp_stanza_t *example_tag(xmpp_ctx_t *ctx, xmpp_stanza_t *parent,
+static xmpp_stanza_t *example_tag(xmpp_stanza_t *parent,
 				  const struct client_opts *o)
 {
-	xmpp_stanza_t *tag = add_element(ctx, parent, "example_tag",
+	xmpp_stanza_t *tag = stanza_add_element(parent, "example_tag",
 					 CLIENT_NS_EXAMPLE);
 
 	if (tag == NULL ||
@@ -70,10 +42,10 @@ xmpp_stanza_t *client_request_new(xmpp_ctx_t *ctx, const struct client_opts *o)
 		if (st == NULL)
 			return NULL;
 		/* The tutorial's order: example_tag first, then body. */
-		if (example_tag(ctx, st, o) == NULL)
+		if (example_tag(st, o) == NULL)
 			goto fail;
-		body = add_element(ctx, st, "body", NULL);
-		if (body == NULL || add_text(ctx, body, o->body) < 0)
+		body = stanza_add_element(st, "body", NULL);
+		if (body == NULL || add_text(body, o->body) < 0)
 			goto fail;
 		return st;
 	}
@@ -84,16 +56,16 @@ xmpp_stanza_t *client_request_new(xmpp_ctx_t *ctx, const struct client_opts *o)
 		goto fail;
 	switch (o->mode) {
 	case CLIENT_MODE_IQ:
-		tag = example_tag(ctx, st, o);
-		if (tag == NULL || add_text(ctx, tag, o->body) < 0)
+		tag = example_tag(st, o);
+		if (tag == NULL || add_text(tag, o->body) < 0)
 			goto fail;
 		break;
 	case CLIENT_MODE_PING:
-		if (add_element(ctx, st, "ping", CLIENT_NS_PING) == NULL)
+		if (stanza_add_element(st, "ping", CLIENT_NS_PING) == NULL)
 			goto fail;
 		break;
 	default:
-		if (add_element(ctx, st, "query", query_ns(o->mode)) == NULL)
+		if (stanza_add_element(st, "query", query_ns(o->mode)) == NULL)
 			goto fail;
 		break;
 	}
@@ -109,7 +81,7 @@ xmpp_stanza_t *client_request_roster(xmpp_ctx_t *ctx, const char *id)
 
 	if (iq == NULL)
 		return NULL;
-	if (add_element(ctx, iq, "query", CLIENT_NS_ROSTER) == NULL) {
+	if (stanza_add_element(iq, "query", CLIENT_NS_ROSTER) == NULL) {
 		xmpp_stanza_release(iq);
 		return NULL;
 	}

@@ -221,24 +221,42 @@ static int from_matches(const struct session *s, const char *from)
 	return from != NULL && strcasecmp(from, s->o->to) == 0;
 }
 
-/* Answer an iq get/set addressed to us, as RFC 6120 8.2.3 asks. */
+/* A roster push comes from our own account: no from, or our bare JID
+ * (RFC 6121 2.1.6); anyone else's must be ignored. */
+static int from_own_account(const struct session *s, const char *from)
+{
+	size_t n;
+
+	if (from == NULL)
+		return 1;
+	n = strcspn(s->o->jid, "/");
+	return strlen(from) == n && strncasecmp(from, s->o->jid, n) == 0;
+}
+
+/* Answer an iq get/set addressed to us, as RFC 6120 8.2.3 asks. A push
+ * from our own server has no from: the result then has no to either. */
 static void answer_iq(struct session *s, xmpp_stanza_t *iq)
 {
-	xmpp_stanza_t *reply;
 	const char *type = xmpp_stanza_get_type(iq);
+	const char *from = xmpp_stanza_get_from(iq);
+	int roster_push = strcmp(type, "set") == 0 &&
+		xmpp_stanza_get_child_by_name_and_ns(iq, "query",
+						     CLIENT_NS_ROSTER) != NULL;
+	xmpp_stanza_t *reply;
 
-	if ((strcmp(type, "set") == 0 &&
-	     xmpp_stanza_get_child_by_name_and_ns(iq, "query",
-						  CLIENT_NS_ROSTER) != NULL) ||
-	    (strcmp(type, "get") == 0 &&
-	     xmpp_stanza_get_child_by_name_and_ns(iq, "ping",
-						  CLIENT_NS_PING) != NULL)) {
-		reply = xmpp_stanza_reply(iq);
-		if (reply != NULL)
-			xmpp_stanza_set_type(reply, "result");
-	} else {
+	if (roster_push && !from_own_account(s, from))
+		return;
+	if (roster_push || (strcmp(type, "get") == 0 &&
+			    xmpp_stanza_get_child_by_name_and_ns(
+				    iq, "ping", CLIENT_NS_PING) != NULL)) {
+		reply = xmpp_iq_new(s->ctx, "result", xmpp_stanza_get_id(iq));
+		if (reply != NULL && from != NULL)
+			xmpp_stanza_set_to(reply, from);
+	} else if (from != NULL) {
 		reply = xmpp_stanza_reply_error(iq, "cancel",
 						"service-unavailable", NULL);
+	} else {
+		return;
 	}
 	if (reply == NULL) {
 		log_error("out of memory answering an iq");

@@ -381,7 +381,8 @@ static int read_secret_file(struct loader *ld, const config_setting_t *s,
 		fail(ld, NULL, "out of memory");
 		goto out;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named here must not hang start-up or a reload. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		fail(ld, s, "cannot read component.secret_file '%s': %s",
 		     path, strerror(errno));
@@ -390,6 +391,11 @@ static int read_secret_file(struct loader *ld, const config_setting_t *s,
 	if (S_ISDIR(st.st_mode)) {
 		fail(ld, s, "cannot read component.secret_file '%s': %s",
 		     path, strerror(EISDIR));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(ld, s, "component.secret_file '%s' is not a regular file",
+		     path);
 		goto out;
 	}
 	while (len <= SECRET_FILE_MAX) {
@@ -430,8 +436,7 @@ static int read_secret_file(struct loader *ld, const config_setting_t *s,
 		 config_setting_source_file(s) ? config_setting_source_file(s) :
 		 ld->path, (unsigned)config_setting_source_line(s));
 	snprintf(what, sizeof(what), "component.secret_file '%s'", path);
-	if (S_ISREG(st.st_mode))
-		warn_mode(ld, where, what, path, st.st_mode);
+	warn_mode(ld, where, what, path, st.st_mode);
 	*out = buf;
 	buf = NULL;
 	ret = 0;

@@ -16,6 +16,11 @@
 #include "log.h"
 #include "strophe_compat.h"
 
+/* A connection that lasted this long was healthy: the next failure starts
+ * the back-off afresh. A server that accepts the handshake and drops us at
+ * once keeps backing off instead. */
+#define STABLE_MS 30000
+
 struct conn {
 	xmpp_ctx_t *ctx;
 	xmpp_conn_t *xc;
@@ -24,12 +29,21 @@ struct conn {
 	struct backoff backoff;
 	uint32_t rng;             /* xorshift state for jitter */
 	int connected;            /* the server accepted our handshake */
+	long long connected_at;   /* when, in monotonic ms */
 	int retry_pending;        /* a timed reconnect is registered */
 	int stopping;
 	int done;
 	enum conn_exit exit_status;
 	char where[300];          /* "host:port", for messages */
 };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static uint32_t next_random(struct conn *c)
 {
@@ -154,7 +168,7 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 
 	if (status == XMPP_CONN_CONNECT) {
 		c->connected = 1;
-		backoff_reset(&c->backoff);
+		c->connected_at = now_ms();
 		log_info("connected to %s as %s", c->where, c->cfg->domain);
 		if (c->stopping)
 			xmpp_disconnect(xc);
@@ -165,6 +179,8 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 
 	/* Every failure arrives here as DISCONNECT (libstrophe 0.12). */
 	c->connected = 0;
+	if (was_connected && now_ms() - c->connected_at >= STABLE_MS)
+		backoff_reset(&c->backoff);
 	if (se != NULL && refused_for_good(c, se)) {
 		c->exit_status = CONN_EXIT_REFUSED;
 		c->done = 1;

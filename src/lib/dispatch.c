@@ -158,16 +158,22 @@ static enum dispatch_result run_ext(struct dispatch *d, const struct ext *ext,
 		.kind = kind, .cfg = d->cfg, .dispatch = d,
 	};
 	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL };
+	/* A message's reply echoes its body too: measure all of it. */
+	xmpp_stanza_t *measured = kind == EXT_MESSAGE ? stanza : payload;
 
-	if (stanza_size(payload, d->cfg->max_payload) > d->cfg->max_payload)
+	if (stanza_size(measured, d->cfg->max_payload) > d->cfg->max_payload)
 		return send_error(d, stanza, STANZA_COND_POLICY_VIOLATION,
-				  "payload exceeds this service's size limit");
+				  "payload too large or too deeply nested for "
+				  "this service");
 	if (ext->handle(&req, &reply) != 0) {
 		log_error("out of memory in the %s handler; request dropped", ext->ns);
 		return DISPATCH_NOMEM;
 	}
-	if (reply.cond != STANZA_COND_NONE)
+	if (reply.cond != STANZA_COND_NONE) {
+		if (reply.payload != NULL)
+			xmpp_stanza_release(reply.payload);
 		return send_error(d, stanza, reply.cond, reply.text);
+	}
 	return send_reply(d, stanza_iq_result(d->ctx, id, xmpp_stanza_get_to(stanza),
 					       xmpp_stanza_get_from(stanza),
 					       reply.payload),
@@ -271,6 +277,12 @@ enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
 		log_warn("dropped a <%s> without a from address (to %s)",
 			 log_escape(buf1, sizeof(buf1), name),
 			 log_escape(buf2, sizeof(buf2), to));
+		return DISPATCH_DROPPED;
+	}
+	if (jid_split(from, NULL, NULL, NULL, NULL, NULL, NULL) != 0) {
+		log_warn("dropped a <%s> from the malformed address %s",
+			 log_escape(buf1, sizeof(buf1), name),
+			 log_escape(buf2, sizeof(buf2), from));
 		return DISPATCH_DROPPED;
 	}
 	if (to == NULL || !jid_domain_is(to, d->cfg->domain)) {

@@ -15,6 +15,21 @@ static int add_field(xmpp_stanza_t *query, const char *name, const char *value)
 	return field != NULL ? stanza_add_text(field, value) : -1;
 }
 
+/* "Linux 6.1.0", looked up once: it doesn't change while we run. */
+static const char *os_name(void)
+{
+	static char os[2 * sizeof(((struct utsname *)0)->release) + 2];
+	static int known;
+	struct utsname u;
+
+	if (!known) {
+		known = 1;
+		if (uname(&u) == 0)
+			snprintf(os, sizeof(os), "%s %s", u.sysname, u.release);
+	}
+	return os;
+}
+
 static int version_handle(const struct ext_request *req, struct ext_reply *reply)
 {
 	xmpp_stanza_t *query = stanza_element(req->ctx, "query", EXT_VERSION_NS);
@@ -25,14 +40,10 @@ static int version_handle(const struct ext_request *req, struct ext_reply *reply
 	    add_field(query, "version", PACKAGE_VERSION) != 0)
 		goto oom;
 	if (req->cfg->service_show_os) {
-		struct utsname u;
-		char os[sizeof(u.sysname) + sizeof(u.release) + 2];
+		const char *os = os_name();
 
-		if (uname(&u) == 0) {
-			snprintf(os, sizeof(os), "%s %s", u.sysname, u.release);
-			if (add_field(query, "os", os) != 0)
-				goto oom;
-		}
+		if (*os != '\0' && add_field(query, "os", os) != 0)
+			goto oom;
 	}
 	reply->payload = query;
 	return 0;

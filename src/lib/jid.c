@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "jid.h"
+#include "utf8.h"
 
 #define JID_DOMAIN_MAX 253
 #define JID_LABEL_MAX 63
@@ -78,37 +79,6 @@ int jid_domain_is(const char *jid, const char *domain)
 	       strncasecmp(dom, domain, dom_len) == 0;
 }
 
-int jid_is_full(const char *jid)
-{
-	const char *res;
-
-	if (jid_split(jid, NULL, NULL, NULL, NULL, &res, NULL) < 0)
-		return 0;
-	return res != NULL;
-}
-
-/* Length of the well-formed UTF-8 multi-byte sequence at S (2..4; no
- * overlongs, surrogates or code points above U+10FFFF), or 0. */
-static size_t utf8_multibyte_len(const unsigned char *s)
-{
-	size_t len, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return len;
-}
 
 /* 1 when the LEN bytes at S, without brackets, are an IPv6 literal. */
 static int is_ipv6(const char *s, size_t len)
@@ -148,7 +118,7 @@ int jid_domain_valid(const char *name)
 			continue;
 		}
 		if (*p >= 0x80) {
-			size_t seq = utf8_multibyte_len(p);
+			size_t seq = utf8_seq_len(p);
 
 			if (seq == 0)
 				return 0;

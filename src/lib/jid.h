@@ -18,9 +18,6 @@ int jid_split(const char *jid, const char **local, size_t *local_len,
  * NULL or malformed. */
 int jid_domain_is(const char *jid, const char *domain);
 
-/* 1 when JID is a full JID (has a non-empty resource), else 0. */
-int jid_is_full(const char *jid);
-
 /* 1 when NAME is a usable DNS-style domain: 1..253 bytes, labels of 1..63
  * bytes of letters, digits, '-' or well-formed non-ASCII UTF-8, no
  * leading/trailing '-' in a label, no empty label (no leading, trailing or

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static const char *log_progname = "ope";
 static enum log_level log_threshold = LOG_LEVEL_INFO;
@@ -108,27 +109,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at S (1..4), or 0 if it is not one. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 char *log_escape(char *dst, size_t dstlen, const char *src)
 {
 	const unsigned char *s = (const unsigned char *)src;
@@ -197,9 +177,17 @@ static void log_strophe(void *userdata, xmpp_log_level_t level,
 		const char *mark = strstr(msg, secret_marks[i]);
 
 		if (mark != NULL) {
-			/* Keep what precedes the secret ("SENT: <handshake"). */
-			log_msg(ours, "libstrophe %s: %.*s... (masked: may carry a secret)",
-				area, (int)(mark - msg + strlen(secret_marks[i])), msg);
+			/* Keep what precedes the secret ("SENT: <handshake"),
+			 * escaped: it may hold text from the wire. */
+			char head[160];
+			size_t keep = (size_t)(mark - msg) + strlen(secret_marks[i]);
+
+			if (keep >= sizeof(head))
+				keep = sizeof(head) - 1;
+			memcpy(head, msg, keep);
+			head[keep] = '\0';
+			log_msg(ours, "libstrophe %s: %s... (masked: may carry a secret)",
+				area, log_escape(buf, sizeof(buf), head));
 			return;
 		}
 	}

@@ -27,7 +27,7 @@ int presence_replies(xmpp_ctx_t *ctx, xmpp_stanza_t *request, const char *to,
 	const char *from = xmpp_stanza_get_from(request);
 	const char *answer = NULL;
 	int then_available = 0;
-	char *bare = NULL;
+	char *bare = NULL, *self = NULL;
 
 	*n = 0;
 	if (type == NULL || from == NULL)
@@ -47,25 +47,30 @@ int presence_replies(xmpp_ctx_t *ctx, xmpp_stanza_t *request, const char *to,
 	} else {
 		return 0;
 	}
-	/* Subscription states belong to bare JIDs (RFC 6121 §3). */
+	/* Subscription states belong to bare JIDs on both sides (RFC 6121 §3). */
 	bare = xmpp_jid_bare(ctx, from);
-	if (bare == NULL)
-		return -1;
-	out[0] = presence_to(ctx, answer, to, bare);
+	self = xmpp_jid_bare(ctx, to);
+	if (bare == NULL || self == NULL)
+		goto oom;
+	out[0] = presence_to(ctx, answer, self, bare);
 	if (out[0] == NULL)
 		goto oom;
 	*n = 1;
 	if (then_available) {
-		out[1] = presence_to(ctx, NULL, to, bare);
+		out[1] = presence_to(ctx, NULL, self, bare);
 		if (out[1] == NULL)
 			goto oom;
 		*n = 2;
 	}
 	xmpp_free(ctx, bare);
+	xmpp_free(ctx, self);
 	return 0;
 oom:
 	while (*n > 0)
 		xmpp_stanza_release(out[--*n]);
-	xmpp_free(ctx, bare);
+	if (bare != NULL)
+		xmpp_free(ctx, bare);
+	if (self != NULL)
+		xmpp_free(ctx, self);
 	return -1;
 }

@@ -10,8 +10,8 @@
 
 /* Build the answers to presence REQUEST (borrowed) sent to address TO in our
  * domain: probe -> available; subscribe -> subscribed, then available;
- * unsubscribe -> unsubscribed; anything else -> none. Replies go to the
- * sender's bare JID (subscriptions) or its full JID (probe answers), from TO.
+ * unsubscribe -> unsubscribed; anything else -> none. Subscription answers
+ * go between bare JIDs; a probe is answered from TO to the sender's JID.
  * Stores up to PRESENCE_MAX_REPLIES new stanzas in OUT (caller releases) and
  * their number in *N. Returns 0, or -1 when out of memory (OUT empty). */
 int presence_replies(xmpp_ctx_t *ctx, xmpp_stanza_t *request, const char *to,

@@ -55,10 +55,13 @@ int stanza_add_text(xmpp_stanza_t *parent, const char *text);
 xmpp_stanza_t *stanza_add_element(xmpp_stanza_t *parent, const char *name,
 				  const char *ns);
 
+/* Deeper element nesting than this counts as over any size limit. */
+#define STANZA_MAX_DEPTH 64
+
 /* An estimate of the serialised size of STANZA in bytes (names, attributes,
  * text, tags), without serialising it. Stops and returns a value above LIMIT
- * as soon as the count passes LIMIT, so a hostile payload costs at most
- * LIMIT bytes of walking. */
+ * as soon as the count passes LIMIT, or when elements nest deeper than
+ * STANZA_MAX_DEPTH, so a hostile payload costs little to measure. */
 size_t stanza_size(xmpp_stanza_t *stanza, size_t limit);
 
 /* The number of element (non-text) children of STANZA. */

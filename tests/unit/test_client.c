@@ -992,6 +992,22 @@ static void test_session_sasl_condition(void)
 		"<not-authorized/></failure>", buf, 5), -1);
 }
 
+static void test_opts_scrub_password(void)
+{
+	char a0[] = "ope-client", a1[] = "-p", a2[] = "hunter2", a3[] = "-phunter3",
+	     a4[] = "--password=hunter4", a5[] = "--password", a6[] = "hunter5",
+	     a7[] = "-t", a8[] = "ope.localhost", a9[] = "--", a10[] = "keep";
+	char *argv[] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, NULL };
+
+	client_opts_scrub_password(11, argv);
+	CU_ASSERT_EQUAL(argv[2][0], '\0');
+	CU_ASSERT_STRING_EQUAL(argv[3], "-p");
+	CU_ASSERT_STRING_EQUAL(argv[4], "--password=");
+	CU_ASSERT_EQUAL(argv[6][0], '\0');
+	CU_ASSERT_STRING_EQUAL(argv[8], "ope.localhost");
+	CU_ASSERT_STRING_EQUAL(argv[10], "keep");
+}
+
 int test_client_register(void)
 {
 	CU_pSuite s;
@@ -1004,7 +1020,8 @@ int test_client_register(void)
 	    !CU_add_test(s, "help and version", test_opts_help_version) ||
 	    !CU_add_test(s, "usage errors", test_opts_errors) ||
 	    !CU_add_test(s, "window clamped", test_opts_window_clamped) ||
-	    !CU_add_test(s, "help text", test_opts_usage_text))
+	    !CU_add_test(s, "help text", test_opts_usage_text) ||
+	    !CU_add_test(s, "password scrubbed from argv", test_opts_scrub_password))
 		return CU_get_error();
 	s = CU_add_suite("client_creds", creds_init, creds_clean);
 	if (s == NULL ||

@@ -6,6 +6,7 @@
 
 #include "dispatch.h"
 #include "ext.h"
+#include "stanza.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -158,6 +159,13 @@ static void test_dropped(void)
 	CU_ASSERT_EQUAL(feed("<message id='o' from='" FROM "'><example_tag " EX
 			     "/></message>"), DISPATCH_DROPPED);
 	CU_ASSERT_EQUAL(sent.n, 0);
+	/* A reply to a broken from would carry a broken to: ejabberd then
+	 * closes the whole component stream. */
+	CU_ASSERT_EQUAL(feed("<message id='f' to='ope.example.org' from='/'>"
+			     "<example_tag " EX "/></message>"), DISPATCH_DROPPED);
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='f' to='ope.example.org' from='a@'>"
+			     "<ping xmlns='urn:xmpp:ping'/></iq>"), DISPATCH_DROPPED);
+	CU_ASSERT_EQUAL(sent.n, 0);
 }
 
 static void test_iq_example(void)
@@ -220,6 +228,29 @@ static void test_oversized(void)
 		 "from='" FROM "'><example_tag " EX " data='%s'/></message>", big);
 	CU_ASSERT_EQUAL(feed(xml), DISPATCH_ERROR_SENT);
 	assert_error("message", "bm", "policy-violation", "modify");
+	/* A message's body is echoed too, so it counts. */
+	snprintf(xml, sizeof(xml), "<message id='bb' to='ope.example.org' "
+		 "from='" FROM "'><example_tag " EX "/><body>%s</body></message>",
+		 big);
+	CU_ASSERT_EQUAL(feed(xml), DISPATCH_ERROR_SENT);
+	assert_error("message", "bb", "policy-violation", "modify");
+	/* Deep nesting is refused however small. */
+	{
+		char deep[1024];
+		size_t o = 0;
+		int i;
+
+		o += (size_t)snprintf(deep + o, sizeof(deep) - o,
+				      "<iq type='get' id='deep' to='ope.example.org' "
+				      "from='" FROM "'><example_tag " EX ">");
+		for (i = 0; i < STANZA_MAX_DEPTH + 2; i++)
+			o += (size_t)snprintf(deep + o, sizeof(deep) - o, "<a>");
+		for (i = 0; i < STANZA_MAX_DEPTH + 2; i++)
+			o += (size_t)snprintf(deep + o, sizeof(deep) - o, "</a>");
+		snprintf(deep + o, sizeof(deep) - o, "</example_tag></iq>");
+		CU_ASSERT_EQUAL(feed(deep), DISPATCH_ERROR_SENT);
+		assert_error("iq", "deep", "policy-violation", "modify");
+	}
 	/* Just under the limit is fine. */
 	big[900] = '\0';
 	snprintf(xml, sizeof(xml), "<iq type='get' id='ok' to='ope.example.org' "
@@ -319,6 +350,12 @@ static void test_presence(void)
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_to(sent.stanza[0]), "alice@example.org");
 	CU_ASSERT_PTR_NULL(xmpp_stanza_get_type(sent.stanza[1]));
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_from(sent.stanza[1]), "ope.example.org");
+
+	/* Subscriptions are between bare JIDs, whatever the addressing. */
+	CU_ASSERT_EQUAL(feed("<presence type='subscribe' to='bot@ope.example.org/r' "
+			     "from='" FROM "'/>"), DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL_FATAL(sent.n, 2);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_from(sent.stanza[0]), "bot@ope.example.org");
 
 	CU_ASSERT_EQUAL(feed("<presence type='unsubscribe' to='ope.example.org' from='"
 			     FROM "'/>"), DISPATCH_REPLIED);

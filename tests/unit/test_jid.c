@@ -84,17 +84,6 @@ static void test_domain_is(void)
 	CU_ASSERT_EQUAL(jid_domain_is("@ope.example.org", "ope.example.org"), 0);
 }
 
-static void test_is_full(void)
-{
-	CU_ASSERT_EQUAL(jid_is_full("alice@example.org/phone"), 1);
-	CU_ASSERT_EQUAL(jid_is_full("example.org/r"), 1);
-	CU_ASSERT_EQUAL(jid_is_full("alice@example.org"), 0);
-	CU_ASSERT_EQUAL(jid_is_full("example.org"), 0);
-	CU_ASSERT_EQUAL(jid_is_full("alice@example.org/"), 0);
-	CU_ASSERT_EQUAL(jid_is_full(""), 0);
-	CU_ASSERT_EQUAL(jid_is_full(NULL), 0);
-}
-
 /* A name of LABELS labels of LEN letters each, joined with dots. */
 static const char *make_name(char *buf, size_t buflen, int labels, int len)
 {
@@ -209,7 +198,6 @@ int test_jid_register(void)
 	if (suite == NULL ||
 	    CU_add_test(suite, "split", test_split) == NULL ||
 	    CU_add_test(suite, "domain_is (case-insensitive)", test_domain_is) == NULL ||
-	    CU_add_test(suite, "is_full", test_is_full) == NULL ||
 	    CU_add_test(suite, "domain_valid", test_domain_valid) == NULL ||
 	    CU_add_test(suite, "host_valid", test_host_valid) == NULL)
 		return CU_get_error();

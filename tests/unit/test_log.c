@@ -70,6 +70,11 @@ static void test_secrets_filtered(void)
 			   "mechanism='PLAIN'>AGFsaWNlAHNlY3JldA==</auth>");
 	CU_ASSERT_PTR_NULL(strstr(out, "AGFsaWNl"));
 	free(out);
+	/* Text before a masked secret is still escaped: no forged lines. */
+	out = strophe_line("RECV: <message><body>a\nFORGED error: x</body><auth/>");
+	CU_ASSERT_PTR_NULL(strstr(out, "\nFORGED"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\\x0aFORGED"));
+	free(out);
 	out = strophe_line("RECV: <message from='x'>\x1b[2J</message>");
 	CU_ASSERT_PTR_NULL(strchr(out, '\x1b'));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "<message from='x'>"));
