@@ -94,7 +94,7 @@ ejabberd_start()
 	# Marks that cleanup has an ejabberd to stop.
 	[ -d "$d" ] || ejabberd_write_config || return 1
 	touch "$E2E_TMP/ejabberd-started"
-	if ! ejabberd_ctl start >"$d/start.log" 2>&1; then
+	if ! ejabberd_ctl start >"$d/start.log" 2>&1 3>&-; then
 		cat "$d/start.log" >&2
 		echo "ejabberdctl start failed (log above)" >&2
 		return 1

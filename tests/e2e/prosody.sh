@@ -220,7 +220,7 @@ prosody_native_start()
 			"(or podman + runc + debootstrap for OPE_E2E_PROSODY=container)" >&2
 		return 1
 	fi
-	prosody --config "$d/prosody.cfg.lua" -F >>"$d/prosody.log" 2>&1 &
+	prosody --config "$d/prosody.cfg.lua" -F >>"$d/prosody.log" 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >"$d/server.pid"
 	e2e_track "$pid"

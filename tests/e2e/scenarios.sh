@@ -18,6 +18,7 @@ ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed
 server_restart wrong_secret features load"
 
 # Scenario output goes to a log; notes reach the terminal through fd 3.
+# Background processes close fd 3 (3>&-) so they never hold the output open.
 exec 3>&1
 note()
 {
@@ -33,17 +34,12 @@ fail()
 # Processes a scenario starts are stopped when its subshell exits.
 scn_cleanup()
 {
-	local pid comm
-	[ -f "$E2E_SCN_PIDS" ] || return 0
-	while read -r pid comm; do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] && e2e_kill "$pid"
-	done < <(tac "$E2E_SCN_PIDS")
-	return 0
+	e2e_kill_tracked "$E2E_SCN_PIDS"
 }
 
 scn_track()
 {
-	echo "$1 $(cat "/proc/$1/comm" 2>/dev/null)" >>"$E2E_SCN_PIDS"
+	e2e_track "$1" "$E2E_SCN_PIDS"
 	e2e_track "$1"
 }
 
