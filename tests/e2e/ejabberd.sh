@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/ejabberd.sh: start/stop a throwaway ejabberd (Debian package) from its own config dir, without epmd.
+# shellcheck shell=bash
 #
 # Sourced by lib.sh. "ejabberdctl --config-dir DIR" reads DIR/ejabberdctl.cfg,
 # which runs the node as the current user with Erlang distribution on a

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/lib.sh: shared end-to-end harness: temp dir, free ports, certificate, cleanup, ope-component and ope-client helpers.
+# shellcheck shell=bash
 #
 # Source it from bash, then call e2e_init; it sources prosody.sh and
 # ejabberd.sh for the server functions. Everything it starts is recorded
@@ -328,5 +329,7 @@ e2e_client()
 
 # --- sources ----------------------------------------------------------------
 
+# shellcheck source=tests/e2e/prosody.sh
 . "$E2E_SRC/prosody.sh"
+# shellcheck source=tests/e2e/ejabberd.sh
 . "$E2E_SRC/ejabberd.sh"

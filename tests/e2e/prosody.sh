@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/prosody.sh: start/stop a throwaway Prosody, in a container (podman/docker) or natively (Debian package).
+# shellcheck shell=bash
 #
 # Sourced by lib.sh. Container mode runs the image with --network=host and a
 # config that names loopback ports only, so no port is published and no
