@@ -95,6 +95,8 @@ e2e_cleanup()
 {
 	local rc=$?
 	trap - EXIT INT TERM
+	# Callers may run under "set -e": cleanup must go on past failures.
+	set +e
 	[ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ] || return "$rc"
 	e2e_kill_tracked "$E2E_TMP/pids"
 	e2e_server_cleanup
