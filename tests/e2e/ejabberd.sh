@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/ejabberd.sh: start/stop a throwaway ejabberd (Debian package) from its own config dir, without epmd.
+# shellcheck shell=bash
 #
 # Sourced by lib.sh. "ejabberdctl --config-dir DIR" reads DIR/ejabberdctl.cfg,
 # which runs the node as the current user with Erlang distribution on a
@@ -94,7 +95,7 @@ ejabberd_start()
 	# Marks that cleanup has an ejabberd to stop.
 	[ -d "$d" ] || ejabberd_write_config || return 1
 	touch "$E2E_TMP/ejabberd-started"
-	if ! ejabberd_ctl start >"$d/start.log" 2>&1; then
+	if ! ejabberd_ctl start >"$d/start.log" 2>&1 3>&-; then
 		cat "$d/start.log" >&2
 		echo "ejabberdctl start failed (log above)" >&2
 		return 1

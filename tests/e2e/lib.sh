@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/lib.sh: shared end-to-end harness: temp dir, free ports, certificate, cleanup, ope-component and ope-client helpers.
+# shellcheck shell=bash
 #
 # Source it from bash, then call e2e_init; it sources prosody.sh and
 # ejabberd.sh for the server functions. Everything it starts is recorded
@@ -48,11 +49,31 @@ e2e_python_slixmpp()
 	return 1
 }
 
+# A process's start time (clock ticks since boot): with the PID it names
+# one process for good, across exec (a just-forked child's comm is still
+# "bash") and against PID reuse.
+e2e_starttime()
+{
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }'
+}
+
 # Record a process we started so that e2e_cleanup can stop it by PID.
 e2e_track()
 {
-	local pid=$1
-	echo "$pid $(cat "/proc/$pid/comm" 2>/dev/null)" >>"$E2E_TMP/pids"
+	echo "$1 $(e2e_starttime "$1")" >>"${2:-$E2E_TMP/pids}"
+}
+
+# Stop every process listed in FILE (by e2e_track) that is still the same
+# process, newest first.
+e2e_kill_tracked()
+{
+	local pid start
+	[ -f "$1" ] || return 0
+	while read -r pid start; do
+		[ -n "$start" ] && [ "$(e2e_starttime "$pid")" = "$start" ] &&
+			e2e_kill "$pid"
+	done < <(tac "$1")
+	return 0
 }
 
 # Stop one process we started: SIGTERM, a bounded wait, then SIGKILL.
@@ -72,16 +93,12 @@ e2e_kill()
 
 e2e_cleanup()
 {
-	local rc=$? pid comm
+	local rc=$?
 	trap - EXIT INT TERM
+	# Callers may run under "set -e": cleanup must go on past failures.
+	set +e
 	[ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ] || return "$rc"
-	if [ -f "$E2E_TMP/pids" ]; then
-		# Newest first; skip PIDs that now belong to somebody else.
-		while read -r pid comm; do
-			[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] &&
-				e2e_kill "$pid"
-		done < <(tac "$E2E_TMP/pids")
-	fi
+	e2e_kill_tracked "$E2E_TMP/pids"
 	e2e_server_cleanup
 	if [ "${OPE_E2E_KEEP:-0}" = 1 ]; then
 		e2e_log "kept $E2E_TMP"
@@ -257,7 +274,7 @@ e2e_component_launch()
 	local name=$1
 	e2e_component_config "$@" || return 1
 	"$OPE_BUILDDIR/ope-component" -c "$E2E_TMP/$name.conf" \
-		>"$E2E_TMP/$name.out" 2>"$E2E_TMP/$name.log" &
+		>"$E2E_TMP/$name.out" 2>"$E2E_TMP/$name.log" 3>&- &
 	E2E_COMPONENT_PID=$!
 	echo "$E2E_COMPONENT_PID" >"$E2E_TMP/$name.pid"
 	e2e_track "$E2E_COMPONENT_PID"
@@ -309,10 +326,12 @@ e2e_client()
 	OPE_PASSWORD=$E2E_PASSWORD timeout 120 "$OPE_BUILDDIR/ope-client" \
 		-j "$user@$E2E_HOST/$res" -t "$E2E_COMPONENT" \
 		--host 127.0.0.1 --port "$E2E_C2S_PORT" "${tls[@]}" \
-		--timeout 15 "${args[@]}" >>"$out" 2>&1
+		--timeout 15 "${args[@]}" >>"$out" 2>&1 3>&-
 }
 
 # --- sources ----------------------------------------------------------------
 
+# shellcheck source=tests/e2e/prosody.sh
 . "$E2E_SRC/prosody.sh"
+# shellcheck source=tests/e2e/ejabberd.sh
 . "$E2E_SRC/ejabberd.sh"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/prosody.sh: start/stop a throwaway Prosody, in a container (podman/docker) or natively (Debian package).
+# shellcheck shell=bash
 #
 # Sourced by lib.sh. Container mode runs the image with --network=host and a
 # config that names loopback ports only, so no port is published and no
@@ -220,7 +221,7 @@ prosody_native_start()
 			"(or podman + runc + debootstrap for OPE_E2E_PROSODY=container)" >&2
 		return 1
 	fi
-	prosody --config "$d/prosody.cfg.lua" -F >>"$d/prosody.log" 2>&1 &
+	prosody --config "$d/prosody.cfg.lua" -F >>"$d/prosody.log" 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >"$d/server.pid"
 	e2e_track "$pid"

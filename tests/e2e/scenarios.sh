@@ -12,12 +12,14 @@
 # exits 1 if anything failed or the server could not be started.
 
 set -u
+# shellcheck source=tests/e2e/lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed
 server_restart wrong_secret features load"
 
 # Scenario output goes to a log; notes reach the terminal through fd 3.
+# Background processes close fd 3 (3>&-) so they never hold the output open.
 exec 3>&1
 note()
 {
@@ -33,17 +35,12 @@ fail()
 # Processes a scenario starts are stopped when its subshell exits.
 scn_cleanup()
 {
-	local pid comm
-	[ -f "$E2E_SCN_PIDS" ] || return 0
-	while read -r pid comm; do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] && e2e_kill "$pid"
-	done < <(tac "$E2E_SCN_PIDS")
-	return 0
+	e2e_kill_tracked "$E2E_SCN_PIDS"
 }
 
 scn_track()
 {
-	echo "$1 $(cat "/proc/$1/comm" 2>/dev/null)" >>"$E2E_SCN_PIDS"
+	e2e_track "$1" "$E2E_SCN_PIDS"
 	e2e_track "$1"
 }
 
@@ -286,7 +283,7 @@ E2E_FAILED=0
 
 run_scenario()
 {
-	local name=$1 rc=0 log
+	local name=$1 rc=0 log f
 	E2E_N=$((E2E_N + 1))
 	log=$E2E_TMP/scenario-$name.log
 	touch "$E2E_TMP/scenario-$name.start"
@@ -311,8 +308,9 @@ run_scenario()
 		# The component logs this scenario wrote.
 		for f in "$E2E_TMP"/*.log; do
 			case $f in */scenario-*) continue ;; esac
-			[ -s "$f" ] && [ "$f" -nt "$E2E_TMP/scenario-$name.start" ] ||
+			if [ ! -s "$f" ] || [ ! "$f" -nt "$E2E_TMP/scenario-$name.start" ]; then
 				continue
+			fi
 			echo "#   --- ${f##*/} (last lines)"
 			tail -n 8 "$f" | sed 's/^/#   /'
 		done
@@ -327,7 +325,8 @@ main()
 	names=${*:-$ALL_SCENARIOS}
 	for s in $names; do
 		declare -F "scn_$s" >/dev/null || {
-			echo "unknown scenario '$s'; known: $(echo $ALL_SCENARIOS)" >&2
+			# shellcheck disable=SC2086 # the list, one word each
+			echo "unknown scenario '$s'; known:" $ALL_SCENARIOS >&2
 			return 64
 		}
 	done
