@@ -34,6 +34,29 @@ step()
 	fi
 }
 
+tests_passed=0
+tests_failed=0
+
+# count_tests BUILDDIR: add up the test cases of BUILDDIR's last make check.
+# Each test program's log ends in "N passed, M failed" (integration, e2e) or
+# CUnit's "tests TOTAL RAN PASSED FAILED" row; a program that failed, erred
+# or skipped (automake's .trs) counts as one more failure.
+count_tests()
+{
+	local trs log counts
+	for trs in $(find "$1/tests" -name '*.trs' 2>/dev/null); do
+		log=${trs%.trs}.log
+		counts=$(awk '
+			/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0; found = 1 }
+			/^ *tests +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+/ { p = $4; f = $5; found = 1 }
+			END { if (found) print p, f; else print 0, 0 }' "$log" 2>/dev/null)
+		tests_passed=$((tests_passed + ${counts% *}))
+		tests_failed=$((tests_failed + ${counts#* }))
+		grep -q '^:test-result: PASS' "$trs" ||
+			tests_failed=$((tests_failed + 1))
+	done
+}
+
 show_test_logs()
 {
 	local dir=$1
@@ -44,12 +67,21 @@ show_test_logs()
 finish()
 {
 	section "Summary"
+	if [ "$tests_failed" -gt 0 ]; then
+		failed="$failed
+  $tests_failed test program(s) failed or skipped"
+	fi
 	if [ -n "$failed" ]; then
 		echo "FAILED:$failed"
-		exit 1
+	else
+		echo "all steps passed"
 	fi
-	echo "all steps passed"
-	exit 0
+	# Last, one line CI can read: the test cases run by make check (unit,
+	# integration, e2e) in the -Werror and sanitizer builds; a skipped or
+	# failed test program counts as a failure too.
+	echo "tests: $tests_passed passed, $tests_failed failed"
+	[ -z "$failed" ]
+	exit
 }
 
 section "Dependencies (tests/deps.sh)"
@@ -66,6 +98,7 @@ step make make -C "$build" -j"$jobs" || finish
 section "make check: unit, integration, e2e (Prosody: $OPE_E2E_PROSODY, ejabberd)"
 step "make check" make -C "$build" -j"$jobs" check ||
 	show_test_logs "$build"
+count_tests "$build"
 
 section "make distcheck"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
@@ -81,6 +114,7 @@ if step "configure --enable-sanitizers" \
 	step "make check (sanitizers)" make -C "$san" -j"$jobs" check \
 		TESTS='tests/unit/ope-unit tests/integration/test_component.py' ||
 		show_test_logs "$san"
+	count_tests "$san"
 fi
 
 finish
