@@ -19,56 +19,23 @@
 #include "client_stats.h"
 #include "client_track.h"
 #include "suites.h"
+#include "testutil.h"
 
-/* A counting allocator, as libstrophe's own tests do: every test that
+/* Contexts come from testutil's counting allocator: every test that
  * builds stanzas must give back every block. */
-static long used_blocks;
-
-static void *count_alloc(size_t size, void *userdata)
-{
-	void *p = malloc(size);
-
-	(void)userdata;
-	if (p != NULL)
-		used_blocks++;
-	return p;
-}
-
-static void count_free(void *p, void *userdata)
-{
-	(void)userdata;
-	if (p != NULL)
-		used_blocks--;
-	free(p);
-}
-
-static void *count_realloc(void *p, size_t size, void *userdata)
-{
-	void *q = realloc(p, size);
-
-	(void)userdata;
-	if (p == NULL && q != NULL)
-		used_blocks++;
-	return q;
-}
-
-static const xmpp_mem_t counting_mem = {
-	count_alloc, count_free, count_realloc, NULL,
-};
-
 static xmpp_ctx_t *ctx;
 
 static int ctx_init(void)
 {
-	ctx = xmpp_ctx_new(&counting_mem, NULL);
-	return ctx == NULL;
+	ctx = testutil_ctx_new();
+	return 0;
 }
 
 static int ctx_clean(void)
 {
 	xmpp_ctx_free(ctx);
 	ctx = NULL;
-	return used_blocks != 0;
+	return testutil_live_blocks() != 0;
 }
 
 static xmpp_stanza_t *parse_xml(const char *xml)
@@ -426,7 +393,7 @@ static void test_request_message(void)
 	xmpp_stanza_t *req, *back, *tag;
 	char err[256], *xml = NULL, *body;
 	size_t len;
-	long before = used_blocks;
+	long before = testutil_live_blocks();
 
 	parse_args(&o, err, sizeof(err), BASE, "--another", "& < > \" '",
 		   "--data", "héllo ✓ 日本", "--body", "a&b<c>\"d\"'e", NULL);
@@ -455,7 +422,7 @@ static void test_request_message(void)
 	xmpp_stanza_release(back);
 	xmpp_stanza_release(req);
 	client_opts_free(&o);
-	CU_ASSERT_EQUAL(used_blocks, before);
+	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
 }
 
 static void test_request_iq_kinds(void)
@@ -470,7 +437,7 @@ static void test_request_iq_kinds(void)
 	xmpp_stanza_t *req, *child;
 	char err[256], *text;
 	size_t i;
-	long before = used_blocks;
+	long before = testutil_live_blocks();
 
 	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
 		parse_args(&o, err, sizeof(err), BASE, k[i].flag, "--body",
@@ -500,7 +467,7 @@ static void test_request_iq_kinds(void)
 				"query", CLIENT_NS_ROSTER));
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_id(req), "r1");
 	xmpp_stanza_release(req);
-	CU_ASSERT_EQUAL(used_blocks, before);
+	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
 }
 
 /* ---- client_check ---- */
@@ -541,7 +508,7 @@ static void test_check_example(void)
 {
 	struct client_check c;
 	const char *empty[] = { "--another", "" };
-	long before = used_blocks;
+	long before = testutil_live_blocks();
 
 	CU_ASSERT_EQUAL(check_xml(OK_REPLY("another='some'", " data='stuff'",
 				  "a&amp;b&lt;c&gt;"), NULL, &c), CLIENT_REPLY_OK);
@@ -586,7 +553,7 @@ static void test_check_example(void)
 	CU_ASSERT_EQUAL(check_xml("<message type='chat' id='x-0'><body>hi"
 				  "</body></message>", NULL, &c),
 			CLIENT_REPLY_NONE);
-	CU_ASSERT_EQUAL(used_blocks, before);
+	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
 }
 
 static void test_check_other_modes(void)
@@ -886,7 +853,7 @@ static char *capture_reply(const char *xml, const char *flag)
 static void test_report_output(void)
 {
 	char *out;
-	long before = used_blocks;
+	long before = testutil_live_blocks();
 
 	out = capture_reply(OK_REPLY("another='some'", " data='stuff'",
 			    "OUR_MESSAGE<inside_tag inner_data='x'>t</inside_tag>"),
@@ -935,7 +902,7 @@ static void test_report_output(void)
 	CU_ASSERT_STRING_EQUAL(out, "software version of c: name=\"ope\" "
 			       "version=\"0.1\" os=(absent)\n");
 	free(out);
-	CU_ASSERT_EQUAL(used_blocks, before);
+	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
 }
 
 static void test_report_summary(void)
