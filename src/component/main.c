@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_PATH;
-	int check_only = 0, level_override = -1, opt;
+	int check_only = 0, level_override = -1, initialized = 0, opt;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
 	struct conn *c = NULL;
@@ -206,6 +206,7 @@ int main(int argc, char **argv)
 	}
 
 	xmpp_initialize();
+	initialized = 1;
 	ctx = xmpp_ctx_new(NULL, log_strophe_logger());
 	if (ctx == NULL || (c = conn_new(ctx, &cfg)) == NULL) {
 		log_error("out of memory while starting");
@@ -220,7 +221,8 @@ out:
 	conn_free(c);
 	if (ctx != NULL)
 		xmpp_ctx_free(ctx);
-	xmpp_shutdown();
+	if (initialized)
+		xmpp_shutdown();
 	config_free(&cfg);
 	return status;
 }
