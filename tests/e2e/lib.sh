@@ -13,6 +13,8 @@
 #   OPE_E2E_PROSODY_IMAGE   image to run (default: official prosody/prosody,
 #                           else a local debootstrap image, see prosody.sh)
 #   OPE_E2E_ENGINE          podman | docker (default: the first that works)
+#   OPE_E2E_COMPOSE=0       container mode: "run --network=host" instead of
+#                           tests/e2e/compose.yml (see prosody.sh)
 #   OPE_E2E_KEEP=1          keep the temp dir (logs, configs) after the run
 #   PYTHON3                 python interpreter (default python3)
 
@@ -99,13 +101,19 @@ e2e_cleanup()
 	set +e
 	[ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ] || return "$rc"
 	e2e_kill_tracked "$E2E_TMP/pids"
-	e2e_server_cleanup
+	if ! e2e_server_cleanup; then
+		# Something of this run (a container network, firewall rules,
+		# a sysctl) is left on the machine: the run fails.
+		echo "not ok - cleaning up after $E2E_SERVER left something behind (see above)"
+		[ "$rc" = 0 ] && rc=1
+	fi
 	if [ "${OPE_E2E_KEEP:-0}" = 1 ]; then
 		e2e_log "kept $E2E_TMP"
 	else
 		rm -rf "$E2E_TMP"
 	fi
-	return "$rc"
+	# From the EXIT trap, only "exit" changes the script's status.
+	exit "$rc"
 }
 
 # Create the temp dir, ports, certificate and secrets; install the traps.

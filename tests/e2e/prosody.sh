@@ -2,11 +2,19 @@
 # tests/e2e/prosody.sh: start/stop a throwaway Prosody, in a container (podman/docker) or natively (Debian package).
 # shellcheck shell=bash
 #
-# Sourced by lib.sh. Container mode runs the image with --network=host and a
-# config that names loopback ports only, so no port is published and no
-# iptables rule or ip_forward change is made. With podman-compose (podman)
-# or "docker compose" (docker) available, tests/e2e/compose.yml starts it;
-# otherwise a plain "run" does, and the log says which.
+# Sourced by lib.sh. Container mode has two paths, and the log says which:
+#  - a compose tool (podman-compose with podman, "docker compose" with
+#    docker) starts tests/e2e/compose.yml: the project's default bridge
+#    network, Prosody listening on all interfaces on its standard ports
+#    inside, published on 127.0.0.1 at this run's ports. With podman,
+#    publishing makes netavark add iptables rules and switch on
+#    net.ipv4.ip_forward: cleanup removes the project's network, restores
+#    ip_forward and checks that no rule of this run is left (the run fails
+#    otherwise);
+#  - without a compose tool (or with OPE_E2E_COMPOSE=0), a plain
+#    "run --network=host" with a config naming this run's loopback ports:
+#    nothing is published, no rule or sysctl changes.
+# A compose tool that is there but fails fails the run (no silent fallback).
 
 E2E_PROSODY_DEFAULT_IMAGE=docker.io/prosody/prosody
 
@@ -145,10 +153,15 @@ prosody_image()
 	export E2E_PROSODY_IMAGE
 }
 
-# Write the server config for MODE (container paths differ from native ones).
+# prosody_write_config MODE NET: the server config for MODE (container or
+# native: paths differ) on NET: "host" (native, or a container on the host
+# network) listens on this run's loopback ports only; "bridge" (compose)
+# listens on all of the container's interfaces on the standard ports 5222
+# and 5347, which compose.yml publishes on the host's 127.0.0.1.
 prosody_write_config()
 {
-	local mode=$1 d=$E2E_TMP/prosody certs extra
+	local mode=$1 net=$2 d=$E2E_TMP/prosody certs extra listen
+	local ifs='"127.0.0.1"' c2s=$E2E_C2S_PORT comp=$E2E_COMP_PORT
 	mkdir -p "$d/data" && chmod 755 "$d"
 	if [ "$mode" = container ]; then
 		certs=/etc/prosody/ope-certs
@@ -157,6 +170,15 @@ prosody_write_config()
 		certs=$E2E_TMP/certs
 		extra="data_path = \"$d/data\"
 pidfile = \"$d/prosody.pid\""
+	fi
+	if [ "$net" = bridge ]; then
+		ifs='"*"'
+		c2s=5222
+		comp=5347
+		listen="-- Bridge network: all of the container's interfaces, standard ports;
+-- compose.yml publishes them on the host's 127.0.0.1 only."
+	else
+		listen="-- Host network: only the loopback ports this run picked."
 	fi
 	cat >"$d/prosody.cfg.lua" <<EOF
 -- Prosody config written by tests/e2e/prosody.sh for one test run.
@@ -167,14 +189,14 @@ daemonize = false
 admins = { }
 modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; }
 modules_disabled = { "s2s"; }
--- Only the loopback ports this run picked: safe with --network=host.
-interfaces = { "127.0.0.1" }
-c2s_ports = { $E2E_C2S_PORT }
-c2s_interfaces = { "127.0.0.1" }
+$listen
+interfaces = { $ifs }
+c2s_ports = { $c2s }
+c2s_interfaces = { $ifs }
 s2s_ports = { }
 legacy_ssl_ports = { }
-component_ports = { $E2E_COMP_PORT }
-component_interfaces = { "127.0.0.1" }
+component_ports = { $comp }
+component_interfaces = { $ifs }
 -- Test clients may log in without TLS; TLS uses the run's self-signed cert.
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -205,11 +227,10 @@ prosody_start()
 	prosody_mode || return 1
 	export E2E_PROSODY_MODE
 	echo "$E2E_PROSODY_MODE" >"$E2E_TMP/prosody-mode"
-	prosody_write_config "$E2E_PROSODY_MODE"
 	if [ "$E2E_PROSODY_MODE" = container ]; then
 		prosody_container_start
 	else
-		prosody_native_start
+		prosody_write_config native host && prosody_native_start
 	fi
 }
 
@@ -254,6 +275,8 @@ prosody_compose()
 	OPE_E2E_CONTAINER=$E2E_ID \
 	OPE_E2E_PROSODY_CONFIG=$E2E_TMP/prosody/prosody.cfg.lua \
 	OPE_E2E_CERTDIR=$E2E_TMP/certs \
+	OPE_E2E_C2S_PORT=$E2E_C2S_PORT \
+	OPE_E2E_COMPONENT_PORT=$E2E_COMP_PORT \
 		$compose -p "$E2E_ID" -f "$E2E_SRC/compose.yml" "$@"
 }
 
@@ -273,23 +296,30 @@ prosody_container_start()
 	prosody_image || return 1
 	echo "$E2E_ID" >"$E2E_TMP/container"
 	if compose=$(prosody_compose_cmd); then
+		E2E_PROSODY_NET=bridge
 		echo "$compose" >"$E2E_TMP/compose"
-		e2e_log "starting $E2E_PROSODY_IMAGE as $E2E_ID with $compose (tests/e2e/compose.yml)"
+		prosody_write_config container bridge || return 1
+		[ "$E2E_ENGINE" = podman ] && prosody_netavark_before
+		e2e_log "starting $E2E_PROSODY_IMAGE as $E2E_ID with $compose" \
+			"(tests/e2e/compose.yml: bridge network, ports published on 127.0.0.1)"
 		prosody_compose up -d >"$d/compose.log" 2>&1
-		# podman-compose exits 0 even when its "podman run" failed:
-		# check the container. podman-compose 1.0.3 (Debian 12) adds
-		# "--net" to a network_mode: host service, which podman refuses.
+		# podman-compose 1.0.3 exits 0 even when its "podman run"
+		# failed: check the container.
+		[ "$E2E_ENGINE" = podman ] && prosody_netavark_note
 		if ! prosody_container_running; then
-			e2e_log "$compose up failed: $(grep -m1 '^Error' "$d/compose.log")"
-			e2e_log "falling back to '$E2E_ENGINE run' (see $d/compose.log)"
-			prosody_cleanup
-			echo "$E2E_ID" >"$E2E_TMP/container"
-			compose=
+			tail -n 20 "$d/compose.log" >&2
+			echo "$compose up failed (log above, in $d/compose.log);" \
+				"OPE_E2E_COMPOSE=0 runs '$E2E_ENGINE run --network=host' instead" >&2
+			return 1
 		fi
 	else
-		e2e_log "no compose tool found (podman-compose / docker compose)"
-	fi
-	if [ -z "$compose" ]; then
+		E2E_PROSODY_NET=host
+		if [ "${OPE_E2E_COMPOSE:-1}" = 0 ]; then
+			e2e_log "OPE_E2E_COMPOSE=0: not using a compose tool"
+		else
+			e2e_log "no compose tool found (podman-compose / docker compose)"
+		fi
+		prosody_write_config container host || return 1
 		e2e_log "starting $E2E_PROSODY_IMAGE as $E2E_ID with '$E2E_ENGINE run --network=host'"
 		if ! "$E2E_ENGINE" run -d --name "$E2E_ID" --network=host \
 			-v "$d/prosody.cfg.lua:/etc/prosody/prosody.cfg.lua:ro" \
@@ -300,6 +330,9 @@ prosody_container_start()
 			return 1
 		fi
 	fi
+	export E2E_PROSODY_NET
+	# A published port accepts TCP before Prosody is up: wait for
+	# Prosody's own stream header on both ports.
 	if ! e2e_server_answers 30; then
 		"$E2E_ENGINE" logs "$E2E_ID" 2>&1 | tail -n 30 >&2
 		echo "Prosody in container $E2E_ID did not come up (log above)" >&2
@@ -307,6 +340,8 @@ prosody_container_start()
 	fi
 }
 
+# Stop the server, keeping the container (and, on the bridge network, its
+# port mappings) for prosody_resume.
 prosody_stop()
 {
 	if [ "$E2E_PROSODY_MODE" = container ]; then
@@ -343,28 +378,277 @@ prosody_register()
 	fi
 }
 
+# --- podman (netavark) firewall rules and ip_forward, compose path ---------
+#
+# Publishing ports on a bridge network makes netavark add iptables chains
+# (NETAVARK-*) and set net.ipv4.ip_forward=1. "compose down" plus "network
+# rm" drop the network's own chains but leave the shared ones
+# (NETAVARK_FORWARD, NETAVARK-HOSTPORT-*, with jumps from the built-in
+# chains) and ip_forward. State lives in $E2E_TMP/netavark/.
+
+# Record ip_forward and whether netavark's chains already exist, before "up".
+prosody_netavark_before()
+{
+	local d=$E2E_TMP/netavark v
+	mkdir -p "$d"
+	sysctl -n net.ipv4.ip_forward >"$d/ip_forward" 2>/dev/null || rm -f "$d/ip_forward"
+	sysctl -n net.ipv6.conf.all.forwarding >"$d/ipv6_forwarding" 2>/dev/null ||
+		rm -f "$d/ipv6_forwarding"
+	for v in ip ip6; do
+		command -v "${v}tables-save" >/dev/null 2>&1 || continue
+		if "${v}tables-save" 2>/dev/null | grep -q '^:NETAVARK'; then
+			echo 1 >"$d/shared-$v"
+		else
+			echo 0 >"$d/shared-$v"
+		fi
+	done
+}
+
+# After "up": note the project network's name, subnets and own chains.
+prosody_netavark_note()
+{
+	local d=$E2E_TMP/netavark net=${E2E_ID}_default v
+	echo "$net" >"$d/network"
+	podman network inspect -f '{{range .Subnets}}{{.Subnet}} {{end}}' "$net" \
+		>"$d/subnets" 2>/dev/null || : >"$d/subnets"
+	: >"$d/chains"
+	for v in ip ip6; do
+		command -v "${v}tables-save" >/dev/null 2>&1 || continue
+		"${v}tables-save" 2>/dev/null | prosody_netavark_awk ours-chains "$d" \
+			>>"$d/chains"
+	done
+}
+
+# prosody_netavark_awk WHAT DIR: read an iptables-save dump on stdin.
+#   ours-chains  print the chains of this run's network (the targets of
+#                rules naming its subnets or its dnat comment)
+#   ours         print an iptables-restore --noflush script deleting every
+#                rule that names this run's subnets, network or chains, and
+#                those chains
+#   shared       print a script deleting all NETAVARK rules and chains,
+#                unless some other network still uses them (then nothing)
+#   left         print the leftover lines of this run (nothing when clean)
+prosody_netavark_awk()
+{
+	local d=$2
+	awk -v what="$1" -v subnets="$(cat "$d/subnets" 2>/dev/null)" \
+		-v net="$(cat "$d/network" 2>/dev/null)" \
+		-v chains="$(tr '\n' ' ' 2>/dev/null <"$d/chains")" '
+	BEGIN {
+		n = split(subnets, a, " "); for (i = 1; i <= n; i++) sub_[a[i]] = 1
+		n = split(chains, a, " "); for (i = 1; i <= n; i++) own[a[i]] = 1
+		shared["NETAVARK_FORWARD"] = shared["NETAVARK-HOSTPORT-DNAT"] = 1
+		shared["NETAVARK-HOSTPORT-MASQ"] = shared["NETAVARK-HOSTPORT-SETMARK"] = 1
+		busy = 0
+	}
+	function ours(   i) {
+		if (net != "" && index($0, "dnat name: " net " id:")) return 1
+		for (i = 2; i <= NF; i++)
+			if (($i in sub_) || ($i in own)) return 1
+		return 0
+	}
+	function target(   i) {
+		for (i = 2; i < NF; i++) if ($i == "-j" || $i == "-g") return $(i + 1)
+		return ""
+	}
+	function flush_table(   i) {
+		if (nd + nx == 0) return
+		out = out tbl "\n"
+		for (i = 1; i <= nd; i++) { l = del[i]; sub(/^-A/, "-D", l); out = out l "\n" }
+		for (i = 1; i <= nx; i++) out = out "-F " xs[i] "\n-X " xs[i] "\n"
+		out = out "COMMIT\n"
+	}
+	/^\*/ { tbl = $0; nd = nx = 0; next }
+	/^:/ {
+		c = substr($1, 2)
+		if (what == "ours" && (c in own)) xs[++nx] = c
+		if (what == "shared" && c ~ /^NETAVARK/) {
+			xs[++nx] = c
+			if (!(c in shared)) busy = 1
+		}
+		if (what == "left" && (c in own)) print
+		next
+	}
+	/^-A / {
+		if (what == "ours-chains") {
+			t = target()
+			if (ours() && t ~ /^NETAVARK-/ && t !~ /^NETAVARK-HOSTPORT-/ && !(t in seen)) {
+				seen[t] = 1; print t
+			}
+		} else if (what == "ours") {
+			if (ours()) del[++nd] = $0
+		} else if (what == "shared") {
+			if ($2 == "NETAVARK_FORWARD" || $2 == "NETAVARK-HOSTPORT-DNAT") busy = 1
+			if ($2 ~ /^NETAVARK/ || target() ~ /^NETAVARK/) del[++nd] = $0
+		} else if (what == "left") {
+			if (ours()) print
+		}
+		next
+	}
+	/^COMMIT/ { if (what == "ours" || what == "shared") flush_table(); next }
+	END { if (!busy) printf "%s", out }'
+}
+
+# prosody_wait_gone "PID STARTTIME" SECONDS: poll until that process is gone;
+# returns 1 if it is still there after SECONDS.
+prosody_wait_gone()
+{
+	local pid=${1% *} start=${1#* } i
+	[ -n "$pid" ] && [ -n "$start" ] && [ "$pid" != "$start" ] || return 0
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ "$(e2e_starttime "$pid")" = "$start" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Undo what publishing ports did: this run's leftover rules, netavark's
+# shared chains when they were not there before and nothing else uses them,
+# and ip_forward. Returns 1 when something of this run is left.
+prosody_netavark_cleanup()
+{
+	local d=$E2E_TMP/netavark v script left=0 cur want others=0 pats=() p
+	local aard=/run/containers/networks/aardvark-dns net i
+	[ -f "$d/network" ] || [ -f "$d/ip_forward" ] || return 0
+	net=$(cat "$d/network" 2>/dev/null)
+	if [ -n "$net" ] && podman network exists "$net" >/dev/null 2>&1; then
+		e2e_log "cleanup: podman network $net is still there"
+		left=1
+	fi
+	# netavark's DNS server (aardvark-dns) for the project network stops
+	# by itself a moment after the network's last container has gone.
+	if [ -n "$net" ] && [ -f "$aard/aardvark.pid" ]; then
+		p=$(cat "$aard/aardvark.pid")
+		p="$p $(e2e_starttime "$p")"
+		for ((i = 0; i < 200; i++)); do
+			[ -e "$aard/$net" ] || break
+			sleep 0.1
+		done
+		# Other networks' files there: aardvark-dns stays for them,
+		# and such a network is active (see ip_forward below).
+		others=0
+		for i in "$aard"/*; do
+			[ "$i" = "$aard/aardvark.pid" ] || [ ! -e "$i" ] || others=1
+		done
+		if [ "$others" = 0 ] && ! prosody_wait_gone "$p" 20; then
+			e2e_log "cleanup: aardvark-dns (PID ${p% *}) still runs 20 s after the network went"
+			left=1
+		fi
+	fi
+	for v in ip ip6; do
+		command -v "${v}tables-save" >/dev/null 2>&1 || continue
+		script=$("${v}tables-save" 2>/dev/null | prosody_netavark_awk ours "$d")
+		if [ -n "$script" ]; then
+			e2e_log "cleanup: removing netavark's leftover ${v}tables rules of $(cat "$d/network")"
+			printf '%s\n' "$script" | "${v}tables-restore" --noflush ||
+				e2e_log "cleanup: ${v}tables-restore failed"
+		fi
+		if [ "$(cat "$d/shared-$v" 2>/dev/null)" = 0 ] &&
+		   "${v}tables-save" 2>/dev/null | grep -q '^:NETAVARK'; then
+			script=$("${v}tables-save" 2>/dev/null | prosody_netavark_awk shared "$d")
+			if [ -n "$script" ]; then
+				e2e_log "cleanup: removing netavark's shared ${v}tables chains (not there before this run)"
+				printf '%s\n' "$script" | "${v}tables-restore" --noflush ||
+					e2e_log "cleanup: ${v}tables-restore failed on netavark's shared chains"
+			else
+				others=1
+				e2e_log "cleanup: another podman network uses netavark's ${v}tables chains: left in place"
+			fi
+		fi
+		script=$("${v}tables-save" 2>/dev/null | prosody_netavark_awk left "$d")
+		if [ -n "$script" ]; then
+			e2e_log "cleanup: ${v}tables rules of this run are left:"
+			printf '%s\n' "$script" >&2
+			left=1
+		fi
+		if [ "$(cat "$d/shared-$v" 2>/dev/null)" = 0 ] && [ "$others" = 0 ] &&
+		   "${v}tables-save" 2>/dev/null | grep -q NETAVARK; then
+			e2e_log "cleanup: netavark's ${v}tables chains are left:"
+			"${v}tables-save" | grep NETAVARK >&2
+			left=1
+		fi
+	done
+	# Same check through nft, when iptables is its nf_tables front end or
+	# a newer netavark uses nftables itself.
+	# shellcheck disable=SC2013 # names and subnets, one word each
+	for p in $(cat "$d/network" "$d/chains" "$d/subnets" 2>/dev/null); do
+		pats+=(-e "$p")
+	done
+	if command -v nft >/dev/null 2>&1 && [ "${#pats[@]}" -gt 0 ]; then
+		script=$(nft list ruleset 2>/dev/null | grep -F "${pats[@]}")
+		if [ -n "$script" ]; then
+			e2e_log "cleanup: nft ruleset still names this run's network:"
+			printf '%s\n' "$script" >&2
+			left=1
+		fi
+	fi
+	# ip_forward: back to what it was, unless another podman network
+	# (which may need it) is still active.
+	for v in ip_forward:net.ipv4.ip_forward ipv6_forwarding:net.ipv6.conf.all.forwarding; do
+		[ -f "$d/${v%%:*}" ] || continue
+		want=$(cat "$d/${v%%:*}")
+		cur=$(sysctl -n "${v#*:}" 2>/dev/null)
+		[ "$cur" = "$want" ] && continue
+		if [ "$others" = 1 ]; then
+			e2e_log "cleanup: ${v#*:} left at $cur (was $want): another podman network is active"
+		elif sysctl -q -w "${v#*:}=$want" >/dev/null; then
+			e2e_log "cleanup: restored ${v#*:}=$want (netavark had set $cur)"
+		else
+			e2e_log "cleanup: cannot restore ${v#*:}=$want"
+			left=1
+		fi
+	done
+	rm -rf "$d"
+	[ "$left" = 0 ]
+}
+
+# Remove the container and, for compose, the project's network and what
+# netavark left; returns 1 when something of this run could not be removed.
 prosody_cleanup()
 {
+	local rc=0 conmon=
 	[ -f "$E2E_TMP/container" ] || return 0
 	E2E_ENGINE=${E2E_ENGINE:-podman}
+	# podman's conmon outlives "rm" by a moment (it runs podman's cleanup
+	# command): wait for it below so that nothing of this run is left.
+	if [ "$E2E_ENGINE" = podman ]; then
+		conmon=$(podman container inspect -f '{{.State.ConmonPid}}' "$E2E_ID" 2>/dev/null)
+		if [ "${conmon:-0}" -gt 0 ] 2>/dev/null; then
+			conmon="$conmon $(e2e_starttime "$conmon")"
+		else
+			conmon=
+		fi
+	fi
 	if [ -f "$E2E_TMP/compose" ]; then
-		prosody_compose down -t 5 >/dev/null 2>&1
-		rm -f "$E2E_TMP/compose"
+		prosody_compose down -t 5 >>"$E2E_TMP/compose-down.log" 2>&1
 	fi
 	"$E2E_ENGINE" rm -f -t 5 "$E2E_ID" >/dev/null 2>&1 ||
 		"$E2E_ENGINE" rm -f "$E2E_ID" >/dev/null 2>&1
-	# "compose down" leaves the project's default network behind.
-	"$E2E_ENGINE" network rm "${E2E_ID}_default" >/dev/null 2>&1
+	if [ -f "$E2E_TMP/compose" ]; then
+		# "compose down" leaves the project's default network behind.
+		"$E2E_ENGINE" network rm "${E2E_ID}_default" >/dev/null 2>&1
+		rm -f "$E2E_TMP/compose"
+	fi
+	if [ "$E2E_ENGINE" = podman ]; then
+		if ! prosody_wait_gone "$conmon" 20; then
+			e2e_log "cleanup: conmon (PID ${conmon% *}) of $E2E_ID still runs 20 s after 'rm'"
+			rc=1
+		fi
+		prosody_netavark_cleanup || rc=1
+	fi
 	rm -f "$E2E_TMP/container"
-	return 0
+	return "$rc"
 }
 
 prosody_describe()
 {
-	if [ "$E2E_PROSODY_MODE" = container ]; then
-		echo "Prosody in a container ($E2E_ENGINE, image $E2E_PROSODY_IMAGE, --network=host)"
-	else
+	if [ "$E2E_PROSODY_MODE" != container ]; then
 		echo "Prosody, native ($(command -v prosody))"
+	elif [ "${E2E_PROSODY_NET:-}" = bridge ]; then
+		echo "Prosody in a container ($(cat "$E2E_TMP/compose" 2>/dev/null || echo compose)," \
+			"bridge network, ports published on 127.0.0.1; image $E2E_PROSODY_IMAGE)"
+	else
+		echo "Prosody in a container ($E2E_ENGINE run --network=host; image $E2E_PROSODY_IMAGE)"
 	fi
 }
 
