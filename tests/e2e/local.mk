@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/e2e/ejabberd.sh \
 	tests/e2e/e2e_util.py \
 	tests/e2e/probe.py \
+	tests/e2e/slixmpp_component.py \
 	tests/e2e/compose.yml \
 	tests/deps.sh \
 	tests/demo.sh \

@@ -15,7 +15,7 @@ set -u
 # shellcheck source=tests/e2e/lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed
+ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
 server_restart wrong_secret features load"
 
 # Scenario output goes to a log; notes reach the terminal through fd 3.
@@ -280,6 +280,32 @@ scn_load()
 E2E_N=0
 E2E_PASSED=0
 E2E_FAILED=0
+
+# ope-client against an independent component written with slixmpp: the
+# client must interoperate, not only work with ope-component.
+scn_client_interop()
+{
+	local out=$E2E_TMP/interop log=$E2E_TMP/slixmpp-component.log py rc i
+	py=$(e2e_python_slixmpp) || fail "no python3 with slixmpp: install python3-slixmpp"
+	"$py" "$E2E_SRC/slixmpp_component.py" "$E2E_COMPONENT" "$E2E_SECRET" \
+		"$E2E_COMP_PORT" >"$log" 2>&1 3>&- &
+	scn_track $!
+	for i in $(seq 100); do
+		grep -q '^connected' "$log" && break
+		sleep 0.1
+	done
+	grep -q '^connected' "$log" ||
+		fail "the slixmpp component did not connect within 10 s: $(tail -n 3 "$log")"
+	rc=0; e2e_client "$out.msg" alice si1 --another 'x&<' --data 'ü✓' \
+		--body 'b "q"' || rc=$?
+	expect_rc 0 "$rc" "$out.msg" "message round trip via the slixmpp component"
+	expect_text "$out.msg" 'ü✓' "reply lacks the UTF-8 data"
+	rc=0; e2e_client "$out.iq" alice si2 --iq || rc=$?
+	expect_rc 0 "$rc" "$out.iq" "--iq via the slixmpp component"
+	rc=0; e2e_client "$out.ping" alice si3 --ping || rc=$?
+	expect_rc 0 "$rc" "$out.ping" "--ping via the slixmpp component"
+	note "slixmpp component: $(head -n 1 "$out.msg")"
+}
 
 run_scenario()
 {
