@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "build_config.h"
-#include "client_creds.h"
-#include "client_opts.h"
-#include "client_session.h"
+#include "creds.h"
+#include "opts.h"
+#include "session.h"
 #include "log.h"
 
 int main(int argc, char **argv)

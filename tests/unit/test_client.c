@@ -10,14 +10,14 @@
 #include <CUnit/CUnit.h>
 #include <strophe.h>
 
-#include "client_check.h"
-#include "client_creds.h"
-#include "client_opts.h"
-#include "client_report.h"
-#include "client_request.h"
-#include "client_session.h"
-#include "client_stats.h"
-#include "client_track.h"
+#include "check.h"
+#include "creds.h"
+#include "opts.h"
+#include "report.h"
+#include "request.h"
+#include "session.h"
+#include "stats.h"
+#include "track.h"
 #include "suites.h"
 #include "testutil.h"
 

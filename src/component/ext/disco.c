@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ext_disco.c: XEP-0030 Service Discovery: identity, features, no items. */
+/* disco.c: XEP-0030 Service Discovery: identity, features, no items. */
 #include "config.h"
 #include "dispatch.h"
 #include "ext.h"

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* client_session.h: ope-client's libstrophe session: connect, log in, send, wait, disconnect. */
+/* session.h: ope-client's libstrophe session: connect, log in, send, wait, disconnect. */
 #ifndef OPE_CLIENT_SESSION_H
 #define OPE_CLIENT_SESSION_H
 
 #include <stddef.h>
 
-#include "client_opts.h"
+#include "opts.h"
 
 /* Make SIGINT and SIGTERM stop a running session cleanly and ignore
  * SIGPIPE (libstrophe sends without MSG_NOSIGNAL). Returns 0 or -1. */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* client_creds.h: ope-client's credentials: password file, environment, terminal prompt. */
+/* creds.h: ope-client's credentials: password file, environment, terminal prompt. */
 #ifndef OPE_CLIENT_CREDS_H
 #define OPE_CLIENT_CREDS_H
 
 #include <stddef.h>
 
-#include "client_opts.h"
+#include "opts.h"
 
 /* Read the first line of PATH (without its line ending) into *OUT, which
  * the caller frees with client_creds_free(). Returns 0, or -1 with a message

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* client_opts.h: ope-client's command line: options, defaults, exit codes, --help. */
+/* opts.h: ope-client's command line: options, defaults, exit codes, --help. */
 #ifndef OPE_CLIENT_OPTS_H
 #define OPE_CLIENT_OPTS_H
 

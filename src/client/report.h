@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* client_report.h: print ope-client's results: replies, failures and the --count summary. */
+/* report.h: print ope-client's results: replies, failures and the --count summary. */
 #ifndef OPE_CLIENT_REPORT_H
 #define OPE_CLIENT_REPORT_H
 
 #include <stdio.h>
 #include <strophe.h>
 
-#include "client_check.h"
-#include "client_opts.h"
-#include "client_stats.h"
+#include "check.h"
+#include "opts.h"
+#include "stats.h"
 
 /* S in double quotes for a terminal: '"' and '\' backslashed, control
  * characters and invalid UTF-8 as \xNN, valid UTF-8 kept; NULL gives

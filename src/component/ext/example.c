@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ext_example.c: the tutorial's example_tag extension, for messages and IQs. */
+/* example.c: the tutorial's example_tag extension, for messages and IQs. */
 #include "ext.h"
 
 /* The reply's text: the message's <body>, or the IQ payload's own text. */

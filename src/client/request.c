@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* client_request.c: build ope-client's request stanzas with libstrophe's stanza API. */
+/* request.c: build ope-client's request stanzas with libstrophe's stanza API. */
 #include <string.h>
 
-#include "client_request.h"
+#include "request.h"
 #include "stanza.h"
 
 /* Append TEXT unless it is empty: an empty body stays an empty element. */

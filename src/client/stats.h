@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* client_stats.h: ope-client's run counters, latency percentiles and exit status of a --count run. */
+/* stats.h: ope-client's run counters, latency percentiles and exit status of a --count run. */
 #ifndef OPE_CLIENT_STATS_H
 #define OPE_CLIENT_STATS_H
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* client_report.c: human-readable (or raw XML) output of ope-client's results. */
+/* report.c: human-readable (or raw XML) output of ope-client's results. */
 #include <string.h>
 
-#include "client_report.h"
-#include "client_request.h"
+#include "report.h"
+#include "request.h"
 #include "utf8.h"
 
 char *client_report_quote(char *dst, size_t len, const char *s)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* client_track.h: ope-client's table of outstanding requests, indexed by the number in their id. */
+/* track.h: ope-client's table of outstanding requests, indexed by the number in their id. */
 #ifndef OPE_CLIENT_TRACK_H
 #define OPE_CLIENT_TRACK_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ext_ping.c: XEP-0199 XMPP Ping: an empty result. */
+/* ping.c: XEP-0199 XMPP Ping: an empty result. */
 #include "ext.h"
 
 static int ping_handle(const struct ext_request *req, struct ext_reply *reply)

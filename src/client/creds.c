@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* client_creds.c: read ope-client's password from a file, the environment or the terminal. */
+/* creds.c: read ope-client's password from a file, the environment or the terminal. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "client_creds.h"
+#include "creds.h"
 #include "log.h"
 
 void client_creds_free(char *s)

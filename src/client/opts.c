@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* client_opts.c: parse ope-client's command line into struct client_opts. */
+/* opts.c: parse ope-client's command line into struct client_opts. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_opts.h"
+#include "opts.h"
 
 enum {
 	OPT_ANOTHER = 256,

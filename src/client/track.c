@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* client_track.c: ope-client's request table: ids, replies, duplicates and expiry in O(1). */
+/* track.c: ope-client's request table: ids, replies, duplicates and expiry in O(1). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_track.h"
+#include "track.h"
 
 enum { SLOT_UNSENT = 0, SLOT_PENDING, SLOT_ANSWERED, SLOT_EXPIRED };
 

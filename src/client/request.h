@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* client_request.h: build ope-client's request stanzas (example_tag, ping, disco, version, roster). */
+/* request.h: build ope-client's request stanzas (example_tag, ping, disco, version, roster). */
 #ifndef OPE_CLIENT_REQUEST_H
 #define OPE_CLIENT_REQUEST_H
 
 #include <strophe.h>
 
-#include "client_opts.h"
+#include "opts.h"
 
 #define CLIENT_NS_EXAMPLE "https://example.net/our_extension"
 #define CLIENT_NS_PING "urn:xmpp:ping"

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* client_check.h: classify a reply to ope-client's request: ok, mismatch (which field) or error reply. */
+/* check.h: classify a reply to ope-client's request: ok, mismatch (which field) or error reply. */
 #ifndef OPE_CLIENT_CHECK_H
 #define OPE_CLIENT_CHECK_H
 
 #include <strophe.h>
 
-#include "client_opts.h"
+#include "opts.h"
 
 /* A stanza error's parts; each points into the stanza it was parsed from
  * (valid while that stanza lives) and is NULL when absent. */

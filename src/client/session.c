@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* client_session.c: drive one libstrophe client connection for ope-client with xmpp_run_once(). */
+/* session.c: drive one libstrophe client connection for ope-client with xmpp_run_once(). */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,12 +9,12 @@
 
 #include <strophe.h>
 
-#include "client_check.h"
-#include "client_report.h"
-#include "client_request.h"
-#include "client_session.h"
-#include "client_stats.h"
-#include "client_track.h"
+#include "check.h"
+#include "report.h"
+#include "request.h"
+#include "session.h"
+#include "stats.h"
+#include "track.h"
 #include "log.h"
 
 /* How long a clean stream close may take before we stop waiting. */

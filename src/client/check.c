@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* client_check.c: judge replies to ope-client's requests and parse stanza errors. */
+/* check.c: judge replies to ope-client's requests and parse stanza errors. */
 #include <string.h>
 
-#include "client_check.h"
-#include "client_request.h"
+#include "check.h"
+#include "request.h"
 
 static int streq(const char *a, const char *b)
 {

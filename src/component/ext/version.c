@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ext_version.c: XEP-0092 Software Version: name, version and (optionally) the OS. */
+/* version.c: XEP-0092 Software Version: name, version and (optionally) the OS. */
 #include <stdio.h>
 #include <sys/utsname.h>
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* client_stats.c: counters, nearest-rank latency percentiles and the exit status of a run. */
+/* stats.c: counters, nearest-rank latency percentiles and the exit status of a run. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_opts.h"
-#include "client_stats.h"
+#include "opts.h"
+#include "stats.h"
 
 int client_stats_init(struct client_stats *s, size_t capacity)
 {

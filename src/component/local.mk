@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: MIT
+# src/component/local.mk: ope-component, the daemon, and libopecomponent.a (everything but its main()).
+COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
+	-I$(top_srcdir)/src/component/ext
+COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
+	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
+
+noinst_LIBRARIES += src/component/libopecomponent.a
+src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS)
+src_component_libopecomponent_a_SOURCES = \
+	src/component/config.c src/component/config.h \
+	src/component/backoff.c src/component/backoff.h \
+	src/component/presence.c src/component/presence.h \
+	src/component/dispatch.c src/component/dispatch.h \
+	src/component/strophe_compat.c src/component/strophe_compat.h \
+	src/component/conn.c src/component/conn.h \
+	src/component/ext/ext.h \
+	src/component/ext/example.c \
+	src/component/ext/disco.c \
+	src/component/ext/ping.c \
+	src/component/ext/version.c
+
+bin_PROGRAMS += ope-component
+ope_component_CPPFLAGS = $(COMPONENT_CPPFLAGS)
+ope_component_SOURCES = src/component/main.c
+ope_component_LDADD = $(COMPONENT_LIBS)
