@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* config.c: read ope-component's libconfig file, check every setting, apply defaults. */
+/* config.c: ope-component's settings table and the libconfig loader, checks and reload it drives. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,68 +15,97 @@
 #include "config.h"
 #include "jid.h"
 
-#define DEFAULT_HOST "127.0.0.1"
-#define DEFAULT_PORT 5347
-#define DEFAULT_RECONNECT_INITIAL_MS 1000
-#define DEFAULT_RECONNECT_MAX_MS 60000
-#define DEFAULT_SERVICE_NAME "ope"
-#define DEFAULT_MAX_PAYLOAD 65536
-
-#define RECONNECT_LIMIT_S 3600.0
-#define MAX_PAYLOAD_MIN 256
-#define MAX_PAYLOAD_MAX 16777216
 /* A secret file holds one line; anything this big is the wrong file. */
 #define SECRET_FILE_MAX 4096
-
-enum kind { KIND_STRING, KIND_INT, KIND_NUMBER, KIND_BOOL };
-
-struct schema_key {
-	const char *group;
-	const char *name;
-	enum kind kind;
-};
-
-static const char *const schema_groups[] = {
-	"server", "component", "log", "reconnect", "service",
-};
-
-static const struct schema_key schema_keys[] = {
-	{ "server", "host", KIND_STRING },
-	{ "server", "port", KIND_INT },
-	{ "component", "domain", KIND_STRING },
-	{ "component", "secret", KIND_STRING },
-	{ "component", "secret_file", KIND_STRING },
-	{ "log", "level", KIND_STRING },
-	{ "log", "timestamps", KIND_BOOL },
-	{ "reconnect", "initial", KIND_NUMBER },
-	{ "reconnect", "maximum", KIND_NUMBER },
-	{ "service", "name", KIND_STRING },
-	{ "service", "show_os", KIND_BOOL },
-	{ "service", "max_payload", KIND_INT },
-};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* State of one config_load() call. */
-struct loader {
+struct config_loader {
 	const char *path;
 	char *dir;                  /* PATH's directory, for relative paths */
 	config_t lc;
+	mode_t conf_mode;           /* the config file's permission bits */
 	char *err;
 	size_t errlen;
 	char warning[2 * PATH_MAX + 200];
 };
 
-/* Write "FILE:LINE: message" (or "PATH: message" without a line) to ERR. */
-__attribute__((format(printf, 3, 4)))
-static void fail(struct loader *ld, const config_setting_t *s,
-		 const char *fmt, ...)
+static int hook_host(struct config_loader *, const struct config_row *,
+		     const config_setting_t *, struct config *);
+static int hook_domain(struct config_loader *, const struct config_row *,
+		       const config_setting_t *, struct config *);
+static int hook_secret(struct config_loader *, const struct config_row *,
+		       const config_setting_t *, struct config *);
+static int hook_secret_file(struct config_loader *, const struct config_row *,
+			    const config_setting_t *, struct config *);
+static int hook_log_level(struct config_loader *, const struct config_row *,
+			  const config_setting_t *, struct config *);
+static int hook_not_empty(struct config_loader *, const struct config_row *,
+			  const config_setting_t *, struct config *);
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define NO_BOUNDS 1, 0
+
+/* Every setting, once. The parser, the defaults, the range errors, the
+ * reload and the generated documentation all read these rows; adding a
+ * setting is one row here plus its use. */
+static const struct config_row rows[] = {
+	{ "server", "host", CONFIG_STRING, 0, FIELD(server_host), "127.0.0.1",
+	  NO_BOUNDS, NULL, 0, hook_host, NULL,
+	  "the server's component listener: a host name, an IPv4 or an IPv6 "
+	  "address (\"::1\" or \"[::1]\")" },
+	{ "server", "port", CONFIG_UINT, 0, FIELD(server_port), "5347",
+	  1, 65535, NULL, 0, NULL, NULL,
+	  "TCP port of the server's component listener" },
+	{ "component", "domain", CONFIG_STRING, 0, FIELD(domain), NULL,
+	  NO_BOUNDS, NULL, CONFIG_REQUIRED, hook_domain, NULL,
+	  "the component's XMPP domain, e.g. \"ope.example.org\"" },
+	{ "component", "secret", CONFIG_STRING, 0, FIELD(secret), NULL,
+	  NO_BOUNDS, NULL, CONFIG_SECRET, hook_secret, NULL,
+	  "the shared secret (Prosody's component_secret, ejabberd's "
+	  "password); give this or secret_file" },
+	{ "component", "secret_file", CONFIG_STRING, 0, FIELD(secret_file), NULL,
+	  NO_BOUNDS, NULL, 0, hook_secret_file, NULL,
+	  "a file holding the secret on one line (relative to the config "
+	  "file's directory)" },
+	{ "log", "level", CONFIG_CUSTOM, CONFIG_TYPE_STRING, FIELD(log_level),
+	  "info", NO_BOUNDS, NULL, CONFIG_RELOAD, hook_log_level, NULL,
+	  "error, warning, info or debug; -d and -q override it" },
+	{ "log", "timestamps", CONFIG_BOOL, 0, FIELD(log_timestamps), "true",
+	  NO_BOUNDS, NULL, CONFIG_RELOAD, NULL, NULL,
+	  "ISO 8601 UTC time stamps on log lines" },
+	{ "reconnect", "initial", CONFIG_MS, 0, FIELD(reconnect_initial_ms),
+	  "1.0", 0.001, 3600, "s", 0, NULL, NULL,
+	  "first reconnect delay in seconds (doubling, with up to 25 % jitter)" },
+	{ "reconnect", "maximum", CONFIG_MS, 0, FIELD(reconnect_max_ms),
+	  "60.0", 0.001, 3600, "s", 0, NULL, NULL,
+	  "longest reconnect delay in seconds" },
+	{ "service", "name", CONFIG_STRING, 0, FIELD(service_name), "ope",
+	  NO_BOUNDS, NULL, CONFIG_RELOAD, hook_not_empty, NULL,
+	  "the service discovery identity's name (XEP-0030)" },
+	{ "service", "show_os", CONFIG_BOOL, 0, FIELD(service_show_os), "true",
+	  NO_BOUNDS, NULL, CONFIG_RELOAD, NULL, NULL,
+	  "include the operating system in software version replies (XEP-0092)" },
+	{ "service", "max_payload", CONFIG_SIZE, 0, FIELD(max_payload), "65536",
+	  256, 16777216, "bytes", CONFIG_RELOAD, NULL, NULL,
+	  "bytes above which a request gets policy-violation" },
+};
+
+const struct config_row *config_rows(size_t *n)
+{
+	*n = NELEM(rows);
+	return rows;
+}
+
+int config_fail(struct config_loader *ld, const config_setting_t *s,
+		const char *fmt, ...)
 {
 	va_list ap;
 	int n = 0;
 
 	if (ld->errlen == 0)
-		return;
+		return -1;
 	if (s && config_setting_source_line(s) > 0)
 		n = snprintf(ld->err, ld->errlen, "%s:%u: ",
 			     config_setting_source_file(s) ?
@@ -85,10 +114,22 @@ static void fail(struct loader *ld, const config_setting_t *s,
 	else
 		n = snprintf(ld->err, ld->errlen, "%s: ", ld->path);
 	if (n < 0 || (size_t)n >= ld->errlen)
-		return;
+		return -1;
 	va_start(ap, fmt);
 	vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+const config_setting_t *config_lookup_setting(struct config_loader *ld,
+					      const char *path)
+{
+	return config_lookup(&ld->lc, path);
+}
+
+const char *config_loader_dir(const struct config_loader *ld)
+{
+	return ld->dir;
 }
 
 static const char *type_name(const config_setting_t *s)
@@ -106,35 +147,125 @@ static const char *type_name(const config_setting_t *s)
 	}
 }
 
-static const char *kind_name(enum kind kind)
+/* What a row wants in the file, as its type error says it. */
+static const char *wanted_name(const struct config_row *row)
 {
-	switch (kind) {
-	case KIND_STRING: return "a string in double quotes";
-	case KIND_INT: return "an integer";
-	case KIND_NUMBER: return "a number";
-	case KIND_BOOL: return "a boolean (true or false)";
+	switch (row->kind) {
+	case CONFIG_STRING: return "a string in double quotes";
+	case CONFIG_UINT:
+	case CONFIG_SIZE: return "an integer";
+	case CONFIG_MS:
+	case CONFIG_DOUBLE: return "a number";
+	case CONFIG_BOOL: return "a boolean (true or false)";
+	case CONFIG_CUSTOM: break;
 	}
-	return "?";
+	switch (row->file_type) {
+	case CONFIG_TYPE_STRING: return "a string in double quotes";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_BOOL: return "a boolean (true or false)";
+	case CONFIG_TYPE_LIST: return "a list ( ... )";
+	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
+	case CONFIG_TYPE_GROUP: return "a group { ... }";
+	default: return "a value";
+	}
 }
 
-static int kind_matches(enum kind kind, const config_setting_t *s)
+static int type_matches(const struct config_row *row, const config_setting_t *s)
 {
 	int t = config_setting_type(s);
 
-	switch (kind) {
-	case KIND_STRING: return t == CONFIG_TYPE_STRING;
-	case KIND_INT: return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
-	case KIND_NUMBER: return config_setting_is_number(s);
-	case KIND_BOOL: return t == CONFIG_TYPE_BOOL;
+	switch (row->kind) {
+	case CONFIG_STRING: return t == CONFIG_TYPE_STRING;
+	case CONFIG_UINT:
+	case CONFIG_SIZE: return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+	case CONFIG_MS:
+	case CONFIG_DOUBLE: return config_setting_is_number(s);
+	case CONFIG_BOOL: return t == CONFIG_TYPE_BOOL;
+	case CONFIG_CUSTOM: break;
+	}
+	if (row->file_type == 0)
+		return 1;
+	if (row->file_type == CONFIG_TYPE_INT || row->file_type == CONFIG_TYPE_INT64)
+		return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+	if (row->file_type == CONFIG_TYPE_FLOAT)
+		return config_setting_is_number(s);
+	return t == row->file_type;
+}
+
+/* True when PATH ("server", "server.tls") is a group some row lives in or
+ * under. */
+static int group_known(const char *path)
+{
+	size_t i, n = strlen(path);
+
+	for (i = 0; i < NELEM(rows); i++)
+		if (strncmp(rows[i].group, path, n) == 0 &&
+		    (rows[i].group[n] == '\0' || rows[i].group[n] == '.'))
+			return 1;
+	return 0;
+}
+
+static const struct config_row *row_find(const char *group, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(rows); i++)
+		if (strcmp(group, rows[i].group) == 0 &&
+		    strcmp(name, rows[i].name) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+/* Call FN(NAME, ARG) once for each name known directly inside group PATH
+ * ("" for the top level): its settings, then its subgroups, in table
+ * order. Stops and returns 1 when FN does. */
+static int each_child(const char *path, int (*fn)(const char *, size_t, void *),
+		      void *arg)
+{
+	size_t i, j, n = strlen(path);
+
+	for (i = 0; i < NELEM(rows); i++)
+		if (n > 0 && strcmp(rows[i].group, path) == 0 &&
+		    fn(rows[i].name, strlen(rows[i].name), arg))
+			return 1;
+	for (i = 0; i < NELEM(rows); i++) {
+		const char *g = rows[i].group, *sub, *end;
+		size_t len;
+		int seen = 0;
+
+		if (n > 0 && (strncmp(g, path, n) != 0 || g[n] != '.'))
+			continue;
+		sub = n > 0 ? g + n + 1 : g;
+		end = strchr(sub, '.');
+		len = end ? (size_t)(end - sub) : strlen(sub);
+		/* Each subgroup once, at its first row. */
+		for (j = 0; j < i && !seen; j++) {
+			const char *h = rows[j].group;
+
+			if (n > 0 && (strncmp(h, path, n) != 0 || h[n] != '.'))
+				continue;
+			h = n > 0 ? h + n + 1 : h;
+			seen = strncmp(h, sub, len) == 0 &&
+			       (h[len] == '\0' || h[len] == '.');
+		}
+		if (!seen && fn(sub, len, arg))
+			return 1;
 	}
 	return 0;
 }
 
+struct near_search {
+	const char *typed;
+	char found[64];
+};
+
 /* Edit distance counting a transposition as one edit (optimal string
  * alignment); names longer than 31 bytes count as far from everything. */
-static size_t edit_distance(const char *a, const char *b)
+static size_t edit_distance(const char *a, const char *b, size_t lb)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t la = strlen(a), i, j;
 	size_t d[32][32];
 
 	if (la >= 32 || lb >= 32)
@@ -162,185 +293,99 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 /* A near miss: few edits relative to the length of the known name. */
-static int near_miss(const char *typed, const char *known)
+static int near_fn(const char *name, size_t len, void *arg)
 {
-	size_t d = edit_distance(typed, known);
+	struct near_search *ns = arg;
 
-	return d <= (strlen(known) <= 4 ? 1u : 2u);
+	if (edit_distance(ns->typed, name, len) > (len <= 4 ? 1u : 2u) ||
+	    len >= sizeof(ns->found))
+		return 0;
+	memcpy(ns->found, name, len);
+	ns->found[len] = '\0';
+	return 1;
 }
 
-static int known_group(const char *name)
-{
-	size_t i;
+struct name_list {
+	char text[512];
+	size_t used;
+};
 
-	for (i = 0; i < NELEM(schema_groups); i++)
-		if (strcmp(name, schema_groups[i]) == 0)
-			return 1;
+static int list_fn(const char *name, size_t len, void *arg)
+{
+	struct name_list *nl = arg;
+	int n = snprintf(nl->text + nl->used, sizeof(nl->text) - nl->used,
+			 "%s%.*s", nl->used ? ", " : "", (int)len, name);
+
+	if (n > 0 && nl->used + (size_t)n < sizeof(nl->text))
+		nl->used += (size_t)n;
 	return 0;
 }
 
-static const struct schema_key *known_key(const char *group, const char *name)
+/* Report an unknown setting NAME inside group PATH ("" for the top level),
+ * with the closest known name or, failing that, the names known there. */
+static int fail_unknown(struct config_loader *ld, const config_setting_t *s,
+			const char *path, const char *name)
 {
+	struct near_search ns = { .typed = name };
+	struct name_list nl = { .used = 0 };
+	const char *dot = *path ? "." : "";
 	size_t i;
 
-	for (i = 0; i < NELEM(schema_keys); i++)
-		if (strcmp(group, schema_keys[i].group) == 0 &&
-		    strcmp(name, schema_keys[i].name) == 0)
-			return &schema_keys[i];
-	return NULL;
+	nl.text[0] = '\0';
+	if (each_child(path, near_fn, &ns))
+		return config_fail(ld, s, "unknown setting '%s%s%s' (did you "
+				   "mean '%s%s%s'?)", path, dot, name, path,
+				   dot, ns.found);
+	/* A setting put in the wrong group (or at the top level). */
+	for (i = 0; i < NELEM(rows); i++)
+		if (strcmp(name, rows[i].name) == 0)
+			return config_fail(ld, s, "unknown setting '%s%s%s' "
+					   "(did you mean '%s.%s'?)", path, dot,
+					   name, rows[i].group, rows[i].name);
+	each_child(path, list_fn, &nl);
+	if (*path == '\0')
+		return config_fail(ld, s, "unknown setting '%s' (known groups: "
+				   "%s)", name, nl.text);
+	return config_fail(ld, s, "unknown setting '%s.%s' (known in %s: %s)",
+			   path, name, path, nl.text);
 }
 
-/* Report an unknown setting NAME inside GROUP (NULL: top level), with the
- * closest known name or, failing that, the list of known ones. */
-static void fail_unknown(struct loader *ld, const config_setting_t *s,
-			 const char *group, const char *name)
+/* Reject unknown names and wrong types in group G (at PATH, "" for the
+ * root), in file order. */
+static int check_group(struct config_loader *ld, const config_setting_t *g,
+		       const char *path)
 {
-	char known[160] = "";
-	size_t i, o = 0;
-
-	if (group == NULL) {
-		for (i = 0; i < NELEM(schema_groups); i++) {
-			if (near_miss(name, schema_groups[i])) {
-				fail(ld, s, "unknown setting '%s' (did you mean '%s'?)",
-				     name, schema_groups[i]);
-				return;
-			}
-		}
-	} else {
-		for (i = 0; i < NELEM(schema_keys); i++) {
-			if (strcmp(schema_keys[i].group, group) == 0 &&
-			    near_miss(name, schema_keys[i].name)) {
-				fail(ld, s, "unknown setting '%s.%s' (did you mean '%s.%s'?)",
-				     group, name, group, schema_keys[i].name);
-				return;
-			}
-		}
-	}
-	/* A key put in the wrong group (or at the top level). */
-	for (i = 0; i < NELEM(schema_keys); i++) {
-		if (strcmp(name, schema_keys[i].name) == 0) {
-			fail(ld, s, "unknown setting '%s%s%s' (did you mean '%s.%s'?)",
-			     group ? group : "", group ? "." : "", name,
-			     schema_keys[i].group, schema_keys[i].name);
-			return;
-		}
-	}
-	if (group == NULL) {
-		for (i = 0; i < NELEM(schema_groups); i++)
-			o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s",
-					      i ? ", " : "", schema_groups[i]);
-		fail(ld, s, "unknown setting '%s' (known groups: %s)", name, known);
-		return;
-	}
-	for (i = 0; i < NELEM(schema_keys); i++) {
-		if (strcmp(schema_keys[i].group, group) != 0)
-			continue;
-		o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s",
-				      o ? ", " : "", schema_keys[i].name);
-	}
-	fail(ld, s, "unknown setting '%s.%s' (known in %s: %s)", group, name,
-	     group, known);
-}
-
-/* Reject unknown names and wrong types anywhere in the file, in file order. */
-static int check_schema(struct loader *ld)
-{
-	const config_setting_t *root = config_root_setting(&ld->lc);
-	int i, j, n = config_setting_length(root);
+	int i, n = config_setting_length(g);
 
 	for (i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
-		const char *gname = config_setting_name(g);
-		int m;
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		const struct config_row *row = row_find(path, name);
+		char sub[128];
 
-		if (!known_group(gname)) {
-			fail_unknown(ld, g, NULL, gname);
+		if (row != NULL) {
+			if (!type_matches(row, s))
+				return config_fail(ld, s, "%s.%s must be %s, not %s",
+						   path, name, wanted_name(row),
+						   type_name(s));
+			continue;
+		}
+		if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", path,
+				     *path ? "." : "", name) >= sizeof(sub) ||
+		    !group_known(sub))
+			return fail_unknown(ld, s, path, name);
+		if (!config_setting_is_group(s))
+			return config_fail(ld, s, "'%s' must be a group { ... }, "
+					   "not %s", sub, type_name(s));
+		if (check_group(ld, s, sub) < 0)
 			return -1;
-		}
-		if (!config_setting_is_group(g)) {
-			fail(ld, g, "'%s' must be a group { ... }, not %s",
-			     gname, type_name(g));
-			return -1;
-		}
-		m = config_setting_length(g);
-		for (j = 0; j < m; j++) {
-			const config_setting_t *s =
-				config_setting_get_elem(g, (unsigned)j);
-			const struct schema_key *k =
-				known_key(gname, config_setting_name(s));
-
-			if (k == NULL) {
-				fail_unknown(ld, s, gname, config_setting_name(s));
-				return -1;
-			}
-			if (!kind_matches(k->kind, s)) {
-				fail(ld, s, "%s.%s must be %s, not %s", gname,
-				     k->name, kind_name(k->kind), type_name(s));
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-static const config_setting_t *lookup(struct loader *ld, const char *path)
-{
-	return config_lookup(&ld->lc, path);
-}
-
-/* Replace *DST with a copy of SRC. */
-static int set_string(struct loader *ld, char **dst, const char *src)
-{
-	char *copy = strdup(src);
-
-	if (copy == NULL) {
-		fail(ld, NULL, "out of memory");
-		return -1;
-	}
-	free(*dst);
-	*dst = copy;
-	return 0;
-}
-
-static int apply_server(struct loader *ld, struct config *c)
-{
-	const config_setting_t *s;
-	char esc[300];
-
-	if ((s = lookup(ld, "server.host")) != NULL) {
-		const char *host = config_setting_get_string(s);
-		size_t len = strlen(host);
-
-		if (!jid_host_valid(host)) {
-			fail(ld, s, "server.host '%s' is not a valid host name, "
-			     "IPv4 or IPv6 address",
-			     log_escape(esc, sizeof(esc), host));
-			return -1;
-		}
-		if (set_string(ld, &c->server_host, host) < 0)
-			return -1;
-		/* Connecting wants the bare address, not the URI form. */
-		if (host[0] == '[') {
-			memmove(c->server_host, host + 1, len - 2);
-			c->server_host[len - 2] = '\0';
-		}
-	}
-	if ((s = lookup(ld, "server.port")) != NULL) {
-		long long port = config_setting_get_int64(s);
-
-		if (port < 1 || port > 65535) {
-			fail(ld, s, "server.port %lld is out of range (1..65535)",
-			     port);
-			return -1;
-		}
-		c->server_port = (unsigned)port;
 	}
 	return 0;
 }
 
 /* Queue a warning when FILE, which holds the component secret, is readable
  * by group or others; config_load() logs it only when the load succeeds. */
-static void warn_mode(struct loader *ld, const char *where, const char *what,
+static void warn_mode(struct config_loader *ld, const char *where, const char *what,
 		      const char *file, mode_t mode)
 {
 	if (mode & (S_IRGRP | S_IROTH))
@@ -352,7 +397,7 @@ static void warn_mode(struct loader *ld, const char *where, const char *what,
 
 /* Read the secret from FILE (relative to the config file's directory)
  * named by setting S into *OUT. */
-static int read_secret_file(struct loader *ld, const config_setting_t *s,
+static int read_secret_file(struct config_loader *ld, const config_setting_t *s,
 			    const char *file, char **out)
 {
 	char where[PATH_MAX + 32], what[PATH_MAX + 40];
@@ -363,7 +408,7 @@ static int read_secret_file(struct loader *ld, const config_setting_t *s,
 	int fd = -1, ret = -1;
 
 	if (*file == '\0') {
-		fail(ld, s, "component.secret_file is empty; give the path "
+		config_fail(ld, s, "component.secret_file is empty; give the path "
 		     "of a file holding the secret");
 		return -1;
 	}
@@ -378,23 +423,23 @@ static int read_secret_file(struct loader *ld, const config_setting_t *s,
 	}
 	buf = malloc(SECRET_FILE_MAX + 2);
 	if (path == NULL || buf == NULL) {
-		fail(ld, NULL, "out of memory");
+		config_fail(ld, NULL, "out of memory");
 		goto out;
 	}
 	/* O_NONBLOCK: a FIFO named here must not hang start-up or a reload. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		fail(ld, s, "cannot read component.secret_file '%s': %s",
+		config_fail(ld, s, "cannot read component.secret_file '%s': %s",
 		     path, strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		fail(ld, s, "cannot read component.secret_file '%s': %s",
+		config_fail(ld, s, "cannot read component.secret_file '%s': %s",
 		     path, strerror(EISDIR));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fail(ld, s, "component.secret_file '%s' is not a regular file",
+		config_fail(ld, s, "component.secret_file '%s' is not a regular file",
 		     path);
 		goto out;
 	}
@@ -403,7 +448,7 @@ static int read_secret_file(struct loader *ld, const config_setting_t *s,
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			fail(ld, s, "cannot read component.secret_file '%s': %s",
+			config_fail(ld, s, "cannot read component.secret_file '%s': %s",
 			     path, strerror(errno));
 			goto out;
 		}
@@ -412,7 +457,7 @@ static int read_secret_file(struct loader *ld, const config_setting_t *s,
 		len += (size_t)got;
 	}
 	if (len > SECRET_FILE_MAX) {
-		fail(ld, s, "component.secret_file '%s' is larger than %d bytes; "
+		config_fail(ld, s, "component.secret_file '%s' is larger than %d bytes; "
 		     "it must hold only the secret", path, SECRET_FILE_MAX);
 		goto out;
 	}
@@ -423,12 +468,12 @@ static int read_secret_file(struct loader *ld, const config_setting_t *s,
 			buf[--len] = '\0';
 	}
 	if (len == 0) {
-		fail(ld, s, "component.secret_file '%s' is empty; write the "
+		config_fail(ld, s, "component.secret_file '%s' is empty; write the "
 		     "secret into it", path);
 		goto out;
 	}
 	if (strlen(buf) != len || strpbrk(buf, "\r\n") != NULL) {
-		fail(ld, s, "component.secret_file '%s' must hold the secret "
+		config_fail(ld, s, "component.secret_file '%s' must hold the secret "
 		     "on one line (found a line break or NUL byte inside)", path);
 		goto out;
 	}
@@ -452,170 +497,285 @@ out:
 	return ret;
 }
 
-static int apply_component(struct loader *ld, struct config *c,
-			   const struct stat *conf_st)
+static void *field_of(const struct config_row *row, struct config *cfg)
 {
-	const config_setting_t *group = lookup(ld, "component");
-	const config_setting_t *domain = lookup(ld, "component.domain");
-	const config_setting_t *secret = lookup(ld, "component.secret");
-	const config_setting_t *file = lookup(ld, "component.secret_file");
+	return (char *)cfg + row->offset;
+}
+
+static void release_field(const struct config_row *row, struct config *cfg)
+{
+	void *field = field_of(row, cfg);
+
+	if (row->kind == CONFIG_STRING) {
+		char **p = field;
+
+		if (*p && (row->flags & CONFIG_SECRET))
+			explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	} else if (row->kind == CONFIG_CUSTOM && row->release != NULL) {
+		row->release(field);
+	}
+}
+
+static int out_of_range(struct config_loader *ld, const struct config_row *row,
+			const config_setting_t *s, double v)
+{
+	if (row->kind == CONFIG_MS)
+		return config_fail(ld, s, "%s.%s %g is out of range; give seconds "
+				   "from %g to %g", row->group, row->name, v,
+				   row->min, row->max);
+	return config_fail(ld, s, "%s.%s %.15g is out of range (%.15g..%.15g%s%s)",
+			   row->group, row->name, v, row->min, row->max,
+			   row->unit ? " " : "", row->unit ? row->unit : "");
+}
+
+/* Store ROW's value from setting S (NULL: its default) into CFG, check its
+ * bounds, then run its hook. */
+static int apply_row(struct config_loader *ld, const struct config_row *row,
+		     const config_setting_t *s, struct config *cfg)
+{
+	void *field = field_of(row, cfg);
+	const char *def = row->def;
+	int bounded = !(row->min > row->max);
+	double v = 0;
+
+	switch (row->kind) {
+	case CONFIG_STRING: {
+		const char *text = s ? config_setting_get_string(s) : def;
+		char *copy = NULL;
+
+		if (text != NULL && (copy = strdup(text)) == NULL)
+			return config_fail(ld, NULL, "out of memory");
+		release_field(row, cfg);
+		*(char **)field = copy;
+		break;
+	}
+	case CONFIG_UINT:
+	case CONFIG_SIZE:
+		v = s ? (double)config_setting_get_int64(s) : strtod(def, NULL);
+		if (bounded && (v < row->min || v > row->max))
+			return out_of_range(ld, row, s, v);
+		if (row->kind == CONFIG_UINT)
+			*(unsigned *)field = (unsigned)v;
+		else
+			*(size_t *)field = (size_t)v;
+		break;
+	case CONFIG_MS:
+	case CONFIG_DOUBLE:
+		v = s ? (config_setting_type(s) == CONFIG_TYPE_FLOAT ?
+			 config_setting_get_float(s) :
+			 (double)config_setting_get_int64(s)) : strtod(def, NULL);
+		/* The negated form also refuses NaN. */
+		if (bounded && !(v >= row->min && v <= row->max))
+			return out_of_range(ld, row, s, v);
+		if (row->kind == CONFIG_MS)
+			*(unsigned *)field = (unsigned)(v * 1000.0 + 0.5);
+		else
+			*(double *)field = v;
+		break;
+	case CONFIG_BOOL:
+		*(int *)field = s ? config_setting_get_bool(s) != 0 :
+				    strcmp(def, "true") == 0;
+		break;
+	case CONFIG_CUSTOM:
+		break;
+	}
+	return row->hook ? row->hook(ld, row, s, cfg) : 0;
+}
+
+static int hook_host(struct config_loader *ld, const struct config_row *row,
+		     const config_setting_t *s, struct config *cfg)
+{
+	char *host = cfg->server_host, esc[300];
+	size_t len = strlen(host);
+
+	(void)row;
+	if (!jid_host_valid(host))
+		return config_fail(ld, s, "server.host '%s' is not a valid host "
+				   "name, IPv4 or IPv6 address",
+				   log_escape(esc, sizeof(esc), host));
+	/* Connecting wants the bare address, not the URI form. */
+	if (host[0] == '[') {
+		memmove(host, host + 1, len - 2);
+		host[len - 2] = '\0';
+	}
+	return 0;
+}
+
+static int hook_domain(struct config_loader *ld, const struct config_row *row,
+		       const config_setting_t *s, struct config *cfg)
+{
 	char esc[300];
 
-	if (domain == NULL) {
-		fail(ld, group, "missing required setting 'component.domain' "
-		     "(the component's XMPP domain, e.g. \"ope.example.org\")");
-		return -1;
-	}
-	if (!jid_domain_valid(config_setting_get_string(domain))) {
-		fail(ld, domain, "component.domain '%s' is not a valid domain name",
-		     log_escape(esc, sizeof(esc),
-				config_setting_get_string(domain)));
-		return -1;
-	}
-	if (set_string(ld, &c->domain, config_setting_get_string(domain)) < 0)
-		return -1;
-
-	if (secret && file) {
-		fail(ld, config_setting_source_line(file) >
-			 config_setting_source_line(secret) ? file : secret,
-		     "give only one of component.secret and "
-		     "component.secret_file, not both");
-		return -1;
-	}
-	if (secret == NULL && file == NULL) {
-		fail(ld, group, "missing required setting: give one of "
-		     "'component.secret' or 'component.secret_file'");
-		return -1;
-	}
-	if (secret) {
-		if (*config_setting_get_string(secret) == '\0') {
-			fail(ld, secret, "component.secret is empty; set it to "
-			     "the server's component_secret");
-			return -1;
-		}
-		if (set_string(ld, &c->secret,
-			       config_setting_get_string(secret)) < 0)
-			return -1;
-		warn_mode(ld, ld->path, "this file", ld->path,
-			  conf_st->st_mode);
-		return 0;
-	}
-	return read_secret_file(ld, file, config_setting_get_string(file),
-				&c->secret);
+	(void)row;
+	if (cfg->domain != NULL && !jid_domain_valid(cfg->domain))
+		return config_fail(ld, s, "component.domain '%s' is not a valid "
+				   "domain name",
+				   log_escape(esc, sizeof(esc), cfg->domain));
+	return 0;
 }
 
-static int apply_log(struct loader *ld, struct config *c)
+static int hook_secret(struct config_loader *ld, const struct config_row *row,
+		       const config_setting_t *s, struct config *cfg)
 {
-	const config_setting_t *s;
+	(void)row;
+	if (s == NULL)
+		return 0;
+	if (*cfg->secret == '\0')
+		return config_fail(ld, s, "component.secret is empty; set it to "
+				   "the server's component_secret");
+	warn_mode(ld, ld->path, "this file", ld->path, ld->conf_mode);
+	return 0;
+}
+
+static int hook_secret_file(struct config_loader *ld,
+			    const struct config_row *row,
+			    const config_setting_t *s, struct config *cfg)
+{
+	const config_setting_t *secret;
+
+	(void)row;
+	if (s == NULL)
+		return 0;
+	secret = config_lookup(&ld->lc, "component.secret");
+	if (secret != NULL)
+		return config_fail(ld, config_setting_source_line(s) >
+					   config_setting_source_line(secret) ?
+					   s : secret,
+				   "give only one of component.secret and "
+				   "component.secret_file, not both");
+	return read_secret_file(ld, s, cfg->secret_file, &cfg->secret);
+}
+
+static int hook_log_level(struct config_loader *ld, const struct config_row *row,
+			  const config_setting_t *s, struct config *cfg)
+{
+	const char *text = s ? config_setting_get_string(s) : row->def;
 	char esc[100];
 
-	if ((s = lookup(ld, "log.level")) != NULL &&
-	    log_level_parse(config_setting_get_string(s), &c->log_level) < 0) {
-		fail(ld, s, "log.level '%s' is unknown; use one of error, "
-		     "warning, info, debug",
-		     log_escape(esc, sizeof(esc), config_setting_get_string(s)));
-		return -1;
-	}
-	if ((s = lookup(ld, "log.timestamps")) != NULL)
-		c->log_timestamps = config_setting_get_bool(s) != 0;
+	if (log_level_parse(text, &cfg->log_level) < 0)
+		return config_fail(ld, s, "log.level '%s' is unknown; use one of "
+				   "error, warning, info, debug",
+				   log_escape(esc, sizeof(esc), text));
 	return 0;
 }
 
-/* A duration in seconds (int or float) into *MS. */
-static int get_seconds(struct loader *ld, const config_setting_t *s,
-		       const char *name, unsigned *ms)
+static int hook_not_empty(struct config_loader *ld, const struct config_row *row,
+			  const config_setting_t *s, struct config *cfg)
 {
-	double v = config_setting_type(s) == CONFIG_TYPE_FLOAT ?
-		   config_setting_get_float(s) :
-		   (double)config_setting_get_int64(s);
+	const char *value = *(char **)field_of(row, cfg);
 
-	if (!(v >= 0.001 && v <= RECONNECT_LIMIT_S)) {
-		fail(ld, s, "%s %g is out of range; give seconds from 0.001 "
-		     "to %.0f", name, v, RECONNECT_LIMIT_S);
-		return -1;
-	}
-	*ms = (unsigned)(v * 1000.0 + 0.5);
+	if (value != NULL && *value == '\0')
+		return config_fail(ld, s, "%s.%s is empty; it is %s (default "
+				   "\"%s\")", row->group, row->name, row->doc,
+				   row->def ? row->def : "");
 	return 0;
 }
 
-static int apply_reconnect(struct loader *ld, struct config *c)
+/* Checks that involve more than one row. */
+static int check_across(struct config_loader *ld, struct config *c)
 {
-	const config_setting_t *ini = lookup(ld, "reconnect.initial");
-	const config_setting_t *max = lookup(ld, "reconnect.maximum");
+	const config_setting_t *ini = config_lookup(&ld->lc, "reconnect.initial");
+	const config_setting_t *max = config_lookup(&ld->lc, "reconnect.maximum");
 
-	if (ini && get_seconds(ld, ini, "reconnect.initial",
-			       &c->reconnect_initial_ms) < 0)
-		return -1;
-	if (max && get_seconds(ld, max, "reconnect.maximum",
-			       &c->reconnect_max_ms) < 0)
-		return -1;
-	if (c->reconnect_max_ms < c->reconnect_initial_ms) {
-		fail(ld, max ? max : ini, "reconnect.maximum (%.3g s) is less "
-		     "than reconnect.initial (%.3g s)",
-		     c->reconnect_max_ms / 1000.0,
-		     c->reconnect_initial_ms / 1000.0);
-		return -1;
-	}
+	if (c->secret == NULL)
+		return config_fail(ld, config_lookup(&ld->lc, "component"),
+				   "missing required setting: give one of "
+				   "'component.secret' or 'component.secret_file'");
+	if (c->reconnect_max_ms < c->reconnect_initial_ms)
+		return config_fail(ld, max ? max : ini, "reconnect.maximum "
+				   "(%.3g s) is less than reconnect.initial "
+				   "(%.3g s)", c->reconnect_max_ms / 1000.0,
+				   c->reconnect_initial_ms / 1000.0);
 	return 0;
 }
 
-static int apply_service(struct loader *ld, struct config *c)
+/* Apply every row: the file's value where it gives one, else the default;
+ * a required row the file lacks is an error. DEFAULTS_ONLY skips the file. */
+static int apply_rows(struct config_loader *ld, struct config *c,
+		      int defaults_only)
 {
-	const config_setting_t *s;
+	size_t i;
 
-	if ((s = lookup(ld, "service.name")) != NULL) {
-		if (*config_setting_get_string(s) == '\0') {
-			fail(ld, s, "service.name is empty; it is the name "
-			     "service discovery shows (default \"%s\")",
-			     DEFAULT_SERVICE_NAME);
-			return -1;
+	for (i = 0; i < NELEM(rows); i++) {
+		const struct config_row *row = &rows[i];
+		const config_setting_t *s = NULL;
+		char path[160];
+
+		if (!defaults_only) {
+			snprintf(path, sizeof(path), "%s.%s", row->group, row->name);
+			s = config_lookup(&ld->lc, path);
+			if (s == NULL && (row->flags & CONFIG_REQUIRED))
+				return config_fail(ld, config_lookup(&ld->lc,
+								     row->group),
+						   "missing required setting "
+						   "'%s' (%s)", path, row->doc);
+			if (s == NULL)
+				continue;
 		}
-		if (set_string(ld, &c->service_name,
-			       config_setting_get_string(s)) < 0)
+		if (apply_row(ld, row, s, c) < 0)
 			return -1;
-	}
-	if ((s = lookup(ld, "service.show_os")) != NULL)
-		c->service_show_os = config_setting_get_bool(s) != 0;
-	if ((s = lookup(ld, "service.max_payload")) != NULL) {
-		long long v = config_setting_get_int64(s);
-
-		if (v < MAX_PAYLOAD_MIN || v > MAX_PAYLOAD_MAX) {
-			fail(ld, s, "service.max_payload %lld is out of range "
-			     "(%d..%d bytes)", v, MAX_PAYLOAD_MIN,
-			     MAX_PAYLOAD_MAX);
-			return -1;
-		}
-		c->max_payload = (size_t)v;
 	}
 	return 0;
 }
 
 int config_defaults(struct config *cfg)
 {
+	struct config_loader ld = { .path = "(defaults)" };
+	int ret;
+
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->server_host = strdup(DEFAULT_HOST);
-	cfg->service_name = strdup(DEFAULT_SERVICE_NAME);
-	if (cfg->server_host == NULL || cfg->service_name == NULL) {
+	config_init(&ld.lc);
+	ret = apply_rows(&ld, cfg, 1);
+	config_destroy(&ld.lc);
+	if (ret < 0)
 		config_free(cfg);
-		return -1;
-	}
-	cfg->server_port = DEFAULT_PORT;
-	cfg->log_level = LOG_LEVEL_INFO;
-	cfg->log_timestamps = 1;
-	cfg->reconnect_initial_ms = DEFAULT_RECONNECT_INITIAL_MS;
-	cfg->reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
-	cfg->service_show_os = 1;
-	cfg->max_payload = DEFAULT_MAX_PAYLOAD;
-	return 0;
+	return ret;
+}
+
+/* PATH's directory into a new string ("." for a bare name). */
+static char *dir_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+
+	if (dir == NULL)
+		return NULL;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+static void syntax_error(struct config_loader *ld)
+{
+	const char *text = config_error_text(&ld->lc);
+	const char *file = config_error_file(&ld->lc) ?
+			   config_error_file(&ld->lc) : ld->path;
+
+	if (config_error_type(&ld->lc) == CONFIG_ERR_FILE_IO)
+		snprintf(ld->err, ld->errlen, "%s: cannot read: %s", file,
+			 text ? text : "I/O error");
+	else if (text == NULL || strcmp(text, "syntax error") == 0)
+		/* libconfig 1.5 says only "syntax error": help a bit. */
+		snprintf(ld->err, ld->errlen, "%s:%d: syntax error (look for a "
+			 "missing or extra ';', '=', '\"' or brace here or on "
+			 "the line before)", file, config_error_line(&ld->lc));
+	else
+		snprintf(ld->err, ld->errlen, "%s:%d: syntax error: %s", file,
+			 config_error_line(&ld->lc), text);
 }
 
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
-	struct loader ld = { .path = path, .err = err, .errlen = errlen };
+	struct config_loader ld = { .path = path, .err = err, .errlen = errlen };
 	struct config c;
 	struct stat st;
 	FILE *fp = NULL;
-	char *slash;
 	int ret = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -625,70 +785,38 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	config_init(&ld.lc);
 	if (path == NULL || *path == '\0') {
 		ld.path = "(no path)";
-		fail(&ld, NULL, "no configuration file given");
+		config_fail(&ld, NULL, "no configuration file given");
 		goto out;
 	}
-
 	fp = fopen(path, "re");
 	if (fp == NULL || fstat(fileno(fp), &st) < 0) {
-		fail(&ld, NULL, "cannot open: %s", strerror(errno));
+		config_fail(&ld, NULL, "cannot open: %s", strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		fail(&ld, NULL, "cannot open: %s", strerror(EISDIR));
+		config_fail(&ld, NULL, "cannot open: %s", strerror(EISDIR));
 		goto out;
 	}
-
-	ld.dir = strdup(path);
-	if (ld.dir == NULL) {
-		fail(&ld, NULL, "out of memory");
+	ld.conf_mode = st.st_mode;
+	if ((ld.dir = dir_of(path)) == NULL) {
+		config_fail(&ld, NULL, "out of memory");
 		goto out;
 	}
-	slash = strrchr(ld.dir, '/');
-	if (slash == NULL)
-		strcpy(ld.dir, ".");
-	else if (slash == ld.dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
 	/* @include and secret_file both resolve against the file's own
 	 * directory, so the daemon's working directory does not matter. */
 	config_set_include_dir(&ld.lc, ld.dir);
-
 	if (config_read(&ld.lc, fp) != CONFIG_TRUE) {
-		const char *text = config_error_text(&ld.lc);
-
-		if (config_error_type(&ld.lc) == CONFIG_ERR_FILE_IO) {
-			snprintf(err, errlen, "%s: cannot read: %s",
-				 config_error_file(&ld.lc) ?
-				 config_error_file(&ld.lc) : path,
-				 text ? text : "I/O error");
-		} else if (text == NULL || strcmp(text, "syntax error") == 0) {
-			/* libconfig 1.5 says only "syntax error": help a bit. */
-			snprintf(err, errlen, "%s:%d: syntax error (look for a "
-				 "missing or extra ';', '=', '\"' or brace here "
-				 "or on the line before)",
-				 config_error_file(&ld.lc) ?
-				 config_error_file(&ld.lc) : path,
-				 config_error_line(&ld.lc));
-		} else {
-			snprintf(err, errlen, "%s:%d: syntax error: %s",
-				 config_error_file(&ld.lc) ?
-				 config_error_file(&ld.lc) : path,
-				 config_error_line(&ld.lc), text);
-		}
+		if (errlen)
+			syntax_error(&ld);
 		goto out;
 	}
-
 	if (config_defaults(&c) < 0 || (c.path = strdup(path)) == NULL) {
-		fail(&ld, NULL, "out of memory");
+		config_fail(&ld, NULL, "out of memory");
 		goto out;
 	}
-	if (check_schema(&ld) < 0 || apply_server(&ld, &c) < 0 ||
-	    apply_component(&ld, &c, &st) < 0 || apply_log(&ld, &c) < 0 ||
-	    apply_reconnect(&ld, &c) < 0 || apply_service(&ld, &c) < 0)
+	if (check_group(&ld, config_root_setting(&ld.lc), "") < 0 ||
+	    apply_rows(&ld, &c, 0) < 0 || check_across(&ld, &c) < 0)
 		goto out;
-
 	if (ld.warning[0])
 		log_warn("%s", ld.warning);
 	*cfg = c;
@@ -703,17 +831,67 @@ out:
 	return ret;
 }
 
+static int row_differs(const struct config_row *row, struct config *a,
+		       struct config *b)
+{
+	if (row->kind == CONFIG_STRING) {
+		const char *x = *(char **)field_of(row, a);
+		const char *y = *(char **)field_of(row, b);
+
+		return (x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0);
+	}
+	return memcmp(field_of(row, a), field_of(row, b), row->size) != 0;
+}
+
+int config_reload(struct config *running, char *err, size_t errlen,
+		  char *kept, size_t keptlen)
+{
+	struct config fresh, old;
+	unsigned char tmp[64];
+	size_t i, used = 0;
+
+	if (keptlen)
+		kept[0] = '\0';
+	if (config_load(running->path, &fresh, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < NELEM(rows); i++) {
+		const struct config_row *row = &rows[i];
+		void *a = field_of(row, &fresh), *b = field_of(row, running);
+
+		if (row->flags & CONFIG_RELOAD)
+			continue;
+		if (row_differs(row, &fresh, running) && used < keptlen) {
+			int n = snprintf(kept + used, keptlen - used, "%s%s.%s",
+					 used ? ", " : "", row->group, row->name);
+
+			used = n > 0 ? used + (size_t)n : used;
+		}
+		/* The running value goes into the new struct, and the new one
+		 * into the struct about to be freed. */
+		_Static_assert(sizeof(tmp) >= sizeof(struct config *),
+			       "swap buffer");
+		if (row->size > sizeof(tmp))
+			abort();
+		memcpy(tmp, a, row->size);
+		memcpy(a, b, row->size);
+		memcpy(b, tmp, row->size);
+	}
+	if (used >= keptlen && keptlen)
+		kept[keptlen - 1] = '\0';
+	old = *running;
+	*running = fresh;
+	config_free(&old);
+	return 0;
+}
+
 void config_free(struct config *cfg)
 {
+	size_t i;
+
 	if (cfg == NULL)
 		return;
+	for (i = 0; i < NELEM(rows); i++)
+		release_field(&rows[i], cfg);
 	free(cfg->path);
-	free(cfg->server_host);
-	free(cfg->domain);
-	if (cfg->secret) {
-		explicit_bzero(cfg->secret, strlen(cfg->secret));
-		free(cfg->secret);
-	}
-	free(cfg->service_name);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,41 +1,107 @@
 /* SPDX-License-Identifier: MIT */
-/* config.h: ope-component's libconfig file: schema, defaults, validation. */
+/* config.h: ope-component's libconfig file: one table of settings drives schema, defaults, checks, reload and docs. */
 #ifndef OPE_CONFIG_H
 #define OPE_CONFIG_H
 
 #include <stddef.h>
+#include <libconfig.h>
 #include "log.h"
 
 /* Where ope-component looks when -c is not given. */
 #define CONFIG_DEFAULT_PATH OPE_SYSCONFDIR "/ope/ope-component.conf"
 
-/* The whole configuration. Strings are owned by the struct and freed by
+/* The whole configuration. Every field but `path` is described by one row
+ * of the settings table in config.c (its name, default, bounds and doc
+ * live there, not here). Strings are owned by the struct and freed by
  * config_free(). Durations are in milliseconds. */
 struct config {
 	char *path;                 /* the file it was read from */
 
-	char *server_host;          /* server.host, default "127.0.0.1"; an
-	                               IPv6 literal without its brackets */
-	unsigned server_port;       /* server.port, default 5347 */
+	char *server_host;          /* an IPv6 literal without its brackets */
+	unsigned server_port;
 
-	char *domain;               /* component.domain, required */
-	char *secret;               /* component.secret or the contents of
-	                               component.secret_file (one of them is
-	                               required; trailing newline stripped) */
+	char *domain;
+	char *secret;               /* component.secret, or the contents of
+	                               component.secret_file */
+	char *secret_file;          /* as written in the file; NULL if none */
 
-	enum log_level log_level;   /* log.level, default info */
-	int log_timestamps;         /* log.timestamps, default 1 */
+	enum log_level log_level;
+	int log_timestamps;
 
-	unsigned reconnect_initial_ms; /* reconnect.initial (s), default 1 s */
-	unsigned reconnect_max_ms;     /* reconnect.maximum (s), default 60 s */
+	unsigned reconnect_initial_ms;
+	unsigned reconnect_max_ms;
 
-	char *service_name;         /* service.name: disco identity, "ope" */
-	int service_show_os;        /* service.show_os: OS in jabber:iq:version, 1 */
-	size_t max_payload;         /* service.max_payload bytes, default 65536 */
+	char *service_name;
+	int service_show_os;
+	size_t max_payload;
 };
 
-/* Fill CFG with defaults (no domain, no secret); CFG must be zeroed or
- * freed. Returns 0, or -1 when out of memory. */
+/* How a setting is stored in struct config. */
+enum config_kind {
+	CONFIG_STRING,   /* char *, owned */
+	CONFIG_UINT,     /* unsigned, from an integer */
+	CONFIG_SIZE,     /* size_t, from an integer */
+	CONFIG_MS,       /* unsigned milliseconds, from seconds (int or decimal) */
+	CONFIG_DOUBLE,   /* double, from a number */
+	CONFIG_BOOL,     /* int 0/1 */
+	CONFIG_CUSTOM,   /* parsed by the row's hook alone */
+};
+
+/* Row flags. */
+#define CONFIG_RELOAD   1u  /* SIGHUP applies a new value at once */
+#define CONFIG_REQUIRED 2u  /* no default: the file must give it */
+#define CONFIG_SECRET   4u  /* never shown; wiped when freed */
+
+struct config_loader;
+struct config_row;
+
+/* A row's hook. For CONFIG_CUSTOM rows it parses setting S (NULL: the file
+ * does not give it, so apply the default) into CFG. For other kinds it
+ * runs after the value was stored, to check or convert it (S NULL: the
+ * default was stored). Returns 0, or -1 after config_fail(). */
+typedef int (*config_hook_fn)(struct config_loader *ld,
+			      const struct config_row *row,
+			      const config_setting_t *s, struct config *cfg);
+
+/* One setting: everything the parser, the defaults, the range checks, the
+ * reload and the generated documentation know about it. */
+struct config_row {
+	const char *group;      /* dotted group path: "server", "server.tls" */
+	const char *name;       /* "port" */
+	enum config_kind kind;
+	int file_type;          /* CONFIG_CUSTOM: libconfig's CONFIG_TYPE_*
+	                           expected in the file (0: any) */
+	size_t offset;          /* offsetof(struct config, field) */
+	size_t size;            /* sizeof the field */
+	const char *def;        /* default as text ("5347", "1.0", "true",
+	                           "127.0.0.1"); NULL: none */
+	double min, max;        /* bounds for numbers (min > max: none) */
+	const char *unit;       /* for range messages ("bytes"), or NULL */
+	unsigned flags;         /* CONFIG_RELOAD, CONFIG_REQUIRED, ... */
+	config_hook_fn hook;    /* see config_hook_fn, or NULL */
+	void (*release)(void *field); /* CONFIG_CUSTOM: free what the field
+	                                 owns, or NULL */
+	const char *doc;        /* one line for docs and --help of settings */
+};
+
+/* The settings table, in documentation order: *N rows, static. */
+const struct config_row *config_rows(size_t *n);
+
+/* Write "FILE:LINE: message" for setting S (NULL: "PATH: message") into
+ * the loader's error buffer; for row hooks. Always returns -1. */
+int config_fail(struct config_loader *ld, const config_setting_t *s,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The setting GROUP.NAME path (e.g. "component.secret") in the file being
+ * loaded, or NULL; for hooks that look at neighbours. */
+const config_setting_t *config_lookup_setting(struct config_loader *ld,
+					      const char *path);
+
+/* The directory of the file being loaded, for relative paths in hooks. */
+const char *config_loader_dir(const struct config_loader *ld);
+
+/* Fill CFG with every row's default (no domain, no secret); CFG must be
+ * zeroed or freed. Returns 0, or -1 when out of memory. */
 int config_defaults(struct config *cfg);
 
 /* Read, check and apply PATH over the defaults into CFG (whose old contents
@@ -48,7 +114,18 @@ int config_defaults(struct config *cfg);
  * others. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
-/* Free what CFG owns and zero it. Safe on a zeroed struct. */
+/* SIGHUP: read RUNNING->path into a fresh configuration and, only when it
+ * is valid, swap it into RUNNING in place: rows flagged CONFIG_RELOAD take
+ * their new values; the others keep the running ones (the stream was set
+ * up with them). Returns 0, or -1 with RUNNING untouched and ERR filled as
+ * config_load() does. On success KEPT (size KEPTLEN) lists the settings
+ * whose change waits for a restart ("server.port, component.domain"), or
+ * is empty. Pointers into RUNNING taken before the call are invalid after
+ * it; readers must go through the struct. */
+int config_reload(struct config *running, char *err, size_t errlen,
+		  char *kept, size_t keptlen);
+
+/* Free what CFG owns (secrets wiped) and zero it. Safe on a zeroed struct. */
 void config_free(struct config *cfg);
 
 #endif

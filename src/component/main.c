@@ -80,52 +80,28 @@ static int install_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-static int differs(const char *a, const char *b)
+/* SIGHUP: config_reload() swaps in a valid file and keeps the running
+ * configuration otherwise; here only the log settings are re-applied. */
+static void reload(struct config *cfg, int level_override)
 {
-	return strcmp(a, b) != 0;
-}
+	char err[1024], kept[512];
 
-/* SIGHUP: read PATH into a fresh struct and swap it in only when valid.
- * The connection's identity (server, domain, secret) stays as it is until a
- * restart: the running stream was authenticated with it. */
-static void reload(const char *path, struct config *cfg, int level_override)
-{
-	struct config fresh = { 0 }, old;
-	char err[1024];
-
-	if (config_load(path, &fresh, err, sizeof(err)) != 0) {
+	if (config_reload(cfg, err, sizeof(err), kept, sizeof(kept)) != 0) {
 		log_error("reload failed; keeping the running configuration: %s", err);
 		return;
 	}
-	if (differs(fresh.server_host, cfg->server_host) ||
-	    fresh.server_port != cfg->server_port ||
-	    differs(fresh.domain, cfg->domain) || differs(fresh.secret, cfg->secret) ||
-	    fresh.reconnect_initial_ms != cfg->reconnect_initial_ms ||
-	    fresh.reconnect_max_ms != cfg->reconnect_max_ms)
-		log_warn("reload: changes to server.*, component.domain, the secret "
-			 "or reconnect.* take effect only after a restart");
-	old = *cfg;
-	/* Swap the identity back, so config_free(&old) frees the new copies. */
-	old.server_host = fresh.server_host;
-	old.domain = fresh.domain;
-	old.secret = fresh.secret;
-	fresh.server_host = cfg->server_host;
-	fresh.server_port = cfg->server_port;
-	fresh.domain = cfg->domain;
-	fresh.secret = cfg->secret;
-	fresh.reconnect_initial_ms = cfg->reconnect_initial_ms;
-	fresh.reconnect_max_ms = cfg->reconnect_max_ms;
-	*cfg = fresh;
-	config_free(&old);
+	if (kept[0] != '\0')
+		log_warn("reload: changes to %s take effect only after a restart",
+			 kept);
 	log_set_level(level_override >= 0 ? (enum log_level)level_override
 					  : cfg->log_level);
 	log_set_timestamps(cfg->log_timestamps);
-	log_info("configuration reloaded from %s (log level %s)", path,
+	log_info("configuration reloaded from %s (log level %s)", cfg->path,
 		 log_level_name(log_get_level()));
 }
 
 /* Run the event loop until the connection is finished. */
-static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c, const char *path,
+static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c,
 			    struct config *cfg, int level_override)
 {
 	long long deadline = 0;
@@ -133,7 +109,7 @@ static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c, const char *path,
 	while (!conn_done(c)) {
 		if (reload_requested) {
 			reload_requested = 0;
-			reload(path, cfg, level_override);
+			reload(cfg, level_override);
 		}
 		if (stop_signal && deadline == 0) {
 			log_info("shutting down (%s)", strsignal(stop_signal));
@@ -216,7 +192,7 @@ int main(int argc, char **argv)
 		 cfg.domain, path);
 	if (conn_start(c) != 0)
 		goto out;
-	status = serve(ctx, c, path, &cfg, level_override);
+	status = serve(ctx, c, &cfg, level_override);
 out:
 	conn_free(c);
 	if (ctx != NULL)

@@ -220,6 +220,109 @@ static void test_secret_file_absolute(void)
 	unlink(conf);
 }
 
+/* Overwrite the file at PATH with TEXT (mode 0600). Returns 0 or -1. */
+static int rewrite(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL)
+		return -1;
+	fputs(text, fp);
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
+#define RELOAD_BASE "component = { domain = \"ope.example.org\"; " \
+		    "secret = \"s1\"; };\n"
+
+static void test_reload_swaps(void)
+{
+	char conf[32], err[1024] = "", kept[256] = "x";
+	struct config cfg;
+
+	CU_ASSERT_EQUAL_FATAL(write_temp(conf, RELOAD_BASE
+			      "service = { name = \"old\"; };\n", 0600), 0);
+	CU_ASSERT_EQUAL_FATAL(config_load(conf, &cfg, err, sizeof(err)), 0);
+	/* Reloadable settings change at once; the identity waits. */
+	CU_ASSERT_EQUAL_FATAL(rewrite(conf, "component = { domain = "
+		"\"other.example.org\"; secret = \"s2\"; };\n"
+		"server = { port = 5999; };\n"
+		"service = { name = \"new\"; max_payload = 1024; };\n"
+		"log = { level = \"debug\"; timestamps = false; };\n"), 0);
+	CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+				      sizeof(kept)), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT_STRING_EQUAL(cfg.service_name, "new");
+	CU_ASSERT_EQUAL(cfg.max_payload, 1024);
+	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_DEBUG);
+	CU_ASSERT_EQUAL(cfg.log_timestamps, 0);
+	CU_ASSERT_STRING_EQUAL(cfg.domain, "ope.example.org");
+	CU_ASSERT_STRING_EQUAL(cfg.secret, "s1");
+	CU_ASSERT_EQUAL(cfg.server_port, 5347);
+	CU_ASSERT_STRING_EQUAL(cfg.path, conf);
+	CU_ASSERT_STRING_EQUAL(kept, "server.port, component.domain, "
+			       "component.secret");
+	/* Nothing that waits for a restart changed: nothing is listed. */
+	CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+				      sizeof(kept)), 0);
+	CU_ASSERT_STRING_EQUAL(kept, "server.port, component.domain, "
+			       "component.secret");
+	CU_ASSERT_EQUAL_FATAL(rewrite(conf, RELOAD_BASE), 0);
+	CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+				      sizeof(kept)), 0);
+	CU_ASSERT_STRING_EQUAL(kept, "");
+	CU_ASSERT_STRING_EQUAL(cfg.service_name, "ope");
+	config_free(&cfg);
+	unlink(conf);
+}
+
+static void test_reload_refuses_bad(void)
+{
+	char conf[32], err[1024] = "", kept[64];
+	struct config cfg;
+
+	CU_ASSERT_EQUAL_FATAL(write_temp(conf, RELOAD_BASE
+			      "service = { name = \"old\"; };\n", 0600), 0);
+	CU_ASSERT_EQUAL_FATAL(config_load(conf, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(rewrite(conf, RELOAD_BASE
+		"service = { name = \"new\"; max_payload = 1; };\n"), 0);
+	CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+				      sizeof(kept)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2: service.max_payload 1 is out "
+				      "of range"));
+	CU_ASSERT_STRING_EQUAL(cfg.service_name, "old");
+	CU_ASSERT_EQUAL(cfg.max_payload, 65536);
+	CU_ASSERT_STRING_EQUAL(cfg.secret, "s1");
+	config_free(&cfg);
+	unlink(conf);
+}
+
+/* Every row is complete, and its default passes its own checks. */
+static void test_rows(void)
+{
+	const struct config_row *rows;
+	struct config cfg;
+	size_t n, i, j;
+
+	rows = config_rows(&n);
+	CU_ASSERT_FATAL(n > 0);
+	for (i = 0; i < n; i++) {
+		CU_ASSERT_PTR_NOT_NULL(rows[i].group);
+		CU_ASSERT_PTR_NOT_NULL(rows[i].name);
+		CU_ASSERT(rows[i].doc != NULL && rows[i].doc[0] != '\0');
+		CU_ASSERT(rows[i].size > 0);
+		if (rows[i].kind != CONFIG_STRING &&
+		    rows[i].kind != CONFIG_CUSTOM)
+			CU_ASSERT_PTR_NOT_NULL(rows[i].def);
+		if (rows[i].flags & CONFIG_REQUIRED)
+			CU_ASSERT_PTR_NULL(rows[i].def);
+		for (j = 0; j < i; j++)
+			CU_ASSERT(strcmp(rows[i].group, rows[j].group) != 0 ||
+				  strcmp(rows[i].name, rows[j].name) != 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(config_defaults(&cfg), 0);
+	config_free(&cfg);
+}
+
 static void test_not_found(void)
 {
 	char err[256];
@@ -411,6 +514,9 @@ static const struct {
 	{ "@include relative to the file", test_include },
 	{ "secret_file relative, newline stripped", test_secret_file_relative },
 	{ "secret_file absolute", test_secret_file_absolute },
+	{ "reload: reloadable rows swap, the identity waits", test_reload_swaps },
+	{ "reload: a bad file changes nothing", test_reload_refuses_bad },
+	{ "settings table rows complete", test_rows },
 	{ "file not found / a directory", test_not_found },
 	{ "error buffer too small", test_small_err_buffer },
 	{ "warn: secret_file readable by others", test_warn_secret_file_mode },
