@@ -14,6 +14,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/dispatch.c src/component/dispatch.h \
 	src/component/strophe_compat.c src/component/strophe_compat.h \
 	src/component/conn.c src/component/conn.h \
+	src/component/handover.c src/component/handover.h \
 	src/component/ext/ext.h \
 	src/component/ext/example.c \
 	src/component/ext/disco.c \

@@ -10,6 +10,7 @@ tests_unit_ope_unit_SOURCES = \
 	tests/unit/test_config.c \
 	tests/unit/test_jid.c \
 	tests/unit/test_backoff.c \
+	tests/unit/test_handover.c \
 	tests/unit/test_stanza.c \
 	tests/unit/test_dispatch.c \
 	tests/unit/test_ext_example.c \

@@ -12,6 +12,7 @@ static int (*const suites[])(void) = {
 	test_config_register,
 	test_jid_register,
 	test_backoff_register,
+	test_handover_register,
 	test_stanza_register,
 	test_dispatch_register,
 	test_ext_example_register,

@@ -8,6 +8,7 @@ int test_log_register(void);
 int test_config_register(void);
 int test_jid_register(void);
 int test_backoff_register(void);
+int test_handover_register(void);
 int test_stanza_register(void);
 int test_dispatch_register(void);
 int test_ext_example_register(void);

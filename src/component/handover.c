@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/* handover.c: pass a live component link to a new ope-component process (SCM_RIGHTS over a local control socket). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "handover.h"
+
+#define REQUEST "OPE-TAKEOVER 1\n"
+#define MAGIC 0x4f504548u          /* "OPEH" */
+#define VERSION 1u
+/* More than any read buffer can leave behind: a bigger claim is a bug. */
+#define UNPARSED_MAX (16u << 20)
+
+/* The fixed part of the message; strings and bytes follow it. */
+struct wire {
+	uint32_t magic, version, server_index;
+	uint32_t id_len, server_len, unparsed_len;
+};
+
+void handover_link_clear(struct handover_link *l)
+{
+	free(l->unparsed);
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+}
+
+static int fill_addr(struct sockaddr_un *sa, const char *path, char *err,
+		     size_t errlen)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		snprintf(err, errlen, "control socket path '%s' is longer than "
+			 "%zu bytes; choose a shorter one", path,
+			 sizeof(sa->sun_path) - 1);
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* Wait until FD is ready for EVENTS; 1 ready, 0 timed out, -1 error. */
+static int wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int rc;
+
+	do
+		rc = poll(&p, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+int handover_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	mode_t old_mask;
+	int fd, probe, rc;
+
+	if (fill_addr(&sa, path, err, errlen) < 0)
+		return -1;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "control socket path '%s' exists "
+				 "and is not a socket; remove it or choose "
+				 "another control.path", path);
+			return -1;
+		}
+		/* A live process answers; only a dead one's socket goes. */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa,
+					  sizeof(sa)) == 0) {
+			close(probe);
+			snprintf(err, errlen, "another ope-component is "
+				 "listening on %s; stop it, or start this one "
+				 "with --takeover to take its link over", path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create the control socket: %s",
+			 strerror(errno));
+		return -1;
+	}
+	/* Created 0600 from the start: no window where others may connect. */
+	old_mask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (rc < 0 || listen(fd, 4) < 0) {
+		snprintf(err, errlen, "cannot listen on control socket %s: %s "
+			 "(does its directory exist and is it writable?)", path,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int handover_request(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (fill_addr(&sa, path, err, errlen) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "cannot reach a running ope-component on "
+			 "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (send(fd, REQUEST, strlen(REQUEST), MSG_NOSIGNAL) !=
+	    (ssize_t)strlen(REQUEST)) {
+		snprintf(err, errlen, "cannot send the takeover request on %s: "
+			 "%s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read exactly LEN bytes within TIMEOUT_MS (per wait). 0 or -1. */
+static int read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n;
+
+		if (wait_fd(fd, POLLIN, timeout_ms) <= 0)
+			return -1;
+		n = recv(fd, (char *)buf + got, len - got, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	size_t put = 0;
+
+	while (put < len) {
+		ssize_t n = send(fd, (const char *)buf + put, len - put,
+				 MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (wait_fd(fd, POLLOUT, 5000) <= 0)
+				return -1;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		put += (size_t)n;
+	}
+	return 0;
+}
+
+int handover_read_request(int fd, int timeout_ms, char *err, size_t errlen)
+{
+	char buf[sizeof(REQUEST)];
+
+	if (read_full(fd, buf, strlen(REQUEST), timeout_ms) < 0) {
+		snprintf(err, errlen, "no takeover request arrived on the "
+			 "control socket");
+		return -1;
+	}
+	if (memcmp(buf, REQUEST, strlen(REQUEST)) != 0) {
+		snprintf(err, errlen, "unknown request on the control socket");
+		return -1;
+	}
+	return 0;
+}
+
+int handover_send(int fd, const struct handover_link *l, char *err,
+		  size_t errlen)
+{
+	struct wire w = {
+		.magic = MAGIC, .version = VERSION,
+		.server_index = l->server_index,
+		.id_len = (uint32_t)strlen(l->stream_id),
+		.server_len = (uint32_t)strlen(l->server),
+		.unparsed_len = (uint32_t)l->unparsed_len,
+	};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = &w, .iov_len = sizeof(w) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (l->unparsed_len > UNPARSED_MAX) {
+		snprintf(err, errlen, "internal error: %zu unparsed bytes to "
+			 "hand over", l->unparsed_len);
+		return -1;
+	}
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &l->fd, sizeof(int));
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(w) ||
+	    write_full(fd, l->stream_id, w.id_len) < 0 ||
+	    write_full(fd, l->server, w.server_len) < 0 ||
+	    write_full(fd, l->unparsed, l->unparsed_len) < 0) {
+		snprintf(err, errlen, "cannot pass the link to the new process: "
+			 "%s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
+		  size_t errlen)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct wire w;
+	struct iovec iov = { .iov_base = &w, .iov_len = sizeof(w) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	if (wait_fd(fd, POLLIN, timeout_ms) <= 0) {
+		snprintf(err, errlen, "the running ope-component did not hand "
+			 "its link over within %d ms", timeout_ms);
+		return -1;
+	}
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (c != NULL && c->cmsg_level == SOL_SOCKET &&
+	    c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&l->fd, CMSG_DATA(c), sizeof(int));
+	if (n != (ssize_t)sizeof(w) || l->fd < 0 || w.magic != MAGIC ||
+	    w.version != VERSION || w.id_len >= sizeof(l->stream_id) ||
+	    w.server_len >= sizeof(l->server) || w.unparsed_len > UNPARSED_MAX) {
+		snprintf(err, errlen, "the running ope-component answered "
+			 "with something that is not a link (version skew?)");
+		goto fail;
+	}
+	l->server_index = w.server_index;
+	l->unparsed_len = w.unparsed_len;
+	if (w.unparsed_len > 0 && (l->unparsed = malloc(w.unparsed_len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (read_full(fd, l->stream_id, w.id_len, timeout_ms) < 0 ||
+	    read_full(fd, l->server, w.server_len, timeout_ms) < 0 ||
+	    read_full(fd, l->unparsed, w.unparsed_len, timeout_ms) < 0) {
+		snprintf(err, errlen, "the link's state was cut short");
+		goto fail;
+	}
+	l->stream_id[w.id_len] = '\0';
+	l->server[w.server_len] = '\0';
+	return 0;
+fail:
+	if (l->fd >= 0)
+		close(l->fd);
+	handover_link_clear(l);
+	return -1;
+}
+
+int handover_ack(int fd, int accepted)
+{
+	char c = accepted ? 'Y' : 'N';
+
+	return write_full(fd, &c, 1);
+}
+
+int handover_wait_ack(int fd, int timeout_ms)
+{
+	char c = 0;
+
+	if (read_full(fd, &c, 1, timeout_ms) < 0)
+		return 0;
+	return c == 'Y';
+}
