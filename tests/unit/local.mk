@@ -14,7 +14,11 @@ tests_unit_ope_unit_SOURCES = \
 	tests/unit/test_stanza.c \
 	tests/unit/test_dispatch.c \
 	tests/unit/test_ext_example.c \
-	tests/unit/test_client.c
+	tests/unit/test_client.c \
+	tests/unit/test_access.c \
+	tests/unit/test_ratelimit.c \
+	tests/unit/test_pwcheck.c \
+	tests/unit/test_guard.c
 tests_unit_ope_unit_CPPFLAGS = $(COMPONENT_CPPFLAGS) \
 	-I$(top_srcdir)/src/client -DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_ope_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)

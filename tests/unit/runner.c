@@ -17,6 +17,10 @@ static int (*const suites[])(void) = {
 	test_dispatch_register,
 	test_ext_example_register,
 	test_client_register,
+	test_access_register,
+	test_ratelimit_register,
+	test_pwcheck_register,
+	test_guard_register,
 };
 
 int main(int argc, char **argv)

@@ -13,5 +13,9 @@ int test_stanza_register(void);
 int test_dispatch_register(void);
 int test_ext_example_register(void);
 int test_client_register(void);
+int test_access_register(void);
+int test_ratelimit_register(void);
+int test_pwcheck_register(void);
+int test_guard_register(void);
 
 #endif

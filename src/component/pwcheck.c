@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* pwcheck.c: service passwords: crypt(5) hashes through libxcrypt, with a bounded cache of what was verified. */
+#include <crypt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "pwcheck.h"
+
+struct slot {
+	struct pwcheck_key key;
+	int used;
+};
+
+struct pwcheck {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *ctx;           /* keyed once; re-initialised per use */
+	struct slot *slots;
+	size_t mask;
+	struct crypt_data *scratch; /* crypt_rn's 32 KiB work area */
+};
+
+static const char *const accepted[] = { "$y$", "$6$", "$2b$", "$2y$" };
+
+int pwcheck_hash_valid(const char *hash, const char **why)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+		if (strncmp(hash, accepted[i], strlen(accepted[i])) == 0)
+			break;
+	if (i == sizeof(accepted) / sizeof(accepted[0])) {
+		*why = "not a supported crypt(5) hash: use yescrypt ($y$, "
+		       "made by 'mkpasswd -m yescrypt' or 'ope-component "
+		       "--hash-password'), sha512crypt ($6$) or bcrypt ($2b$)";
+		return -1;
+	}
+	if (crypt_checksalt(hash) != CRYPT_SALT_OK || strlen(hash) < 20 ||
+	    strpbrk(hash, " \t\r\n:") != NULL) {
+		*why = "a malformed crypt(5) hash (copy the whole line that "
+		       "mkpasswd printed)";
+		return -1;
+	}
+	return 0;
+}
+
+struct pwcheck *pwcheck_new(size_t slots)
+{
+	struct pwcheck *pc = calloc(1, sizeof(*pc));
+	unsigned char key[32];
+	char digest[] = "SHA256";
+	OSSL_PARAM params[2];
+	size_t n = 16;
+
+	if (pc == NULL)
+		return NULL;
+	while (n < slots && n < ((size_t)1 << 24))
+		n <<= 1;
+	pc->slots = calloc(n, sizeof(*pc->slots));
+	pc->scratch = calloc(1, sizeof(*pc->scratch));
+	if (pc->slots == NULL || pc->scratch == NULL)
+		goto fail;
+	pc->mask = n - 1;
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		goto fail;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	pc->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (pc->mac == NULL || (pc->ctx = EVP_MAC_CTX_new(pc->mac)) == NULL ||
+	    EVP_MAC_init(pc->ctx, key, sizeof(key), params) != 1)
+		goto fail;
+	OPENSSL_cleanse(key, sizeof(key));
+	return pc;
+fail:
+	OPENSSL_cleanse(key, sizeof(key));
+	pwcheck_free(pc);
+	return NULL;
+}
+
+void pwcheck_free(struct pwcheck *pc)
+{
+	if (pc == NULL)
+		return;
+	EVP_MAC_CTX_free(pc->ctx);
+	EVP_MAC_free(pc->mac);
+	free(pc->slots);
+	if (pc->scratch != NULL)
+		OPENSSL_cleanse(pc->scratch, sizeof(*pc->scratch));
+	free(pc->scratch);
+	free(pc);
+}
+
+void pwcheck_flush(struct pwcheck *pc)
+{
+	memset(pc->slots, 0, (pc->mask + 1) * sizeof(*pc->slots));
+}
+
+static size_t slot_of(const struct pwcheck *pc, const struct pwcheck_key *key)
+{
+	uint64_t v;
+
+	memcpy(&v, key->mac, sizeof(v));
+	return (size_t)v & pc->mask;
+}
+
+int pwcheck_lookup(struct pwcheck *pc, const char *hash, const char *bare,
+		   const char *password, struct pwcheck_key *key)
+{
+	size_t len = sizeof(key->mac);
+	const struct slot *s;
+
+	/* The NULs keep ("ab", "c") apart from ("a", "bc"). */
+	if (EVP_MAC_init(pc->ctx, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(pc->ctx, (const unsigned char *)hash, strlen(hash) + 1) != 1 ||
+	    EVP_MAC_update(pc->ctx, (const unsigned char *)bare, strlen(bare) + 1) != 1 ||
+	    EVP_MAC_update(pc->ctx, (const unsigned char *)password,
+			   strlen(password)) != 1 ||
+	    EVP_MAC_final(pc->ctx, key->mac, &len, sizeof(key->mac)) != 1)
+		return -1;
+	s = &pc->slots[slot_of(pc, key)];
+	return s->used && CRYPTO_memcmp(s->key.mac, key->mac, sizeof(key->mac)) == 0;
+}
+
+int pwcheck_verify(struct pwcheck *pc, const char *hash, const char *password,
+		   const struct pwcheck_key *key)
+{
+	const char *out;
+	size_t hlen = strlen(hash);
+	int right;
+
+	if (strlen(password) > PWCHECK_PASSWORD_MAX)
+		return 0;
+	memset(pc->scratch, 0, sizeof(*pc->scratch));
+	out = crypt_rn(password, hash, pc->scratch, (int)sizeof(*pc->scratch));
+	if (out == NULL || out[0] == '*') {
+		OPENSSL_cleanse(pc->scratch, sizeof(*pc->scratch));
+		return -1;
+	}
+	right = strlen(out) == hlen && CRYPTO_memcmp(out, hash, hlen) == 0;
+	OPENSSL_cleanse(pc->scratch, sizeof(*pc->scratch));
+	if (right) {
+		struct slot *s = &pc->slots[slot_of(pc, key)];
+
+		s->key = *key;
+		s->used = 1;
+	}
+	return right;
+}
+
+int pwcheck_make(const char *password, char *out, size_t outlen)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	const char *h;
+	int ret = -1;
+
+	if (cd == NULL)
+		return -1;
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting)) == NULL)
+		goto out;
+	h = crypt_rn(password, setting, cd, (int)sizeof(*cd));
+	if (h == NULL || h[0] == '*' || strlen(h) + 1 > outlen)
+		goto out;
+	memcpy(out, h, strlen(h) + 1);
+	ret = 0;
+out:
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	free(cd);
+	return ret;
+}
