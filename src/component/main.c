@@ -7,9 +7,11 @@
 #include <time.h>
 
 #include "build_config.h"
+#include "access.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "pwcheck.h"
 
 /* How long a clean shutdown may wait for the server to close the stream. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -34,6 +36,8 @@ static void usage(FILE *out)
 "Options:\n"
 "  -c, --config FILE   configuration file (default: %s)\n"
 "      --check-config  validate the configuration and exit\n"
+"      --hash-password print a yescrypt hash for an access rule's password\n"
+"                      (read without echo, or from stdin; never from argv)\n"
 "  -d, --debug         log at debug level (overrides log.level)\n"
 "  -q, --quiet         log errors only (overrides log.level)\n"
 "  -h, --help          show this help and exit\n"
@@ -132,6 +136,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "hash-password", no_argument, NULL, 'H' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -151,6 +156,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'k': check_only = 1; break;
+		case 'H': return pwcheck_cli();
 		case 'd': level_override = LOG_LEVEL_DEBUG; break;
 		case 'q': level_override = LOG_LEVEL_ERROR; break;
 		case 'h': usage(stdout); return CONN_EXIT_OK;
@@ -170,6 +176,10 @@ int main(int argc, char **argv)
 	if (check_only) {
 		printf("%s: configuration OK (component %s, server %s:%u)\n", path,
 		       cfg.domain, cfg.server_host, cfg.server_port);
+		if (cfg.access != NULL)
+			printf("access: %zu rules, default %s\n",
+			       access_table_count(cfg.access),
+			       cfg.access_default == ACCESS_DENY ? "deny" : "allow");
 		config_free(&cfg);
 		return CONN_EXIT_OK;
 	}

@@ -2,9 +2,12 @@
 /* pwcheck.c: service passwords: crypt(5) hashes through libxcrypt, with a bounded cache of what was verified. */
 #include <crypt.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -173,5 +176,80 @@ int pwcheck_make(const char *password, char *out, size_t outlen)
 out:
 	OPENSSL_cleanse(cd, sizeof(*cd));
 	free(cd);
+	return ret;
+}
+
+/* One line of FP into BUF without its line end; 0, or -1 at EOF or when
+ * the line does not fit. */
+static int read_line(FILE *fp, char *buf, size_t len)
+{
+	size_t n;
+
+	if (fgets(buf, (int)len, fp) == NULL)
+		return -1;
+	n = strcspn(buf, "\r\n");
+	if (buf[n] == '\0' && n == len - 1)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Prompt with PROMPT on the terminal and read a line without echo. */
+static int read_hidden(const char *prompt, char *buf, size_t len)
+{
+	struct termios old, quiet;
+	int rc;
+
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (tcgetattr(STDIN_FILENO, &old) != 0)
+		return -1;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
+		return -1;
+	rc = read_line(stdin, buf, len);
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	return rc;
+}
+
+int pwcheck_cli(void)
+{
+	char pw[PWCHECK_PASSWORD_MAX + 2], again[PWCHECK_PASSWORD_MAX + 2];
+	char hash[CRYPT_OUTPUT_SIZE];
+	int ret = 2;
+
+	if (isatty(STDIN_FILENO)) {
+		if (read_hidden("Service password: ", pw, sizeof(pw)) != 0 ||
+		    read_hidden("Again: ", again, sizeof(again)) != 0) {
+			fprintf(stderr, "ope-component: no password read\n");
+			goto out;
+		}
+		if (strcmp(pw, again) != 0) {
+			fprintf(stderr, "ope-component: the two passwords differ; "
+				"nothing was printed\n");
+			goto out;
+		}
+	} else if (read_line(stdin, pw, sizeof(pw)) != 0) {
+		fprintf(stderr, "ope-component: --hash-password reads the "
+			"password from the first line of stdin (at most %d "
+			"bytes)\n", PWCHECK_PASSWORD_MAX);
+		goto out;
+	}
+	if (pw[0] == '\0') {
+		fprintf(stderr, "ope-component: the password is empty\n");
+		goto out;
+	}
+	ret = 1;
+	if (pwcheck_make(pw, hash, sizeof(hash)) != 0) {
+		fprintf(stderr, "ope-component: cannot compute a yescrypt hash\n");
+		goto out;
+	}
+	printf("%s\n", hash);
+	ret = 0;
+out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	OPENSSL_cleanse(again, sizeof(again));
 	return ret;
 }

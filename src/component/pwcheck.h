@@ -47,4 +47,10 @@ void pwcheck_flush(struct pwcheck *pc);
  * OUTLEN). Returns 0, or -1 when hashing fails or OUT is too small. */
 int pwcheck_make(const char *password, char *out, size_t outlen);
 
+/* ope-component --hash-password: read a password (twice, without echo,
+ * from the terminal when stdin is one; else the first line of stdin) and
+ * print its yescrypt hash on stdout. Returns the exit status: 0, 1 when
+ * hashing fails, 2 when no password could be read or the two differ. */
+int pwcheck_cli(void);
+
 #endif
