@@ -26,12 +26,17 @@ enum {
 	OPT_PING,
 	OPT_DISCO,
 	OPT_SW_VERSION,
+	OPT_SERVICE_PASSWORD,
+	OPT_SERVICE_PASSWORD_FILE,
 };
 
 static const struct option long_options[] = {
 	{ "jid", required_argument, NULL, 'j' },
 	{ "password", required_argument, NULL, 'p' },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "service-password", required_argument, NULL, OPT_SERVICE_PASSWORD },
+	{ "service-password-file", required_argument, NULL,
+	  OPT_SERVICE_PASSWORD_FILE },
 	{ "to", required_argument, NULL, 't' },
 	{ "another", required_argument, NULL, OPT_ANOTHER },
 	{ "data", required_argument, NULL, OPT_DATA },
@@ -92,6 +97,11 @@ void client_opts_usage(FILE *out, const char *progname)
 "                           and features\n"
 "      --sw-version         query the target's XEP-0092 software version\n"
 "                           (-V/--version prints ope-client's own version)\n"
+"      --service-password-file FILE\n"
+"                           send FILE's first line as example_tag's password\n"
+"                           attribute (for a component whose access rule\n"
+"                           wants one); else OPE_SERVICE_PASSWORD is used\n"
+"      --service-password PW  the same from the command line (visible in ps)\n"
 "      --timeout SECONDS    give up waiting after SECONDS (default 10); also\n"
 "                           bounds connecting and logging in\n"
 "      --count N            send N requests and print a summary line: sent, ok,\n"
@@ -216,6 +226,10 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 		case 'j': dst = &o->jid; break;
 		case 'p': dst = &o->password; break;
 		case OPT_PASSWORD_FILE: dst = &o->password_file; break;
+		case OPT_SERVICE_PASSWORD: dst = &o->service_password; break;
+		case OPT_SERVICE_PASSWORD_FILE:
+			dst = &o->service_password_file;
+			break;
 		case 't': dst = &o->to; break;
 		case OPT_ANOTHER: dst = &o->another; break;
 		case OPT_DATA: dst = &o->data; break;
@@ -327,7 +341,8 @@ oom:
 void client_opts_free(struct client_opts *o)
 {
 	char **strings[] = {
-		&o->jid, &o->password, &o->password_file, &o->to, &o->another,
+		&o->jid, &o->password, &o->password_file, &o->service_password,
+		&o->service_password_file, &o->to, &o->another,
 		&o->data, &o->body, &o->host, &o->cafile,
 	};
 	size_t i;
@@ -358,6 +373,10 @@ void client_opts_scrub_password(int argc, char **argv)
 			scrub(argv[++i]);
 		else if (strncmp(argv[i], "--password=", 11) == 0)
 			scrub(argv[i] + 11);
+		else if (strcmp(argv[i], "--service-password") == 0 && i + 1 < argc)
+			scrub(argv[++i]);
+		else if (strncmp(argv[i], "--service-password=", 19) == 0)
+			scrub(argv[i] + 19);
 		else if (strncmp(argv[i], "-p", 2) == 0 && argv[i][1] == 'p')
 			scrub(argv[i] + 2);
 	}

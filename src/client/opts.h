@@ -30,6 +30,8 @@ struct client_opts {
 	char *jid;
 	char *password;
 	char *password_file;
+	char *service_password;		/* example_tag's password attribute */
+	char *service_password_file;
 	char *to;
 	char *another;
 	char *data;
@@ -66,9 +68,10 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 /* Release O's strings (the password is zeroed first) and reset O. */
 void client_opts_free(struct client_opts *o);
 
-/* Overwrite the password given with -p/--password in ARGV (-p PW, -pPW,
- * --password PW, --password=PW) so it stops showing in ps and
- * /proc/PID/cmdline; call after client_opts_parse() copied it. */
+/* Overwrite the passwords given in ARGV (-p PW, -pPW, --password PW,
+ * --password=PW, --service-password PW, --service-password=PW) so they
+ * stop showing in ps and /proc/PID/cmdline; call after client_opts_parse()
+ * copied them. */
 void client_opts_scrub_password(int argc, char **argv);
 
 /* Print the full --help text (options, exit codes, hints) to OUT. */

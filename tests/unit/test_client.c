@@ -289,7 +289,7 @@ static int creds_init(void)
 static int creds_clean(void)
 {
 	static const char *const names[] = {
-		"lf", "crlf", "nolf", "empty", "blank",
+		"lf", "crlf", "nolf", "empty", "blank", "svc",
 	};
 	char path[128];
 	size_t i;
@@ -385,7 +385,68 @@ static void test_creds_resolve(void)
 	client_opts_free(&o);
 }
 
+static void test_creds_service(void)
+{
+	struct client_opts o;
+	char err[256];
+
+	parse_args(&o, err, sizeof(err), BASE, "--service-password", "cli",
+		   "--service-password-file", "/nonexistent", NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, "env", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(o.service_password, "cli");
+	client_opts_free(&o);
+	parse_args(&o, err, sizeof(err), BASE, "--service-password-file",
+		   write_tmp("svc", "from file\n"), NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, "env", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(o.service_password, "from file");
+	client_opts_free(&o);
+	parse_args(&o, err, sizeof(err), BASE, "--service-password-file",
+		   "/nonexistent/svc", NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, "env", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/svc"));
+	client_opts_free(&o);
+	parse_args(&o, err, sizeof(err), BASE, NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, "fromenv", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(o.service_password, "fromenv");
+	client_opts_free(&o);
+	/* None at all is fine: most services want none. */
+	parse_args(&o, err, sizeof(err), BASE, NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, NULL, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NULL(o.service_password);
+	client_opts_free(&o);
+}
+
 /* ---- client_request ---- */
+
+static void test_request_password(void)
+{
+	struct client_opts o;
+	xmpp_stanza_t *req, *tag;
+	char err[256];
+	long before = testutil_live_blocks();
+
+	parse_args(&o, err, sizeof(err), BASE, "--service-password", "p&'\"w",
+		   NULL);
+	req = client_request_new(ctx, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	tag = xmpp_stanza_get_child_by_name_and_ns(req, "example_tag",
+						   CLIENT_NS_EXAMPLE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(tag, "password"),
+			       "p&'\"w");
+	xmpp_stanza_release(req);
+	client_opts_free(&o);
+	parse_args(&o, err, sizeof(err), BASE, "--iq", NULL);
+	req = client_request_new(ctx, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	tag = xmpp_stanza_get_child_by_name_and_ns(req, "example_tag",
+						   CLIENT_NS_EXAMPLE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_attribute(tag, "password"));
+	xmpp_stanza_release(req);
+	client_opts_free(&o);
+	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
+}
 
 static void test_request_message(void)
 {
@@ -975,6 +1036,19 @@ static void test_opts_scrub_password(void)
 	CU_ASSERT_STRING_EQUAL(argv[10], "keep");
 }
 
+static void test_opts_scrub_service_password(void)
+{
+	char a0[] = "ope-client", a1[] = "--service-password", a2[] = "svc1",
+	     a3[] = "--service-password=svc2", a4[] = "--service-password-file",
+	     a5[] = "keep.txt";
+	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
+
+	client_opts_scrub_password(6, argv);
+	CU_ASSERT_EQUAL(argv[2][0], '\0');
+	CU_ASSERT_STRING_EQUAL(argv[3], "--service-password=");
+	CU_ASSERT_STRING_EQUAL(argv[5], "keep.txt");
+}
+
 int test_client_register(void)
 {
 	CU_pSuite s;
@@ -988,16 +1062,20 @@ int test_client_register(void)
 	    !CU_add_test(s, "usage errors", test_opts_errors) ||
 	    !CU_add_test(s, "window clamped", test_opts_window_clamped) ||
 	    !CU_add_test(s, "help text", test_opts_usage_text) ||
-	    !CU_add_test(s, "password scrubbed from argv", test_opts_scrub_password))
+	    !CU_add_test(s, "password scrubbed from argv", test_opts_scrub_password) ||
+	    !CU_add_test(s, "service password scrubbed from argv",
+			 test_opts_scrub_service_password))
 		return CU_get_error();
 	s = CU_add_suite("client_creds", creds_init, creds_clean);
 	if (s == NULL ||
 	    !CU_add_test(s, "password file", test_creds_file) ||
-	    !CU_add_test(s, "resolve order", test_creds_resolve))
+	    !CU_add_test(s, "resolve order", test_creds_resolve) ||
+	    !CU_add_test(s, "service password order", test_creds_service))
 		return CU_get_error();
 	s = CU_add_suite("client_request_check_report", ctx_init, ctx_clean);
 	if (s == NULL ||
 	    !CU_add_test(s, "message request", test_request_message) ||
+	    !CU_add_test(s, "service password attribute", test_request_password) ||
 	    !CU_add_test(s, "iq requests", test_request_iq_kinds) ||
 	    !CU_add_test(s, "example_tag replies", test_check_example) ||
 	    !CU_add_test(s, "ping/disco/version replies",
