@@ -120,18 +120,19 @@ static const struct config_row rows[] = {
 	  "100000", 1, 1e9, "requests", CONFIG_RELOAD, NULL, NULL,
 	  "requests from everyone at once before the total rate applies" },
 	{ "limits.password", "rate", CONFIG_DOUBLE, 0,
-	  FIELD(limit_password.rate), "1.0", 0, 1e6, "checks/s", CONFIG_RELOAD,
+	  FIELD(limit_password.rate), "0.2", 0, 1e6, "checks/s", CONFIG_RELOAD,
 	  NULL, NULL,
 	  "password checks a second one bare JID may cause (only new or "
 	  "wrong passwords are checked; 0: no limit)" },
 	{ "limits.password", "burst", CONFIG_DOUBLE, 0,
-	  FIELD(limit_password.burst), "5", 1, 1e6, "checks", CONFIG_RELOAD,
+	  FIELD(limit_password.burst), "3", 1, 1e6, "checks", CONFIG_RELOAD,
 	  NULL, NULL, "password checks one bare JID may cause at once" },
 	{ "limits.password", "total", CONFIG_DOUBLE, 0,
-	  FIELD(limit_hashes.rate), "20.0", 0, 1e6, "checks/s", CONFIG_RELOAD,
+	  FIELD(limit_hashes.rate), "2.0", 0, 1e6, "checks/s", CONFIG_RELOAD,
 	  NULL, NULL,
-	  "password checks a second for everyone together: the CPU they may "
-	  "take (0: no limit)" },
+	  "password checks a second for everyone together; each one holds "
+	  "the component for the hash's time (yescrypt: tens of ms; 0: no "
+	  "limit)" },
 	{ "limits", "senders", CONFIG_SIZE, 0, FIELD(limit_senders), "100000",
 	  1, 1e8, "senders", 0, NULL, NULL,
 	  "most senders whose rates are tracked at once; the least recently "

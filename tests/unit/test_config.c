@@ -516,9 +516,10 @@ static void test_access_absent(void)
 	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_sender.burst, 40.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_total.rate, 50000.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_total.burst, 100000.0, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_password.rate, 1.0, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.rate, 20.0, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.burst, 40.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_password.rate, 0.2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_password.burst, 3.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.rate, 2.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.burst, 4.0, 1e-9);
 	CU_ASSERT_EQUAL(cfg.limit_senders, 100000);
 	config_free(&cfg);
 }
