@@ -440,11 +440,11 @@ EOF
 	p1=$(summary_field "$out.quiet" p99)
 	t0=$(cpu_ticks "$(cat "$E2E_TMP/hs.pid")")
 	OPE_SERVICE_PASSWORD=guess e2e_client "$out.flood1" alice f1 \
-		--count 20000 --window 100 --timeout 20 &
+		--count 30000 --window 100 --timeout 20 &
 	f1=$!
 	scn_track "$f1"
 	OPE_SERVICE_PASSWORD=guess e2e_client "$out.flood2" alice f2 --iq \
-		--count 20000 --window 100 --timeout 20 &
+		--count 30000 --window 100 --timeout 20 &
 	f2=$!
 	scn_track "$f2"
 	sleep 0.5
@@ -458,10 +458,9 @@ EOF
 	t1=$(cpu_ticks "$(cat "$E2E_TMP/hs.pid")")
 	grep -q "wrong password from alice@$E2E_HOST" "$log" ||
 		{ cat "$log"; fail "no wrong password was checked"; }
-	grep -q "too many password attempts from alice@$E2E_HOST" "$log" ||
-		{ cat "$log"; fail "the flood's password attempts were not rate-limited"; }
-	grep -q "over its rate limit: alice@$E2E_HOST" "$log" ||
-		{ cat "$log"; fail "the flood was not held to the sender rate"; }
+	# One line a minute per sender: whichever limit refused it first.
+	grep -Eq "(too many password attempts from|over its rate limit:) alice@$E2E_HOST" "$log" ||
+		{ cat "$log"; fail "the flood was not rate-limited"; }
 	[ "$(summary_field "$out.flood1" ok)" = 0 ] || fail "a wrong password was accepted"
 	[ "$(grep -c 'wrong password from alice' "$log")" -le 2 ] ||
 		fail "the log floods: $(grep -c 'wrong password from alice' "$log") lines for alice"
