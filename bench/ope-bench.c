@@ -29,9 +29,28 @@
 #define MAX_RUNS 8
 #define STALL_SECONDS 30
 
+/* What the component's config holds besides the basics. */
+enum profile {
+	PROFILE_OPEN = 0,   /* no access section, limits off */
+	PROFILE_RULES,      /* 1,000 rules (the sender matches the last one),
+	                       every limit on (too high to refuse anything) */
+	PROFILE_PASSWORD,   /* one rule with a yescrypt password, limits on */
+};
+
+static const char *const profile_names[] = { "open", "rules", "password" };
+
+/* "bench-pw" (mkpasswd -m yescrypt); the password profile's requests carry it. */
+#define BENCH_PW_HASH "$y$j9T$9./tCUsZUu3kBOelzau7F/$Zl3hxLs/27r/89zrgplbyr6H0z480kwjTdSgJ2JxM08"
+#define BENCH_PW "bench-pw"
+#define BENCH_RULES 1000
+/* Limits on, but far above what one connection can send. */
+#define BENCH_LIMITS "limits = { sender = { rate = 1e9; burst = 1e9; }; " \
+	"total = { rate = 1e9; burst = 1e9; }; };\n"
+
 struct run_spec {
 	unsigned n;       /* messages to send */
 	unsigned window;  /* at most this many without a reply */
+	enum profile profile;
 };
 
 struct run_result {
@@ -263,10 +282,10 @@ static int listen_loopback(int *port)
 	return fd;
 }
 
-static void write_config(int port)
+static void write_config(int port, enum profile profile)
 {
 	FILE *f;
-	int fd;
+	int fd, i;
 
 	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/ope-bench-XXXXXX");
 	if (!mkdtemp(tmp_dir)) {
@@ -287,6 +306,23 @@ static void write_config(int port)
 		"reconnect = { initial = 1.0; maximum = 2.0; };\n"
 		"service = { name = \"ope\"; show_os = true; max_payload = 65536; };\n",
 		port);
+	switch (profile) {
+	case PROFILE_OPEN:
+		fprintf(f, "limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };\n");
+		break;
+	case PROFILE_RULES:
+		fprintf(f, BENCH_LIMITS "access = { default = \"deny\"; rules = (\n");
+		for (i = 0; i < BENCH_RULES - 1; i++)
+			fprintf(f, "  { match = \"user%d@host%d.example.org\"; action = \"%s\"; },\n",
+				i, i % 10, i % 2 ? "deny" : "allow");
+		fprintf(f, "  { match = \"*@localhost\"; action = \"allow\"; }\n); };\n");
+		break;
+	case PROFILE_PASSWORD:
+		fprintf(f, BENCH_LIMITS "access = { default = \"deny\"; rules = (\n"
+			"  { match = \"*@localhost\"; action = \"allow\"; password = \""
+			BENCH_PW_HASH "\"; }\n); };\n");
+		break;
+	}
 	if (fclose(f) != 0)
 		die("%s: %s", cfg_path, strerror(errno));
 }
@@ -416,6 +452,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int with_password;
+
 static void append_message(struct buf *out, unsigned i, const char *body)
 {
 	int n;
@@ -425,8 +463,8 @@ static void append_message(struct buf *out, unsigned i, const char *body)
 	n = snprintf(out->data + out->len, out->cap - out->len,
 		     "<message xml:lang='en' type='chat' id='b%u' to='" BENCH_DOMAIN
 		     "' from='" BENCH_FROM "'><example_tag xmlns='https://example.net/our_extension'"
-		     " data='stuff' another='some'/><body>%s</body></message>",
-		     i, body);
+		     " data='stuff' another='some'%s/><body>%s</body></message>",
+		     i, with_password ? " password='" BENCH_PW "'" : "", body);
 	out->len += (size_t)n;
 }
 
@@ -510,11 +548,25 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	body[body_len] = '\0';
 
 	lfd = listen_loopback(&port);
-	write_config(port);
+	write_config(port, spec->profile);
+	with_password = spec->profile == PROFILE_PASSWORD;
 	spawn_component();
 	fd = accept_component(lfd);
 	close(lfd);
 	handshake(fd, &in);
+	/* One request before the clock starts: the password profile's first
+	 * one pays the slow hash, later ones hit the cache. */
+	{
+		char *end;
+
+		append_message(&out, 0, "warm-up");
+		send_all(fd, out.data, out.len);
+		out.len = 0;
+		end = read_until(fd, &in, 0, "</iq>", 10.0);
+		if (is_error_reply(find(in.data, (size_t)(end - in.data), "<iq"), end))
+			die("the warm-up request was refused: %.300s", in.data);
+		buf_consume(&in, (size_t)(end + 5 - in.data));
+	}
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
 		die("fcntl: %s", strerror(errno));
 
@@ -607,10 +659,13 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ope-bench [-c PATH] [-r N:W]... [-b BYTES]\n"
+		"usage: ope-bench [-c PATH] [-r N:W[:PROFILE]]... [-b BYTES]\n"
 		"  -c PATH   ope-component to run (default ./ope-component)\n"
 		"  -r N:W    a run of N messages with at most W awaiting a reply;\n"
-		"            repeatable (default: -r 200000:1000 -r 20000:1)\n"
+		"            repeatable (default: -r 200000:1000 -r 20000:1);\n"
+		"            PROFILE: open (no access section, limits off; the\n"
+		"            default), rules (1,000 rules, limits on) or password\n"
+		"            (a yescrypt password rule, limits on)\n"
 		"  -b BYTES  body length of each message (default 11)\n"
 		"Acts as the XEP-0114 server on 127.0.0.1 (free port), starts a fresh\n"
 		"ope-component per run and prints one table row per run.\n");
@@ -628,16 +683,29 @@ int main(int argc, char **argv)
 		case 'c':
 			component_path = optarg;
 			break;
-		case 'r':
+		case 'r': {
+			char prof[16] = "open";
+			unsigned k;
+
 			if (nruns == MAX_RUNS ||
-			    sscanf(optarg, "%u:%u", &runs[nruns].n, &runs[nruns].window) != 2 ||
+			    sscanf(optarg, "%u:%u:%15s", &runs[nruns].n, &runs[nruns].window,
+				   prof) < 2 ||
 			    runs[nruns].n == 0 || runs[nruns].window == 0) {
 				fprintf(stderr, "ope-bench: -r wants N:W with N, W > 0 (at most %d runs)\n",
 					MAX_RUNS);
 				return 2;
 			}
+			for (k = 0; k < 3 && strcmp(prof, profile_names[k]) != 0; k++)
+				;
+			if (k == 3) {
+				fprintf(stderr, "ope-bench: unknown profile '%s' (open, rules, password)\n",
+					prof);
+				return 2;
+			}
+			runs[nruns].profile = (enum profile)k;
 			nruns++;
 			break;
+		}
 		case 'b':
 			body_len = strtoul(optarg, NULL, 10);
 			break;
@@ -659,8 +727,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (nruns == 0) {
-		runs[0] = (struct run_spec){ 200000, 1000 };
-		runs[1] = (struct run_spec){ 20000, 1 };
+		runs[0] = (struct run_spec){ 200000, 1000, PROFILE_OPEN };
+		runs[1] = (struct run_spec){ 20000, 1, PROFILE_OPEN };
 		nruns = 2;
 	}
 
@@ -678,14 +746,15 @@ int main(int argc, char **argv)
 
 	printf("ope-component: %s (fresh process per run, loopback, body %zu bytes)\n\n",
 	       component_path, body_len);
-	printf("%-13s %8s %6s %7s %9s %8s %8s %8s %11s %12s %10s %4s\n", "mode", "messages",
+	printf("%-13s %-8s %8s %6s %7s %9s %8s %8s %8s %11s %12s %10s %4s\n", "mode",
+	       "profile", "messages",
 	       "window", "seconds", "replies/s", "p50 us", "p99 us", "max us", "cpu us/msg",
 	       "bench us/msg", "maxRSS KiB", "exit");
 	for (i = 0; i < nruns; i++) {
 		const char *mode = runs[i].window == 1 ? "one-at-a-time" : "pipelined";
 
-		printf("%-13s %8u %6u %7.3f %9.0f %8.1f %8.1f %8.1f %11.2f %12.2f %10ld %4d\n", mode,
-		       runs[i].n, runs[i].window, res[i].seconds, runs[i].n / res[i].seconds,
+		printf("%-13s %-8s %8u %6u %7.3f %9.0f %8.1f %8.1f %8.1f %11.2f %12.2f %10ld %4d\n",
+		       mode, profile_names[runs[i].profile], runs[i].n, runs[i].window, res[i].seconds, runs[i].n / res[i].seconds,
 		       res[i].p50_us, res[i].p99_us, res[i].max_us, res[i].cpu_us,
 		       res[i].self_cpu_us, res[i].maxrss_kib, res[i].exit_status);
 		if (res[i].errors)

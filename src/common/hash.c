@@ -26,7 +26,10 @@ static uint64_t load64(const uint8_t *p)
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
 } while (0)
 
-uint64_t hash_sip(const uint8_t key[16], const void *data, size_t len)
+/* SipHash-C-D: C rounds per 8-byte block, D finalisation rounds; with
+ * OUT128 the 128-bit variant, whose second half lands in *OUT128. */
+static uint64_t sip(const uint8_t key[16], const void *data, size_t len,
+		    int c, int d, uint64_t *out128)
 {
 	const uint8_t *p = data, *end = p + (len & ~(size_t)7);
 	uint64_t k0 = load64(key), k1 = load64(key + 8);
@@ -36,23 +39,49 @@ uint64_t hash_sip(const uint8_t key[16], const void *data, size_t len)
 	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
 	uint64_t b = (uint64_t)len << 56, m;
 	size_t left = len & 7;
+	uint64_t first;
+	int i;
 
+	if (out128)
+		v1 ^= 0xee;
 	for (; p != end; p += 8) {
 		m = load64(p);
 		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
+		for (i = 0; i < c; i++)
+			SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
 	while (left-- > 0)
 		b |= (uint64_t)p[left] << (8 * left);
 	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
+	for (i = 0; i < c; i++)
+		SIPROUND(v0, v1, v2, v3);
 	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	v2 ^= out128 ? 0xee : 0xff;
+	for (i = 0; i < d; i++)
+		SIPROUND(v0, v1, v2, v3);
+	first = v0 ^ v1 ^ v2 ^ v3;
+	if (out128) {
+		v1 ^= 0xdd;
+		for (i = 0; i < d; i++)
+			SIPROUND(v0, v1, v2, v3);
+		*out128 = v0 ^ v1 ^ v2 ^ v3;
+	}
+	return first;
+}
+
+uint64_t hash_sip(const uint8_t key[16], const void *data, size_t len)
+{
+	return sip(key, data, len, 1, 3, NULL);
+}
+
+void hash_sip_mac(const uint8_t key[16], const void *data, size_t len,
+		  uint8_t out[16])
+{
+	uint64_t v[2];
+
+	v[0] = sip(key, data, len, 2, 4, &v[1]);
+	memcpy(out, v, sizeof(v));
 }
 
 void hash_random_key(uint8_t key[16])

@@ -118,8 +118,9 @@ static enum stanza_cond check_password(struct guard *g, const struct config *cfg
 		return STANZA_COND_NONE;
 	}
 	if (r < 0) {
-		*text = NULL;
-		return STANZA_COND_INTERNAL_SERVER_ERROR;
+		/* Longer than any password ope accepts. */
+		*text = "wrong password";
+		return STANZA_COND_NOT_AUTHORIZED;
 	}
 	/* Not known to be right: a slow hash, which guesses must not get for
 	 * free. Rate limits first, then the hash. */

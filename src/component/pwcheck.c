@@ -9,11 +9,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
+#include "access.h"
+#include "hash.h"
 #include "pwcheck.h"
 
 struct slot {
@@ -22,8 +21,11 @@ struct slot {
 };
 
 struct pwcheck {
-	EVP_MAC *mac;
-	EVP_MAC_CTX *ctx;           /* keyed once; re-initialised per use */
+	uint8_t key[16];            /* the MAC's, random per process */
+	/* The tag of the last rule hash seen: most requests name the same
+	 * rule, and the tag is shorter to feed to the MAC than the hash. */
+	char memo_hash[CRYPT_OUTPUT_SIZE];
+	uint8_t memo_tag[16];
 	struct slot *slots;
 	size_t mask;
 	struct crypt_data *scratch; /* crypt_rn's 32 KiB work area */
@@ -56,9 +58,6 @@ int pwcheck_hash_valid(const char *hash, const char **why)
 struct pwcheck *pwcheck_new(size_t slots)
 {
 	struct pwcheck *pc = calloc(1, sizeof(*pc));
-	unsigned char key[32];
-	char digest[] = "SHA256";
-	OSSL_PARAM params[2];
 	size_t n = 16;
 
 	if (pc == NULL)
@@ -70,19 +69,11 @@ struct pwcheck *pwcheck_new(size_t slots)
 	if (pc->slots == NULL || pc->scratch == NULL)
 		goto fail;
 	pc->mask = n - 1;
-	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+	/* Blocking: the keys must be unpredictable, even early at boot. */
+	if (getrandom(pc->key, sizeof(pc->key), 0) != (ssize_t)sizeof(pc->key))
 		goto fail;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	pc->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (pc->mac == NULL || (pc->ctx = EVP_MAC_CTX_new(pc->mac)) == NULL ||
-	    EVP_MAC_init(pc->ctx, key, sizeof(key), params) != 1)
-		goto fail;
-	OPENSSL_cleanse(key, sizeof(key));
 	return pc;
 fail:
-	OPENSSL_cleanse(key, sizeof(key));
 	pwcheck_free(pc);
 	return NULL;
 }
@@ -91,8 +82,7 @@ void pwcheck_free(struct pwcheck *pc)
 {
 	if (pc == NULL)
 		return;
-	EVP_MAC_CTX_free(pc->ctx);
-	EVP_MAC_free(pc->mac);
+	OPENSSL_cleanse(pc->key, sizeof(pc->key));
 	free(pc->slots);
 	if (pc->scratch != NULL)
 		OPENSSL_cleanse(pc->scratch, sizeof(*pc->scratch));
@@ -116,17 +106,24 @@ static size_t slot_of(const struct pwcheck *pc, const struct pwcheck_key *key)
 int pwcheck_lookup(struct pwcheck *pc, const char *hash, const char *bare,
 		   const char *password, struct pwcheck_key *key)
 {
-	size_t len = sizeof(key->mac);
+	char buf[16 + ACCESS_BARE_MAX + PWCHECK_PASSWORD_MAX + 1];
+	size_t hl = strlen(hash), bl = strlen(bare), pl = strlen(password);
 	const struct slot *s;
 
-	/* The NULs keep ("ab", "c") apart from ("a", "bc"). */
-	if (EVP_MAC_init(pc->ctx, NULL, 0, NULL) != 1 ||
-	    EVP_MAC_update(pc->ctx, (const unsigned char *)hash, strlen(hash) + 1) != 1 ||
-	    EVP_MAC_update(pc->ctx, (const unsigned char *)bare, strlen(bare) + 1) != 1 ||
-	    EVP_MAC_update(pc->ctx, (const unsigned char *)password,
-			   strlen(password)) != 1 ||
-	    EVP_MAC_final(pc->ctx, key->mac, &len, sizeof(key->mac)) != 1)
+	if (hl >= CRYPT_OUTPUT_SIZE || bl >= ACCESS_BARE_MAX ||
+	    pl > PWCHECK_PASSWORD_MAX)
 		return -1;
+	if (strcmp(hash, pc->memo_hash) != 0) {
+		memcpy(pc->memo_hash, hash, hl + 1);
+		hash_sip_mac(pc->key, hash, hl, pc->memo_tag);
+	}
+	/* Fixed-size tag first, then a NUL keeps ("ab", "c") apart from
+	 * ("a", "bc"). */
+	memcpy(buf, pc->memo_tag, 16);
+	memcpy(buf + 16, bare, bl + 1);
+	memcpy(buf + 17 + bl, password, pl);
+	hash_sip_mac(pc->key, buf, 17 + bl + pl, key->mac);
+	OPENSSL_cleanse(buf + 17 + bl, pl);
 	s = &pc->slots[slot_of(pc, key)];
 	return s->used && CRYPTO_memcmp(s->key.mac, key->mac, sizeof(key->mac)) == 0;
 }

@@ -15,6 +15,7 @@ tests_unit_ope_unit_SOURCES = \
 	tests/unit/test_dispatch.c \
 	tests/unit/test_ext_example.c \
 	tests/unit/test_client.c \
+	tests/unit/test_hash.c \
 	tests/unit/test_access.c \
 	tests/unit/test_ratelimit.c \
 	tests/unit/test_pwcheck.c \

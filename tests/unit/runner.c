@@ -17,6 +17,7 @@ static int (*const suites[])(void) = {
 	test_dispatch_register,
 	test_ext_example_register,
 	test_client_register,
+	test_hash_register,
 	test_access_register,
 	test_ratelimit_register,
 	test_pwcheck_register,

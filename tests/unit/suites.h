@@ -13,6 +13,7 @@ int test_stanza_register(void);
 int test_dispatch_register(void);
 int test_ext_example_register(void);
 int test_client_register(void);
+int test_hash_register(void);
 int test_access_register(void);
 int test_ratelimit_register(void);
 int test_pwcheck_register(void);
