@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "build_config.h"
+#include "client_exit.h"
 #include "creds.h"
 #include "opts.h"
 #include "session.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "opts.h"
+#include "util.h"
 
 enum {
 	OPT_ANOTHER = 256,
@@ -332,7 +333,7 @@ void client_opts_free(struct client_opts *o)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(strings); i++) {
 		if (*strings[i] != NULL) {
 			explicit_bzero(*strings[i], strlen(*strings[i]));
 			free(*strings[i]);

@@ -1,19 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* opts.h: ope-client's command line: options, defaults, exit codes, --help. */
+/* opts.h: ope-client's command line: options, defaults, --help. */
 #ifndef OPE_CLIENT_OPTS_H
 #define OPE_CLIENT_OPTS_H
 
 #include <stdio.h>
-
-/* ope-client's exit-code contract (also printed by --help). */
-enum client_exit {
-	CLIENT_EXIT_OK = 0,		/* every reply matched */
-	CLIENT_EXIT_FAIL = 1,		/* mismatch or error reply */
-	CLIENT_EXIT_TIMEOUT = 2,	/* no reply within --timeout */
-	CLIENT_EXIT_CONNECT = 3,	/* cannot connect, TLS or log in */
-	CLIENT_EXIT_USAGE = 64,		/* bad command line, no credentials */
-	CLIENT_EXIT_INTERRUPTED = 130,	/* SIGINT or SIGTERM */
-};
 
 /* What each request is. */
 enum client_mode {

@@ -5,4 +5,5 @@ src_common_libopecommon_a_SOURCES = \
 	src/common/log.c src/common/log.h \
 	src/common/jid.c src/common/jid.h \
 	src/common/utf8.c src/common/utf8.h \
-	src/common/stanza.c src/common/stanza.h
+	src/common/stanza.c src/common/stanza.h \
+	src/common/util.c src/common/util.h

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 #include "utf8.h"
 
 static const char *log_progname = "ope";
@@ -54,7 +55,7 @@ int log_level_parse(const char *name, enum log_level *level)
 
 	if (name == NULL)
 		return -1;
-	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(level_names); i++) {
 		if (strcasecmp(name, level_names[i]) == 0) {
 			*level = (enum log_level)i;
 			return 0;
@@ -69,7 +70,7 @@ int log_level_parse(const char *name, enum log_level *level)
 
 const char *log_level_name(enum log_level level)
 {
-	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
+	if ((unsigned)level >= ARRAY_SIZE(level_names))
 		return "?";
 	return level_names[level];
 }
@@ -173,7 +174,7 @@ static void log_strophe(void *userdata, xmpp_log_level_t level,
 	}
 	if (!log_enabled(ours))
 		return;
-	for (i = 0; i < sizeof(secret_marks) / sizeof(secret_marks[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(secret_marks); i++) {
 		const char *mark = strstr(msg, secret_marks[i]);
 
 		if (mark != NULL) {

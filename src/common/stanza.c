@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "stanza.h"
+#include "util.h"
 
 static const struct {
 	const char *name;
@@ -19,18 +20,16 @@ static const struct {
 	[STANZA_COND_SERVICE_UNAVAILABLE] = { "service-unavailable", "cancel" },
 };
 
-#define NCONDITIONS (sizeof(conditions) / sizeof(conditions[0]))
-
 const char *stanza_cond_name(enum stanza_cond cond)
 {
-	return (unsigned)cond < NCONDITIONS ? conditions[cond].name
-					    : conditions[0].name;
+	return (unsigned)cond < ARRAY_SIZE(conditions) ?
+	       conditions[cond].name : conditions[0].name;
 }
 
 const char *stanza_cond_type(enum stanza_cond cond)
 {
-	return (unsigned)cond < NCONDITIONS ? conditions[cond].type
-					    : conditions[0].type;
+	return (unsigned)cond < ARRAY_SIZE(conditions) ?
+	       conditions[cond].type : conditions[0].type;
 }
 
 xmpp_stanza_t *stanza_element(xmpp_ctx_t *ctx, const char *name, const char *ns)

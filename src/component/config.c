@@ -14,11 +14,11 @@
 
 #include "config.h"
 #include "jid.h"
+#include "util.h"
 
 /* A secret file holds one line; anything this big is the wrong file. */
 #define SECRET_FILE_MAX 4096
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* State of one config_load() call. */
 struct config_loader {
@@ -94,7 +94,7 @@ static const struct config_row rows[] = {
 
 const struct config_row *config_rows(size_t *n)
 {
-	*n = NELEM(rows);
+	*n = ARRAY_SIZE(rows);
 	return rows;
 }
 
@@ -200,7 +200,7 @@ static int group_known(const char *path)
 {
 	size_t i, n = strlen(path);
 
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (strncmp(rows[i].group, path, n) == 0 &&
 		    (rows[i].group[n] == '\0' || rows[i].group[n] == '.'))
 			return 1;
@@ -211,7 +211,7 @@ static const struct config_row *row_find(const char *group, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (strcmp(group, rows[i].group) == 0 &&
 		    strcmp(name, rows[i].name) == 0)
 			return &rows[i];
@@ -226,11 +226,11 @@ static int each_child(const char *path, int (*fn)(const char *, size_t, void *),
 {
 	size_t i, j, n = strlen(path);
 
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (n > 0 && strcmp(rows[i].group, path) == 0 &&
 		    fn(rows[i].name, strlen(rows[i].name), arg))
 			return 1;
-	for (i = 0; i < NELEM(rows); i++) {
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const char *g = rows[i].group, *sub, *end;
 		size_t len;
 		int seen = 0;
@@ -337,7 +337,7 @@ static int fail_unknown(struct config_loader *ld, const config_setting_t *s,
 				   "mean '%s%s%s'?)", path, dot, name, path,
 				   dot, ns.found);
 	/* A setting put in the wrong group (or at the top level). */
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (strcmp(name, rows[i].name) == 0)
 			return config_fail(ld, s, "unknown setting '%s%s%s' "
 					   "(did you mean '%s.%s'?)", path, dot,
@@ -698,7 +698,7 @@ static int apply_rows(struct config_loader *ld, struct config *c,
 {
 	size_t i;
 
-	for (i = 0; i < NELEM(rows); i++) {
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct config_row *row = &rows[i];
 		const config_setting_t *s = NULL;
 		char path[160];
@@ -854,7 +854,7 @@ int config_reload(struct config *running, char *err, size_t errlen,
 		kept[0] = '\0';
 	if (config_load(running->path, &fresh, err, errlen) != 0)
 		return -1;
-	for (i = 0; i < NELEM(rows); i++) {
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct config_row *row = &rows[i];
 		void *a = field_of(row, &fresh), *b = field_of(row, running);
 
@@ -890,7 +890,7 @@ void config_free(struct config *cfg)
 
 	if (cfg == NULL)
 		return;
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		release_field(&rows[i], cfg);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));

@@ -14,6 +14,7 @@
 #include "jid.h"
 #include "log.h"
 #include "presence.h"
+#include "util.h"
 
 /* The registry: adding an extension is its file plus one line here. */
 static const struct ext *const registry[] = {
@@ -111,11 +112,6 @@ const char *const *dispatch_features(const struct dispatch *d, size_t *count)
 	return d->features;
 }
 
-static int is(const char *a, const char *b)
-{
-	return a != NULL && strcmp(a, b) == 0;
-}
-
 /* Send REPLY (may be NULL: out of memory) and release it. */
 static enum dispatch_result send_reply(struct dispatch *d, xmpp_stanza_t *reply,
 				       enum dispatch_result ok)
@@ -187,7 +183,7 @@ static enum dispatch_result on_message(struct dispatch *d, xmpp_stanza_t *msg)
 	char fresh[32];
 
 	/* Answering an error could bounce between two entities forever. */
-	if (is(xmpp_stanza_get_type(msg), "error"))
+	if (util_streq(xmpp_stanza_get_type(msg), "error"))
 		return DISPATCH_IGNORED;
 	for (child = xmpp_stanza_get_children(msg); child;
 	     child = xmpp_stanza_get_next(child)) {
@@ -225,11 +221,11 @@ static enum dispatch_result on_iq(struct dispatch *d, xmpp_stanza_t *iq)
 	const struct ext *ext;
 	enum ext_kind kind;
 
-	if (is(type, "result") || is(type, "error"))
+	if (util_streq(type, "result") || util_streq(type, "error"))
 		return DISPATCH_IGNORED;
-	if (is(type, "get"))
+	if (util_streq(type, "get"))
 		kind = EXT_IQ_GET;
-	else if (is(type, "set"))
+	else if (util_streq(type, "set"))
 		kind = EXT_IQ_SET;
 	else
 		return send_error(d, iq, STANZA_COND_BAD_REQUEST,

@@ -8,6 +8,7 @@ COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS)
 src_component_libopecomponent_a_SOURCES = \
+	src/component/component_exit.h \
 	src/component/config.c src/component/config.h \
 	src/component/backoff.c src/component/backoff.h \
 	src/component/presence.c src/component/presence.h \

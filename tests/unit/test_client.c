@@ -11,6 +11,7 @@
 #include <strophe.h>
 
 #include "check.h"
+#include "client_exit.h"
 #include "creds.h"
 #include "opts.h"
 #include "report.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* example.c: the tutorial's example_tag extension, for messages and IQs. */
 #include "ext.h"
+#include "util.h"
 
 /* The reply's text: the message's <body>, or the IQ payload's own text. */
 static int example_text(const struct ext_request *req, xmpp_stanza_t *tag)
@@ -36,7 +37,7 @@ static int example_handle(const struct ext_request *req, struct ext_reply *reply
 	tag = stanza_element(req->ctx, "example_tag", EXT_EXAMPLE_NS);
 	if (tag == NULL)
 		return -1;
-	for (i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(copied); i++) {
 		const char *value = xmpp_stanza_get_attribute(req->payload, copied[i]);
 
 		if (value != NULL &&
