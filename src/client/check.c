@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ns.h"
 #include "request.h"
 #include "util.h"
 
@@ -22,7 +23,7 @@ int client_check_error(xmpp_stanza_t *stanza, struct client_error *e)
 
 		if (xmpp_stanza_is_text(child) || name == NULL)
 			continue;
-		if (!util_streq(ns, CLIENT_NS_STANZAS)) {
+		if (!util_streq(ns, XMPP_NS_STANZAS_IETF)) {
 			if (e->app_condition == NULL)
 				e->app_condition = name;
 		} else if (strcmp(name, "text") == 0) {
@@ -81,7 +82,7 @@ static enum client_outcome check_example(xmpp_stanza_t *reply,
 	const char *v;
 
 	tag = xmpp_stanza_get_child_by_name_and_ns(reply, "example_tag",
-						   CLIENT_NS_EXAMPLE);
+						   NS_EXAMPLE);
 	if (tag == NULL)
 		return mismatch(res, "example_tag", NULL, NULL);
 	v = xmpp_stanza_get_attribute(tag, "another");
@@ -125,8 +126,8 @@ enum client_outcome client_check_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *reply,
 	case CLIENT_MODE_DISCO:
 	case CLIENT_MODE_VERSION:
 		if (xmpp_stanza_get_child_by_name_and_ns(reply, "query",
-			o->mode == CLIENT_MODE_DISCO ? CLIENT_NS_DISCO_INFO :
-			CLIENT_NS_VERSION) == NULL)
+			o->mode == CLIENT_MODE_DISCO ? XMPP_NS_DISCO_INFO :
+			NS_VERSION) == NULL)
 			return mismatch(res, "query", NULL, NULL);
 		break;
 	case CLIENT_MODE_PING:

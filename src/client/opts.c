@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "opts.h"
+#include "ns.h"
 #include "util.h"
 
 enum {
@@ -66,7 +67,7 @@ void client_opts_usage(FILE *out, const char *progname)
 "\n"
 "Log in to an XMPP server as JID and send COMPONENT an example_tag request:\n"
 "  <message type=\"chat\" to=COMPONENT id=ID><example_tag\n"
-"   xmlns=\"https://example.net/our_extension\" another=.. data=../>\n"
+"   xmlns=\"" NS_EXAMPLE "\" another=.. data=../>\n"
 "   <body>BODY</body></message>\n"
 "then wait for the component's <iq type=\"result\"> with the same id and check\n"
 "that its example_tag carries the same another, data and (as text) body.\n"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "ns.h"
 #include "request.h"
 #include "utf8.h"
 
@@ -89,7 +90,7 @@ static void print_example(FILE *out, xmpp_stanza_t *reply)
 	const char *text;
 
 	tag = xmpp_stanza_get_child_by_name_and_ns(reply, "example_tag",
-						   CLIENT_NS_EXAMPLE);
+						   NS_EXAMPLE);
 	if (tag == NULL)
 		return;
 	text = client_check_text(tag, &owned);
@@ -117,7 +118,7 @@ static void print_disco(FILE *out, xmpp_stanza_t *reply)
 
 	fprintf(out, "disco#info of %s:\n", who(reply));
 	query = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
-						     CLIENT_NS_DISCO_INFO);
+						     XMPP_NS_DISCO_INFO);
 	if (query == NULL)
 		return;
 	for (c = xmpp_stanza_get_children(query); c != NULL;
@@ -162,7 +163,7 @@ static void print_version(FILE *out, xmpp_stanza_t *reply)
 	char n[256], v[256], os[256];
 
 	query = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
-						     CLIENT_NS_VERSION);
+						     NS_VERSION);
 	fprintf(out, "software version of %s: name=%s version=%s os=%s\n",
 		who(reply), field(query, "name", n, sizeof(n)),
 		field(query, "version", v, sizeof(v)),

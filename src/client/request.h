@@ -7,13 +7,6 @@
 
 #include "opts.h"
 
-#define CLIENT_NS_EXAMPLE "https://example.net/our_extension"
-#define CLIENT_NS_PING "urn:xmpp:ping"
-#define CLIENT_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define CLIENT_NS_VERSION "jabber:iq:version"
-#define CLIENT_NS_ROSTER "jabber:iq:roster"
-#define CLIENT_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-
 /* The request O's mode asks for, addressed to O->to, without an id (set it
  * with xmpp_stanza_set_id() before each send). NULL when out of memory;
  * the caller releases it with xmpp_stanza_release(). */

@@ -16,6 +16,7 @@
 #include "stats.h"
 #include "track.h"
 #include "log.h"
+#include "ns.h"
 #include "util.h"
 
 /* How long a clean stream close may take before we stop waiting. */
@@ -89,7 +90,7 @@ int client_session_sasl_condition(const char *msg, char *buf, size_t len)
 	size_t n;
 
 	if (strncmp(msg, recv, sizeof(recv) - 1) != 0 ||
-	    strstr(msg, "urn:ietf:params:xml:ns:xmpp-sasl") == NULL)
+	    strstr(msg, XMPP_NS_SASL) == NULL)
 		return -1;
 	p = strchr(msg + sizeof(recv) - 1, '>');
 	if (p == NULL || p[-1] == '/' || p[1] != '<' || p[2] == '/')
@@ -234,14 +235,14 @@ static void answer_iq(struct session *s, xmpp_stanza_t *iq)
 	const char *from = xmpp_stanza_get_from(iq);
 	int roster_push = strcmp(type, "set") == 0 &&
 		xmpp_stanza_get_child_by_name_and_ns(iq, "query",
-						     CLIENT_NS_ROSTER) != NULL;
+						     XMPP_NS_ROSTER) != NULL;
 	xmpp_stanza_t *reply;
 
 	if (roster_push && !from_own_account(s, from))
 		return;
 	if (roster_push || (strcmp(type, "get") == 0 &&
 			    xmpp_stanza_get_child_by_name_and_ns(
-				    iq, "ping", CLIENT_NS_PING) != NULL)) {
+				    iq, "ping", NS_PING) != NULL)) {
 		reply = xmpp_iq_new(s->ctx, "result", xmpp_stanza_get_id(iq));
 		if (reply != NULL && from != NULL)
 			xmpp_stanza_set_to(reply, from);

@@ -3,6 +3,7 @@
 noinst_LIBRARIES += src/common/libopecommon.a
 src_common_libopecommon_a_SOURCES = \
 	src/common/log.c src/common/log.h \
+	src/common/ns.h \
 	src/common/jid.c src/common/jid.h \
 	src/common/utf8.c src/common/utf8.h \
 	src/common/stanza.c src/common/stanza.h \

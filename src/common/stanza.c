@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "stanza.h"
+#include "ns.h"
 #include "util.h"
 
 static const struct {
@@ -98,10 +99,10 @@ xmpp_stanza_t *stanza_error_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *request,
 	    xmpp_stanza_set_type(error, stanza_cond_type(cond)) != XMPP_EOK)
 		goto oom;
 	if (stanza_add_element(error, stanza_cond_name(cond),
-			       STANZA_NS_STANZAS) == NULL)
+			       XMPP_NS_STANZAS_IETF) == NULL)
 		goto oom;
 	if (text != NULL) {
-		child = stanza_add_element(error, "text", STANZA_NS_STANZAS);
+		child = stanza_add_element(error, "text", XMPP_NS_STANZAS_IETF);
 		if (child == NULL || stanza_add_text(child, text) != 0)
 			goto oom;
 	}

@@ -6,6 +6,7 @@
 
 #include "dispatch.h"
 #include "ext.h"
+#include "ns.h"
 #include "stanza.h"
 #include "suites.h"
 #include "testutil.h"
@@ -91,7 +92,7 @@ static void test_message_gets_iq_result(void)
 	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
 	assert_addressed(sent.stanza[0], "iq", "result", "ope.example.org", FROM, "m1");
 	tag = xmpp_stanza_get_child_by_name_and_ns(sent.stanza[0], "example_tag",
-						   EXT_EXAMPLE_NS);
+						   NS_EXAMPLE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(tag, "data"), "stuff");
 }

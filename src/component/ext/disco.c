@@ -15,7 +15,7 @@ static int info_handle(const struct ext_request *req, struct ext_reply *reply)
 		reply->cond = STANZA_COND_ITEM_NOT_FOUND;
 		return 0;
 	}
-	query = stanza_element(req->ctx, "query", EXT_DISCO_INFO_NS);
+	query = stanza_element(req->ctx, "query", XMPP_NS_DISCO_INFO);
 	if (query == NULL)
 		return -1;
 	child = stanza_add_element(query, "identity", NULL);
@@ -44,22 +44,22 @@ static int items_handle(const struct ext_request *req, struct ext_reply *reply)
 		reply->cond = STANZA_COND_ITEM_NOT_FOUND;
 		return 0;
 	}
-	reply->payload = stanza_element(req->ctx, "query", EXT_DISCO_ITEMS_NS);
+	reply->payload = stanza_element(req->ctx, "query", XMPP_NS_DISCO_ITEMS);
 	return reply->payload != NULL ? 0 : -1;
 }
 
 const struct ext ext_disco_info = {
 	.name = "query",
-	.ns = EXT_DISCO_INFO_NS,
-	.feature = EXT_DISCO_INFO_NS,
+	.ns = XMPP_NS_DISCO_INFO,
+	.feature = XMPP_NS_DISCO_INFO,
 	.kinds = EXT_IQ_GET,
 	.handle = info_handle,
 };
 
 const struct ext ext_disco_items = {
 	.name = "query",
-	.ns = EXT_DISCO_ITEMS_NS,
-	.feature = EXT_DISCO_ITEMS_NS,
+	.ns = XMPP_NS_DISCO_ITEMS,
+	.feature = XMPP_NS_DISCO_ITEMS,
 	.kinds = EXT_IQ_GET,
 	.handle = items_handle,
 };

@@ -34,7 +34,7 @@ static int example_handle(const struct ext_request *req, struct ext_reply *reply
 	xmpp_stanza_t *tag, *child;
 	size_t i;
 
-	tag = stanza_element(req->ctx, "example_tag", EXT_EXAMPLE_NS);
+	tag = stanza_element(req->ctx, "example_tag", NS_EXAMPLE);
 	if (tag == NULL)
 		return -1;
 	for (i = 0; i < ARRAY_SIZE(copied); i++) {
@@ -70,8 +70,8 @@ oom:
 
 const struct ext ext_example = {
 	.name = "example_tag",
-	.ns = EXT_EXAMPLE_NS,
-	.feature = EXT_EXAMPLE_NS,
+	.ns = NS_EXAMPLE,
+	.feature = NS_EXAMPLE,
 	.kinds = EXT_MESSAGE | EXT_IQ_GET | EXT_IQ_SET,
 	.handle = example_handle,
 };

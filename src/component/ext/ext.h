@@ -4,6 +4,7 @@
 #define OPE_EXT_H
 
 #include <strophe.h>
+#include "ns.h"
 #include "stanza.h"
 
 struct config;
@@ -54,11 +55,5 @@ extern const struct ext ext_disco_info;
 extern const struct ext ext_disco_items;
 extern const struct ext ext_ping;
 extern const struct ext ext_version;
-
-#define EXT_EXAMPLE_NS "https://example.net/our_extension"
-#define EXT_DISCO_INFO_NS "http://jabber.org/protocol/disco#info"
-#define EXT_DISCO_ITEMS_NS "http://jabber.org/protocol/disco#items"
-#define EXT_PING_NS "urn:xmpp:ping"
-#define EXT_VERSION_NS "jabber:iq:version"
 
 #endif
