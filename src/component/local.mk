@@ -17,6 +17,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/conn.c src/component/conn.h \
 	src/component/handover.c src/component/handover.h \
 	src/component/ext/ext.h \
+	src/component/ext/registry.c \
 	src/component/ext/example.c \
 	src/component/ext/disco.c \
 	src/component/ext/ping.c \

@@ -368,15 +368,6 @@ static void test_presence(void)
 	CU_ASSERT_EQUAL(sent.n, 0);
 }
 
-static void test_features_listed(void)
-{
-	size_t n;
-	const char *const *f = dispatch_features(d, &n);
-
-	CU_ASSERT_EQUAL(n, 5);
-	CU_ASSERT_PTR_NOT_NULL(f);
-}
-
 int test_dispatch_register(void)
 {
 	CU_pSuite s = CU_add_suite("dispatch", setup, teardown);
@@ -393,8 +384,7 @@ int test_dispatch_register(void)
 	    !CU_add_test(s, "oversized payloads", test_oversized) ||
 	    !CU_add_test(s, "disco#info", test_disco_info) ||
 	    !CU_add_test(s, "disco#items, ping, version", test_disco_items_ping_version) ||
-	    !CU_add_test(s, "presence", test_presence) ||
-	    !CU_add_test(s, "features", test_features_listed))
+	    !CU_add_test(s, "presence", test_presence))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

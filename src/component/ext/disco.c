@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* disco.c: XEP-0030 Service Discovery: identity, features, no items. */
 #include "config.h"
-#include "dispatch.h"
 #include "ext.h"
 
 static int info_handle(const struct ext_request *req, struct ext_reply *reply)
@@ -24,7 +23,7 @@ static int info_handle(const struct ext_request *req, struct ext_reply *reply)
 	    xmpp_stanza_set_attribute(child, "type", "generic") != XMPP_EOK ||
 	    xmpp_stanza_set_attribute(child, "name", req->cfg->service_name) != XMPP_EOK)
 		goto oom;
-	features = dispatch_features(req->dispatch, &n);
+	features = ext_registry_features(&n);
 	for (i = 0; i < n; i++) {
 		child = stanza_add_element(query, "feature", NULL);
 		if (child == NULL ||

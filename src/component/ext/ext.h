@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* ext.h: the interface every protocol extension implements (one file each). */
+/* ext.h: the interface every protocol extension implements (one file each), and their registry. */
 #ifndef OPE_EXT_H
 #define OPE_EXT_H
 
+#include <stddef.h>
 #include <strophe.h>
+
 #include "ns.h"
 #include "stanza.h"
 
 struct config;
-struct dispatch;
 
 /* Which stanzas an extension's payload is accepted in. */
 enum ext_kind {
@@ -24,7 +25,6 @@ struct ext_request {
 	xmpp_stanza_t *payload;          /* the child element that matched */
 	enum ext_kind kind;              /* how it came */
 	const struct config *cfg;
-	const struct dispatch *dispatch; /* for disco: the registered features */
 };
 
 /* What a handler answers: a payload for an <iq type="result"/> (NULL for an
@@ -48,12 +48,22 @@ struct ext {
 	ext_handler_fn handle;
 };
 
-/* The extensions ope ships; each lives in its own ext_<name>.c and is listed
- * once in dispatch.c's registry. */
+/* The extensions ope ships; each lives in its own ext/<name>.c and is
+ * listed once in registry.c. */
 extern const struct ext ext_example;
 extern const struct ext ext_disco_info;
 extern const struct ext ext_disco_items;
 extern const struct ext ext_ping;
 extern const struct ext ext_version;
+
+/* The registry holds at most this many extensions (checked at build time). */
+#define EXT_REGISTRY_MAX 16
+
+/* Every registered extension, in registration order: *COUNT entries, static. */
+const struct ext *const *ext_registry_list(size_t *count);
+
+/* The disco#info features of the registered extensions, in registration
+ * order (extensions without one are skipped): *COUNT static strings. */
+const char *const *ext_registry_features(size_t *count);
 
 #endif
