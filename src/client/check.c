@@ -130,6 +130,11 @@ enum client_outcome client_check_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *reply,
 			NS_VERSION) == NULL)
 			return mismatch(res, "query", NULL, NULL);
 		break;
+	case CLIENT_MODE_TIME:
+		if (xmpp_stanza_get_child_by_name_and_ns(reply, "time",
+							 NS_TIME) == NULL)
+			return mismatch(res, "time", NULL, NULL);
+		break;
 	case CLIENT_MODE_PING:
 		break;
 	}

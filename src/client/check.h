@@ -28,7 +28,7 @@ enum client_outcome {
 struct client_check {
 	enum client_outcome outcome;
 	const char *field;		/* MISMATCH: "another", "data", "text",
-					 * "example_tag" or "query" */
+					 * "example_tag", "query" or "time" */
 	const char *expected;		/* MISMATCH: what was sent (NULL: n/a) */
 	const char *got;		/* MISMATCH: what came back (NULL: absent) */
 	struct client_error error;	/* ERROR: the parsed <error/> */

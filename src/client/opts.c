@@ -28,6 +28,7 @@ enum {
 	OPT_PING,
 	OPT_DISCO,
 	OPT_SW_VERSION,
+	OPT_TIME,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +52,7 @@ static const struct option long_options[] = {
 	{ "ping", no_argument, NULL, OPT_PING },
 	{ "disco", no_argument, NULL, OPT_DISCO },
 	{ "sw-version", no_argument, NULL, OPT_SW_VERSION },
+	{ "time", no_argument, NULL, OPT_TIME },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
@@ -94,6 +96,8 @@ void client_opts_usage(FILE *out, const char *progname)
 "                           and features\n"
 "      --sw-version         query the target's XEP-0092 software version\n"
 "                           (-V/--version prints ope-client's own version)\n"
+"      --time               query the target's XEP-0202 entity time; print\n"
+"                           its UTC time and offset\n"
 "      --timeout SECONDS    give up waiting after SECONDS (default 10); also\n"
 "                           bounds connecting and logging in\n"
 "      --count N            send N requests and print a summary line: sent, ok,\n"
@@ -169,8 +173,8 @@ static int set_mode(struct client_opts *o, enum client_mode mode,
 		    int *mode_given, char *err, size_t errlen)
 {
 	if (*mode_given) {
-		snprintf(err, errlen, "--iq, --ping, --disco and --sw-version "
-			 "exclude each other");
+		snprintf(err, errlen, "--iq, --ping, --disco, --sw-version and "
+			 "--time exclude each other");
 		return -1;
 	}
 	*mode_given = 1;
@@ -267,9 +271,11 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 		case OPT_PING:
 		case OPT_DISCO:
 		case OPT_SW_VERSION:
+		case OPT_TIME:
 			if (set_mode(o, c == OPT_IQ ? CLIENT_MODE_IQ :
 				     c == OPT_PING ? CLIENT_MODE_PING :
 				     c == OPT_DISCO ? CLIENT_MODE_DISCO :
+				     c == OPT_TIME ? CLIENT_MODE_TIME :
 				     CLIENT_MODE_VERSION, &mode_given,
 				     err, errlen) < 0)
 				return CLIENT_OPTS_ERROR;

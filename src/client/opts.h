@@ -12,6 +12,7 @@ enum client_mode {
 	CLIENT_MODE_PING,		/* XEP-0199 */
 	CLIENT_MODE_DISCO,		/* XEP-0030 disco#info */
 	CLIENT_MODE_VERSION,		/* XEP-0092 software version */
+	CLIENT_MODE_TIME,		/* XEP-0202 entity time */
 };
 
 /* Every string is owned by the struct (client_opts_free() releases it and

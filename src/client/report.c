@@ -170,6 +170,17 @@ static void print_version(FILE *out, xmpp_stanza_t *reply)
 		field(query, "os", os, sizeof(os)));
 }
 
+static void print_time(FILE *out, xmpp_stanza_t *reply)
+{
+	xmpp_stanza_t *el;
+	char utc[256], tzo[256];
+
+	el = xmpp_stanza_get_child_by_name_and_ns(reply, "time", NS_TIME);
+	fprintf(out, "entity time of %s: utc=%s tzo=%s\n", who(reply),
+		field(el, "utc", utc, sizeof(utc)),
+		field(el, "tzo", tzo, sizeof(tzo)));
+}
+
 void client_report_reply(FILE *out, xmpp_stanza_t *reply,
 			 const struct client_opts *o, double rtt_ms)
 {
@@ -190,6 +201,9 @@ void client_report_reply(FILE *out, xmpp_stanza_t *reply,
 		break;
 	case CLIENT_MODE_VERSION:
 		print_version(out, reply);
+		break;
+	case CLIENT_MODE_TIME:
+		print_time(out, reply);
 		break;
 	}
 }

@@ -65,6 +65,10 @@ xmpp_stanza_t *client_request_new(xmpp_ctx_t *ctx, const struct client_opts *o)
 		if (stanza_add_element(st, "ping", NS_PING) == NULL)
 			goto fail;
 		break;
+	case CLIENT_MODE_TIME:
+		if (stanza_add_element(st, "time", NS_TIME) == NULL)
+			goto fail;
+		break;
 	default:
 		if (stanza_add_element(st, "query", query_ns(o->mode)) == NULL)
 			goto fail;

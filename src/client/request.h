@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* request.h: build ope-client's request stanzas (example_tag, ping, disco, version, roster). */
+/* request.h: build ope-client's request stanzas (example_tag, ping, disco, version, time, roster). */
 #ifndef OPE_CLIENT_REQUEST_H
 #define OPE_CLIENT_REQUEST_H
 

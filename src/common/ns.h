@@ -13,5 +13,7 @@
 #define NS_PING "urn:xmpp:ping"
 /* XEP-0092 Software Version. */
 #define NS_VERSION "jabber:iq:version"
+/* XEP-0202 Entity Time. */
+#define NS_TIME "urn:xmpp:time"
 
 #endif

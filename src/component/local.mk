@@ -21,7 +21,8 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/ext/example.c \
 	src/component/ext/disco.c \
 	src/component/ext/ping.c \
-	src/component/ext/version.c
+	src/component/ext/version.c \
+	src/component/ext/time.c
 
 bin_PROGRAMS += ope-component
 ope_component_CPPFLAGS = $(COMPONENT_CPPFLAGS)

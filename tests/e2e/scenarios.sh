@@ -16,7 +16,7 @@ set -u
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
-server_restart wrong_secret features load"
+server_restart wrong_secret features entity_time load"
 
 # Scenario output goes to a log; notes reach the terminal through fd 3.
 # Background processes close fd 3 (3>&-) so they never hold the output open.
@@ -264,7 +264,31 @@ scn_features()
 	note "probe: $(grep -c '^ok' "$out.probe") checks ok"
 }
 
-# 10. Load: 2000 round trips, 50 in flight.
+# 10. XEP-0202 Entity Time: advertised, answered in UTC, within a second or
+# two of this machine's clock.
+scn_entity_time()
+{
+	local out=$E2E_TMP/time rc utc got now
+	comp_start et || fail "ope-component did not connect"
+	rc=0; e2e_client "$out.disco" alice et1 --disco || rc=$?
+	expect_rc 0 "$rc" "$out.disco" "--disco"
+	expect_text "$out.disco" "urn:xmpp:time" "--disco does not list urn:xmpp:time"
+	rc=0; e2e_client "$out" alice et2 --time || rc=$?
+	expect_rc 0 "$rc" "$out" "--time"
+	expect_text "$out" 'tzo="+00:00"' "--time: the offset is not +00:00"
+	utc=$(sed -n 's/^entity time of .*: utc="\([0-9T:Z-]*\)" tzo=.*$/\1/p' "$out")
+	[ -n "$utc" ] || { sed 's/^/    output: /' "$out"; fail "--time printed no utc"; }
+	[[ $utc =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] ||
+		fail "utc '$utc' is not YYYY-MM-DDThh:mm:ssZ"
+	got=$(date -u -d "${utc%Z} UTC" +%s) || fail "utc '$utc' is not a date"
+	now=$(date -u +%s)
+	# The client logs in and out after the reply: allow its whole run.
+	[ $((now - got)) -ge 0 ] && [ $((now - got)) -le 30 ] ||
+		fail "utc $utc is $((now - got)) s away from this machine's clock"
+	note "$(grep -v '^+' "$out" | head -n 1) ($((now - got)) s before the check)"
+}
+
+# 11. Load: 2000 round trips, 50 in flight.
 scn_load()
 {
 	local out=$E2E_TMP/load.out rc=0

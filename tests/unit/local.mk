@@ -14,6 +14,7 @@ tests_unit_ope_unit_SOURCES = \
 	tests/unit/test_stanza.c \
 	tests/unit/test_dispatch.c \
 	tests/unit/test_ext_example.c \
+	tests/unit/test_ext_time.c \
 	tests/unit/test_registry.c \
 	tests/unit/test_client.c
 tests_unit_ope_unit_CPPFLAGS = $(COMPONENT_CPPFLAGS) \

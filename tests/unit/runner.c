@@ -16,6 +16,7 @@ static int (*const suites[])(void) = {
 	test_stanza_register,
 	test_dispatch_register,
 	test_ext_example_register,
+	test_ext_time_register,
 	test_registry_register,
 	test_client_register,
 };

@@ -12,6 +12,7 @@ int test_handover_register(void);
 int test_stanza_register(void);
 int test_dispatch_register(void);
 int test_ext_example_register(void);
+int test_ext_time_register(void);
 int test_registry_register(void);
 int test_client_register(void);
 

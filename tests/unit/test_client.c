@@ -139,6 +139,7 @@ static void test_opts_modes(void)
 		{ "--iq", CLIENT_MODE_IQ }, { "--ping", CLIENT_MODE_PING },
 		{ "--disco", CLIENT_MODE_DISCO },
 		{ "--sw-version", CLIENT_MODE_VERSION },
+		{ "--time", CLIENT_MODE_TIME },
 	};
 	struct client_opts o;
 	char err[256];
@@ -434,6 +435,7 @@ static void test_request_iq_kinds(void)
 		{ "--ping", "ping", NS_PING },
 		{ "--disco", "query", XMPP_NS_DISCO_INFO },
 		{ "--sw-version", "query", NS_VERSION },
+		{ "--time", "time", NS_TIME },
 	};
 	struct client_opts o;
 	xmpp_stanza_t *req, *child;
@@ -564,6 +566,7 @@ static void test_check_other_modes(void)
 	const char *ping[] = { "--ping", NULL };
 	const char *disco[] = { "--disco", NULL };
 	const char *version[] = { "--sw-version", NULL };
+	const char *entity_time[] = { "--time", NULL };
 
 	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'/>", ping, &c),
 			CLIENT_REPLY_OK);
@@ -576,6 +579,14 @@ static void test_check_other_modes(void)
 	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><query xmlns="
 				  "'jabber:iq:version'><name>x</name></query></iq>",
 				  version, &c), CLIENT_REPLY_OK);
+	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><time xmlns="
+				  "'urn:xmpp:time'><tzo>+00:00</tzo><utc>2026-12-"
+				  "01T09:07:05Z</utc></time></iq>", entity_time,
+				  &c), CLIENT_REPLY_OK);
+	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><time xmlns="
+				  "'urn:other'/></iq>", entity_time, &c),
+			CLIENT_REPLY_MISMATCH);
+	CU_ASSERT_STRING_EQUAL(c.field, "time");
 	CU_ASSERT_EQUAL(check_xml("<iq type='error' id='x-0'><error type="
 				  "'cancel'><feature-not-implemented xmlns="
 				  "'urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
@@ -903,6 +914,12 @@ static void test_report_output(void)
 			    "</version></query></iq>", "--sw-version");
 	CU_ASSERT_STRING_EQUAL(out, "software version of c: name=\"ope\" "
 			       "version=\"0.1\" os=(absent)\n");
+	free(out);
+	out = capture_reply("<iq type='result' from='c' id='x-0'><time xmlns="
+			    "'urn:xmpp:time'><tzo>+00:00</tzo><utc>2026-12-01T"
+			    "09:07:05Z</utc></time></iq>", "--time");
+	CU_ASSERT_STRING_EQUAL(out, "entity time of c: utc=\"2026-12-01T09:07:05Z\" "
+			       "tzo=\"+00:00\"\n");
 	free(out);
 	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
 }

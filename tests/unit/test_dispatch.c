@@ -267,6 +267,7 @@ static void test_disco_info(void)
 		"https://example.net/our_extension",
 		"urn:xmpp:ping",
 		"jabber:iq:version",
+		"urn:xmpp:time",
 	};
 	xmpp_stanza_t *query, *child;
 	size_t i, found = 0;

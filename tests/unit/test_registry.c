@@ -15,7 +15,7 @@ static void test_entries(void)
 
 	list = ext_registry_list(&n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-	CU_ASSERT(n >= 5 && n <= EXT_REGISTRY_MAX);
+	CU_ASSERT(n >= 6 && n <= EXT_REGISTRY_MAX);
 	for (i = 0; i < n; i++) {
 		CU_ASSERT_PTR_NOT_NULL_FATAL(list[i]);
 		CU_ASSERT_PTR_NOT_NULL(list[i]->name);
@@ -33,7 +33,7 @@ static void test_features(void)
 {
 	static const char *const expected[] = {
 		NS_EXAMPLE, XMPP_NS_DISCO_INFO, XMPP_NS_DISCO_ITEMS, NS_PING,
-		NS_VERSION,
+		NS_VERSION, NS_TIME,
 	};
 	const struct ext *const *list;
 	const char *const *features;

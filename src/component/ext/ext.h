@@ -4,6 +4,7 @@
 #define OPE_EXT_H
 
 #include <stddef.h>
+#include <time.h>
 #include <strophe.h>
 
 #include "ns.h"
@@ -25,6 +26,7 @@ struct ext_request {
 	xmpp_stanza_t *payload;          /* the child element that matched */
 	enum ext_kind kind;              /* how it came */
 	const struct config *cfg;
+	time_t (*clock)(void);           /* UTC now, or -1; tests inject one */
 };
 
 /* What a handler answers: a payload for an <iq type="result"/> (NULL for an
@@ -55,6 +57,7 @@ extern const struct ext ext_disco_info;
 extern const struct ext ext_disco_items;
 extern const struct ext ext_ping;
 extern const struct ext ext_version;
+extern const struct ext ext_time;
 
 /* The registry holds at most this many extensions (checked at build time). */
 #define EXT_REGISTRY_MAX 16

@@ -10,6 +10,7 @@ static const struct ext *const registry[] = {
 	&ext_disco_items,
 	&ext_ping,
 	&ext_version,
+	&ext_time,
 };
 
 _Static_assert(ARRAY_SIZE(registry) <= EXT_REGISTRY_MAX,
