@@ -14,10 +14,9 @@
 
 #include "config.h"
 #include "jid.h"
+#include "secretfile.h"
 #include "util.h"
 
-/* A secret file holds one line; anything this big is the wrong file. */
-#define SECRET_FILE_MAX 4096
 
 
 /* State of one config_load() call. */
@@ -401,11 +400,9 @@ static int read_secret_file(struct config_loader *ld, const config_setting_t *s,
 			    const char *file, char **out)
 {
 	char where[PATH_MAX + 32], what[PATH_MAX + 40];
-	char *path = NULL, *buf = NULL;
-	struct stat st;
-	ssize_t got;
-	size_t len = 0;
-	int fd = -1, ret = -1;
+	struct secretfile sf;
+	char *path;
+	int ret = -1;
 
 	if (*file == '\0') {
 		config_fail(ld, s, "component.secret_file is empty; give the path "
@@ -421,78 +418,45 @@ static int read_secret_file(struct config_loader *ld, const config_setting_t *s,
 		if (path)
 			snprintf(path, n, "%s/%s", ld->dir, file);
 	}
-	buf = malloc(SECRET_FILE_MAX + 2);
-	if (path == NULL || buf == NULL) {
+	if (path == NULL) {
 		config_fail(ld, NULL, "out of memory");
-		goto out;
+		return -1;
 	}
-	/* O_NONBLOCK: a FIFO named here must not hang start-up or a reload. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	switch (secretfile_read(path, &sf)) {
+	case SECRETFILE_OK:
+		break;
+	case SECRETFILE_UNREADABLE:
 		config_fail(ld, s, "cannot read component.secret_file '%s': %s",
-		     path, strerror(errno));
+		     path, strerror(sf.errnum));
 		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		config_fail(ld, s, "cannot read component.secret_file '%s': %s",
-		     path, strerror(EISDIR));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	case SECRETFILE_NOT_REGULAR:
 		config_fail(ld, s, "component.secret_file '%s' is not a regular file",
 		     path);
 		goto out;
-	}
-	while (len <= SECRET_FILE_MAX) {
-		got = read(fd, buf + len, SECRET_FILE_MAX + 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			config_fail(ld, s, "cannot read component.secret_file '%s': %s",
-			     path, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	if (len > SECRET_FILE_MAX) {
+	case SECRETFILE_TOO_LARGE:
 		config_fail(ld, s, "component.secret_file '%s' is larger than %d bytes; "
-		     "it must hold only the secret", path, SECRET_FILE_MAX);
+		     "it must hold only the secret", path, SECRETFILE_MAX);
 		goto out;
-	}
-	buf[len] = '\0';
-	if (len > 0 && buf[len - 1] == '\n') {
-		buf[--len] = '\0';
-		if (len > 0 && buf[len - 1] == '\r')
-			buf[--len] = '\0';
-	}
-	if (len == 0) {
+	case SECRETFILE_EMPTY:
 		config_fail(ld, s, "component.secret_file '%s' is empty; write the "
 		     "secret into it", path);
 		goto out;
-	}
-	if (strlen(buf) != len || strpbrk(buf, "\r\n") != NULL) {
+	case SECRETFILE_LINES:
 		config_fail(ld, s, "component.secret_file '%s' must hold the secret "
 		     "on one line (found a line break or NUL byte inside)", path);
+		goto out;
+	case SECRETFILE_NOMEM:
+		config_fail(ld, NULL, "out of memory");
 		goto out;
 	}
 	snprintf(where, sizeof(where), "%s:%u",
 		 config_setting_source_file(s) ? config_setting_source_file(s) :
 		 ld->path, (unsigned)config_setting_source_line(s));
 	snprintf(what, sizeof(what), "component.secret_file '%s'", path);
-	warn_mode(ld, where, what, path, st.st_mode);
-	*out = buf;
-	buf = NULL;
+	warn_mode(ld, where, what, path, sf.mode);
+	*out = sf.secret;
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (buf) {
-		/* It may hold part of the secret. */
-		explicit_bzero(buf, SECRET_FILE_MAX + 2);
-		free(buf);
-	}
 	free(path);
 	return ret;
 }

@@ -9,6 +9,7 @@
 
 static int (*const suites[])(void) = {
 	test_log_register,
+	test_secretfile_register,
 	test_config_register,
 	test_jid_register,
 	test_backoff_register,

@@ -5,6 +5,7 @@
 
 /* Each adds its suite to the CUnit registry; returns 0 or a CUnit error. */
 int test_log_register(void);
+int test_secretfile_register(void);
 int test_config_register(void);
 int test_jid_register(void);
 int test_backoff_register(void);
