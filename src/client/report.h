@@ -10,10 +10,7 @@
 #include "opts.h"
 #include "stats.h"
 
-/* S in double quotes for a terminal: '"' and '\' backslashed, control
- * characters and invalid UTF-8 as \xNN, valid UTF-8 kept; NULL gives
- * (absent). Cut with ... to fit LEN (>= 8) bytes. Returns DST. */
-char *client_report_quote(char *dst, size_t len, const char *s);
+/* Text from the reply is quoted with log_quote() (log.h). */
 
 /* Print the successful REPLY to OUT for O's mode: raw XML with O->xml,
  * else e.g. `reply from ope.localhost: another="some" data="stuff"

@@ -823,31 +823,6 @@ static void test_stats_exit_code(void)
 
 /* ---- client_report ---- */
 
-static void test_report_quote(void)
-{
-	char buf[64], small[12];
-
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf), "some"),
-			       "\"some\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf),
-				"a\"b\\c"), "\"a\\\"b\\\\c\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf),
-				"x\ny\x01\x7f"), "\"x\\x0ay\\x01\\x7f\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf),
-				"héllo ✓ 日本"), "\"héllo ✓ 日本\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf),
-				"\xff\xc3("), "\"\\xff\\xc3(\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf), NULL),
-			       "(absent)");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf), ""),
-			       "\"\"");
-	client_report_quote(small, sizeof(small), "0123456789abcdef");
-	CU_ASSERT_STRING_EQUAL(small, "\"012345...\"");
-	/* A multi-byte character is never cut in half. */
-	client_report_quote(small, sizeof(small), "日本日本日本");
-	CU_ASSERT_STRING_EQUAL(small, "\"日本...\"");
-}
-
 /* Check the reply XML under FLAG's mode and return what the report prints
  * for it (a malloc'd string the caller frees). */
 static char *capture_reply(const char *xml, const char *flag)
@@ -1040,7 +1015,6 @@ int test_client_register(void)
 	    !CU_add_test(s, "percentiles", test_stats_percentile) ||
 	    !CU_add_test(s, "summary", test_stats_summary) ||
 	    !CU_add_test(s, "exit code", test_stats_exit_code) ||
-	    !CU_add_test(s, "quoting", test_report_quote) ||
 	    !CU_add_test(s, "summary line", test_report_summary) ||
 	    !CU_add_test(s, "SASL failure", test_session_sasl_condition))
 		return CU_get_error();
