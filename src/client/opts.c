@@ -60,6 +60,9 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* client_opts_scrub_password() must walk ARGV exactly as the parser does. */
+static const char short_options[] = ":j:p:t:dqVh";
+
 #define CLIENT_COUNT_MAX 10000000UL
 
 void client_opts_usage(FILE *out, const char *progname)
@@ -182,16 +185,25 @@ static int set_mode(struct client_opts *o, enum client_mode mode,
 	return 0;
 }
 
-/* Name the option getopt_long just stumbled on, for an error message. */
+/* Name the option getopt_long just stumbled on, for an error message. A
+ * long option's "=VALUE" is left out: "--pass=PW" (ambiguous) may hold a
+ * password. */
 static const char *bad_option(int argc, char **argv, char *buf, size_t len)
 {
+	const char *arg;
+
 	if (optopt != 0 && optopt < 256) {
 		snprintf(buf, len, "-%c", optopt);
 		return buf;
 	}
-	if (optind > 0 && optind <= argc)
-		return argv[optind - 1];
-	return "?";
+	if (optind <= 0 || optind > argc)
+		return "?";
+	arg = argv[optind - 1];
+	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL) {
+		snprintf(buf, len, "%.*s", (int)(strchr(arg, '=') - arg), arg);
+		return buf;
+	}
+	return arg;
 }
 
 int client_opts_parse(struct client_opts *o, int argc, char **argv,
@@ -199,7 +211,7 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 {
 	unsigned long v;
 	int mode_given = 0, window_given = 0;
-	char optname[8];
+	char optname[64];
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -213,7 +225,7 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 
 	optind = 0;	/* GNU: full re-initialisation, so tests can parse twice */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:p:t:dqVh", long_options,
+	while ((c = getopt_long(argc, argv, short_options, long_options,
 				NULL)) != -1) {
 		const char *arg = optarg;
 		char **dst = NULL;
@@ -349,24 +361,18 @@ void client_opts_free(struct client_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static void scrub(char *s)
-{
-	explicit_bzero(s, strlen(s));
-}
-
 void client_opts_scrub_password(int argc, char **argv)
 {
-	int i;
+	int c;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return;
-		if ((strcmp(argv[i], "-p") == 0 ||
-		     strcmp(argv[i], "--password") == 0) && i + 1 < argc)
-			scrub(argv[++i]);
-		else if (strncmp(argv[i], "--password=", 11) == 0)
-			scrub(argv[i] + 11);
-		else if (strncmp(argv[i], "-p", 2) == 0 && argv[i][1] == 'p')
-			scrub(argv[i] + 2);
-	}
+	/* Let getopt find the password the way the parser did: optarg then
+	 * points at its bytes inside ARGV, whichever form was used (-pPW,
+	 * -p PW, bundled -qpPW or -qp PW, --password=PW, --password PW), and
+	 * a value of another option that merely looks like -pX is left alone. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options,
+				NULL)) != -1)
+		if (c == 'p' && optarg != NULL)
+			explicit_bzero(optarg, strlen(optarg));
 }

@@ -57,9 +57,10 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 /* Release O's strings (the password is zeroed first) and reset O. */
 void client_opts_free(struct client_opts *o);
 
-/* Overwrite the password given with -p/--password in ARGV (-p PW, -pPW,
- * --password PW, --password=PW) so it stops showing in ps and
- * /proc/PID/cmdline; call after client_opts_parse() copied it. */
+/* Overwrite in place every password given with -p/--password in ARGV, in
+ * every form getopt_long accepts (-p PW, -pPW, -qpPW, -qp PW, --password PW,
+ * --password=PW), so it stops showing in ps and /proc/PID/cmdline. Call
+ * after client_opts_parse() copied it (it re-runs getopt_long). */
 void client_opts_scrub_password(int argc, char **argv);
 
 /* Print the full --help text (options, exit codes, hints) to OUT. */
