@@ -92,8 +92,10 @@ static enum client_outcome check_example(xmpp_stanza_t *reply,
 	if (!util_streq(v, o->data))
 		return mismatch(res, "data", o->data, v);
 	v = client_check_text(tag, &res->owned);
-	if (v == NULL)
-		return CLIENT_REPLY_NONE;
+	if (v == NULL) {
+		res->outcome = CLIENT_REPLY_NOMEM;
+		return res->outcome;
+	}
 	if (strcmp(v, o->body) != 0)
 		return mismatch(res, "text", o->body, v);
 	res->outcome = CLIENT_REPLY_OK;

@@ -158,6 +158,11 @@ void client_report_failure(FILE *out, xmpp_stanza_t *reply,
 {
 	char q1[512], q2[512];
 
+	if (c->outcome == CLIENT_REPLY_NOMEM) {
+		fprintf(out, "cannot check the reply from %s: out of memory\n",
+			who(reply));
+		return;
+	}
 	if (c->outcome == CLIENT_REPLY_ERROR) {
 		const struct client_error *e = &c->error;
 

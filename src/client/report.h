@@ -18,7 +18,7 @@
 void client_report_reply(FILE *out, xmpp_stanza_t *reply,
 			 const struct client_opts *o, double rtt_ms);
 
-/* Print why REPLY failed (C is its MISMATCH or ERROR verdict) to OUT. */
+/* Print why REPLY failed (C is its MISMATCH, ERROR or NOMEM verdict) to OUT. */
 void client_report_failure(FILE *out, xmpp_stanza_t *reply,
 			   const struct client_check *c);
 

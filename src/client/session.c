@@ -272,7 +272,7 @@ static void count_reply(struct session *s, xmpp_stanza_t *st,
 	case CLIENT_REPLY_MISMATCH:
 		s->stats.mismatches++;
 		break;
-	default:
+	default:	/* error replies, and replies we ran out of memory checking */
 		s->stats.errors++;
 		break;
 	}
