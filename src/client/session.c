@@ -346,8 +346,7 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	if (name == NULL)
 		return 1;
 	is_iq = strcmp(name, "iq") == 0;
-	if (is_iq && type != NULL &&
-	    (strcmp(type, "get") == 0 || strcmp(type, "set") == 0)) {
+	if (is_iq && (util_streq(type, "get") || util_streq(type, "set"))) {
 		answer_iq(s, st);
 		return 1;
 	}
@@ -355,7 +354,7 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 		return 1;
 	if (is_iq && s->phase == PHASE_ROSTER &&
 	    strcmp(id, s->roster_id) == 0) {
-		if (type != NULL && strcmp(type, "error") == 0)
+		if (util_streq(type, "error"))
 			log_warn("the server refused the roster; going on");
 		start_run(s);
 		return 1;

@@ -254,6 +254,7 @@ static void test_opts_usage_text(void)
 		"--version", "--cafile", "--insecure", "--count", "--window",
 		"--host 127.0.0.1", "\n  0 ", "\n  1 ", "\n  2 ", "\n  3 ",
 		"\n  64 ", "--no-roster", "--xml", "--iq", "--ping", "--disco",
+		"--time",
 	};
 	size_t i;
 
