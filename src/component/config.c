@@ -17,8 +17,6 @@
 #include "secretfile.h"
 #include "util.h"
 
-
-
 /* State of one config_load() call. */
 struct config_loader {
 	const char *path;
