@@ -53,6 +53,7 @@ struct run_spec {
 	unsigned n;       /* messages to send */
 	unsigned window;  /* at most this many without a reply */
 	enum profile profile;
+	unsigned flood;   /* wrong-password messages from another sender per message */
 };
 
 struct run_result {
@@ -445,6 +446,20 @@ static int cmp_u64(const void *a, const void *b)
 
 static int with_password;
 
+/* A guess from another account, before each measured message: its error
+ * reply is a <message>, which the reply counter skips. */
+static void append_flood(struct buf *out, unsigned i)
+{
+	int n;
+
+	buf_reserve(out, 400);
+	n = snprintf(out->data + out->len, out->cap - out->len,
+		     "<message xml:lang='en' type='chat' id='f%u' to='" BENCH_DOMAIN
+		     "' from='mallory@localhost/flood'><example_tag xmlns='https://example.net/"
+		     "our_extension' data='x' password='guess%u'/><body>b</body></message>", i, i);
+	out->len += (size_t)n;
+}
+
 static void append_message(struct buf *out, unsigned i, const char *body)
 {
 	int n;
@@ -575,6 +590,8 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 			if (!ts)
 				ts = util_now_ns();
 			sent_at[sent] = ts;
+			for (i = 0; i < spec->flood; i++)
+				append_flood(&out, sent * spec->flood + i);
 			append_message(&out, sent, body);
 			sent++;
 		}
@@ -599,6 +616,14 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 		r = read_into(fd, &in);
 		if (r == 0)
 			die("ope-component closed the connection after %u replies", done);
+		/* With a flood the component writes several replies back to back
+		 * with Nagle on; ACK at once so the measured one does not wait
+		 * for our delayed ACK (the Linux option is not sticky). */
+		if (spec->flood) {
+			int one = 1;
+
+			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+		}
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -650,13 +675,15 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ope-bench [-c PATH] [-r N:W[:PROFILE]]... [-b BYTES]\n"
+		"usage: ope-bench [-c PATH] [-r N:W[:PROFILE[:F]]]... [-b BYTES]\n"
 		"  -c PATH   ope-component to run (default ./ope-component)\n"
 		"  -r N:W    a run of N messages with at most W awaiting a reply;\n"
 		"            repeatable (default: -r 200000:1000 -r 20000:1);\n"
 		"            PROFILE: open (no access section, limits off; the\n"
 		"            default), rules (1,000 rules, limits on) or password\n"
-		"            (a yescrypt password rule, limits on)\n"
+		"            (a yescrypt password rule, limits on); :F after it adds F\n"
+		"            wrong-password messages from another account before\n"
+		"            each measured one (their errors are not measured)\n"
 		"  -b BYTES  body length of each message (default 11)\n"
 		"Acts as the XEP-0114 server on 127.0.0.1 (free port), starts a fresh\n"
 		"ope-component per run and prints one table row per run.\n");
@@ -678,9 +705,10 @@ int main(int argc, char **argv)
 			char prof[16] = "open";
 			unsigned k;
 
+			runs[nruns].flood = 0;
 			if (nruns == MAX_RUNS ||
-			    sscanf(optarg, "%u:%u:%15s", &runs[nruns].n, &runs[nruns].window,
-				   prof) < 2 ||
+			    sscanf(optarg, "%u:%u:%15[a-z]:%u", &runs[nruns].n, &runs[nruns].window,
+				   prof, &runs[nruns].flood) < 2 ||
 			    runs[nruns].n == 0 || runs[nruns].window == 0) {
 				fprintf(stderr, "ope-bench: -r wants N:W with N, W > 0 (at most %d runs)\n",
 					MAX_RUNS);
@@ -718,8 +746,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (nruns == 0) {
-		runs[0] = (struct run_spec){ 200000, 1000, PROFILE_OPEN };
-		runs[1] = (struct run_spec){ 20000, 1, PROFILE_OPEN };
+		runs[0] = (struct run_spec){ 200000, 1000, PROFILE_OPEN, 0 };
+		runs[1] = (struct run_spec){ 20000, 1, PROFILE_OPEN, 0 };
 		nruns = 2;
 	}
 
@@ -737,15 +765,21 @@ int main(int argc, char **argv)
 
 	printf("ope-component: %s (fresh process per run, loopback, body %zu bytes)\n\n",
 	       component_path, body_len);
-	printf("%-13s %-8s %8s %6s %7s %9s %8s %8s %8s %11s %12s %10s %4s\n", "mode",
+	printf("%-13s %-11s %8s %6s %7s %9s %8s %8s %8s %11s %12s %10s %4s\n", "mode",
 	       "profile", "messages",
 	       "window", "seconds", "replies/s", "p50 us", "p99 us", "max us", "cpu us/msg",
 	       "bench us/msg", "maxRSS KiB", "exit");
 	for (i = 0; i < nruns; i++) {
 		const char *mode = runs[i].window == 1 ? "one-at-a-time" : "pipelined";
+		char prof[24];
 
-		printf("%-13s %-8s %8u %6u %7.3f %9.0f %8.1f %8.1f %8.1f %11.2f %12.2f %10ld %4d\n",
-		       mode, profile_names[runs[i].profile], runs[i].n, runs[i].window, res[i].seconds, runs[i].n / res[i].seconds,
+		if (runs[i].flood)
+			snprintf(prof, sizeof(prof), "%s+%ux", profile_names[runs[i].profile],
+				 runs[i].flood);
+		else
+			snprintf(prof, sizeof(prof), "%s", profile_names[runs[i].profile]);
+		printf("%-13s %-11s %8u %6u %7.3f %9.0f %8.1f %8.1f %8.1f %11.2f %12.2f %10ld %4d\n",
+		       mode, prof, runs[i].n, runs[i].window, res[i].seconds, runs[i].n / res[i].seconds,
 		       res[i].p50_us, res[i].p99_us, res[i].max_us, res[i].cpu_us,
 		       res[i].self_cpu_us, res[i].maxrss_kib, res[i].exit_status);
 		if (res[i].errors)

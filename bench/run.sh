@@ -18,8 +18,10 @@ make -C "$builddir" -s ope-component bench/ope-bench >&2
 
 # Pipelined: no access section (limits off), 1,000 rules with every limit
 # on, a password rule (its first request, the slow hash, comes before the
-# clock starts); then one at a time, open and with the password.
+# clock starts); then one at a time, open, with the password, and with the
+# password while another account sends 10 wrong passwords per request.
 p=${PIPELINED:-200000:1000}
 s=${SERIAL:-20000:1}
 exec "$builddir/bench/ope-bench" -c "$builddir/ope-component" \
-	-r "$p:open" -r "$p:rules" -r "$p:password" -r "$s:open" -r "$s:password"
+	-r "$p:open" -r "$p:rules" -r "$p:password" -r "$s:open" -r "$s:password" \
+	-r "$s:password:10"
