@@ -315,7 +315,8 @@ while True:
 	[[ $port =~ ^[0-9]+$ ]] || fail "the silent listener did not start: $(cat "$listen")"
 	n=0
 	for form in "-qp$secret" "-qp $secret" "-dp$secret" "-p$secret" \
-		"-p $secret" "--password=$secret" "--password $secret"; do
+		"-p $secret" "--password=$secret" "--password $secret" \
+		"-px --service-password=$secret" "-px --service-password $secret"; do
 		n=$((n + 1))
 		# shellcheck disable=SC2086 # FORM is one or two words on purpose
 		"$OPE_BUILDDIR/ope-client" -j alice@localhost -t ope.localhost \
@@ -340,7 +341,7 @@ while True:
 		kill "$pid"
 		wait "$pid" 2>/dev/null
 	done
-	note "$n forms of -p/--password: none left in /proc/PID/cmdline"
+	note "$n forms of -p/--password and --service-password: none left in /proc/PID/cmdline"
 }
 
 # 12. Load: 2000 round trips, 50 in flight.
