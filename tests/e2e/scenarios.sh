@@ -392,7 +392,7 @@ scn_access()
 {
 	local out=$E2E_TMP/access hash rc log=$E2E_TMP/acc.log pwfile
 	hash=$(svc_hash) || fail "ope-component --hash-password failed"
-	case $hash in '$y$'*) ;; *) fail "--hash-password printed '$hash'" ;; esac
+	case $hash in "\$y\$"*) ;; *) fail "--hash-password printed '$hash'" ;; esac
 	cat >"$E2E_TMP/acc.extra" <<EOF
 access = {
   default = "deny";
