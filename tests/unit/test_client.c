@@ -18,7 +18,6 @@
 #include "session.h"
 #include "stats.h"
 #include "track.h"
-#include "suites.h"
 #include "testutil.h"
 
 /* Contexts come from testutil's counting allocator: every test that
@@ -975,7 +974,7 @@ static void test_opts_scrub_password(void)
 	CU_ASSERT_STRING_EQUAL(argv[10], "keep");
 }
 
-int test_client_register(void)
+static int test_client_register(void)
 {
 	CU_pSuite s;
 
@@ -1019,3 +1018,5 @@ int test_client_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_client_register)

@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "suites.h"
+#include "testutil.h"
 
 #define FIXTURES SRCDIR "/tests/unit/fixtures/config/"
 
@@ -557,7 +557,7 @@ static const struct {
 	{ "empty service name", test_bad_name_empty },
 };
 
-int test_config_register(void)
+static int test_config_register(void)
 {
 	CU_pSuite suite = CU_add_suite("config", NULL, NULL);
 	size_t i;
@@ -569,3 +569,5 @@ int test_config_register(void)
 			return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_config_register)

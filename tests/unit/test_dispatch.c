@@ -4,10 +4,10 @@
 #include <string.h>
 #include <CUnit/CUnit.h>
 
+#include "config.h"
 #include "dispatch.h"
 #include "ext.h"
 #include "stanza.h"
-#include "suites.h"
 #include "testutil.h"
 
 #define FROM "alice@example.org/res"
@@ -26,9 +26,14 @@ static int setup(void)
 	return d == NULL;
 }
 
-static int teardown(void)
+/* After each test: the replies it captured are its own. */
+static void clear_sent(void)
 {
 	testutil_sent_clear(&sent);
+}
+
+static int teardown(void)
+{
 	dispatch_free(d);
 	xmpp_ctx_free(ctx);
 	return testutil_live_blocks() != 0;
@@ -376,9 +381,11 @@ static void test_features_listed(void)
 	CU_ASSERT_PTR_NOT_NULL(f);
 }
 
-int test_dispatch_register(void)
+static int test_dispatch_register(void)
 {
-	CU_pSuite s = CU_add_suite("dispatch", setup, teardown);
+	CU_pSuite s = CU_add_suite_with_setup_and_teardown("dispatch", setup,
+							    teardown, NULL,
+							    clear_sent);
 
 	if (s == NULL ||
 	    !CU_add_test(s, "message gets an iq result", test_message_gets_iq_result) ||
@@ -397,3 +404,5 @@ int test_dispatch_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_dispatch_register)
