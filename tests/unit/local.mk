@@ -42,7 +42,15 @@ tests_unit_test_component_LDADD = $(COMPONENT_LIBS) $(CUNIT_LIBS)
 check_PROGRAMS += tests/unit/test-client
 TESTS += tests/unit/test-client
 tests_unit_test_client_SOURCES = $(UNIT_RUNNER) \
-	tests/unit/test_client.c
+	tests/unit/testutil_client.c tests/unit/testutil_client.h \
+	tests/unit/test_opts.c \
+	tests/unit/test_creds.c \
+	tests/unit/test_request.c \
+	tests/unit/test_check.c \
+	tests/unit/test_track.c \
+	tests/unit/test_stats.c \
+	tests/unit/test_report.c \
+	tests/unit/test_session.c
 tests_unit_test_client_CPPFLAGS = $(CLIENT_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_client_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_client_LDADD = $(CLIENT_LIBS) $(CUNIT_LIBS)
