@@ -8,8 +8,10 @@
 # every scenario starts and stops its own ope-component and clients (in a
 # subshell with its own cleanup) and finds the server up: a scenario that
 # leaves it down gets it restarted before the next one.
-# Prints "ok N - name" / "not ok N - name" and "N passed, M failed";
-# exits 1 if anything failed or the server could not be started.
+# Prints TAP for automake's driver: the plan "1..N", "ok N - name" /
+# "not ok N - name" per scenario, "# N passed, M failed"; a set-up failure is
+# one "not ok" short of the plan. Exits 1 if anything failed or the server
+# could not be started.
 
 set -u
 # shellcheck source=tests/e2e/lib.sh
@@ -356,11 +358,14 @@ main()
 			return 64
 		}
 	done
+	# shellcheck disable=SC2086 # the list, one word each
+	set -- $names
+	echo "1..$#"
 	e2e_init || { echo "not ok - setting up the test run"; return 1; }
 	for s in ope-component ope-client; do
 		if [ ! -x "$OPE_BUILDDIR/$s" ]; then
 			echo "not ok - $OPE_BUILDDIR/$s is missing: build it first (make)"
-			echo "0 passed, 1 failed"
+			echo "# 0 passed, 1 failed"
 			return 1
 		fi
 	done
@@ -368,7 +373,7 @@ main()
 	if ! e2e_server_start >"$E2E_TMP/server-start.log" 2>&1; then
 		sed 's/^/#   /' "$E2E_TMP/server-start.log"
 		echo "not ok - cannot start $E2E_SERVER (see above; install what it names)"
-		echo "0 passed, 1 failed"
+		echo "# 0 passed, 1 failed"
 		return 1
 	fi
 	grep ' e2e: ' "$E2E_TMP/server-start.log" >&2
@@ -378,14 +383,14 @@ main()
 			>>"$E2E_TMP/register.log" 2>&1; then
 			sed 's/^/#   /' "$E2E_TMP/register.log"
 			echo "not ok - cannot register user $s on $E2E_SERVER"
-			echo "0 passed, 1 failed"
+			echo "# 0 passed, 1 failed"
 			return 1
 		fi
 	done
 	for s in $names; do
 		run_scenario "$s"
 	done
-	echo "$E2E_PASSED passed, $E2E_FAILED failed ($(e2e_server_describe))"
+	echo "# $E2E_PASSED passed, $E2E_FAILED failed ($(e2e_server_describe))"
 	[ "$E2E_FAILED" = 0 ]
 }
 

@@ -4,9 +4,9 @@
 
 Starts $OPE_BUILDDIR/ope-component (or $OPE_COMPONENT) with generated configs
 in a temporary directory, drives it through fakeserver.py and checks the
-behaviour in the component contract. Prints "ok N - name" or
-"not ok N - name: why" per case, then "N passed, M failed"; exits 1 if any
-case failed. Every process it starts is killed by PID on the way out.
+behaviour in the component contract. Prints TAP for automake's driver:
+the plan "1..N", "ok N - name" or "not ok N - name: why" per case, then
+"# N passed, M failed"; exits 1 if any case failed. Every process it starts is killed by PID on the way out.
 """
 
 import atexit
@@ -854,10 +854,12 @@ def t_sigterm_shared():
 
 def main():
     if not os.access(COMPONENT, os.X_OK):
+        print('1..1')
         print('not ok 1 - ope-component not found at %s (set OPE_BUILDDIR)'
               % COMPONENT)
-        print('0 passed, 1 failed')
+        print('# 0 passed, 1 failed')
         return 1
+    print('1..%d' % len(CASES), flush=True)
     passed = failed = 0
     for n, (name, fn) in enumerate(CASES, 1):
         try:
@@ -878,7 +880,7 @@ def main():
     if ENV.comp is not None:
         ENV.comp.stop()
         ENV.srv.close()
-    print('%d passed, %d failed' % (passed, failed))
+    print('# %d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
 
 
