@@ -15,6 +15,7 @@ dist_check_SCRIPTS += \
 EXTRA_DIST += \
 	tests/e2e/lib.sh \
 	tests/e2e/prosody.sh \
+	tests/e2e/container.sh \
 	tests/e2e/ejabberd.sh \
 	tests/e2e/e2e_util.py \
 	tests/e2e/probe.py \
