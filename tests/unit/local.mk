@@ -17,6 +17,7 @@ check_PROGRAMS += tests/unit/test-common
 TESTS += tests/unit/test-common
 tests_unit_test_common_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_log.c \
+	tests/unit/test_secretfile.c \
 	tests/unit/test_jid.c \
 	tests/unit/test_stanza.c
 tests_unit_test_common_CPPFLAGS = $(AM_CPPFLAGS) $(UNIT_CPPFLAGS)
@@ -33,7 +34,9 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_backoff.c \
 	tests/unit/test_handover.c \
 	tests/unit/test_dispatch.c \
-	tests/unit/test_ext_example.c
+	tests/unit/test_ext_example.c \
+	tests/unit/test_ext_time.c \
+	tests/unit/test_registry.c
 tests_unit_test_component_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_component_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_component_LDADD = $(COMPONENT_LIBS) $(CUNIT_LIBS)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_check.c: ope-client's check.c: reply checks: example_tag replies field by field, the other modes, error replies. */
+/* test_check.c: ope-client's check.c: reply checks: example_tag replies field by field, the other modes, error replies, out of memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,10 @@
 #include <strophe.h>
 
 #include "check.h"
+#include "client_exit.h"
 #include "opts.h"
+#include "report.h"
+#include "stats.h"
 #include "testutil.h"
 #include "testutil_client.h"
 
@@ -122,6 +125,7 @@ static void test_check_other_modes(void)
 	const char *ping[] = { "--ping", NULL };
 	const char *disco[] = { "--disco", NULL };
 	const char *version[] = { "--sw-version", NULL };
+	const char *entity_time[] = { "--time", NULL };
 
 	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'/>", ping, &c),
 			CLIENT_REPLY_OK);
@@ -134,10 +138,88 @@ static void test_check_other_modes(void)
 	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><query xmlns="
 				  "'jabber:iq:version'><name>x</name></query></iq>",
 				  version, &c), CLIENT_REPLY_OK);
+	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><time xmlns="
+				  "'urn:xmpp:time'><tzo>+00:00</tzo><utc>2026-12-"
+				  "01T09:07:05Z</utc></time></iq>", entity_time,
+				  &c), CLIENT_REPLY_OK);
+	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><time xmlns="
+				  "'urn:other'/></iq>", entity_time, &c),
+			CLIENT_REPLY_MISMATCH);
+	CU_ASSERT_STRING_EQUAL(c.field, "time");
 	CU_ASSERT_EQUAL(check_xml("<iq type='error' id='x-0'><error type="
 				  "'cancel'><feature-not-implemented xmlns="
 				  "'urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
 				  "</iq>", ping, &c), CLIENT_REPLY_ERROR);
+}
+
+/* An allocator that fails while FAIL_ALLOCS is set. */
+static int fail_allocs;
+
+static void *failing_alloc(size_t size, void *userdata)
+{
+	(void)userdata;
+	return fail_allocs ? NULL : malloc(size);
+}
+
+static void failing_free(void *p, void *userdata)
+{
+	(void)userdata;
+	free(p);
+}
+
+static void *failing_realloc(void *p, size_t size, void *userdata)
+{
+	(void)userdata;
+	return fail_allocs ? NULL : realloc(p, size);
+}
+
+/* Out of memory while checking a reply is a failure (exit 1) at once, not a
+ * reply ignored until --timeout calls it a timeout (exit 2). */
+static void test_check_nomem(void)
+{
+	static const xmpp_mem_t mem = {
+		failing_alloc, failing_free, failing_realloc, NULL
+	};
+	xmpp_ctx_t *fctx = xmpp_ctx_new(&mem, NULL);
+	struct client_opts o;
+	struct client_check c;
+	struct client_stats st;
+	xmpp_stanza_t *reply;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fctx);
+	/* Two text nodes: joining them is the check's one allocation. */
+	reply = xmpp_stanza_new_from_string(fctx, TESTUTIL_OK_REPLY("another='some'",
+		" data='stuff'", "OUR<inner/>_MESSAGE"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(reply);
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, NULL);
+	fail_allocs = 1;
+	CU_ASSERT_EQUAL(client_check_reply(fctx, reply, &o, &c),
+			CLIENT_REPLY_NOMEM);
+	fail_allocs = 0;
+	CU_ASSERT_EQUAL(c.outcome, CLIENT_REPLY_NOMEM);
+	client_check_clear(&c);
+	f = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	client_report_failure(f, reply, &c);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(buf, "cannot check the reply from ope.localhost: "
+			       "out of memory\n");
+	free(buf);
+	/* With memory the same reply passes. */
+	CU_ASSERT_EQUAL(client_check_reply(fctx, reply, &o, &c), CLIENT_REPLY_OK);
+	client_check_clear(&c);
+	/* The session counts it among the errors: the run fails with 1. */
+	CU_ASSERT_EQUAL_FATAL(client_stats_init(&st, 1), 0);
+	st.sent = 1;
+	st.errors = 1;
+	CU_ASSERT_EQUAL(client_stats_exit_code(&st, 1), CLIENT_EXIT_FAIL);
+	client_stats_free(&st);
+	client_opts_free(&o);
+	xmpp_stanza_release(reply);
+	xmpp_ctx_free(fctx);
 }
 
 static void test_check_errors(void)
@@ -199,7 +281,8 @@ static int test_check_register(void)
 	if (s == NULL ||
 	    !CU_add_test(s, "example_tag replies", test_check_example) ||
 	    !CU_add_test(s, "ping/disco/version replies", test_check_other_modes) ||
-	    !CU_add_test(s, "error replies", test_check_errors))
+	    !CU_add_test(s, "error replies", test_check_errors) ||
+	    !CU_add_test(s, "out of memory is a failure", test_check_nomem))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_creds.c: ope-client's creds.c: the password: --password-file (line endings, empty files) and the order of the sources. */
+/* test_creds.c: ope-client's creds.c: the password: --password-file (line endings, one line, regular files) and the order of the sources. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +38,7 @@ static int creds_init(void)
 static int creds_clean(void)
 {
 	static const char *const names[] = {
-		"lf", "crlf", "nolf", "empty", "blank",
+		"lf", "crlf", "nolf", "empty", "blank", "two",
 	};
 	char path[128];
 	size_t i;
@@ -68,7 +68,7 @@ static void test_creds_file(void)
 	char err[256];
 	char *pw = (char *)&err;	/* must be reset to NULL on failure */
 
-	expect_file_password("lf", "s3cr&t \"x\"\nsecond line\n", "s3cr&t \"x\"");
+	expect_file_password("lf", "s3cr&t \"x\"\n", "s3cr&t \"x\"");
 	expect_file_password("crlf", "pw\r\n", "pw");
 	expect_file_password("nolf", "héllo ✓", "héllo ✓");
 
@@ -82,6 +82,14 @@ static void test_creds_file(void)
 	CU_ASSERT_EQUAL(client_creds_read_file("/nonexistent/ope-pw", &pw, err,
 					       sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/ope-pw"));
+	/* The daemon's secret_file rules: one line, a regular file. */
+	CU_ASSERT_EQUAL(client_creds_read_file(write_tmp("two", "pw\nmore\n"),
+					       &pw, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NULL(pw);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "on one line"));
+	CU_ASSERT_EQUAL(client_creds_read_file("/dev/null", &pw, err,
+					       sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/dev/null is not a regular file"));
 }
 
 static void test_creds_resolve(void)

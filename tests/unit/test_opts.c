@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* test_opts.c: ope-client's opts.c: command-line options: defaults, every option, modes, usage errors, the password scrubbed from argv. */
+/* test_opts.c: ope-client's opts.c: command-line options: defaults, every option, modes, usage errors, the password scrubbed from argv in every form. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
 
+#include "client_exit.h"
 #include "opts.h"
 #include "testutil.h"
 #include "testutil_client.h"
@@ -76,6 +78,7 @@ static void test_opts_modes(void)
 		{ "--iq", CLIENT_MODE_IQ }, { "--ping", CLIENT_MODE_PING },
 		{ "--disco", CLIENT_MODE_DISCO },
 		{ "--sw-version", CLIENT_MODE_VERSION },
+		{ "--time", CLIENT_MODE_TIME },
 	};
 	struct client_opts o;
 	char err[256];
@@ -190,6 +193,7 @@ static void test_opts_usage_text(void)
 		"--version", "--cafile", "--insecure", "--count", "--window",
 		"--host 127.0.0.1", "\n  0 ", "\n  1 ", "\n  2 ", "\n  3 ",
 		"\n  64 ", "--no-roster", "--xml", "--iq", "--ping", "--disco",
+		"--time",
 	};
 	size_t i;
 
@@ -217,6 +221,78 @@ static void test_opts_scrub_password(void)
 	CU_ASSERT_STRING_EQUAL(argv[10], "keep");
 }
 
+/* Lay ARGS (NULL-terminated, the program name first) out the way the
+ * kernel lays out argv, in one NUL-separated block that /proc/PID/cmdline
+ * shows; scrub it; compare the block, NULs shown as '|', with WANT. */
+static void expect_scrubbed(const char *want, ...)
+{
+	char area[512], shown[513], *argv[32];
+	size_t used = 0, i;
+	const char *a;
+	int argc = 0;
+	va_list ap;
+
+	va_start(ap, want);
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		size_t n = strlen(a) + 1;
+
+		CU_ASSERT_FATAL(used + n <= sizeof(area) && argc < 31);
+		memcpy(area + used, a, n);
+		argv[argc++] = area + used;
+		used += n;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	client_opts_scrub_password(argc, argv);
+	for (i = 0; i < used; i++)
+		shown[i] = area[i] != '\0' ? area[i] : '|';
+	shown[used] = '\0';
+	CU_ASSERT_STRING_EQUAL(shown, want);
+	if (strcmp(shown, want) != 0)
+		fprintf(stderr, "\nscrubbed \"%s\", wanted \"%s\"\n", shown, want);
+}
+
+static void test_opts_scrub_forms(void)
+{
+	struct client_opts o;
+	char err[256];
+
+	/* Every form getopt_long accepts for -p/--password. */
+	expect_scrubbed("ope-client|-p|||-t|c|", "ope-client", "-pPW", "-t", "c",
+			NULL);
+	expect_scrubbed("ope-client|-p||||-t|c|", "ope-client", "-p", "PW", "-t",
+			"c", NULL);
+	expect_scrubbed("ope-client|-qp|||-t|c|", "ope-client", "-qpPW", "-t",
+			"c", NULL);
+	expect_scrubbed("ope-client|-qp||||-t|c|", "ope-client", "-qp", "PW",
+			"-t", "c", NULL);
+	expect_scrubbed("ope-client|-dqp|||", "ope-client", "-dqpPW", NULL);
+	expect_scrubbed("ope-client|--password||||", "ope-client", "--password",
+			"PW", NULL);
+	expect_scrubbed("ope-client|--password=|||", "ope-client",
+			"--password=PW", NULL);
+	/* Given twice; after an operand (GNU getopt permutes argv). */
+	expect_scrubbed("ope-client|-p||-qp||", "ope-client", "-pA", "-qpB", NULL);
+	expect_scrubbed("ope-client|extra|-p|||", "ope-client", "extra", "-pPW",
+			NULL);
+	/* What only looks like a password stays: option values, operands. */
+	expect_scrubbed("ope-client|-t|-pPW|", "ope-client", "-t", "-pPW", NULL);
+	expect_scrubbed("ope-client|-j-pPW|", "ope-client", "-j-pPW", NULL);
+	expect_scrubbed("ope-client|--body=-pPW|", "ope-client", "--body=-pPW",
+			NULL);
+	expect_scrubbed("ope-client|--|-pPW|", "ope-client", "--", "-pPW", NULL);
+	/* --password has no accepted abbreviation (--password-file shares
+	 * every prefix): the parser refuses it, without echoing the value. */
+	CU_ASSERT_EQUAL(testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--pass=PW",
+				   NULL), CLIENT_OPTS_ERROR);
+	CU_ASSERT_PTR_NULL(strstr(err, "PW"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--pass"));
+	client_opts_free(&o);
+	CU_ASSERT_EQUAL(testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--passw", "PW",
+				   NULL), CLIENT_OPTS_ERROR);
+	client_opts_free(&o);
+}
+
 static int test_opts_register(void)
 {
 	CU_pSuite s = CU_add_suite("client_opts", NULL, NULL);
@@ -229,7 +305,8 @@ static int test_opts_register(void)
 	    !CU_add_test(s, "usage errors", test_opts_errors) ||
 	    !CU_add_test(s, "window clamped", test_opts_window_clamped) ||
 	    !CU_add_test(s, "help text", test_opts_usage_text) ||
-	    !CU_add_test(s, "password scrubbed from argv", test_opts_scrub_password))
+	    !CU_add_test(s, "password scrubbed from argv", test_opts_scrub_password) ||
+	    !CU_add_test(s, "every password form scrubbed", test_opts_scrub_forms))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

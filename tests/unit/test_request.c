@@ -7,6 +7,7 @@
 #include <CUnit/CUnit.h>
 #include <strophe.h>
 
+#include "ns.h"
 #include "opts.h"
 #include "request.h"
 #include "testutil.h"
@@ -58,7 +59,7 @@ static void test_request_message(void)
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_to(back), "ope.localhost");
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_id(back), "id-1");
 	tag = xmpp_stanza_get_child_by_name_and_ns(back, "example_tag",
-						   CLIENT_NS_EXAMPLE);
+						   NS_EXAMPLE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(tag, "another"),
 			       "& < > \" '");
@@ -78,10 +79,11 @@ static void test_request_message(void)
 static void test_request_iq_kinds(void)
 {
 	static const struct { const char *flag, *child, *ns; } k[] = {
-		{ "--iq", "example_tag", CLIENT_NS_EXAMPLE },
-		{ "--ping", "ping", CLIENT_NS_PING },
-		{ "--disco", "query", CLIENT_NS_DISCO_INFO },
-		{ "--sw-version", "query", CLIENT_NS_VERSION },
+		{ "--iq", "example_tag", NS_EXAMPLE },
+		{ "--ping", "ping", NS_PING },
+		{ "--disco", "query", XMPP_NS_DISCO_INFO },
+		{ "--sw-version", "query", NS_VERSION },
+		{ "--time", "time", NS_TIME },
 	};
 	struct client_opts o;
 	xmpp_stanza_t *req, *child;
@@ -114,7 +116,7 @@ static void test_request_iq_kinds(void)
 	req = client_request_roster(ctx, "r1");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
 	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name_and_ns(req,
-				"query", CLIENT_NS_ROSTER));
+				"query", XMPP_NS_ROSTER));
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_id(req), "r1");
 	xmpp_stanza_release(req);
 	CU_ASSERT_EQUAL(testutil_live_blocks(), before);

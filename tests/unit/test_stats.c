@@ -6,7 +6,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "opts.h"
+#include "client_exit.h"
 #include "stats.h"
 #include "testutil.h"
 
