@@ -313,12 +313,13 @@ static enum dispatch_result decide(struct dispatch *d, xmpp_stanza_t *stanza)
 
 enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
 {
-	uint64_t t0 = metrics_clock(d->metrics);
-	enum dispatch_result r = decide(d, stanza);
+	enum dispatch_result r;
 
+	metrics_arrival(d->metrics);
+	r = decide(d, stanza);
 	if (r == DISPATCH_NOMEM)
 		metrics_drop(d->metrics, METRICS_DROP_NO_MEMORY);
 	metrics_stanza(d->metrics, xmpp_stanza_get_name(stanza),
-		       r == DISPATCH_REPLIED || r == DISPATCH_ERROR_SENT, t0);
+		       r == DISPATCH_REPLIED || r == DISPATCH_ERROR_SENT);
 	return r;
 }

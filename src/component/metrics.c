@@ -81,6 +81,8 @@ struct metrics {
 	counter handshakes;
 	counter last_handshake_ms;      /* Unix time, 0: never */
 	counter alive_ns;               /* monotonic, last loop turn */
+	uint64_t arrival_ns;            /* event loop only: this turn's
+	                                   arrival time, 0: none yet */
 	unsigned attempts;              /* event loop only */
 	uint64_t stall_ns;
 	uint64_t start_ms;              /* Unix time */
@@ -152,9 +154,10 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
-uint64_t metrics_clock(const struct metrics *m)
+void metrics_arrival(struct metrics *m)
 {
-	return m != NULL ? monotonic_ns() : 0;
+	if (m != NULL && m->arrival_ns == 0)
+		m->arrival_ns = monotonic_ns();
 }
 
 static enum kind kind_of(const char *name)
@@ -182,8 +185,7 @@ void metrics_observe(struct metrics *m, uint64_t ns)
 	bump(&m->sum_ns, ns);
 }
 
-void metrics_stanza(struct metrics *m, const char *name, int answered,
-		    uint64_t t0)
+void metrics_stanza(struct metrics *m, const char *name, int answered)
 {
 	enum kind k;
 
@@ -195,7 +197,7 @@ void metrics_stanza(struct metrics *m, const char *name, int answered,
 		uint64_t now = monotonic_ns();
 
 		bump(&m->answered[k], 1);
-		metrics_observe(m, now > t0 ? now - t0 : 0);
+		metrics_observe(m, now > m->arrival_ns ? now - m->arrival_ns : 0);
 	}
 }
 
@@ -221,8 +223,10 @@ void metrics_output_queue(struct metrics *m, size_t bytes)
 
 void metrics_loop_alive(struct metrics *m)
 {
-	if (m != NULL)
+	if (m != NULL) {
 		set(&m->alive_ns, monotonic_ns());
+		m->arrival_ns = 0;
+	}
 }
 
 void metrics_link_state(void *arg, enum link_state state, const char *detail)
@@ -341,8 +345,9 @@ static void histogram(struct text *t, struct metrics *m)
 	uint64_t total = 0, sum = get(&m->sum_ns);
 	size_t i;
 
-	family(t, name, "histogram", "Time from a request's arrival at the "
-	       "dispatcher to its reply or error being queued for sending.");
+	family(t, name, "histogram", "Time from a request's arrival (the event "
+	       "loop turn that read it) to its reply or error being queued for "
+	       "sending.");
 	/* The count is the sum of the buckets as read, so the +Inf bucket and
 	 * _count always agree even while the loop keeps counting. */
 	for (i = 0; i < NBUCKETS; i++) {

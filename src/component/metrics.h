@@ -36,14 +36,16 @@ void metrics_free(struct metrics *m);
  * HTTP thread reads with relaxed atomics, no locks). M may be NULL
  * (metrics off): then they do nothing. */
 
-/* Monotonic nanoseconds to pass to metrics_stanza(); 0 when M is NULL. */
-uint64_t metrics_clock(const struct metrics *m);
+/* A stanza is about to be handled. The first one since the last
+ * metrics_loop_alive() reads the clock: that is the arrival time of every
+ * stanza the loop handles in this turn (they came in one read), so one
+ * clock read per answered stanza is all the histogram costs. */
+void metrics_arrival(struct metrics *m);
 
 /* One stanza named NAME ("message", "iq", "presence", other) was handled.
  * ANSWERED: a reply or an error went to the output queue; then the time
- * since T0 (metrics_clock() when it arrived) is observed. */
-void metrics_stanza(struct metrics *m, const char *name, int answered,
-		    uint64_t t0);
+ * since its arrival (see metrics_arrival()) is observed. */
+void metrics_stanza(struct metrics *m, const char *name, int answered);
 
 /* Observe one request-to-reply time of NS nanoseconds in the histogram. */
 void metrics_observe(struct metrics *m, uint64_t ns);
@@ -61,7 +63,8 @@ void metrics_output_queue(struct metrics *m, size_t bytes);
  * its DETAIL for /health, reconnects and the time of the last handshake. */
 void metrics_link_state(void *arg, enum link_state state, const char *detail);
 
-/* The event loop is turning; call once per loop iteration. */
+/* The event loop is turning; call once per loop iteration, before it
+ * reads input (it also starts a new arrival time). */
 void metrics_loop_alive(struct metrics *m);
 
 /* Readers, safe from any thread. */
