@@ -933,20 +933,24 @@ def t_metrics_counts():
         + [fs.prosody_xml('message', {'to': DOMAIN, 'id': 'nf-%d' % i},
                           '<body>x</body>') for i in range(3)]          # dropped: no from
         + [message('ft-%d' % i, to='other.localhost') for i in range(4)]  # dropped
+        # Stanzas are handled in order and counted before the reply is
+        # queued: once this one's reply is back, all of the above count.
+        + [message('sentinel')]
     )
     conn.send(''.join(load))
-    answered = 300 + 20 + 10 + 5
+    answered = 301 + 20 + 10 + 5
     got = conn.recv_stanzas(answered, 20.0)
     check(len(got) == answered, '%d of %d replies %s'
           % (len(got), answered, comp.why()))
-    # The counters are updated before each reply is queued: no wait needed.
+    check(got[-1].get('id') == 'sentinel', 'last reply is not the '
+          'sentinel\'s: %s' % show(got[-1]))
     after, text = scrape(mport)
     want = {
-        'ope_stanzas_received_total{kind="message"}': 300 + 7 + 3 + 4,
+        'ope_stanzas_received_total{kind="message"}': 301 + 7 + 3 + 4,
         'ope_stanzas_received_total{kind="iq"}': 20 + 10 + 6,
         'ope_stanzas_received_total{kind="presence"}': 5,
         'ope_stanzas_received_total{kind="other"}': 0,
-        'ope_stanzas_answered_total{kind="message"}': 300,
+        'ope_stanzas_answered_total{kind="message"}': 301,
         'ope_stanzas_answered_total{kind="iq"}': 30,
         'ope_stanzas_answered_total{kind="presence"}': 5,
         'ope_stanza_errors_sent_total{condition="service-unavailable"}': 20,
