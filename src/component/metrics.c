@@ -21,8 +21,7 @@
 #include "build_config.h"
 #include "log.h"
 #include "metrics.h"
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 enum kind { KIND_MESSAGE, KIND_IQ, KIND_PRESENCE, KIND_OTHER, NKINDS };
 
@@ -60,8 +59,8 @@ static const char *const bucket_le[] = {
 	"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
 	"0.1", "0.25", "0.5", "1",
 };
-#define NBUCKETS NELEM(bucket_ns)
-_Static_assert(NELEM(bucket_le) == NBUCKETS, "one label per bucket");
+#define NBUCKETS ARRAY_SIZE(bucket_ns)
+_Static_assert(ARRAY_SIZE(bucket_le) == NBUCKETS, "one label per bucket");
 
 /* Written by the event-loop thread alone, read by the HTTP thread: a
  * relaxed load and store (no read-modify-write, no lock) is enough for
@@ -112,14 +111,6 @@ static uint64_t get(counter *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t unix_ms(void)
 {
 	struct timespec ts;
@@ -140,7 +131,7 @@ struct metrics *metrics_new(unsigned stall_ms)
 	}
 	m->stall_ns = (uint64_t)stall_ms * 1000000u;
 	m->start_ms = unix_ms();
-	set(&m->alive_ns, monotonic_ns());
+	set(&m->alive_ns, util_now_ns());
 	return m;
 }
 
@@ -157,7 +148,7 @@ void metrics_free(struct metrics *m)
 void metrics_arrival(struct metrics *m)
 {
 	if (m != NULL && m->arrival_ns == 0)
-		m->arrival_ns = monotonic_ns();
+		m->arrival_ns = util_now_ns();
 }
 
 static enum kind kind_of(const char *name)
@@ -194,7 +185,7 @@ void metrics_stanza(struct metrics *m, const char *name, int answered)
 	k = kind_of(name);
 	bump(&m->received[k], 1);
 	if (answered) {
-		uint64_t now = monotonic_ns();
+		uint64_t now = util_now_ns();
 
 		bump(&m->answered[k], 1);
 		metrics_observe(m, now > m->arrival_ns ? now - m->arrival_ns : 0);
@@ -224,7 +215,7 @@ void metrics_output_queue(struct metrics *m, size_t bytes)
 void metrics_loop_alive(struct metrics *m)
 {
 	if (m != NULL) {
-		set(&m->alive_ns, monotonic_ns());
+		set(&m->alive_ns, util_now_ns());
 		m->arrival_ns = 0;
 	}
 }
@@ -233,7 +224,7 @@ void metrics_link_state(void *arg, enum link_state state, const char *detail)
 {
 	struct metrics *m = arg;
 
-	if (m == NULL || (unsigned)state >= NELEM(state_names))
+	if (m == NULL || (unsigned)state >= ARRAY_SIZE(state_names))
 		return;
 	if (state == LINK_CONNECTING && m->attempts++ > 0)
 		bump(&m->reconnects, 1);
@@ -250,7 +241,7 @@ void metrics_link_state(void *arg, enum link_state state, const char *detail)
 
 int metrics_health(struct metrics *m, char *reason, size_t len)
 {
-	uint64_t now = monotonic_ns(), alive = get(&m->alive_ns);
+	uint64_t now = util_now_ns(), alive = get(&m->alive_ns);
 	enum link_state state;
 	char detail[sizeof(m->detail)];
 	int known;
@@ -421,7 +412,7 @@ char *metrics_render(struct metrics *m, size_t *len)
 	put(&t, "ope_link_up %d\n", known && state == LINK_UP);
 	family(&t, "ope_link_state", "gauge", "The link's state: 1 for the "
 	       "current one (all 0 before the first connection attempt).");
-	for (i = 0; i < NELEM(state_names); i++)
+	for (i = 0; i < ARRAY_SIZE(state_names); i++)
 		put(&t, "ope_link_state{state=\"%s\"} %d\n", state_names[i],
 		    known && (size_t)state == i);
 	family(&t, "ope_link_handshakes_total", "counter",
@@ -674,7 +665,7 @@ fail:
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	uint64_t now = monotonic_ns();
+	uint64_t now = util_now_ns();
 	int rc;
 
 	do {
@@ -683,7 +674,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 			return -1;
 		}
 		rc = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
-		now = monotonic_ns();
+		now = util_now_ns();
 	} while (rc < 0 && errno == EINTR);
 	if (rc == 0) {
 		errno = ETIMEDOUT;
@@ -699,7 +690,7 @@ int metrics_health_query(const char *spec, int timeout_ms, char *reason,
 				      "Host: localhost\r\n\r\n";
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
-	uint64_t deadline = monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t deadline = util_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	char answer[1024], err[300], *body, *eol;
 	size_t got = 0, sent = 0;
 	int fd = -1, soerr = 0, status, rc = 1;
