@@ -336,8 +336,8 @@ static void histogram(struct text *t, struct metrics *m)
 	uint64_t total = 0, sum = get(&m->sum_ns);
 	size_t i;
 
-	family(t, name, "histogram", "Time from a request's arrival (the event "
-	       "loop turn that read it) to its reply or error being queued for "
+	family(t, name, "histogram", "Time from a request's arrival (the socket "
+	       "read that carried it) to its reply or error being queued for "
 	       "sending.");
 	/* The count is the sum of the buckets as read, so the +Inf bucket and
 	 * _count always agree even while the loop keeps counting. */
@@ -446,7 +446,7 @@ char *metrics_render(struct metrics *m, size_t *len)
 static int parse_listen(const char *spec, struct sockaddr_storage *ss,
 			socklen_t *sslen, char *err, size_t errlen)
 {
-	char host[64], esc[200];
+	char host[64], esc[200], esc2[200];
 	const char *colon, *port_text;
 	char *end;
 	unsigned long port;
@@ -505,7 +505,8 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss,
 	snprintf(err, errlen, "metrics.listen '%s': '%s' is not an IPv4 or "
 		 "IPv6 address (names are not resolved; use e.g. "
 		 "\"127.0.0.1:9347\" or \"[::1]:9347\")",
-		 log_escape(esc, sizeof(esc), spec), host);
+		 log_escape(esc, sizeof(esc), spec),
+		 log_escape(esc2, sizeof(esc2), host));
 	return -1;
 syntax:
 	snprintf(err, errlen, "metrics.listen '%s' is not ADDRESS:PORT, "
@@ -520,6 +521,24 @@ int metrics_listen_check(const char *spec, char *err, size_t errlen)
 	socklen_t sslen;
 
 	return parse_listen(spec, &ss, &sslen, err, errlen);
+}
+
+/* SS as "127.0.0.1:9347" or "[::1]:9347", into OUT (size LEN). */
+static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(out, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(out, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	}
 }
 
 static int is_loopback(const struct sockaddr_storage *ss)
@@ -616,10 +635,12 @@ int metrics_serve(struct metrics *m, const char *spec, char *err,
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	sigset_t all, old;
+	char where[INET6_ADDRSTRLEN + 8];
 	int fd = -1, on = 1;
 
 	if (parse_listen(spec, &ss, &sslen, err, errlen) != 0)
 		return -1;
+	addr_text(&ss, where, sizeof(where));
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		goto fail;
@@ -644,18 +665,18 @@ int metrics_serve(struct metrics *m, const char *spec, char *err,
 	if (m->http == NULL) {
 		/* MHD may have closed FD already; the caller exits. */
 		snprintf(err, errlen, "metrics.listen %s: cannot start the HTTP "
-			 "server (libmicrohttpd)", spec);
+			 "server (libmicrohttpd)", where);
 		return -1;
 	}
 	if (!is_loopback(&ss))
 		log_warn("metrics.listen %s is not a loopback address: anyone "
-			 "who can reach it can read /metrics and /health", spec);
+			 "who can reach it can read /metrics and /health", where);
 	log_info("serving metrics on http://%s/metrics and http://%s/health",
-		 spec, spec);
+		 where, where);
 	return 0;
 fail:
 	snprintf(err, errlen, "metrics.listen %s: cannot listen there: %s; "
-		 "choose another address or port", spec, strerror(errno));
+		 "choose another address or port", where, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -691,12 +712,12 @@ int metrics_health_query(const char *spec, int timeout_ms, char *reason,
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	uint64_t deadline = util_now_ns() + (uint64_t)timeout_ms * 1000000u;
-	char answer[1024], err[300], *body, *eol;
+	char answer[1024], err[300], where[INET6_ADDRSTRLEN + 8], *body, *eol;
 	size_t got = 0, sent = 0;
 	int fd = -1, soerr = 0, status, rc = 1;
 
 	if (parse_listen(spec, &ss, &sslen, err, sizeof(err)) != 0) {
-		snprintf(reason, len, "%s", err);
+		snprintf(reason, len, "unhealthy: %s", err);
 		return 1;
 	}
 	/* A daemon listening on every address answers on loopback too. */
@@ -706,6 +727,7 @@ int metrics_health_query(const char *spec, int timeout_ms, char *reason,
 	if (ss.ss_family == AF_INET6 &&
 	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
 		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	addr_text(&ss, where, sizeof(where));
 
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -750,7 +772,7 @@ int metrics_health_query(const char *spec, int timeout_ms, char *reason,
 	answer[got] = '\0';
 	if (sscanf(answer, "HTTP/%*d.%*d %d", &status) != 1) {
 		snprintf(reason, len, "unhealthy: %s answered something other "
-			 "than HTTP; is metrics.listen ope-component's?", spec);
+			 "than HTTP; is metrics.listen ope-component's?", where);
 		goto out;
 	}
 	body = strstr(answer, "\r\n\r\n");
@@ -765,12 +787,12 @@ int metrics_health_query(const char *spec, int timeout_ms, char *reason,
 		snprintf(reason, len, "unhealthy: %s", body);
 	} else {
 		snprintf(reason, len, "unhealthy: HTTP status %d from "
-			 "http://%s/health", status, spec);
+			 "http://%s/health", status, where);
 	}
 	goto out;
 unreachable:
 	snprintf(reason, len, "unhealthy: cannot ask http://%s/health: %s (is "
-		 "ope-component running with this configuration?)", spec,
+		 "ope-component running with this configuration?)", where,
 		 strerror(errno));
 out:
 	if (fd >= 0)

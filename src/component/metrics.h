@@ -86,8 +86,8 @@ int metrics_health(struct metrics *m, char *reason, size_t len);
 int metrics_listen_check(const char *spec, char *err, size_t errlen);
 
 /* Serve /metrics and /health of M on SPEC from an HTTP thread of its
- * own. Returns 0, or -1 with what failed ("cannot listen on
- * 127.0.0.1:9347: Address already in use") in ERR (size ERRLEN). */
+ * own. Returns 0, or -1 with what failed ("metrics.listen 127.0.0.1:9347:
+ * cannot listen there: Address already in use; ...") in ERR (size ERRLEN). */
 int metrics_serve(struct metrics *m, const char *spec, char *err,
 		  size_t errlen);
 
