@@ -39,7 +39,8 @@ void metrics_free(struct metrics *m);
 /* A stanza is about to be handled. The first one since the last
  * metrics_loop_alive() reads the clock: that is the arrival time of every
  * stanza the loop handles in this turn (they came in one read), so one
- * clock read per answered stanza is all the histogram costs. */
+ * clock read per answered stanza is all the histogram costs. A link that
+ * reads the socket itself may call it right after each read instead. */
 void metrics_arrival(struct metrics *m);
 
 /* One stanza named NAME ("message", "iq", "presence", other) was handled.
