@@ -121,8 +121,8 @@ static enum dispatch_result send_error(struct dispatch *d, xmpp_stanza_t *req,
 				       enum stanza_cond cond, const char *text)
 {
 	const char *to = xmpp_stanza_get_to(req);
+	enum dispatch_result r;
 
-	metrics_error_sent(d->metrics, cond);
 	if (log_enabled(LOG_LEVEL_DEBUG)) {
 		char from[256], id[128];
 
@@ -132,8 +132,11 @@ static enum dispatch_result send_error(struct dispatch *d, xmpp_stanza_t *req,
 			  log_escape(id, sizeof(id), xmpp_stanza_get_id(req)),
 			  stanza_cond_name(cond), text ? ": " : "", text ? text : "");
 	}
-	return send_reply(d, stanza_error_reply(d->ctx, req, to, cond, text),
-			  DISPATCH_ERROR_SENT);
+	r = send_reply(d, stanza_error_reply(d->ctx, req, to, cond, text),
+		       DISPATCH_ERROR_SENT);
+	if (r == DISPATCH_ERROR_SENT)
+		metrics_error_sent(d->metrics, cond);
+	return r;
 }
 
 /* Run EXT on PAYLOAD and send the result as an IQ result with ID, or the
