@@ -100,7 +100,7 @@ static void test_dispatched(void)
 	struct tm tm;
 
 	testutil_config(&cfg);
-	d = dispatch_new(ctx, &cfg, testutil_capture, &sent);
+	d = dispatch_new(ctx, &cfg, NULL, testutil_capture, &sent);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	req = testutil_parse(ctx, "<iq type='get' id='t2' to='ope.example.org' from='"
 			     FROM "'><time xmlns='urn:xmpp:time'/></iq>");
