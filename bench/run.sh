@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # run.sh: build ope-bench and measure ope-component pipelined and one message at a time, open and with access control.
 # Usage: bench/run.sh [BUILDDIR]   (default: $OPE_BUILDDIR, else build/ next to this tree)
-# Environment: PIPELINED=N:W and SERIAL=N:W override the two runs.
+# Environment: PIPELINED=N:W and SERIAL=N:W override the two modes; PAIRS=K
+# pipelined off/on pairs (default 5, at most 7).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,14 +15,30 @@ if [ ! -f "$builddir/Makefile" ]; then
 fi
 builddir=$(cd "$builddir" && pwd)
 
-make -C "$builddir" -s ope-component bench/ope-bench >&2
+make -C "$builddir" -s ope-component bench/ope-bench bench/dispatch-cost >&2
 
-# Pipelined: no access section (limits off), 1,000 rules with every limit
-# on, a password rule (its first request, the slow hash, comes before the
-# clock starts); then one at a time, open, with the password, and with the
-# password while another account sends 10 wrong passwords per request.
-p=${PIPELINED:-200000:1000}
-s=${SERIAL:-20000:1}
+"$builddir/bench/dispatch-cost"
+echo
+
+# Each mode with metrics off and on (":m": metrics.listen set and scraped
+# every second), alternating so that load from elsewhere on the machine
+# falls on both alike; the last lines compare the medians.
+pipelined=${PIPELINED:-200000:1000}
+serial=${SERIAL:-20000:1}
+set --
+i=0
+while [ "$i" -lt "${PAIRS:-5}" ]; do
+	set -- "$@" -r "$pipelined" -r "$pipelined:m"
+	i=$((i + 1))
+done
+"$builddir/bench/ope-bench" -c "$builddir/ope-component" "$@" \
+	-r "$serial" -r "$serial:m"
+echo
+
+# Access control: no access section (limits off), 1,000 rules with every
+# limit on, a password rule (its first request, the slow hash, comes before
+# the clock starts); then one at a time, open, with the password, and with
+# the password while another account sends 10 wrong passwords per request.
 exec "$builddir/bench/ope-bench" -c "$builddir/ope-component" \
-	-r "$p:open" -r "$p:rules" -r "$p:password" -r "$s:open" -r "$s:password" \
-	-r "$s:password:10"
+	-r "$pipelined:open" -r "$pipelined:rules" -r "$pipelined:password" \
+	-r "$serial:open" -r "$serial:password" -r "$serial:password:10"

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "jid.h"
 #include "pwcheck.h"
+#include "metrics.h"
 #include "secretfile.h"
 #include "util.h"
 
@@ -47,6 +48,8 @@ static int hook_access_default(struct config_loader *, const struct config_row *
 static int hook_access_rules(struct config_loader *, const struct config_row *,
 			     const config_setting_t *, struct config *);
 static void release_access(void *field);
+static int hook_metrics_listen(struct config_loader *, const struct config_row *,
+			       const config_setting_t *, struct config *);
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define NO_BOUNDS 1, 0
@@ -134,6 +137,10 @@ static const struct config_row rows[] = {
 	  1, 1e8, "senders", 0, NULL, NULL,
 	  "most senders whose rates are tracked at once; the least recently "
 	  "seen are forgotten first" },
+	{ "metrics", "listen", CONFIG_STRING, 0, FIELD(metrics_listen), NULL,
+	  NO_BOUNDS, NULL, 0, hook_metrics_listen, NULL,
+	  "where to serve /metrics and /health over HTTP: \"127.0.0.1:9347\", "
+	  "\"[::1]:9347\" or a port (on 127.0.0.1); unset: no endpoint" },
 };
 
 const struct config_row *config_rows(size_t *n)
@@ -825,6 +832,19 @@ static void finish_limits(struct config *c)
 	c->limit_hashes.burst = c->limit_hashes.rate * 2;
 	if (c->limit_hashes.burst < 1)
 		c->limit_hashes.burst = 1;
+}
+
+static int hook_metrics_listen(struct config_loader *ld,
+			       const struct config_row *row,
+			       const config_setting_t *s, struct config *cfg)
+{
+	char err[400];
+
+	(void)row;
+	if (cfg->metrics_listen != NULL &&
+	    metrics_listen_check(cfg->metrics_listen, err, sizeof(err)) != 0)
+		return config_fail(ld, s, "%s", err);
+	return 0;
 }
 
 /* Checks that involve more than one row. */

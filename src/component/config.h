@@ -38,6 +38,8 @@ struct config {
 	int service_show_os;
 	size_t max_payload;
 
+	char *metrics_listen;       /* NULL: no HTTP endpoint */
+
 	struct access_table *access; /* NULL: no access section, all allowed */
 	int access_default;          /* enum access_action, as written */
 

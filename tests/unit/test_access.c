@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "access.h"
-#include "suites.h"
+#include "testutil.h"
 
 static char err[600];
 
@@ -191,7 +191,7 @@ static const struct {
 	{ "1000 rules", test_many_rules },
 };
 
-int test_access_register(void)
+static int test_access_register(void)
 {
 	CU_pSuite suite = CU_add_suite("access", NULL, NULL);
 	size_t i;
@@ -203,3 +203,5 @@ int test_access_register(void)
 			return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_access_register)

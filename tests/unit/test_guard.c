@@ -8,7 +8,6 @@
 #include "access.h"
 #include "config.h"
 #include "guard.h"
-#include "suites.h"
 #include "testutil.h"
 
 /* "pw-right" (mkpasswd -m sha512crypt). */
@@ -201,7 +200,7 @@ static const struct {
 	{ "open when unconfigured", test_open },
 };
 
-int test_guard_register(void)
+static int test_guard_register(void)
 {
 	CU_pSuite suite = CU_add_suite("guard", NULL, NULL);
 	size_t i;
@@ -213,3 +212,5 @@ int test_guard_register(void)
 			return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_guard_register)

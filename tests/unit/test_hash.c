@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "hash.h"
-#include "suites.h"
+#include "testutil.h"
 
 /* From the SipHash reference implementation: key 00..0f. */
 static void test_sip_mac_vectors(void)
@@ -41,7 +41,7 @@ static void test_sip_keyed(void)
 	CU_ASSERT(memcmp(k1, k2, 16) != 0);
 }
 
-int test_hash_register(void)
+static int test_hash_register(void)
 {
 	CU_pSuite s = CU_add_suite("hash", NULL, NULL);
 
@@ -51,3 +51,5 @@ int test_hash_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_hash_register)

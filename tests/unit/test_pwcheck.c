@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "pwcheck.h"
-#include "suites.h"
+#include "testutil.h"
 
 /* "pw-right", made with mkpasswd. */
 #define Y_HASH "$y$j9T$GiNHUxm0jXu2WVQ0UsTEm1$Thq2MdZbNr2xsJhUFWrCt0doBbqXLr5DhuoejvDg8N7"
@@ -121,7 +121,7 @@ static const struct {
 	{ "make a yescrypt hash", test_make },
 };
 
-int test_pwcheck_register(void)
+static int test_pwcheck_register(void)
 {
 	CU_pSuite suite = CU_add_suite("pwcheck", NULL, NULL);
 	size_t i;
@@ -133,3 +133,5 @@ int test_pwcheck_register(void)
 			return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_pwcheck_register)

@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "ratelimit.h"
-#include "suites.h"
+#include "testutil.h"
 
 /* How many takes succeed at time NOW, trying N times. */
 static int takes(struct ratelimit_bucket *b, const struct ratelimit_rate *r,
@@ -135,7 +135,7 @@ static const struct {
 	{ "sender table: bounded under churn", test_table_churn },
 };
 
-int test_ratelimit_register(void)
+static int test_ratelimit_register(void)
 {
 	CU_pSuite suite = CU_add_suite("ratelimit", NULL, NULL);
 	size_t i;
@@ -147,3 +147,5 @@ int test_ratelimit_register(void)
 			return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_ratelimit_register)
