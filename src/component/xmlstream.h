@@ -5,9 +5,10 @@
 
 /*
  * Changes from the proposal in /work/agents/link-design.md (API otherwise as
- * proposed): none in signatures. Semantics pinned down here:
- * - xmlstream_feed() after a pause resumes: it first parses the bytes the
- *   pause left over, then BUF.
+ * proposed): added xmlstream_offset() and xmlstream_skipped.line.
+ * Semantics pinned down here:
+ * - a pause is final (it serves a socket takeover): the paused feed returns
+ *   0, xmlstream_unparsed() gives the leftover, later feeds return -1.
  * - one markup token (a tag, comment, CDATA section) longer than
  *   stanza_bytes is a stream error, not a skip: expat must buffer a whole
  *   token before it can report it.
@@ -88,7 +89,7 @@ int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len);
 const char *xmlstream_error(const struct xmlstream *x);
 
 /* From inside a callback: stop right after the current element or event;
- * xmlstream_feed() then returns 0 early. A later feed resumes. */
+ * xmlstream_feed() then returns 0 early. Final: later feeds return -1. */
 void xmlstream_pause(struct xmlstream *x);
 
 /* After a paused feed: how many bytes at the end of its BUF were not
