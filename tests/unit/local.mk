@@ -13,11 +13,12 @@ tests_unit_ope_unit_SOURCES = \
 	tests/unit/test_handover.c \
 	tests/unit/test_stanza.c \
 	tests/unit/test_dispatch.c \
+	tests/unit/test_xmlstream.c \
 	tests/unit/test_ext_example.c \
 	tests/unit/test_client.c
 tests_unit_ope_unit_CPPFLAGS = $(COMPONENT_CPPFLAGS) \
 	-I$(top_srcdir)/src/client -DSRCDIR='"$(abs_top_srcdir)"'
-tests_unit_ope_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_ope_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(EXPAT_CFLAGS)
 tests_unit_ope_unit_LDADD = src/component/libopecomponent.a \
 	src/client/libopeclient.a $(COMPONENT_LIBS) $(CUNIT_LIBS)
 else
