@@ -367,6 +367,10 @@ static void test_limits(void)
 	check_limit(&lim, IQ "<q><a/><b/>x<c/></q></iq>",
 		    IQ "<q><a/><b/><c/><d/></q></iq>", "children per element");
 	xmlstream_limits_default(&lim);
+	lim.elements = 4;
+	check_limit(&lim, IQ "<a><b/></a><c/></iq>", IQ "<a><b/></a><c/><d/></iq>",
+		    "elements per stanza");
+	xmlstream_limits_default(&lim);
 	lim.attrs = 4;
 	check_limit(&lim, IQ "<q a='1' b='2' c='3' xmlns:z='u' z:d='4'/></iq>",
 		    IQ "<q a='1' b='2' c='3' d='4' e='5'/></iq>",
