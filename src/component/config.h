@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <libconfig.h>
 #include "log.h"
+#include "xmlstream.h"
 
 /* Where ope-component looks when -c is not given. */
 #define CONFIG_DEFAULT_PATH OPE_SYSCONFDIR "/ope/ope-component.conf"
@@ -34,6 +35,8 @@ struct config {
 	char *service_name;
 	int service_show_os;
 	size_t max_payload;
+
+	struct xmlstream_limits limits;  /* of what the server sends */
 };
 
 /* How a setting is stored in struct config. */
