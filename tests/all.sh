@@ -105,7 +105,7 @@ section "make distcheck"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
 	DISTCHECK_CONFIGURE_FLAGS=--enable-werror
 
-section "Sanitizers: unit and integration tests (build-san/)"
+section "Sanitizers: unit, integration and fuzz corpus tests (build-san/)"
 san=$root/build-san
 rm -rf "$san"
 mkdir -p "$san"
@@ -113,7 +113,7 @@ if step "configure --enable-sanitizers" \
 	bash -c "cd '$san' && '$root/configure' --enable-sanitizers" &&
    step "make (sanitizers)" make -C "$san" -j"$jobs"; then
 	step "make check (sanitizers)" make -C "$san" -j"$jobs" check \
-		TESTS='tests/unit/ope-unit tests/integration/test_component.py' ||
+		TESTS='tests/unit/ope-unit tests/integration/test_component.py tests/fuzz/corpus.test' ||
 		show_test_logs "$san"
 	count_tests "$san"
 fi
