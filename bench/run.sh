@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run.sh: build ope-bench and xml-shapes; ns per byte of the stream parser per input shape, then ope-component pipelined and one message at a time.
+# run.sh: build the benchmarks; ns per byte of the stream parser per input shape, then measure ope-component pipelined and one message at a time.
 # Usage: bench/run.sh [BUILDDIR]   (default: $OPE_BUILDDIR, else build/ next to this tree)
-# Environment: PIPELINED=N:W and SERIAL=N:W override the two runs;
+# Environment: PIPELINED=N:W and SERIAL=N:W override the two modes; PAIRS=K
+# pipelined off/on pairs (default 5, at most 7).
 # XML_SHAPES="-n" leaves libstrophe's own parser out of the shapes table.
 set -eu
 
@@ -15,11 +16,26 @@ if [ ! -f "$builddir/Makefile" ]; then
 fi
 builddir=$(cd "$builddir" && pwd)
 
-make -C "$builddir" -s ope-component bench/ope-bench bench/xml-shapes >&2
+make -C "$builddir" -s ope-component bench/ope-bench bench/dispatch-cost \
+	bench/xml-shapes >&2
 
 # shellcheck disable=SC2086
 "$builddir/bench/xml-shapes" ${XML_SHAPES:-}
 echo
 
-exec "$builddir/bench/ope-bench" -c "$builddir/ope-component" \
-	-r "${PIPELINED:-200000:1000}" -r "${SERIAL:-20000:1}"
+"$builddir/bench/dispatch-cost"
+echo
+
+# Each mode with metrics off and on (":m": metrics.listen set and scraped
+# every second), alternating so that load from elsewhere on the machine
+# falls on both alike; the last lines compare the medians.
+pipelined=${PIPELINED:-200000:1000}
+serial=${SERIAL:-20000:1}
+set --
+i=0
+while [ "$i" -lt "${PAIRS:-5}" ]; do
+	set -- "$@" -r "$pipelined" -r "$pipelined:m"
+	i=$((i + 1))
+done
+exec "$builddir/bench/ope-bench" -c "$builddir/ope-component" "$@" \
+	-r "$serial" -r "$serial:m"

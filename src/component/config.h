@@ -37,6 +37,7 @@ struct config {
 	size_t max_payload;
 
 	struct xmlstream_limits limits;  /* of what the server sends */
+	char *metrics_listen;       /* NULL: no HTTP endpoint */
 };
 
 /* How a setting is stored in struct config. */
