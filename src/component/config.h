@@ -7,6 +7,7 @@
 #include <libconfig.h>
 #include "log.h"
 #include "ratelimit.h"
+#include "xmlstream.h"
 
 struct access_table;
 
@@ -38,6 +39,7 @@ struct config {
 	int service_show_os;
 	size_t max_payload;
 
+	struct xmlstream_limits limits;  /* of what the server sends */
 	char *metrics_listen;       /* NULL: no HTTP endpoint */
 
 	struct access_table *access; /* NULL: no access section, all allowed */
