@@ -4,4 +4,4 @@ EXTRA_PROGRAMS += bench/ope-bench
 bench_ope_bench_SOURCES = bench/ope-bench.c
 bench_ope_bench_LDADD = src/common/libopecommon.a $(OPENSSL_LIBS)
 CLEANFILES += bench/ope-bench
-EXTRA_DIST += bench/README.md bench/run.sh
+EXTRA_DIST += bench/README.md bench/run.sh bench/scale-out.sh
