@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # tests/e2e/drain_probe.py: a bare XEP-0114 connection that asks ejabberd's mod_ope_drain to unroute it, then counts what still reaches it.
-"""Usage: drain_probe.py PORT DOMAIN SERVER SECRET SECONDS [noask]
+"""Usage: drain_probe.py PORT DOMAIN SERVER SECRET STOPFILE [noask]
 
 Connects to the component port, authenticates, sends
 <iq type='set'><unroute xmlns='urn:xmpp:ope:drain:0'/></iq> (unless
 "noask"), prints "reply: result|error|none" for it, then stays connected
-SECONDS seconds and prints "received: N" for the stanzas (messages and
-IQs other than the drain reply) routed to it meanwhile. Exits 1 if the
-connection fails or closes early.
+until STOPFILE exists (at most 300 s) and prints "received: N" for the
+stanzas (messages and IQs other than the drain reply) routed to it
+meanwhile. Exits 1 if the connection fails or closes early.
 """
+import os
 import hashlib
 import re
 import socket
@@ -43,7 +44,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 64
     port, domain, server, secret = int(argv[1]), argv[2], argv[3], argv[4]
-    seconds = float(argv[5])
+    stopfile = argv[5]
     ask = len(argv) == 6
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     sock.sendall((
@@ -77,9 +78,9 @@ def main(argv):
             reply = t.group(1) if t else "?"
             buf = buf[m.end():]
     print("reply: %s" % reply, flush=True)
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + 300
     count = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not os.path.exists(stopfile):
         _, buf = read_until(sock, buf, r"(?!)", min(deadline,
                                                      time.monotonic() + 0.2))
         count += len(re.findall(r"<(message|iq)[\s>][^>]*>", buf))
