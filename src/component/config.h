@@ -36,6 +36,10 @@ struct config {
 	size_t max_payload;
 
 	char *metrics_listen;       /* NULL: no HTTP endpoint */
+
+	unsigned drain_quiet_ms;    /* drain on SIGTERM (drain.h) */
+	unsigned drain_max_ms;
+	unsigned drain_answer_ms;
 };
 
 /* How a setting is stored in struct config. */
