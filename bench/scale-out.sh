@@ -85,9 +85,10 @@ throughput()
 	local ok
 	ok=$(so_field "$line" ok)
 	row "throughput, $n instance(s)" "$(awk -v ok="$ok" -v w="$wall" -v e=$((c1 - c0)) \
-		-v o="$inst_max" -v c="$cl" -v hz="$hz" -v lost="$(so_field "$line" lost)" 'BEGIN {
-		printf "%.0f req/s (%d ok, %d lost, %.1f s); CPU %% of one core: ejabberd %.0f, busiest ope %.0f, all clients %.0f; busiest: %s",
-			ok / w, ok, lost, w, 100 * e / hz / w, 100 * o / hz / w, 100 * c / hz / w,
+		-v o="$inst_max" -v c="$cl" -v hz="$hz" -v lost="$(so_field "$line" lost)" \
+		-v r="$(so_field "$line" rate)" 'BEGIN {
+		printf "%.0f req/s (clients summed; %.0f over %.1f s with logins; %d lost); CPU %% of one core: ejabberd %.0f, busiest ope %.0f, all clients %.0f; busiest: %s",
+			r, ok / w, w, lost, 100 * e / hz / w, 100 * o / hz / w, 100 * c / hz / w,
 			(e >= o && e >= c) ? "ejabberd (beam.smp)" : (o >= c ? "ope-component" : "ope-client")
 	}')"
 }

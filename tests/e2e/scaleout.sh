@@ -176,6 +176,7 @@ so_inst_stop()
 		sleep 0.1
 	done
 	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	# (bash reports a killed job when it reaps it; not an error here)
 	wait "$pid" 2>/dev/null
 	rm -f "$E2E_TMP/$name.pid"
 	return 0
@@ -210,7 +211,8 @@ so_load_pids()
 
 # so_load_wait TAG: wait for load TAG's clients; print one line
 # "clients=N sent=.. ok=.. errors=.. lost=.. duplicates=.. mismatches=..
-# late=.. failed=K" (lost = timeouts; failed = clients without a summary).
+# late=.. rate=R" (lost = timeouts; rate = the clients' req/s added up,
+# each measured by the client from its first request, logins excluded).
 so_load_wait()
 {
 	local tag=$1 pid
@@ -229,9 +231,9 @@ so_load_wait()
 			}
 		}
 		END {
-			printf "clients=%d sent=%d ok=%d errors=%d lost=%d duplicates=%d mismatches=%d late=%d\n",
+			printf "clients=%d sent=%d ok=%d errors=%d lost=%d duplicates=%d mismatches=%d late=%d rate=%.0f\n",
 				n, v["sent"], v["ok"], v["errors"], v["timeouts"],
-				v["duplicates"], v["mismatches"], v["late"]
+				v["duplicates"], v["mismatches"], v["late"], v["rate"]
 		}'
 }
 
