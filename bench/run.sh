@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run.sh: build ope-bench and measure ope-component pipelined and one message at a time.
+# run.sh: build the benchmarks; ns per byte of the stream parser per input shape, then measure ope-component pipelined and one message at a time.
 # Usage: bench/run.sh [BUILDDIR]   (default: $OPE_BUILDDIR, else build/ next to this tree)
 # Environment: PIPELINED=N:W and SERIAL=N:W override the two modes; PAIRS=K
 # pipelined off/on pairs (default 5, at most 7).
+# XML_SHAPES="-n" leaves libstrophe's own parser out of the shapes table.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +16,12 @@ if [ ! -f "$builddir/Makefile" ]; then
 fi
 builddir=$(cd "$builddir" && pwd)
 
-make -C "$builddir" -s ope-component bench/ope-bench bench/dispatch-cost >&2
+make -C "$builddir" -s ope-component bench/ope-bench bench/dispatch-cost \
+	bench/xml-shapes >&2
+
+# shellcheck disable=SC2086
+"$builddir/bench/xml-shapes" ${XML_SHAPES:-}
+echo
 
 "$builddir/bench/dispatch-cost"
 echo

@@ -4,8 +4,9 @@
 #
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
-# set native or auto to change it) and ejabberd. Build dirs: build-all/
-# and build-san/ (recreated). Exits non-zero when any step fails.
+# set native or auto to change it) and ejabberd. Build dirs: build-all/,
+# build-san/ and build-fuzz/ (recreated). Exits non-zero when any step fails.
+# OPE_FUZZ_SECONDS sets how long each fuzz target runs (default 60).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -117,7 +118,7 @@ section "make distcheck"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
 	DISTCHECK_CONFIGURE_FLAGS=--enable-werror
 
-section "Sanitizers: unit and integration tests (build-san/)"
+section "Sanitizers: unit, integration and fuzz corpus tests (build-san/)"
 san=$root/build-san
 rm -rf "$san"
 mkdir -p "$san"
@@ -125,9 +126,19 @@ if step "configure --enable-sanitizers" \
 	bash -c "cd '$san' && '$root/configure' --enable-sanitizers" &&
    step "make (sanitizers)" make -C "$san" -j"$jobs"; then
 	step "make check (sanitizers)" make -C "$san" -j"$jobs" check \
-		TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py' ||
+		TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/fuzz/corpus.test' ||
 		show_test_logs "$san"
 	count_tests "$san"
+fi
+
+section "Fuzzing: libFuzzer targets with ASan+UBSan, ${OPE_FUZZ_SECONDS:-60}s each (build-fuzz/)"
+fuzz=$root/build-fuzz
+rm -rf "$fuzz"
+mkdir -p "$fuzz"
+if step "configure CC=clang --enable-fuzzing" \
+	bash -c "cd '$fuzz' && CC=clang '$root/configure' --enable-fuzzing" &&
+   step "make (fuzzing)" make -C "$fuzz" -j"$jobs"; then
+	step "fuzz" bash "$root/tests/fuzz/run.sh" "$fuzz" "${OPE_FUZZ_SECONDS:-60}"
 fi
 
 finish

@@ -46,6 +46,8 @@ static int hook_metrics_listen(struct config_loader *, const struct config_row *
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define NO_BOUNDS 1, 0
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Every setting, once. The parser, the defaults, the range errors, the
  * reload and the generated documentation all read these rows; adding a
@@ -90,6 +92,30 @@ static const struct config_row rows[] = {
 	{ "service", "max_payload", CONFIG_SIZE, 0, FIELD(max_payload), "65536",
 	  256, 16777216, "bytes", CONFIG_RELOAD, NULL, NULL,
 	  "bytes above which a request gets policy-violation" },
+	/* Applied at each new connection. Upper bounds keep libstrophe's
+	 * recursive and quadratic paths (release, attributes) cheap. */
+	{ "limits", "stanza_bytes", CONFIG_SIZE, 0, FIELD(limits.stanza_bytes),
+	  STR(XMLSTREAM_DEFAULT_STANZA_BYTES), 1024, 16777216, "bytes", 0,
+	  NULL, NULL,
+	  "bytes of one stanza from the server; a bigger one is skipped whole" },
+	{ "limits", "depth", CONFIG_UINT, 0, FIELD(limits.depth),
+	  STR(XMLSTREAM_DEFAULT_DEPTH), 2, 1024, NULL, 0, NULL, NULL,
+	  "element nesting in one stanza (the stanza itself is 1)" },
+	{ "limits", "children", CONFIG_UINT, 0, FIELD(limits.children),
+	  STR(XMLSTREAM_DEFAULT_CHILDREN), 1, 65536, NULL, 0, NULL, NULL,
+	  "child elements of one element" },
+	{ "limits", "elements", CONFIG_UINT, 0, FIELD(limits.elements),
+	  STR(XMLSTREAM_DEFAULT_ELEMENTS), 1, 1048576, NULL, 0, NULL, NULL,
+	  "elements in one stanza, the stanza included" },
+	{ "limits", "attributes", CONFIG_UINT, 0, FIELD(limits.attrs),
+	  STR(XMLSTREAM_DEFAULT_ATTRS), 1, 1024, NULL, 0, NULL, NULL,
+	  "attributes of one element (namespace declarations not counted)" },
+	{ "limits", "attribute_bytes", CONFIG_SIZE, 0, FIELD(limits.attr_bytes),
+	  STR(XMLSTREAM_DEFAULT_ATTR_BYTES), 16, 16777216, "bytes", 0,
+	  NULL, NULL, "bytes of one attribute value" },
+	{ "limits", "text_bytes", CONFIG_SIZE, 0, FIELD(limits.text_bytes),
+	  STR(XMLSTREAM_DEFAULT_TEXT_BYTES), 16, 16777216, "bytes", 0,
+	  NULL, NULL, "bytes of text directly inside one element" },
 	{ "metrics", "listen", CONFIG_STRING, 0, FIELD(metrics_listen), NULL,
 	  NO_BOUNDS, NULL, 0, hook_metrics_listen, NULL,
 	  "where to serve /metrics and /health over HTTP: \"127.0.0.1:9347\", "

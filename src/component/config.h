@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <libconfig.h>
 #include "log.h"
+#include "xmlstream.h"
 
 /* Where ope-component looks when -c is not given. */
 #define CONFIG_DEFAULT_PATH OPE_SYSCONFDIR "/ope/ope-component.conf"
@@ -35,6 +36,7 @@ struct config {
 	int service_show_os;
 	size_t max_payload;
 
+	struct xmlstream_limits limits;  /* of what the server sends */
 	char *metrics_listen;       /* NULL: no HTTP endpoint */
 
 	unsigned drain_quiet_ms;    /* drain on SIGTERM (drain.h) */

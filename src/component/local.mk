@@ -3,16 +3,17 @@
 COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
 	-I$(top_srcdir)/src/component/ext
 COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(MHD_LIBS)
+	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) $(MHD_LIBS)
 
 noinst_LIBRARIES += src/component/libopecomponent.a
-src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS)
+src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(EXPAT_CFLAGS)
 src_component_libopecomponent_a_SOURCES = \
 	src/component/component_exit.h \
 	src/component/config.c src/component/config.h \
 	src/component/backoff.c src/component/backoff.h \
 	src/component/presence.c src/component/presence.h \
 	src/component/dispatch.c src/component/dispatch.h \
+	src/component/xmlstream.c src/component/xmlstream.h \
 	src/component/metrics.c src/component/metrics.h \
 	src/component/link_state.h \
 	src/component/strophe_compat.c src/component/strophe_compat.h \

@@ -1,0 +1,888 @@
+/* SPDX-License-Identifier: MIT */
+/* xmlstream.c: streaming parser for the server's XEP-0114 stream (libexpat), with hard limits, into libstrophe stanzas. */
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <expat.h>
+
+#include "build_config.h"
+#include "xmlstream.h"
+
+/* Expat joins namespace and local name with this; libstrophe uses the same. */
+#define NS_SEP '\x1F'
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+#define NS_XML "http://www.w3.org/XML/1998/namespace"
+#define NS_XMLNS "http://www.w3.org/2000/xmlns/"
+
+/* One open element of the stanza being built. */
+struct level {
+	xmpp_stanza_t *stanza;
+	xmpp_stanza_t *last;     /* its last child, to append without a walk */
+	unsigned children;
+	size_t text;             /* bytes of text directly inside it */
+};
+
+enum { SK_NAME, SK_TYPE, SK_ID, SK_FROM, SK_TO, SK_N };
+
+struct xmlstream {
+	xmpp_ctx_t *ctx;
+	XML_Parser p;
+	struct xmlstream_limits lim;
+	struct xmlstream_callbacks cb;
+	void *arg;
+	int fast_append;         /* libstrophe's stanza layout checked */
+
+	unsigned depth;          /* open elements, <stream:stream> included */
+	int opened;
+	int failed;
+	int paused;
+	size_t unparsed;
+	struct level *levels;    /* [1..lim.depth]: the stanza's open elements */
+
+	/* The top-level element in progress. */
+	unsigned long long top_start;
+	unsigned long top_line;
+	unsigned elements;       /* elements of it so far */
+	const char *skip_limit;  /* over a limit: skipping until it closes */
+	char *skip[SK_N];
+
+	/* Offsets count bytes of the stream; expat's restart at each reset. */
+	unsigned long long fed;  /* bytes handed to expat */
+	unsigned long long mark; /* end of the last event expat reported */
+	unsigned long long base; /* the stream offset of expat's byte 0 */
+	unsigned long line_base; /* lines before expat's line 1 */
+
+	/* Expat interns every element and attribute name it meets for the
+	 * parser's lifetime: a stream of ever new names grows it without
+	 * bound. So between stanzas, every stanza_bytes or so, the parser is
+	 * reset and fed HEADER, a copy of the server's stream header. */
+	char *header;            /* NULL: cannot replay (odd header), no resets */
+	size_t header_len;
+	char *decls;             /* the header's namespace declarations */
+	size_t decls_len, decls_cap;
+	char stream_qname[64];   /* how the header spelled stream:stream */
+	int qnames;              /* candidates for it; 1 to replay */
+	unsigned long long reset_at;
+	unsigned long reset_line;
+	int resetting, replaying;
+
+	char *text;              /* text of the innermost element, not yet a node */
+	size_t text_len, text_cap;
+	char *scratch;           /* a namespace or an "xml:" name, NUL-terminated */
+	size_t scratch_cap;
+	char err[320];
+};
+
+/*
+ * libstrophe appends a child by walking the sibling list
+ * (xmpp_stanza_add_child_ex), quadratic in the number of children. Its
+ * private stanza layout (src/common.h) is the same from 0.10 to 0.14; we
+ * append through it in O(1), but only after layout_ok() has checked it
+ * against the public API on this very library, and fall back to
+ * xmpp_stanza_add_child_ex() otherwise (the children limit bounds that).
+ */
+struct stanza_layout {
+	int ref;
+	xmpp_ctx_t *ctx;
+	int type;
+	xmpp_stanza_t *prev;
+	xmpp_stanza_t *next;
+	xmpp_stanza_t *children;
+	xmpp_stanza_t *parent;
+	char *data;
+	void *attributes;
+};
+
+static xmpp_stanza_t *field(const xmpp_stanza_t *s, size_t off)
+{
+	xmpp_stanza_t *v;
+
+	memcpy(&v, (const char *)s + off, sizeof(v));
+	return v;
+}
+
+static void set_field(xmpp_stanza_t *s, size_t off, xmpp_stanza_t *v)
+{
+	memcpy((char *)s + off, &v, sizeof(v));
+}
+
+#define F_PREV offsetof(struct stanza_layout, prev)
+#define F_NEXT offsetof(struct stanza_layout, next)
+#define F_CHILDREN offsetof(struct stanza_layout, children)
+#define F_PARENT offsetof(struct stanza_layout, parent)
+
+static int layout_ok(xmpp_ctx_t *ctx)
+{
+	xmpp_stanza_t *p = xmpp_stanza_new(ctx);
+	xmpp_stanza_t *a = xmpp_stanza_new(ctx);
+	xmpp_stanza_t *b = xmpp_stanza_new(ctx);
+	xmpp_ctx_t *c;
+	int ok = 0;
+
+	if (p == NULL || a == NULL || b == NULL)
+		goto out;
+	if (xmpp_stanza_set_name(p, "p") || xmpp_stanza_set_name(a, "a") ||
+	    xmpp_stanza_set_name(b, "b"))
+		goto out;
+	xmpp_stanza_add_child(p, a);
+	xmpp_stanza_add_child(p, b);
+	memcpy(&c, (const char *)p + offsetof(struct stanza_layout, ctx),
+	       sizeof(c));
+	ok = c == ctx && xmpp_stanza_get_children(p) == a &&
+	     xmpp_stanza_get_next(a) == b && field(p, F_CHILDREN) == a &&
+	     field(a, F_NEXT) == b && field(b, F_PREV) == a &&
+	     field(a, F_PREV) == NULL && field(b, F_NEXT) == NULL &&
+	     field(a, F_PARENT) == p && field(b, F_PARENT) == p &&
+	     field(p, F_PARENT) == NULL && field(p, F_PREV) == NULL;
+out:
+	if (a != NULL)
+		xmpp_stanza_release(a);
+	if (b != NULL)
+		xmpp_stanza_release(b);
+	if (p != NULL)
+		xmpp_stanza_release(p);
+	return ok;
+}
+
+/* Append CHILD (its reference passes to L's element). */
+static void append(struct xmlstream *x, struct level *l, xmpp_stanza_t *child)
+{
+	if (!x->fast_append) {
+		xmpp_stanza_add_child_ex(l->stanza, child, 0);
+	} else {
+		set_field(child, F_PARENT, l->stanza);
+		if (l->last == NULL) {
+			set_field(l->stanza, F_CHILDREN, child);
+		} else {
+			set_field(l->last, F_NEXT, child);
+			set_field(child, F_PREV, l->last);
+		}
+	}
+	l->last = child;
+}
+
+void xmlstream_limits_default(struct xmlstream_limits *l)
+{
+	l->stanza_bytes = XMLSTREAM_DEFAULT_STANZA_BYTES;
+	l->depth = XMLSTREAM_DEFAULT_DEPTH;
+	l->children = XMLSTREAM_DEFAULT_CHILDREN;
+	l->elements = XMLSTREAM_DEFAULT_ELEMENTS;
+	l->attrs = XMLSTREAM_DEFAULT_ATTRS;
+	l->attr_bytes = XMLSTREAM_DEFAULT_ATTR_BYTES;
+	l->text_bytes = XMLSTREAM_DEFAULT_TEXT_BYTES;
+}
+
+static unsigned long long event_start(const struct xmlstream *x)
+{
+	XML_Index i = XML_GetCurrentByteIndex(x->p);
+
+	return i < 0 ? x->mark : x->base + (unsigned long long)i;
+}
+
+static unsigned long line(const struct xmlstream *x)
+{
+	return x->line_base + (unsigned long)XML_GetCurrentLineNumber(x->p);
+}
+
+/* Note where the current event ends; returns that offset. */
+static unsigned long long event_end(struct xmlstream *x)
+{
+	unsigned long long end = event_start(x) +
+				 (unsigned)XML_GetCurrentByteCount(x->p);
+
+	if (end > x->mark)
+		x->mark = end;
+	return x->mark;
+}
+
+/* Stop parsing for good with WHAT and where the current event is. */
+static void fail(struct xmlstream *x, const char *what)
+{
+	if (x->failed)
+		return;
+	snprintf(x->err, sizeof(x->err), "%s at line %lu (byte %llu of the stream)",
+		 what, line(x), event_start(x));
+	x->failed = 1;
+	XML_StopParser(x->p, XML_FALSE);
+}
+
+/* Make room for N bytes in a growing buffer. */
+static int reserve(char **buf, size_t *cap, size_t n)
+{
+	size_t c = *cap ? *cap : 64;
+	char *p;
+
+	if (n <= *cap)
+		return 0;
+	while (c < n) {
+		if (c > SIZE_MAX / 2)
+			return -1;
+		c *= 2;
+	}
+	p = realloc(*buf, c);
+	if (p == NULL)
+		return -1;
+	*buf = p;
+	*cap = c;
+	return 0;
+}
+
+/* NSNAME is "uri<SEP>local" or "local": the local part, and in *NS the
+ * namespace copied to the scratch buffer (NULL if none). */
+static const char *split_name(struct xmlstream *x, const char *nsname,
+			      const char **ns)
+{
+	const char *sep = strchr(nsname, NS_SEP);
+	size_t n;
+
+	*ns = NULL;
+	if (sep == NULL)
+		return nsname;
+	n = (size_t)(sep - nsname);
+	if (reserve(&x->scratch, &x->scratch_cap, n + 1) < 0)
+		return NULL;
+	memcpy(x->scratch, nsname, n);
+	x->scratch[n] = '\0';
+	*ns = x->scratch;
+	return sep + 1;
+}
+
+/* An attribute's name as libstrophe gives it (prefix dropped), except that
+ * the xml namespace keeps its "xml:" prefix. BUF holds that spelling. */
+static const char *attr_name(const char *nsname, char *buf, size_t len)
+{
+	const char *sep = strchr(nsname, NS_SEP);
+
+	if (sep == NULL)
+		return nsname;
+	if ((size_t)(sep - nsname) == sizeof(NS_XML) - 1 &&
+	    memcmp(nsname, NS_XML, sizeof(NS_XML) - 1) == 0 &&
+	    (size_t)snprintf(buf, len, "xml:%s", sep + 1) < len)
+		return buf;
+	return sep + 1;
+}
+
+static void clear_skip(struct xmlstream *x)
+{
+	int i;
+
+	for (i = 0; i < SK_N; i++) {
+		free(x->skip[i]);
+		x->skip[i] = NULL;
+	}
+	x->skip_limit = NULL;
+}
+
+static void release_tree(struct xmlstream *x)
+{
+	if (x->levels[1].stanza != NULL)
+		xmpp_stanza_release(x->levels[1].stanza);
+	x->levels[1].stanza = NULL;
+	x->text_len = 0;
+}
+
+static char *dup_bounded(const struct xmlstream *x, const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n > x->lim.attr_bytes)
+		return NULL;
+	d = malloc(n + 1);
+	if (d != NULL)
+		memcpy(d, s, n + 1);
+	return d;
+}
+
+/* Go over LIMIT: drop what was built of the stanza, keep what its top
+ * element says (from ATTS if the top element itself is over), and skip
+ * until it closes. */
+static void start_skip(struct xmlstream *x, const char *limit,
+		       const char *topname, const char **atts)
+{
+	xmpp_stanza_t *top = x->levels[1].stanza;
+	static const char *const keys[SK_N] = { NULL, "type", "id", "from", "to" };
+	int i;
+
+	x->skip_limit = limit;
+	if (top != NULL) {
+		x->skip[SK_NAME] = dup_bounded(x, xmpp_stanza_get_name(top));
+		for (i = SK_TYPE; i < SK_N; i++)
+			x->skip[i] = dup_bounded(x,
+				xmpp_stanza_get_attribute(top, keys[i]));
+		release_tree(x);
+		return;
+	}
+	x->skip[SK_NAME] = dup_bounded(x, topname);
+	for (; atts != NULL && atts[0] != NULL; atts += 2) {
+		for (i = SK_TYPE; i < SK_N; i++) {
+			if (x->skip[i] == NULL && strcmp(atts[0], keys[i]) == 0)
+				x->skip[i] = dup_bounded(x, atts[1]);
+		}
+	}
+	x->text_len = 0;
+}
+
+static void report_skip(struct xmlstream *x)
+{
+	struct xmlstream_skipped s = {
+		.name = x->skip[SK_NAME], .type = x->skip[SK_TYPE],
+		.id = x->skip[SK_ID], .from = x->skip[SK_FROM],
+		.to = x->skip[SK_TO], .limit = x->skip_limit,
+		.line = x->top_line,
+	};
+
+	if (x->cb.skipped != NULL)
+		x->cb.skipped(x->arg, &s);
+	clear_skip(x);
+}
+
+/* Turn the pending text into a text node of L's element. */
+static int flush_text(struct xmlstream *x, struct level *l)
+{
+	xmpp_stanza_t *t;
+
+	if (x->text_len == 0)
+		return 0;
+	t = xmpp_stanza_new(x->ctx);
+	if (t == NULL)
+		return -1;
+	if (xmpp_stanza_set_text_with_size(t, x->text, x->text_len) != 0) {
+		xmpp_stanza_release(t);
+		return -1;
+	}
+	append(x, l, t);
+	x->text_len = 0;
+	return 0;
+}
+
+/* Append S to the header's declarations, escaped for a quoted value if
+ * VALUE. */
+static int add_decl(struct xmlstream *x, const char *s, int value)
+{
+	const char *rep;
+	char one[2] = { 0, 0 };
+
+	for (; *s != '\0'; s++) {
+		one[0] = *s;
+		rep = !value ? one : *s == '\'' ? "&apos;" : *s == '&' ? "&amp;" :
+		      *s == '<' ? "&lt;" : one;
+		if (reserve(&x->decls, &x->decls_cap,
+			    x->decls_len + strlen(rep) + 1) < 0)
+			return -1;
+		memcpy(x->decls + x->decls_len, rep, strlen(rep) + 1);
+		x->decls_len += strlen(rep);
+	}
+	return 0;
+}
+
+static void XMLCALL on_ns_decl(void *ud, const XML_Char *prefix,
+			       const XML_Char *uri)
+{
+	struct xmlstream *x = ud;
+
+	event_end(x);
+	if (x->opened || x->replaying)
+		return;
+	if (add_decl(x, prefix != NULL ? " xmlns:" : " xmlns", 0) < 0 ||
+	    add_decl(x, prefix != NULL ? prefix : "", 0) < 0 ||
+	    add_decl(x, "='", 0) < 0 ||
+	    add_decl(x, uri != NULL ? uri : "", 1) < 0 ||
+	    add_decl(x, "'", 0) < 0) {
+		fail(x, "out of memory");
+		return;
+	}
+	if (uri != NULL && strcmp(uri, NS_STREAMS) == 0) {
+		x->qnames++;
+		snprintf(x->stream_qname, sizeof(x->stream_qname), "%s%sstream",
+			 prefix != NULL ? prefix : "", prefix != NULL ? ":" : "");
+	}
+}
+
+/* Keep "<QNAME DECLS>" to replay after a reset, if the header's own
+ * spelling is certain. */
+static void keep_header(struct xmlstream *x)
+{
+	size_t n;
+
+	if (x->qnames != 1 || strlen(x->stream_qname) + 3 >= sizeof(x->stream_qname))
+		return;
+	n = strlen(x->stream_qname) + x->decls_len + 3;
+	x->header = malloc(n);
+	if (x->header == NULL)
+		return;
+	snprintf(x->header, n, "<%s%s>", x->stream_qname,
+		 x->decls != NULL ? x->decls : "");
+	x->header_len = n - 1;
+}
+
+static void open_stream(struct xmlstream *x, const char *nsname,
+			const char **atts)
+{
+	const char **v = NULL;
+	char (*names)[48] = NULL;
+	size_t n = 0, i;
+
+	if (x->replaying) {
+		x->depth = 1;
+		return;
+	}
+	if (strcmp(nsname, NS_STREAMS "\x1Fstream") != 0) {
+		fail(x, "expected <stream:stream> from the server, got another element");
+		return;
+	}
+	keep_header(x);
+	while (atts[2 * n] != NULL)
+		n++;
+	/* A header has a handful; the limit may be set lower than that. */
+	if (n > x->lim.attrs && n > 32) {
+		fail(x, "too many attributes on the stream header");
+		return;
+	}
+	v = calloc(2 * n + 1, sizeof(*v));
+	names = calloc(n + 1, sizeof(*names));
+	if (v == NULL || names == NULL) {
+		fail(x, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		v[2 * i] = attr_name(atts[2 * i], names[i], sizeof(names[i]));
+		v[2 * i + 1] = atts[2 * i + 1];
+	}
+	x->opened = 1;
+	x->depth = 1;
+	if (x->cb.open != NULL)
+		x->cb.open(x->arg, v);
+out:
+	free(v);
+	free(names);
+}
+
+static void XMLCALL on_start(void *ud, const XML_Char *nsname,
+			     const XML_Char **atts)
+{
+	struct xmlstream *x = ud;
+	unsigned long long end = event_end(x);
+	struct level *l, *parent;
+	const char *name, *ns, *an;
+	char xname[48];
+	xmpp_stanza_t *s;
+	unsigned d, n;
+
+	if (x->depth == 0) {
+		open_stream(x, nsname, atts);
+		return;
+	}
+	if (x->depth == 1) {
+		if (strcmp(nsname, NS_STREAMS "\x1Fstream") == 0) {
+			fail(x, "a second stream header from the server");
+			return;
+		}
+		x->top_start = event_start(x);
+		x->elements = 0;
+		x->top_line = line(x);
+	}
+	d = x->depth++;               /* the new element's depth in the stanza */
+	if (x->skip_limit != NULL)
+		return;
+	name = strchr(nsname, NS_SEP);
+	name = name != NULL ? name + 1 : nsname;
+	if (end - x->top_start > x->lim.stanza_bytes) {
+		start_skip(x, "stanza size", name, atts);
+		return;
+	}
+	if (d > x->lim.depth) {
+		start_skip(x, "nesting depth", name, atts);
+		return;
+	}
+	if (++x->elements > x->lim.elements) {
+		start_skip(x, "elements per stanza", name, atts);
+		return;
+	}
+	parent = d > 1 ? &x->levels[d - 1] : NULL;
+	if (parent != NULL && ++parent->children > x->lim.children) {
+		start_skip(x, "children per element", name, atts);
+		return;
+	}
+	/* libstrophe would serialise an element of the xml namespace (xml:x)
+	 * as <x xmlns='http://www.w3.org/XML/1998/namespace'>, which is not
+	 * well-formed: a payload copied into a reply would kill the stream. */
+	if (strncmp(nsname, NS_XML "\x1F", sizeof(NS_XML)) == 0 ||
+	    strncmp(nsname, NS_XMLNS "\x1F", sizeof(NS_XMLNS)) == 0) {
+		start_skip(x, "reserved namespace", name, atts);
+		return;
+	}
+	for (n = 0; atts[2 * n] != NULL; n++) {
+		if (n >= x->lim.attrs) {
+			start_skip(x, "attributes per element", name, atts);
+			return;
+		}
+		if (strlen(atts[2 * n + 1]) > x->lim.attr_bytes) {
+			start_skip(x, "attribute size", name, atts);
+			return;
+		}
+	}
+
+	if (parent != NULL && flush_text(x, parent) < 0)
+		goto oom;
+	s = xmpp_stanza_new(x->ctx);
+	if (s == NULL)
+		goto oom;
+	l = &x->levels[d];
+	l->stanza = NULL;
+	if (parent != NULL)
+		append(x, parent, s);
+	else
+		x->levels[1].stanza = s;
+	l->stanza = s;
+	l->last = NULL;
+	l->children = 0;
+	l->text = 0;
+	name = split_name(x, nsname, &ns);
+	if (name == NULL || xmpp_stanza_set_name(s, name) != 0)
+		goto oom;
+	for (; *atts != NULL; atts += 2) {
+		an = attr_name(atts[0], xname, sizeof(xname));
+		/* A prefixed attribute named xmlns would, without its prefix,
+		 * turn into a namespace declaration when serialised. */
+		if (strcmp(an, "xmlns") == 0)
+			continue;
+		if (xmpp_stanza_set_attribute(s, an, atts[1]) != 0)
+			goto oom;
+	}
+	if (ns != NULL && xmpp_stanza_set_ns(s, ns) != 0)
+		goto oom;
+	return;
+oom:
+	fail(x, "out of memory while building a stanza");
+}
+
+/* Between stanzas: stop for a reset if enough was parsed since the last. */
+static void maybe_reset(struct xmlstream *x)
+{
+	if (x->header == NULL || x->paused || x->failed ||
+	    x->mark - x->reset_at < x->lim.stanza_bytes)
+		return;
+	x->resetting = 1;
+	x->reset_line = line(x);
+	XML_StopParser(x->p, XML_TRUE);
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *nsname)
+{
+	struct xmlstream *x = ud;
+	unsigned long long end = event_end(x);
+	unsigned d;
+	xmpp_stanza_t *top;
+
+	(void)nsname;
+	if (x->depth == 1) {
+		x->depth = 0;
+		if (x->cb.close != NULL)
+			x->cb.close(x->arg);
+		return;
+	}
+	d = --x->depth;
+	if (x->skip_limit == NULL && end - x->top_start > x->lim.stanza_bytes)
+		start_skip(x, "stanza size", NULL, NULL);
+	if (x->skip_limit != NULL) {
+		if (d == 1) {
+			report_skip(x);
+			maybe_reset(x);
+		}
+		return;
+	}
+	if (flush_text(x, &x->levels[d]) < 0) {
+		fail(x, "out of memory while building a stanza");
+		return;
+	}
+	if (d > 1)
+		return;
+	top = x->levels[1].stanza;
+	if (x->cb.stanza != NULL)
+		x->cb.stanza(x->arg, top);
+	release_tree(x);
+	maybe_reset(x);
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+	struct xmlstream *x = ud;
+	unsigned long long end = event_end(x);
+	struct level *l;
+
+	if (x->depth < 2 || x->skip_limit != NULL)
+		return;
+	l = &x->levels[x->depth - 1];
+	l->text += (size_t)len;
+	if (l->text > x->lim.text_bytes) {
+		start_skip(x, "text size", NULL, NULL);
+		return;
+	}
+	if (end - x->top_start > x->lim.stanza_bytes) {
+		start_skip(x, "stanza size", NULL, NULL);
+		return;
+	}
+	if (reserve(&x->text, &x->text_cap, x->text_len + (size_t)len) < 0) {
+		fail(x, "out of memory while building a stanza");
+		return;
+	}
+	memcpy(x->text + x->text_len, s, (size_t)len);
+	x->text_len += (size_t)len;
+}
+
+/* Comments, processing instructions and the XML declaration mean nothing
+ * here; they only move the mark (see xmlstream_feed). */
+static void XMLCALL on_comment(void *ud, const XML_Char *data)
+{
+	(void)data;
+	event_end(ud);
+}
+
+static void XMLCALL on_pi(void *ud, const XML_Char *target, const XML_Char *data)
+{
+	(void)target;
+	(void)data;
+	event_end(ud);
+}
+
+static void XMLCALL on_xmldecl(void *ud, const XML_Char *version,
+			       const XML_Char *encoding, int standalone)
+{
+	(void)version;
+	(void)encoding;
+	(void)standalone;
+	event_end(ud);
+}
+
+static void XMLCALL on_cdata(void *ud)
+{
+	event_end(ud);
+}
+
+static void XMLCALL on_doctype(void *ud, const XML_Char *name,
+			       const XML_Char *sysid, const XML_Char *pubid,
+			       int has_internal_subset)
+{
+	(void)name;
+	(void)sysid;
+	(void)pubid;
+	(void)has_internal_subset;
+	fail(ud, "a DOCTYPE from the server (refused)");
+}
+
+static void XMLCALL on_entity(void *ud, const XML_Char *name, int is_param,
+			      const XML_Char *value, int value_len,
+			      const XML_Char *base, const XML_Char *sysid,
+			      const XML_Char *pubid, const XML_Char *notation)
+{
+	(void)name;
+	(void)is_param;
+	(void)value;
+	(void)value_len;
+	(void)base;
+	(void)sysid;
+	(void)pubid;
+	(void)notation;
+	fail(ud, "an entity declaration from the server (refused)");
+}
+
+static void set_handlers(struct xmlstream *x)
+{
+	XML_SetUserData(x->p, x);
+	XML_SetElementHandler(x->p, on_start, on_end);
+	XML_SetCharacterDataHandler(x->p, on_text);
+	XML_SetStartNamespaceDeclHandler(x->p, on_ns_decl);
+	XML_SetCommentHandler(x->p, on_comment);
+	XML_SetProcessingInstructionHandler(x->p, on_pi);
+	XML_SetXmlDeclHandler(x->p, on_xmldecl);
+	XML_SetCdataSectionHandler(x->p, on_cdata, on_cdata);
+	XML_SetStartDoctypeDeclHandler(x->p, on_doctype);
+	XML_SetEntityDeclHandler(x->p, on_entity);
+	XML_SetParamEntityParsing(x->p, XML_PARAM_ENTITY_PARSING_NEVER);
+#if HAVE_DECL_XML_SETREPARSEDEFERRALENABLED
+	/* Deferral can hold back a complete stanza until more bytes arrive,
+	 * and a server may send nothing more until we answer it. The cost it
+	 * saves (reparsing a split token) is bounded by the token limit. */
+	XML_SetReparseDeferralEnabled(x->p, XML_FALSE);
+#endif
+}
+
+
+struct xmlstream *xmlstream_new(xmpp_ctx_t *ctx,
+				const struct xmlstream_limits *lim,
+				const struct xmlstream_callbacks *cb, void *arg)
+{
+	struct xmlstream *x;
+
+	if (lim->stanza_bytes == 0 || lim->depth == 0 || lim->children == 0 ||
+	    lim->elements == 0 ||
+	    lim->attrs == 0 || lim->attr_bytes == 0 || lim->text_bytes == 0 ||
+	    lim->depth > UINT_MAX / 2)
+		return NULL;
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return NULL;
+	x->ctx = ctx;
+	x->lim = *lim;
+	x->cb = *cb;
+	x->arg = arg;
+	x->fast_append = layout_ok(ctx);
+	x->levels = calloc((size_t)lim->depth + 1, sizeof(*x->levels));
+	/* XMPP is UTF-8 whatever the XML declaration says. */
+	x->p = XML_ParserCreateNS("UTF-8", NS_SEP);
+	if (x->levels == NULL || x->p == NULL)
+		goto fail;
+	set_handlers(x);
+	return x;
+fail:
+	xmlstream_free(x);
+	return NULL;
+}
+
+/* Reset expat between stanzas (see struct xmlstream) and replay the
+ * header. Returns 0 or -1 (X failed). */
+static int restart(struct xmlstream *x)
+{
+	enum XML_Status st;
+
+	x->resetting = 0;
+	if (XML_ParserReset(x->p, "UTF-8") != XML_TRUE) {
+		snprintf(x->err, sizeof(x->err), "cannot reset the XML parser");
+		x->failed = 1;
+		return -1;
+	}
+	set_handlers(x);
+	x->base = x->mark - x->header_len;
+	x->line_base = x->reset_line - 1;
+	x->depth = 0;
+	x->replaying = 1;
+	st = XML_Parse(x->p, x->header, (int)x->header_len, XML_FALSE);
+	x->replaying = 0;
+	if (st != XML_STATUS_OK || x->depth != 1) {
+		snprintf(x->err, sizeof(x->err),
+			 "cannot replay the stream header after a reset");
+		x->failed = 1;
+		return -1;
+	}
+	x->reset_at = x->mark;
+	return 0;
+}
+static void expat_error(struct xmlstream *x)
+{
+	enum XML_Error e = XML_GetErrorCode(x->p);
+	const char *what = XML_ErrorString(e);
+
+	if (e == XML_ERROR_JUNK_AFTER_DOC_ELEMENT)
+		what = "data after </stream:stream>";
+	snprintf(x->err, sizeof(x->err),
+		 "malformed XML from the server at line %lu (byte %llu of the "
+		 "stream): %s", line(x),
+		 event_start(x),
+		 what != NULL ? what : "unknown error");
+	x->failed = 1;
+}
+
+int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
+{
+	enum XML_Status st;
+	size_t n, rest;
+
+	if (x->failed)
+		return -1;
+	if (x->paused) {
+		snprintf(x->err, sizeof(x->err),
+			 "fed after a pause (the parser is finished)");
+		x->failed = 1;
+		return -1;
+	}
+	while (len > 0) {
+		n = len > INT_MAX / 2 ? INT_MAX / 2 : len;
+		x->fed += n;
+		st = XML_Parse(x->p, buf, (int)n, XML_FALSE);
+		if (st == XML_STATUS_SUSPENDED && x->resetting) {
+			/* Feed what the stop left of this piece to the new parser. */
+			rest = (size_t)(x->fed - x->mark);
+			if (restart(x) < 0)
+				return -1;
+			x->fed -= rest;
+			buf += n - rest;
+			len -= n - rest;
+			continue;
+		}
+		if (st != XML_STATUS_OK) {
+			if (x->paused) {
+				x->unparsed = (size_t)(x->fed - x->mark) + (len - n);
+				return 0;
+			}
+			if (!x->failed)
+				expat_error(x);
+			return -1;
+		}
+		buf += n;
+		len -= n;
+		/* Expat keeps a token it has not seen the end of; bound it. */
+		if (x->fed - x->mark > x->lim.stanza_bytes) {
+			snprintf(x->err, sizeof(x->err),
+				 "one tag, comment or CDATA section from the "
+				 "server is longer than %zu bytes (stanza size "
+				 "limit), from byte %llu of the stream",
+				 x->lim.stanza_bytes, x->mark);
+			x->failed = 1;
+			return -1;
+		}
+		/* A stanza still open over the limit: skip it now rather than
+		 * collect more of it. */
+		if (x->depth >= 2 && x->skip_limit == NULL &&
+		    x->fed - x->top_start > x->lim.stanza_bytes)
+			start_skip(x, "stanza size", NULL, NULL);
+	}
+	return 0;
+}
+
+const char *xmlstream_error(const struct xmlstream *x)
+{
+	return x->failed ? x->err : "";
+}
+
+void xmlstream_pause(struct xmlstream *x)
+{
+	if (x->paused || x->failed)
+		return;
+	x->paused = 1;
+	XML_StopParser(x->p, XML_FALSE);
+}
+
+size_t xmlstream_unparsed(const struct xmlstream *x)
+{
+	return x->paused ? x->unparsed : 0;
+}
+
+unsigned long long xmlstream_offset(const struct xmlstream *x)
+{
+	return x->mark;
+}
+
+void xmlstream_free(struct xmlstream *x)
+{
+	if (x == NULL)
+		return;
+	if (x->levels != NULL)
+		release_tree(x);
+	clear_skip(x);
+	free(x->header);
+	free(x->decls);
+	if (x->p != NULL)
+		XML_ParserFree(x->p);
+	free(x->levels);
+	free(x->text);
+	free(x->scratch);
+	free(x);
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* xmlstream.h: streaming parser for the server's XEP-0114 stream (libexpat), with hard limits, into libstrophe stanzas. */
+#ifndef OPE_XMLSTREAM_H
+#define OPE_XMLSTREAM_H
+
+/*
+ * Changes from the proposal in /work/agents/link-design.md (API otherwise as
+ * proposed): added xmlstream_offset(), xmlstream_skipped.line and the
+ * limit elements (elements in one stanza: each costs libstrophe about 7
+ * allocations, so this bounds the cost of a stanza of many tiny elements).
+ * Semantics pinned down here:
+ * - a pause is final (it serves a socket takeover): the paused feed returns
+ *   0, xmlstream_unparsed() gives the leftover, later feeds return -1.
+ * - one markup token (a tag, comment, CDATA section) longer than
+ *   stanza_bytes is a stream error, not a skip: expat must buffer a whole
+ *   token before it can report it.
+ *
+ * Stanzas come out as libstrophe 0.12's own parser builds them: every
+ * element carries its namespace as an "xmlns" attribute (inherited ones
+ * too), xmlns declarations are not attributes, prefixed attributes lose
+ * their prefix, except xml:lang (and any xml:) which keeps it (libstrophe
+ * drops it), consecutive text pieces (split by entities, comments, CDATA)
+ * are one text node; text directly inside <stream:stream> is ignored.
+ * Two things libstrophe would serialise into XML that is not well-formed
+ * never come out: a stanza with an element in the xml or xmlns namespace
+ * is skipped ("reserved namespace"), a prefixed attribute named xmlns is
+ * dropped.
+ */
+
+#include <stddef.h>
+#include <strophe.h>
+
+struct xmlstream;
+
+/* Hard limits, checked while parsing, before any tree is built. */
+struct xmlstream_limits {
+	size_t stanza_bytes;   /* bytes of one top-level element */
+	unsigned depth;        /* element nesting; the top-level element is 1 */
+	unsigned children;     /* element children of one element */
+	unsigned elements;     /* elements in one stanza, the top one included */
+	unsigned attrs;        /* attributes of one element (xmlns declarations excluded) */
+	size_t attr_bytes;     /* bytes of one attribute value */
+	size_t text_bytes;     /* bytes of text directly inside one element */
+};
+
+#define XMLSTREAM_DEFAULT_STANZA_BYTES 262144
+#define XMLSTREAM_DEFAULT_DEPTH 64
+#define XMLSTREAM_DEFAULT_CHILDREN 256
+#define XMLSTREAM_DEFAULT_ELEMENTS 4096
+#define XMLSTREAM_DEFAULT_ATTRS 64
+#define XMLSTREAM_DEFAULT_ATTR_BYTES 16384
+#define XMLSTREAM_DEFAULT_TEXT_BYTES 65536
+
+/* Fill L with the defaults above. */
+void xmlstream_limits_default(struct xmlstream_limits *l);
+
+/* What the top element of a skipped (over-limit) stanza told us, to answer
+ * policy-violation. Strings are borrowed for the call; any may be NULL
+ * (absent, or itself over a limit). */
+struct xmlstream_skipped {
+	const char *name, *type, *id, *from, *to;
+	/* Which limit: "stanza size", "nesting depth", "children per element",
+	 * "elements per stanza", "attributes per element", "attribute size",
+	 * "text size" or "reserved namespace". Static. */
+	const char *limit;
+	size_t line;           /* line of the stream where the stanza began */
+};
+
+/* Every callback may be NULL. Each may call xmlstream_pause(). */
+struct xmlstream_callbacks {
+	/* The server's stream header was read; ATTRS are name/value pairs,
+	 * NULL-terminated, names mapped as for stanzas; borrowed for the call. */
+	void (*open)(void *arg, const char *const *attrs);
+	/* One complete top-level element (stanza, <handshake/>, <stream:error/>):
+	 * borrowed, released by the parser after the call returns (take a
+	 * reference with xmpp_stanza_clone() to keep it). */
+	void (*stanza)(void *arg, xmpp_stanza_t *stanza);
+	/* A top-level element went over a limit and was skipped whole. */
+	void (*skipped)(void *arg, const struct xmlstream_skipped *s);
+	/* </stream:stream> from the server. */
+	void (*close)(void *arg);
+};
+
+/* A parser that builds stanzas in CTX (borrowed; must outlive it) within
+ * LIM (copied) and calls CB (copied) with ARG. NULL when out of memory or
+ * a limit is 0. Free with xmlstream_free(). */
+struct xmlstream *xmlstream_new(xmpp_ctx_t *ctx,
+				const struct xmlstream_limits *lim,
+				const struct xmlstream_callbacks *cb, void *arg);
+
+/* Parse LEN bytes of BUF (need not end on any boundary). Returns 0, or -1
+ * on malformed XML, a DOCTYPE or entity declaration, a second stream
+ * header, an element other than <stream:stream> at the top, an oversized
+ * token, or out of memory: xmlstream_error() then says what and where.
+ * Once -1, every later call returns -1; the link must close. */
+int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len);
+
+/* Why the last feed failed, with line, column and byte offset of the
+ * stream; "" if it did not. Owned by X. */
+const char *xmlstream_error(const struct xmlstream *x);
+
+/* From inside a callback: stop right after the current element or event;
+ * xmlstream_feed() then returns 0 early. Final: later feeds return -1. */
+void xmlstream_pause(struct xmlstream *x);
+
+/* After a paused feed: how many bytes at the end of its BUF were not
+ * parsed (the leftover to hand over with the socket); 0 otherwise. */
+size_t xmlstream_unparsed(const struct xmlstream *x);
+
+/* Bytes of the stream parsed so far (for logs and tests). */
+unsigned long long xmlstream_offset(const struct xmlstream *x);
+
+/* Free X and any stanza under construction. NULL is a no-op. */
+void xmlstream_free(struct xmlstream *x);
+
+#endif

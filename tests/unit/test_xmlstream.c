@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+/* test_xmlstream.c: the stream parser: splits, limits, skips, errors, libstrophe-equal output, pause. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+
+#include "config.h"
+#include "testutil.h"
+#include "xmlstream.h"
+
+#define HDR "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' " \
+	"xmlns:stream='http://etherx.jabber.org/streams' from='ope.example.org' " \
+	"id='a1-b2-c3'>"
+
+/* What the callbacks saw, as one string of events. */
+struct rec {
+	char *log;
+	size_t len, cap;
+	int pause_after;         /* pause at this stanza (1-based), 0: never */
+	int stanzas;
+	xmpp_stanza_t *last;     /* a reference to the last stanza */
+	struct xmlstream *x;
+};
+
+static void add(struct rec *r, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (r->len + n + 1 > r->cap) {
+		r->cap = (r->len + n + 1) * 2;
+		r->log = realloc(r->log, r->cap);
+		if (r->log == NULL)
+			abort();
+	}
+	memcpy(r->log + r->len, s, n + 1);
+	r->len += n;
+}
+
+static void on_open(void *arg, const char *const *attrs)
+{
+	struct rec *r = arg;
+
+	add(r, "[open");
+	for (; attrs[0] != NULL; attrs += 2) {
+		add(r, " ");
+		add(r, attrs[0]);
+		add(r, "=");
+		add(r, attrs[1]);
+	}
+	add(r, "]");
+}
+
+static void on_stanza(void *arg, xmpp_stanza_t *s)
+{
+	struct rec *r = arg;
+	char *text = testutil_text(s);
+
+	add(r, "[S ");
+	add(r, text != NULL ? text : "(null)");
+	add(r, "]");
+	free(text);
+	if (r->last != NULL)
+		xmpp_stanza_release(r->last);
+	r->last = xmpp_stanza_clone(s);
+	if (++r->stanzas == r->pause_after)
+		xmlstream_pause(r->x);
+}
+
+static void on_skipped(void *arg, const struct xmlstream_skipped *s)
+{
+	struct rec *r = arg;
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "[K %s %s %s %s %s: %s]",
+		 s->name ? s->name : "-", s->type ? s->type : "-",
+		 s->id ? s->id : "-", s->from ? s->from : "-",
+		 s->to ? s->to : "-", s->limit);
+	add(r, buf);
+}
+
+static void on_close(void *arg)
+{
+	add(arg, "[close]");
+}
+
+static const struct xmlstream_callbacks cbs = {
+	on_open, on_stanza, on_skipped, on_close,
+};
+
+static xmpp_ctx_t *ctx;
+static long ctx_blocks;       /* what the context itself holds */
+
+static struct xmlstream *start(struct rec *r, const struct xmlstream_limits *lim)
+{
+	struct xmlstream_limits def;
+
+	memset(r, 0, sizeof(*r));
+	add(r, "");
+	if (lim == NULL) {
+		xmlstream_limits_default(&def);
+		lim = &def;
+	}
+	r->x = xmlstream_new(ctx, lim, &cbs, r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->x);
+	return r->x;
+}
+
+static void finish(struct rec *r)
+{
+	xmlstream_free(r->x);
+	if (r->last != NULL)
+		xmpp_stanza_release(r->last);
+	free(r->log);
+	memset(r, 0, sizeof(*r));
+	CU_ASSERT_EQUAL(testutil_live_blocks(), ctx_blocks);
+}
+
+static int feed(struct xmlstream *x, const char *s)
+{
+	return xmlstream_feed(x, s, strlen(s));
+}
+
+static int setup(void)
+{
+	ctx = testutil_ctx_new();
+	ctx_blocks = testutil_live_blocks();
+	return 0;
+}
+
+static int teardown(void)
+{
+	xmpp_ctx_free(ctx);
+	return testutil_live_blocks() != 0;
+}
+
+/* A stream as Prosody sends it: single quotes, xml:lang, keepalive
+ * whitespace, entities, CDATA and a comment splitting text, multi-byte
+ * UTF-8, a prefixed payload, then the close. */
+static const char stream_text[] =
+	HDR "\n"
+	"<handshake/>"
+	"<message xml:lang='en' type='chat' to='ope.example.org' "
+	"from='alice@example.org/r1' id='m1'><body>a &amp; b &lt;"
+	"<![CDATA[<raw> & ]]>c<!-- split -->d &#x263A; \xc3\xa9\xe2\x82\xac"
+	"\xf0\x9f\x98\x80</body><example_tag xmlns='https://example.net/our_extension'"
+	" another=\"some\" data='st&apos;uff'/></message> \n\t "
+	"<iq type='get' id='p1' to='ope.example.org' from='bob@example.org/x' "
+	"xml:lang='de'><ping xmlns='urn:xmpp:ping'/></iq>"
+	"<iq type='set' id='q1' to='ope.example.org' from='bob@example.org/x'>"
+	"<q:query xmlns:q='jabber:iq:private'><q:a q:attr='1' plain='2'>t</q:a>"
+	"<b xmlns=''>u</b></q:query></iq>"
+	"<presence to='ope.example.org' from='carol@example.org/c'/>"
+	"<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+	"</stream:error>"
+	"</stream:stream>\n";
+
+static void test_split_everywhere(void)
+{
+	struct rec whole, r;
+	size_t n = strlen(stream_text), i;
+	struct xmlstream *x;
+	int mismatches = 0;
+
+	x = start(&whole, NULL);
+	CU_ASSERT_EQUAL(feed(x, stream_text), 0);
+	CU_ASSERT_STRING_EQUAL(xmlstream_error(x), "");
+	CU_ASSERT_EQUAL(whole.stanzas, 6);
+	CU_ASSERT_PTR_NOT_NULL(strstr(whole.log, "[open from=ope.example.org id=a1-b2-c3]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(whole.log, "[close]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(whole.log,
+		"<body>a &amp; b &lt;&lt;raw&gt; &amp; cd"
+		" \xe2\x98\xba \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80</body>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(whole.log, "xml:lang=\"en\""));
+	CU_ASSERT_EQUAL(xmlstream_offset(x), n - 1);
+	/* finish() counts live blocks: hold no stanza across the loop. */
+	xmpp_stanza_release(whole.last);
+	whole.last = NULL;
+
+	for (i = 1; i < n; i++) {
+		x = start(&r, NULL);
+		if (xmlstream_feed(x, stream_text, i) != 0 ||
+		    xmlstream_feed(x, stream_text + i, n - i) != 0 ||
+		    strcmp(r.log, whole.log) != 0)
+			mismatches++;
+		finish(&r);
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+
+	x = start(&r, NULL);
+	for (i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(xmlstream_feed(x, stream_text + i, 1), 0);
+	CU_ASSERT_STRING_EQUAL(r.log, whole.log);
+	finish(&r);
+	finish(&whole);
+}
+
+/* The same stanza through libstrophe's own parser (xmpp_stanza_new_from_string)
+ * and through xmlstream must be the same tree, but for xml:lang's prefix. */
+static int same_tree(xmpp_stanza_t *a, xmpp_stanza_t *b)
+{
+	const char *attrs[2 * 64];
+	char *ta, *tb;
+	int n, i, ok;
+	const char *key, *va, *vb;
+	xmpp_stanza_t *ca, *cb;
+
+	if (xmpp_stanza_is_text(a) || xmpp_stanza_is_text(b)) {
+		if (!xmpp_stanza_is_text(a) || !xmpp_stanza_is_text(b))
+			return 0;
+		ta = xmpp_stanza_get_text(a);
+		tb = xmpp_stanza_get_text(b);
+		ok = ta != NULL && tb != NULL && strcmp(ta, tb) == 0;
+		xmpp_free(ctx, ta);
+		xmpp_free(ctx, tb);
+		return ok;
+	}
+	if (strcmp(xmpp_stanza_get_name(a), xmpp_stanza_get_name(b)) != 0)
+		return 0;
+	if (xmpp_stanza_get_attribute_count(a) != xmpp_stanza_get_attribute_count(b))
+		return 0;
+	n = xmpp_stanza_get_attributes(a, attrs, 2 * 64);
+	for (i = 0; i < n; i += 2) {
+		key = attrs[i];
+		va = attrs[i + 1];
+		vb = xmpp_stanza_get_attribute(b, strcmp(key, "lang") == 0 ?
+					       "xml:lang" : key);
+		if (vb == NULL || strcmp(va, vb) != 0)
+			return 0;
+	}
+	ca = xmpp_stanza_get_children(a);
+	cb = xmpp_stanza_get_children(b);
+	for (; ca != NULL && cb != NULL; ca = xmpp_stanza_get_next(ca),
+	     cb = xmpp_stanza_get_next(cb)) {
+		if (!same_tree(ca, cb))
+			return 0;
+	}
+	return ca == NULL && cb == NULL;
+}
+
+static void test_same_as_libstrophe(void)
+{
+	static const char *const stanzas[] = {
+		"<message xml:lang='en' type='chat' to='ope.example.org' "
+		"from='alice@example.org/r1' id='m1'><body>hi &amp; <![CDATA[x]]>"
+		"<!--c-->y</body><example_tag xmlns='https://example.net/our_extension'"
+		" another='some' data='stuff'/></message>",
+		"<iq type='get' id='d1' to='ope.example.org' from='a@b/c' xml:lang='en'>"
+		"<query xmlns='http://jabber.org/protocol/disco#info' node='n'/></iq>",
+		"<iq type='set' id='q1' to='ope.example.org' from='a@b/c'>"
+		"<q:query xmlns:q='jabber:iq:private' xmlns:z='urn:z'><q:a z:attr='1' "
+		"plain='2'>t<z:i/>u</q:a><b xmlns=''>u</b></q:query></iq>",
+		"<presence from='a@b/c' to='ope.example.org' type='subscribe'>"
+		"<status>  spaced\n lines </status><x xmlns='vcard-temp:x:update'>"
+		"<photo/></x></presence>",
+		"<message from='a@b/c' to='ope.example.org'><body></body><a><b><c>deep"
+		"</c></b></a>tail</message>",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(stanzas) / sizeof(stanzas[0]); i++) {
+		char *wrapped;
+		xmpp_stanza_t *ref;
+		struct rec r;
+		struct xmlstream *x = start(&r, NULL);
+		size_t n = strlen(stanzas[i]) + 64;
+
+		/* libstrophe's own parser sees the stream's default namespace
+		 * declared on the stanza itself. */
+		wrapped = malloc(n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(wrapped);
+		snprintf(wrapped, n, "<wrap xmlns='jabber:component:accept'>%s</wrap>",
+			 stanzas[i]);
+		ref = xmpp_stanza_new_from_string(ctx, wrapped);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+		CU_ASSERT_EQUAL(feed(x, HDR), 0);
+		CU_ASSERT_EQUAL(feed(x, stanzas[i]), 0);
+		CU_ASSERT_EQUAL_FATAL(r.stanzas, 1);
+		CU_ASSERT_TRUE(same_tree(xmpp_stanza_get_children(ref), r.last));
+		xmpp_stanza_release(ref);
+		free(wrapped);
+		finish(&r);
+	}
+}
+
+static void test_namespaces(void)
+{
+	struct rec r;
+	struct xmlstream *x = start(&r, NULL);
+	xmpp_stanza_t *q, *a, *b;
+
+	CU_ASSERT_EQUAL(feed(x, HDR "<iq type='set' id='q1' to='c' from='d' xml:lang='en'>"
+			     "<q:query xmlns:q='jabber:iq:private' q:attr='1'>"
+			     "<q:a/><b xmlns=''/></q:query></iq>"), 0);
+	CU_ASSERT_EQUAL_FATAL(r.stanzas, 1);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_ns(r.last), "jabber:component:accept");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(r.last, "xml:lang"), "en");
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_attribute(r.last, "lang"));
+	q = xmpp_stanza_get_children(r.last);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_name(q), "query");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_ns(q), "jabber:iq:private");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(q, "attr"), "1");
+	CU_ASSERT_EQUAL(xmpp_stanza_get_attribute_count(q), 2);
+	a = xmpp_stanza_get_children(q);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_ns(a), "jabber:iq:private");
+	b = xmpp_stanza_get_next(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_ns(b));
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_next(b));
+	finish(&r);
+}
+
+/* Feed HDR + STANZA + a normal stanza under LIM; return the log. */
+static char *run(const struct xmlstream_limits *lim, const char *stanza)
+{
+	struct rec r;
+	struct xmlstream *x = start(&r, lim);
+	char *log;
+
+	CU_ASSERT_EQUAL(feed(x, HDR), 0);
+	CU_ASSERT_EQUAL(feed(x, stanza), 0);
+	CU_ASSERT_STRING_EQUAL(xmlstream_error(x), "");
+	CU_ASSERT_EQUAL(feed(x, "<presence from='n@e/x' to='c'/>"), 0);
+	log = strdup(r.log);
+	finish(&r);
+	return log;
+}
+
+/* Under LIM, OK is delivered and OVER skipped for LIMIT; what follows
+ * either is delivered. */
+static void check_limit(const struct xmlstream_limits *lim, const char *ok,
+			const char *over, const char *limit)
+{
+	char *log = run(lim, ok), want[128];
+
+	CU_ASSERT_PTR_NULL(strstr(log, "[K "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "[S <presence"));
+	if (strstr(log, "[K ") != NULL)
+		fprintf(stderr, "\nunexpected skip: %s\n", log);
+	free(log);
+	log = run(lim, over);
+	snprintf(want, sizeof(want), "[K iq get i1 f@e/x c: %s][S <presence", limit);
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, want));
+	if (strstr(log, want) == NULL)
+		fprintf(stderr, "\nwanted %s in %s\n", want, log);
+	CU_ASSERT_EQUAL(strstr(log, "[S "), strstr(log, "[S <presence"));
+	free(log);
+}
+
+#define IQ "<iq type='get' id='i1' from='f@e/x' to='c'>"
+
+static void test_limits(void)
+{
+	struct xmlstream_limits lim;
+	char ok[512], over[512];
+
+	xmlstream_limits_default(&lim);
+	lim.depth = 3;
+	check_limit(&lim, IQ "<a><b/></a></iq>", IQ "<a><b><c/></b></a></iq>",
+		    "nesting depth");
+	xmlstream_limits_default(&lim);
+	lim.children = 3;
+	check_limit(&lim, IQ "<a/><b/><c/></iq>", IQ "<a/><b/><c/><d/></iq>",
+		    "children per element");
+	check_limit(&lim, IQ "<q><a/><b/>x<c/></q></iq>",
+		    IQ "<q><a/><b/><c/><d/></q></iq>", "children per element");
+	xmlstream_limits_default(&lim);
+	lim.elements = 4;
+	check_limit(&lim, IQ "<a><b/></a><c/></iq>", IQ "<a><b/></a><c/><d/></iq>",
+		    "elements per stanza");
+	xmlstream_limits_default(&lim);
+	lim.attrs = 4;
+	check_limit(&lim, IQ "<q a='1' b='2' c='3' xmlns:z='u' z:d='4'/></iq>",
+		    IQ "<q a='1' b='2' c='3' d='4' e='5'/></iq>",
+		    "attributes per element");
+	/* The top element's own attributes: 4 allowed, so a fifth skips it. */
+	check_limit(&lim, IQ "</iq>",
+		    "<iq type='get' id='i1' from='f@e/x' to='c' x='1'/>",
+		    "attributes per element");
+	xmlstream_limits_default(&lim);
+	lim.attr_bytes = 5;
+	check_limit(&lim, IQ "<q a='12&amp;45'/></iq>", IQ "<q a='123456'/></iq>",
+		    "attribute size");
+	xmlstream_limits_default(&lim);
+	lim.text_bytes = 6;
+	check_limit(&lim, IQ "<q>12<!--c-->3&lt;<![CDATA[5]]><x/>6</q></iq>",
+		    IQ "<q>12<!--c-->3&lt;<![CDATA[5]]><x/>67</q></iq>", "text size");
+	xmlstream_limits_default(&lim);
+	snprintf(ok, sizeof(ok), IQ "<q>%s</q></iq>", "0123456789");
+	snprintf(over, sizeof(over), IQ "<q>%s</q></iq>", "01234567890");
+	lim.stanza_bytes = strlen(ok);
+	check_limit(&lim, ok, over, "stanza size");
+	/* Over by a start tag, then by the end tag. */
+	snprintf(over, sizeof(over), IQ "<q a='12345678901'/></iq>");
+	check_limit(&lim, ok, over, "stanza size");
+	snprintf(over, sizeof(over), IQ "<qq>%s</qq></iq>", "012345678");
+	check_limit(&lim, ok, over, "stanza size");
+}
+
+/* What a skipped stanza's top element tells, even when over at its top. */
+static void test_skip_report(void)
+{
+	struct xmlstream_limits lim;
+	char *log;
+
+	xmlstream_limits_default(&lim);
+	lim.attr_bytes = 8;
+	log = run(&lim, "<message type='chat' id='0123456789' from='f@e/x' to='c'/>");
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "[K message chat - f@e/x c: attribute size]"));
+	free(log);
+	log = run(&lim, "<message type='chat' id='1' from='f@e/x' to='c'>"
+		  "<a b='0123456789'/></message>");
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "[K message chat 1 f@e/x c: attribute size]"));
+	free(log);
+}
+
+/* A stanza far over the size limit is skipped while it streams in, and one
+ * huge token is an error. */
+static void test_big_inputs(void)
+{
+	struct rec r;
+	struct xmlstream *x;
+	char chunk[4096];
+	int i;
+
+	memset(chunk, 'x', sizeof(chunk));
+	x = start(&r, NULL);
+	CU_ASSERT_EQUAL(feed(x, HDR IQ "<q>"), 0);
+	for (i = 0; i < 1024; i++)     /* 4 MiB of text */
+		CU_ASSERT_EQUAL_FATAL(xmlstream_feed(x, chunk, sizeof(chunk)), 0);
+	CU_ASSERT_EQUAL(feed(x, "</q></iq><presence from='n@e/x' to='c'/>"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "[K iq get i1 f@e/x c: text size][S <presence"));
+	finish(&r);
+
+	x = start(&r, NULL);
+	CU_ASSERT_EQUAL(feed(x, HDR IQ "<q a='"), 0);
+	for (i = 0; i < 64 && xmlstream_feed(x, chunk, sizeof(chunk)) == 0; i++)
+		;
+	CU_ASSERT_TRUE(i < 64);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), "longer than 262144 bytes"));
+	CU_ASSERT_EQUAL(feed(x, "'/></iq>"), -1);
+	finish(&r);
+}
+
+/* A stanza whose long start tag arrives in a big piece and a small one is
+ * delivered at once (expat's reparse deferral would hold it back until
+ * more bytes came, and a server may send nothing more). */
+static void test_no_deferral(void)
+{
+	struct rec r;
+	struct xmlstream *x = start(&r, NULL);
+	char tag[3000];
+
+	snprintf(tag, sizeof(tag), "<message from='a@b/c' to='c' id='%02000d'/>", 7);
+	CU_ASSERT_EQUAL(feed(x, HDR), 0);
+	CU_ASSERT_EQUAL(xmlstream_feed(x, tag, strlen(tag) - 10), 0);
+	CU_ASSERT_EQUAL(r.stanzas, 0);
+	CU_ASSERT_EQUAL(feed(x, tag + strlen(tag) - 10), 0);
+	CU_ASSERT_EQUAL(r.stanzas, 1);
+	finish(&r);
+}
+
+/* Each feeds HDR-less BAD and expects -1 with an error mentioning WHAT. */
+static void check_error(const char *bad, const char *what)
+{
+	struct rec r;
+	struct xmlstream *x = start(&r, NULL);
+	int rc = feed(x, bad);
+
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), what));
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), "line "));
+	if (rc != -1 || strstr(xmlstream_error(x), what) == NULL)
+		fprintf(stderr, "\n%s -> %d %s\n", bad, rc, xmlstream_error(x));
+	/* Failed for good. */
+	CU_ASSERT_EQUAL(feed(x, "<presence/>"), -1);
+	finish(&r);
+}
+
+static void test_errors(void)
+{
+	check_error(HDR "garbage<<", "not well-formed");
+	check_error(HDR "<message><body>\xc3\x28</body></message>", "not well-formed");
+	check_error(HDR "<message><body>\xed\xa0\x80</body></message>", "not well-formed");
+	check_error(HDR "<message><body>\xff</body></message>", "not well-formed");
+	check_error("<?xml version='1.0'?><!DOCTYPE stream [<!ENTITY a 'b'>]>" HDR,
+		    "DOCTYPE");
+	check_error(HDR "<message>&ent;</message>", "undefined entity");
+	check_error(HDR "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>",
+		    "second stream header");
+	check_error("<message xmlns='jabber:component:accept'/>",
+		    "expected <stream:stream>");
+	check_error(HDR "</stream:stream><message/>", "after </stream:stream>");
+	check_error(HDR "<message><a></b></message>", "mismatched tag");
+	check_error(HDR "<x:message/>", "unbound prefix");
+	check_error(HDR "<message a='1' a='2'/>", "duplicate attribute");
+}
+
+static void test_pause(void)
+{
+	struct rec r;
+	struct xmlstream *x = start(&r, NULL);
+	static const char rest[] = "<presence from='n@e/x' to='c'/><iq/>";
+	char buf[256];
+
+	r.pause_after = 2;
+	snprintf(buf, sizeof(buf), "%s<message from='a@b/c' to='c'/>%s", HDR, rest);
+	CU_ASSERT_EQUAL(feed(x, buf), 0);
+	CU_ASSERT_EQUAL(r.stanzas, 2);
+	CU_ASSERT_EQUAL(xmlstream_unparsed(x), strlen("<iq/>"));
+	CU_ASSERT_EQUAL(feed(x, "<iq/>"), -1);
+	finish(&r);
+
+	/* Paused at the very end of a buffer: nothing left over. */
+	x = start(&r, NULL);
+	r.pause_after = 1;
+	CU_ASSERT_EQUAL(feed(x, HDR "<a/>"), 0);
+	CU_ASSERT_EQUAL(xmlstream_unparsed(x), 0);
+	finish(&r);
+
+	/* An empty element's end is its start tag's end. */
+	x = start(&r, NULL);
+	r.pause_after = 1;
+	CU_ASSERT_EQUAL(feed(x, HDR "<a/> <b/>"), 0);
+	CU_ASSERT_EQUAL(xmlstream_unparsed(x), 5);
+	finish(&r);
+}
+
+/* Expat is reset between stanzas about every stanza_bytes (it interns
+ * names for good otherwise); nothing of that may show. */
+static void test_resets(void)
+{
+	struct xmlstream_limits lim;
+	struct rec whole, r;
+	size_t n = strlen(stream_text), i;
+	struct xmlstream *x;
+	int mismatches = 0;
+	static const char prefixed[] =
+		"<s:stream xmlns:s='http://etherx.jabber.org/streams' "
+		"xmlns='jabber:component:accept' xmlns:q='urn:q'>\n"
+		"<iq type='get' id='1' from='a@b/c' to='c'><q:x/></iq>\n"
+		"<iq type='get' id='2' from='a@b/c' to='c'><q:x/></iq>\n"
+		"<iq type='get' id='3' from='a@b/c' to='c'><q:x/></iq>\n"
+		"<iq type='get' id='4' from='a@b/c' to='c'><q:x/></iq>\n"
+		"<s:error/></s:stream>";
+
+	x = start(&whole, NULL);
+	CU_ASSERT_EQUAL(feed(x, stream_text), 0);
+	xmpp_stanza_release(whole.last);
+	whole.last = NULL;
+	xmlstream_limits_default(&lim);
+	lim.stanza_bytes = 400;
+	for (i = 1; i < n; i++) {
+		x = start(&r, &lim);
+		if (xmlstream_feed(x, stream_text, i) != 0 ||
+		    xmlstream_feed(x, stream_text + i, n - i) != 0 ||
+		    strcmp(r.log, whole.log) != 0)
+			mismatches++;
+		finish(&r);
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+	finish(&whole);
+
+	/* A header with its own prefix; errors still name the right line. */
+	lim.stanza_bytes = 60;
+	x = start(&r, &lim);
+	CU_ASSERT_EQUAL(feed(x, prefixed), 0);
+	CU_ASSERT_EQUAL(r.stanzas, 5);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "<x xmlns=\"urn:q\"/></iq>][S <iq id=\"4\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "[close]"));
+	finish(&r);
+	x = start(&r, &lim);
+	CU_ASSERT_EQUAL(xmlstream_feed(x, prefixed, strlen(prefixed) - 22), 0);
+	CU_ASSERT_EQUAL(feed(x, "\n\n<a></b>"), -1);
+	/* Expat places a mismatched tag at its name, past "</". */
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), "at line 7 (byte 324 "));
+	finish(&r);
+	lim.stanza_bytes = 1000;
+	x = start(&r, &lim);
+	CU_ASSERT_EQUAL(xmlstream_feed(x, prefixed, strlen(prefixed) - 22), 0);
+	CU_ASSERT_EQUAL(feed(x, "\n\n<a></b>"), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), "at line 7 (byte 324 "));
+	finish(&r);
+}
+
+/* Trees that libstrophe would serialise into XML that is not well-formed. */
+static void test_unserialisable(void)
+{
+	char *log = run(NULL, "<iq type='get' id='i1' from='f@e/x' to='c'>"
+			"<xml:foo/></iq>");
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "[K iq get i1 f@e/x c: reserved namespace]"));
+	free(log);
+	log = run(NULL, "<iq type='get' id='i1' from='f@e/x' to='c' xmlns:p='u'>"
+		  "<a xmlns='' p:xmlns='http://www.w3.org/XML/1998/namespace' b='1'/>"
+		  "</iq>");
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "<a b=\"1\"/>"));
+	free(log);
+}
+
+/* The config file's limits group defaults to xmlstream's defaults. */
+static void test_config_defaults(void)
+{
+	struct xmlstream_limits def;
+	struct config cfg;
+	char err[1024] = "";
+
+	CU_ASSERT_EQUAL_FATAL(config_load(SRCDIR "/conf/ope-component.conf",
+					  &cfg, err, sizeof(err)), 0);
+	xmlstream_limits_default(&def);
+	CU_ASSERT_EQUAL(cfg.limits.stanza_bytes, def.stanza_bytes);
+	CU_ASSERT_EQUAL(cfg.limits.depth, def.depth);
+	CU_ASSERT_EQUAL(cfg.limits.children, def.children);
+	CU_ASSERT_EQUAL(cfg.limits.elements, def.elements);
+	CU_ASSERT_EQUAL(cfg.limits.attrs, def.attrs);
+	CU_ASSERT_EQUAL(cfg.limits.attr_bytes, def.attr_bytes);
+	CU_ASSERT_EQUAL(cfg.limits.text_bytes, def.text_bytes);
+	config_free(&cfg);
+}
+
+static void test_new_rejects_zero_limits(void)
+{
+	struct xmlstream_limits lim;
+
+	xmlstream_limits_default(&lim);
+	lim.children = 0;
+	CU_ASSERT_PTR_NULL(xmlstream_new(ctx, &lim, &cbs, NULL));
+	xmlstream_free(NULL);
+}
+
+static int test_xmlstream_register(void)
+{
+	CU_pSuite s = CU_add_suite("xmlstream", setup, teardown);
+
+	if (s == NULL ||
+	    !CU_add_test(s, "a stream split at every byte", test_split_everywhere) ||
+	    !CU_add_test(s, "same trees as libstrophe's parser", test_same_as_libstrophe) ||
+	    !CU_add_test(s, "namespaces and xml:lang", test_namespaces) ||
+	    !CU_add_test(s, "every limit: at and one over", test_limits) ||
+	    !CU_add_test(s, "what a skipped stanza reports", test_skip_report) ||
+	    !CU_add_test(s, "big stanzas and tokens", test_big_inputs) ||
+	    !CU_add_test(s, "no stanza held back", test_no_deferral) ||
+	    !CU_add_test(s, "malformed input", test_errors) ||
+	    !CU_add_test(s, "pause and unparsed bytes", test_pause) ||
+	    !CU_add_test(s, "parser resets between stanzas", test_resets) ||
+	    !CU_add_test(s, "unserialisable trees are skipped", test_unserialisable) ||
+	    !CU_add_test(s, "config defaults are xmlstream's", test_config_defaults) ||
+	    !CU_add_test(s, "zero limits refused", test_new_rejects_zero_limits))
+		return CU_get_error();
+	return CUE_SUCCESS;
+}
+
+TESTUTIL_SUITE(test_xmlstream_register)
