@@ -167,6 +167,17 @@ static const struct config_row rows[] = {
 	  NO_BOUNDS, NULL, 0, hook_metrics_listen, NULL,
 	  "where to serve /metrics and /health over HTTP: \"127.0.0.1:9347\", "
 	  "\"[::1]:9347\" or a port (on 127.0.0.1); unset: no endpoint" },
+	{ "drain", "quiet", CONFIG_MS, 0, FIELD(drain_quiet_ms), "0.5",
+	  0.01, 60, "s", CONFIG_RELOAD, NULL, NULL,
+	  "on SIGTERM behind ejabberd with mod_ope_drain: close once no "
+	  "request came for this many seconds" },
+	{ "drain", "maximum", CONFIG_MS, 0, FIELD(drain_max_ms), "10.0",
+	  0.1, 3600, "s", CONFIG_RELOAD, NULL, NULL,
+	  "the longest a drain on SIGTERM lasts, in seconds" },
+	{ "drain", "answer", CONFIG_MS, 0, FIELD(drain_answer_ms), "1.0",
+	  0.05, 60, "s", CONFIG_RELOAD, NULL, NULL,
+	  "seconds to wait for mod_ope_drain's answer before closing as "
+	  "without it (with a warning)" },
 };
 
 const struct config_row *config_rows(size_t *n)

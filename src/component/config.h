@@ -50,6 +50,10 @@ struct config {
 	struct ratelimit_rate limit_password; /* per bare JID, password hashes */
 	struct ratelimit_rate limit_hashes;   /* all senders, password hashes */
 	size_t limit_senders;                 /* senders remembered at once */
+
+	unsigned drain_quiet_ms;    /* drain on SIGTERM (drain.h) */
+	unsigned drain_max_ms;
+	unsigned drain_answer_ms;
 };
 
 /* How a setting is stored in struct config. */

@@ -23,6 +23,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/strophe_compat.c src/component/strophe_compat.h \
 	src/component/conn.c src/component/conn.h \
 	src/component/handover.c src/component/handover.h \
+	src/component/drain.c src/component/drain.h \
 	src/component/ext/ext.h \
 	src/component/ext/registry.c \
 	src/component/ext/example.c \

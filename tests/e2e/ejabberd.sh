@@ -6,10 +6,29 @@
 # which runs the node as the current user with Erlang distribution on a
 # free loopback port and a private cookie, so no epmd is started and no
 # other ejabberd on the machine is touched.
+#
+# Optional, set by callers that need more than one plain node (scaleout.sh):
+#   EJABBERD_NODE         a name for a second/third node: its own directory
+#                         (ejabberd-NAME), node name and the ports the caller
+#                         put in E2E_C2S_PORT/E2E_COMP_PORT/E2E_DIST_PORT
+#   EJABBERD_EPMD_PORT    cluster mode (FACTS.md): a private epmd on this
+#                         loopback port, INET_DIST_INTERFACE=127.0.0.1 and the
+#                         fixed distribution port E2E_DIST_PORT set only for
+#                         start (ERL_DIST_PORT cannot cluster two nodes)
+#   EJABBERD_COOKIE       a cookie shared by the nodes of a cluster
+#   EJABBERD_ERL_PA       a directory of extra .beam files (-pa)
+#   EJABBERD_MODULES      extra lines under "modules:" (two-space indented)
+#   EJABBERD_TOP          extra top-level ejabberd.yml text
 
 ejabberd_dir()
 {
-	echo "$E2E_TMP/ejabberd"
+	echo "$E2E_TMP/ejabberd${EJABBERD_NODE:+-$EJABBERD_NODE}"
+}
+
+# The Erlang node name of the current node (EJABBERD_NODE).
+ejabberd_node()
+{
+	echo "$E2E_ID${EJABBERD_NODE:+-$EJABBERD_NODE}@localhost"
 }
 
 ejabberd_ctl()
@@ -22,11 +41,25 @@ ejabberd_write_config()
 	local d cookie
 	d=$(ejabberd_dir)
 	mkdir -p "$d/spool" "$d/logs" "$d/modules"
-	cookie=$(openssl rand -hex 16) || return 1
+	cookie=${EJABBERD_COOKIE:-$(openssl rand -hex 16)} || return 1
+	local pa= dist
+	[ -n "${EJABBERD_ERL_PA:-}" ] && pa="-pa $EJABBERD_ERL_PA "
+	if [ -n "${EJABBERD_EPMD_PORT:-}" ]; then
+		# ejabberdctl sources this file with its command in $1.
+		dist="ERL_EPMD_PORT=$EJABBERD_EPMD_PORT
+ERL_EPMD_ADDRESS=127.0.0.1
+export ERL_EPMD_PORT ERL_EPMD_ADDRESS
+INET_DIST_INTERFACE=127.0.0.1
+case \$1 in start|foreground|live) FIREWALL_WINDOW=$E2E_DIST_PORT-$E2E_DIST_PORT ;; esac
+ERL_OPTIONS=\"${pa}-env ERL_CRASH_DUMP_BYTES 0 -setcookie $cookie\""
+	else
+		dist="ERL_DIST_PORT=$E2E_DIST_PORT
+ERL_OPTIONS=\"${pa}-env ERL_CRASH_DUMP_BYTES 0 -kernel inet_dist_use_interface {127,0,0,1} -setcookie $cookie\""
+	fi
 	cat >"$d/ejabberdctl.cfg" <<EOF
 # ejabberdctl.cfg written by tests/e2e/ejabberd.sh for one test run.
 EXEC_CMD=as_current_user
-ERLANG_NODE=$E2E_ID@localhost
+ERLANG_NODE=$(ejabberd_node)
 EJABBERD_CONFIG_PATH=$d/ejabberd.yml
 SPOOL_DIR=$d/spool
 LOGS_DIR=$d/logs
@@ -34,8 +67,7 @@ EJABBERD_PID_PATH=$d/ejabberd.pid
 CONTRIB_MODULES_PATH=$d/modules
 CONTRIB_MODULES_CONF_DIR=$d/modules
 EJABBERD_BYPASS_WARNINGS=true
-ERL_DIST_PORT=$E2E_DIST_PORT
-ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -kernel inet_dist_use_interface {127,0,0,1} -setcookie $cookie"
+$dist
 EOF
 	chmod 600 "$d/ejabberdctl.cfg"
 	# ejabberdctl points ERL_INETRC here; without it Erlang logs an error.
@@ -76,10 +108,12 @@ access_rules:
 shaper_rules:
   c2s_shaper: none
   max_user_sessions: 100
+${EJABBERD_TOP:-}
 modules:
   mod_disco: {}
   mod_ping: {}
   mod_roster: {}
+${EJABBERD_MODULES:-}
 EOF
 	chmod 600 "$d/ejabberd.yml"
 }
@@ -94,7 +128,7 @@ ejabberd_start()
 	fi
 	# Marks that cleanup has an ejabberd to stop.
 	[ -d "$d" ] || ejabberd_write_config || return 1
-	touch "$E2E_TMP/ejabberd-started"
+	touch "$d/started"
 	if ! ejabberd_ctl start >"$d/start.log" 2>&1 3>&-; then
 		cat "$d/start.log" >&2
 		echo "ejabberdctl start failed (log above)" >&2
@@ -111,8 +145,13 @@ ejabberd_start()
 
 ejabberd_stop()
 {
-	local d pid i
-	d=$(ejabberd_dir)
+	ejabberd_stop_dir "$(ejabberd_dir)"
+}
+
+# ejabberd_stop_dir DIR: stop the node whose ejabberdctl.cfg is in DIR.
+ejabberd_stop_dir()
+{
+	local d=$1 pid i
 	pid=$(cat "$d/ejabberd.pid" 2>/dev/null)
 	timeout 60 ejabberdctl --config-dir "$d" stop >>"$d/stop.log" 2>&1
 	timeout 60 ejabberdctl --config-dir "$d" stopped >>"$d/stop.log" 2>&1
@@ -140,9 +179,17 @@ ejabberd_register()
 
 ejabberd_cleanup()
 {
-	[ -f "$E2E_TMP/ejabberd-started" ] || return 0
-	ejabberd_stop
-	rm -f "$E2E_TMP/ejabberd-started"
+	local d port
+	for d in "$E2E_TMP"/ejabberd*/; do
+		[ -f "$d/started" ] || continue
+		ejabberd_stop_dir "${d%/}"
+		rm -f "$d/started"
+	done
+	# A cluster's private epmd (only ours: its own port).
+	for port in $(cat "$E2E_TMP/epmd-ports" 2>/dev/null); do
+		epmd -port "$port" -kill >/dev/null 2>&1
+	done
+	return 0
 }
 
 ejabberd_describe()

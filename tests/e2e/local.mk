@@ -5,18 +5,29 @@
 # skips) when the server can't be started. OPE_E2E_PROSODY=container|native|auto
 # picks how Prosody runs (see tests/e2e/lib.sh).
 # scenarios.sh prints TAP: one result per scenario.
+#
+# scaleout.test (3 instances behind ejabberd with mod_ope_drain, a rolling
+# restart under load) and scaleout-cluster.test (a two-node ejabberd cluster
+# on loopback, one node stopped under load) build contrib/ejabberd's module
+# with erlc and fail, never skip, without it. They print TAP too.
 TEST_EXTENSIONS += .test
 TEST_LOG_DRIVER = $(TAP_DRIVER)
-TESTS += tests/e2e/prosody.test tests/e2e/ejabberd.test
+TESTS += tests/e2e/prosody.test tests/e2e/ejabberd.test \
+	tests/e2e/scaleout.test tests/e2e/scaleout-cluster.test
 dist_check_SCRIPTS += \
 	tests/e2e/prosody.test \
 	tests/e2e/ejabberd.test \
+	tests/e2e/scaleout.test \
+	tests/e2e/scaleout-cluster.test \
 	tests/e2e/scenarios.sh
 EXTRA_DIST += \
 	tests/e2e/lib.sh \
 	tests/e2e/prosody.sh \
 	tests/e2e/container.sh \
 	tests/e2e/ejabberd.sh \
+	tests/e2e/scaleout.sh \
+	tests/e2e/drain_probe.py \
+	contrib/ejabberd/mod_ope_drain.erl \
 	tests/e2e/e2e_util.py \
 	tests/e2e/probe.py \
 	tests/e2e/slixmpp_component.py \

@@ -34,6 +34,7 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_config.c \
 	tests/unit/test_backoff.c \
 	tests/unit/test_handover.c \
+	tests/unit/test_drain.c \
 	tests/unit/test_dispatch.c \
 	tests/unit/test_xmlstream.c \
 	tests/unit/test_metrics.c \

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* drain.h: a planned stop behind ejabberd without losing requests: ask mod_ope_drain to unroute this link, answer until quiet, then close. */
+#ifndef OPE_DRAIN_H
+#define OPE_DRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The unroute request's namespace (contrib/ejabberd/mod_ope_drain.erl). */
+#define DRAIN_NS "urn:xmpp:ope:drain:0"
+
+/* Settings (drain.quiet, drain.maximum, drain.answer), in milliseconds. */
+struct drain_opts {
+	unsigned quiet_ms;   /* close once no request came for this long */
+	unsigned max_ms;     /* close at the latest this long after the start */
+	unsigned answer_ms;  /* no answer to the unroute IQ by then: fall back */
+};
+
+enum drain_phase {
+	DRAIN_IDLE,      /* not draining */
+	DRAIN_ASKED,     /* unroute IQ sent, no answer yet */
+	DRAIN_UNROUTED,  /* the server no longer routes to us: wait for quiet */
+	DRAIN_FALLBACK,  /* no module (error or no answer): close as before */
+};
+
+/* What the caller does next (drain_poll). */
+enum drain_action {
+	DRAIN_WAIT,            /* keep serving; poll again within *WAIT_MS */
+	DRAIN_CLOSE,           /* quiet (or the maximum reached): close now */
+	DRAIN_CLOSE_FALLBACK,  /* close now and warn: mod_ope_drain is missing */
+};
+
+/* One drain of one link; plain data, no allocation. */
+struct drain {
+	struct drain_opts opts;
+	enum drain_phase phase;
+	uint64_t started_ms;       /* when drain_start() ran */
+	uint64_t last_request_ms;  /* last request seen (or the unroute answer) */
+	char id[32];               /* the unroute IQ's id */
+	int answer_was_error;      /* for the fallback's message */
+};
+
+/* Reset D to idle with OPTS. */
+void drain_init(struct drain *d, const struct drain_opts *opts);
+
+/* Start draining at NOW_MS: write the unroute IQ from DOMAIN (the
+ * component) to SERVER (the server's domain) into BUF (LEN bytes,
+ * NUL-terminated). Returns its length, or -1 if BUF is too small or a
+ * domain has a quote or '<' in it (D then stays idle). */
+int drain_start(struct drain *d, const char *domain, const char *server,
+		uint64_t now_ms, char *buf, size_t len);
+
+/* A stanza arrived while draining: NAME, TYPE and ID are its element
+ * name and attributes (NULL when absent). Returns 1 when it is the answer
+ * to the unroute IQ (the caller drops it), 0 for anything else (a request:
+ * the quiet period starts again). */
+int drain_on_stanza(struct drain *d, const char *name, const char *type,
+		    const char *id, uint64_t now_ms);
+
+/* Decide at NOW_MS; for DRAIN_WAIT, *WAIT_MS (may be NULL) is set to the
+ * longest the caller may wait before polling again. */
+enum drain_action drain_poll(struct drain *d, uint64_t now_ms,
+			     unsigned *wait_ms);
+
+/* The server domain to address: DOMAIN's parent ("ope.example.org" ->
+ * "example.org"), or DOMAIN itself when it has a single label. Borrowed
+ * from DOMAIN. */
+const char *drain_server_of(const char *domain);
+
+#endif

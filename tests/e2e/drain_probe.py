@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# tests/e2e/drain_probe.py: a bare XEP-0114 connection that asks ejabberd's mod_ope_drain to unroute it, then counts what still reaches it.
+"""Usage: drain_probe.py PORT DOMAIN SERVER SECRET STOPFILE [noask]
+
+Connects to the component port, authenticates, sends
+<iq type='set'><unroute xmlns='urn:xmpp:ope:drain:0'/></iq> (unless
+"noask"), prints "reply: result|error|none" for it, then stays connected
+until STOPFILE exists (at most 300 s) and prints "received: N" for the
+stanzas (messages and IQs other than the drain reply) routed to it
+meanwhile. Exits 1 if the connection fails or closes early.
+"""
+import os
+import hashlib
+import re
+import socket
+import sys
+import time
+
+DRAIN_NS = "urn:xmpp:ope:drain:0"
+
+
+def read_until(sock, buf, pattern, deadline):
+    """Read until the regex PATTERN matches BUF; return (match, buf)."""
+    while True:
+        m = re.search(pattern, buf)
+        if m:
+            return m, buf
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None, buf
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return None, buf
+        if not chunk:
+            raise ConnectionError("server closed the stream")
+        buf += chunk.decode("utf-8", "replace")
+
+
+def main(argv):
+    if len(argv) not in (6, 7):
+        print(__doc__, file=sys.stderr)
+        return 64
+    port, domain, server, secret = int(argv[1]), argv[2], argv[3], argv[4]
+    stopfile = argv[5]
+    ask = len(argv) == 6
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall((
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept'"
+        " xmlns:stream='http://etherx.jabber.org/streams' to='%s'>" % domain
+    ).encode())
+    m, buf = read_until(sock, "", r"<stream:stream[^>]* id=['\"]([^'\"]+)",
+                        time.monotonic() + 10)
+    if not m:
+        print("no stream header", file=sys.stderr)
+        return 1
+    digest = hashlib.sha1((m.group(1) + secret).encode()).hexdigest()
+    sock.sendall(("<handshake>%s</handshake>" % digest).encode())
+    m, buf = read_until(sock, buf, r"<handshake\s*/>|<handshake></handshake>",
+                        time.monotonic() + 10)
+    if not m:
+        print("handshake failed: %r" % buf[-300:], file=sys.stderr)
+        return 1
+    buf = buf[m.end():]
+    reply = "none"
+    if ask:
+        sock.sendall((
+            "<iq type='set' id='drain1' from='%s' to='%s'>"
+            "<unroute xmlns='%s'/></iq>" % (domain, server, DRAIN_NS)
+        ).encode())
+        m, buf = read_until(
+            sock, buf, r"<iq[^>]*id=['\"]drain1['\"][^>]*>",
+            time.monotonic() + 5)
+        if m:
+            t = re.search(r"type=['\"](\w+)['\"]", m.group(0))
+            reply = t.group(1) if t else "?"
+            buf = buf[m.end():]
+    print("reply: %s" % reply, flush=True)
+    deadline = time.monotonic() + 300
+    count = 0
+    while time.monotonic() < deadline and not os.path.exists(stopfile):
+        _, buf = read_until(sock, buf, r"(?!)", min(deadline,
+                                                     time.monotonic() + 0.2))
+        count += len(re.findall(r"<(message|iq)[\s>][^>]*>", buf))
+        buf = buf[max(0, buf.rfind(">") + 1):]
+    print("received: %d" % count)
+    sock.sendall(b"</stream:stream>")
+    sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except (OSError, ConnectionError) as e:
+        print("drain_probe: %s" % e, file=sys.stderr)
+        sys.exit(1)
