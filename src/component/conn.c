@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* conn.c: the XEP-0114 connection to the server: connect, serve, back off, reconnect. */
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,11 @@ struct conn {
 	int done;
 	enum conn_exit exit_status;
 	char where[300];          /* "host:port", for messages */
+	struct {
+		conn_state_fn fn;
+		void *arg;
+	} hooks[CONN_STATE_HOOKS];  /* state observers, see set_state() */
+	size_t nhooks;
 };
 
 static long long now_ms(void)
@@ -65,6 +71,24 @@ static int tcp_keepalive(xmpp_conn_t *xc, void *sockp)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	return 0;
+}
+
+/* The one place the link's state changes are told to observers. */
+static void set_state(struct conn *c, enum conn_state state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_state(struct conn *c, enum conn_state state, const char *fmt, ...)
+{
+	char detail[400];
+	va_list ap;
+	size_t i;
+
+	if (c->nhooks == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < c->nhooks; i++)
+		c->hooks[i].fn(c->hooks[i].arg, state, detail);
 }
 
 static void send_stanza(xmpp_stanza_t *reply, void *arg)
@@ -138,18 +162,23 @@ static int refused_for_good(struct conn *c, const xmpp_stream_error_t *se)
 			  "know this domain; declare it (Prosody: Component \"%s\"; "
 			  "ejabberd: a hosts entry of the ejabberd_service listener)",
 			  c->where, c->cfg->domain, c->cfg->domain);
+		set_state(c, CONN_STOPPED, "refused by %s: host-unknown",
+			  c->where);
 		return 1;
 	default:
 		return 0;
 	}
 	log_error("%s refused %s (%s): %s", c->where, c->cfg->domain,
 		  stream_error_name(se->type), why);
+	set_state(c, CONN_STOPPED, "refused by %s: %s", c->where,
+		  stream_error_name(se->type));
 	return 1;
 }
 
 static int on_retry(xmpp_ctx_t *ctx, void *arg);
 
-static void schedule_retry(struct conn *c)
+/* WHY the last attempt ended, for observers. */
+static void schedule_retry(struct conn *c, const char *why)
 {
 	unsigned delay = backoff_next(&c->backoff, next_random(c));
 
@@ -157,19 +186,23 @@ static void schedule_retry(struct conn *c)
 		 delay / 1000, delay % 1000, c->backoff.attempts);
 	xmpp_global_timed_handler_add(c->ctx, on_retry, delay, c);
 	c->retry_pending = 1;
+	set_state(c, CONN_WAITING, "reconnecting in %u.%u s: %s", delay / 1000,
+		  delay % 1000 / 100, why);
 }
 
 static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 			  xmpp_stream_error_t *se, void *arg)
 {
 	struct conn *c = arg;
-	char reason[300];
+	char reason[300], why[640];
 	int was_connected = c->connected;
 
 	if (status == XMPP_CONN_CONNECT) {
 		c->connected = 1;
 		c->connected_at = now_ms();
 		log_info("connected to %s as %s", c->where, c->cfg->domain);
+		set_state(c, CONN_UP, "connected to %s as %s", c->where,
+			  c->cfg->domain);
 		if (c->stopping)
 			xmpp_disconnect(xc);
 		return;
@@ -188,6 +221,7 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 	}
 	if (c->stopping) {
 		log_info("disconnected from %s", c->where);
+		set_state(c, CONN_STOPPED, "disconnected from %s", c->where);
 		c->done = 1;
 		return;
 	}
@@ -203,6 +237,8 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 		snprintf(reason, sizeof(reason), was_connected ?
 			 "closed by the server" : "refused or closed");
 	}
+	snprintf(why, sizeof(why), was_connected ? "connection to %s lost (%s)"
+		 : "cannot connect to %s (%s)", c->where, reason);
 	if (was_connected)
 		log_warn("connection to %s lost (%s)", c->where, reason);
 	else if (strcmp(c->cfg->server_host, "localhost") == 0)
@@ -213,7 +249,7 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 	else
 		log_warn("cannot connect to %s (%s)", c->where, reason);
 	/* Retrying from inside this handler would storm: use a timer. */
-	schedule_retry(c);
+	schedule_retry(c, why);
 }
 
 static int attempt(struct conn *c)
@@ -224,13 +260,15 @@ static int attempt(struct conn *c)
 		return -1;
 	xmpp_conn_set_sockopt_callback(c->xc, tcp_keepalive);
 	log_info("connecting to %s as %s", c->where, c->cfg->domain);
+	set_state(c, CONN_CONNECTING, "connecting to %s as %s", c->where,
+		  c->cfg->domain);
 	rc = xmpp_connect_component(c->xc, c->cfg->server_host,
 				    (unsigned short)c->cfg->server_port,
 				    on_conn_event, c);
 	if (rc != XMPP_EOK) {
 		log_warn("cannot start connecting to %s (libstrophe error %d)",
 			 c->where, rc);
-		schedule_retry(c);
+		schedule_retry(c, "cannot start connecting");
 	}
 	return 0;
 }
@@ -243,6 +281,7 @@ static int on_retry(xmpp_ctx_t *ctx, void *arg)
 	c->retry_pending = 0;
 	if (!c->stopping && attempt(c) != 0) {
 		c->exit_status = CONN_EXIT_INTERNAL;
+		set_state(c, CONN_STOPPED, "cannot set up a connection");
 		c->done = 1;
 	}
 	return 0;
@@ -280,6 +319,16 @@ oom:
 	return NULL;
 }
 
+int conn_add_state_hook(struct conn *c, conn_state_fn fn, void *arg)
+{
+	if (c->nhooks == CONN_STATE_HOOKS)
+		return -1;
+	c->hooks[c->nhooks].fn = fn;
+	c->hooks[c->nhooks].arg = arg;
+	c->nhooks++;
+	return 0;
+}
+
 int conn_start(struct conn *c)
 {
 	return attempt(c);
@@ -293,6 +342,7 @@ void conn_stop(struct conn *c)
 	if (c->retry_pending) {
 		xmpp_global_timed_handler_delete(c->ctx, on_retry);
 		c->retry_pending = 0;
+		set_state(c, CONN_STOPPED, "stopped while waiting to reconnect");
 		c->done = 1;
 		return;
 	}

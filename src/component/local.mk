@@ -3,10 +3,11 @@
 COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
 	-I$(top_srcdir)/src/component/ext
 COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
+	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(SYSTEMD_LIBS)
 
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS)
+src_component_libopecomponent_a_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
 src_component_libopecomponent_a_SOURCES = \
 	src/component/config.c src/component/config.h \
 	src/component/backoff.c src/component/backoff.h \
@@ -14,6 +15,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/dispatch.c src/component/dispatch.h \
 	src/component/strophe_compat.c src/component/strophe_compat.h \
 	src/component/conn.c src/component/conn.h \
+	src/component/notify.c src/component/notify.h \
 	src/component/handover.c src/component/handover.h \
 	src/component/ext/ext.h \
 	src/component/ext/example.c \

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "notify.h"
 
 /* How long a clean shutdown may wait for the server to close the stream. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -113,11 +114,13 @@ static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c,
 		}
 		if (stop_signal && deadline == 0) {
 			log_info("shutting down (%s)", strsignal(stop_signal));
+			notify_stopping("shutting down");
 			conn_stop(c);
 			deadline = now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
-		xmpp_run_once(ctx, 200);
+		notify_watchdog();
+		xmpp_run_once(ctx, notify_wait_ms(200));
 		if (deadline != 0 && now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "
 				 "exiting anyway", SHUTDOWN_GRACE_MS);
@@ -188,6 +191,8 @@ int main(int argc, char **argv)
 		log_error("out of memory while starting");
 		goto out;
 	}
+	notify_init();
+	conn_add_state_hook(c, notify_link_state, NULL);
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, path);
 	if (conn_start(c) != 0)
