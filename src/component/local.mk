@@ -16,6 +16,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/strophe_compat.c src/component/strophe_compat.h \
 	src/component/conn.c src/component/conn.h \
 	src/component/notify.c src/component/notify.h \
+	src/component/settings_doc.c src/component/settings_doc.h \
 	src/component/handover.c src/component/handover.h \
 	src/component/ext/ext.h \
 	src/component/ext/example.c \
