@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: MIT
 # conf/local.mk: the systemd unit and sysusers.d file `make install` puts in place, and their test.
 
-# @bindir@ and @sysconfdir@ are only fully expanded at make time.
+# @bindir@ and @sysconfdir@ are only fully expanded at make time. Lines
+# marked @notify@ are for an ope built with libsystemd, @nonotify@ without.
+if HAVE_SYSTEMD
+unit_notify = -e 's|^@notify[@]||' -e '/^@nonotify[@]/d'
+else
+unit_notify = -e '/^@notify[@]/d' -e 's|^@nonotify[@]||'
+endif
 edit_paths = sed -e 's|@bindir[@]|$(bindir)|g' \
-	-e 's|@sysconfdir[@]|$(sysconfdir)|g'
+	-e 's|@sysconfdir[@]|$(sysconfdir)|g' $(unit_notify)
 
 conf/ope-component.service: $(srcdir)/conf/ope-component.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) conf && $(edit_paths) \
@@ -30,3 +36,11 @@ EXTRA_DIST += conf/ope-component.service.in conf/ope.sysusers
 # systemd-analyze verify and security on the unit as built here.
 TESTS += tests/systemd/unit.test
 dist_check_SCRIPTS += tests/systemd/unit.test
+
+# Debian packaging, in the release tarball so `dpkg-buildpackage` works from
+# it; tests/deb/deb.sh builds, lints and installs the packages (tests/all.sh).
+EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
+	debian/source/format debian/ope-component.install \
+	debian/ope-client.install debian/ope-component.postinst \
+	debian/ope-component.postrm debian/ope-component.README.Debian \
+	tests/deb/deb.sh
