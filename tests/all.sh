@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e), distcheck, sanitizer build.
+# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e), distcheck, Debian packages, sanitizer build.
 #
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
@@ -103,6 +103,15 @@ count_tests "$build"
 section "make distcheck"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
 	DISTCHECK_CONFIGURE_FLAGS=--enable-werror
+
+section "Debian packages: build, lintian, install into a clean root (tests/deb/deb.sh)"
+step "Debian packages" bash -o pipefail -c \
+	"bash '$root/tests/deb/deb.sh' '$build' | tee '$build/deb.log'"
+# Its "N passed, M failed" line joins the total.
+deb_counts=$(awk '/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0 }
+	END { print p + 0, f + 0 }' "$build/deb.log" 2>/dev/null || echo 0 1)
+tests_passed=$((tests_passed + ${deb_counts% *}))
+tests_failed=$((tests_failed + ${deb_counts#* }))
 
 section "Sanitizers: unit and integration tests (build-san/)"
 san=$root/build-san

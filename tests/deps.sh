@@ -12,7 +12,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libstrophe-dev
 libssl-dev libconfig-dev libcunit1-dev python3 python3-slixmpp openssl
 prosody ejabberd podman runc debootstrap podman-compose valgrind
-libsystemd-dev systemd mandoc"
+libsystemd-dev systemd mandoc debhelper lintian"
 SERVICES="prosody ejabberd"
 
 if [ "$(id -u)" = 0 ]; then
