@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "strophe_compat.h"
+#include "util.h"
 
 /* A connection that lasted this long was healthy: the next failure starts
  * the back-off afresh. A server that accepts the handshake and drops us at
@@ -30,11 +31,11 @@ struct conn {
 	struct backoff backoff;
 	uint32_t rng;             /* xorshift state for jitter */
 	int connected;            /* the server accepted our handshake */
-	long long connected_at;   /* when, in monotonic ms */
+	uint64_t connected_at;    /* when, in monotonic ms */
 	int retry_pending;        /* a timed reconnect is registered */
 	int stopping;
 	int done;
-	enum conn_exit exit_status;
+	enum component_exit exit_status;
 	char where[300];          /* "host:port", for messages */
 	struct {
 		conn_state_fn fn;
@@ -42,14 +43,6 @@ struct conn {
 	} hooks[CONN_STATE_HOOKS];  /* state observers, see set_state() */
 	size_t nhooks;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t next_random(struct conn *c)
 {
@@ -136,7 +129,7 @@ static const char *stream_error_name(xmpp_error_type_t type)
 		[XMPP_SE_XML_NOT_WELL_FORMED] = "not-well-formed",
 	};
 
-	if ((unsigned)type < sizeof(names) / sizeof(names[0]) && names[type])
+	if ((unsigned)type < ARRAY_SIZE(names) && names[type])
 		return names[type];
 	return "unknown stream error";
 }
@@ -199,7 +192,7 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 
 	if (status == XMPP_CONN_CONNECT) {
 		c->connected = 1;
-		c->connected_at = now_ms();
+		c->connected_at = util_now_ms();
 		log_info("connected to %s as %s", c->where, c->cfg->domain);
 		set_state(c, CONN_UP, "connected to %s as %s", c->where,
 			  c->cfg->domain);
@@ -212,10 +205,10 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 
 	/* Every failure arrives here as DISCONNECT (libstrophe 0.12). */
 	c->connected = 0;
-	if (was_connected && now_ms() - c->connected_at >= STABLE_MS)
+	if (was_connected && util_now_ms() - c->connected_at >= STABLE_MS)
 		backoff_reset(&c->backoff);
 	if (se != NULL && refused_for_good(c, se)) {
-		c->exit_status = CONN_EXIT_REFUSED;
+		c->exit_status = COMPONENT_EXIT_REFUSED;
 		c->done = 1;
 		return;
 	}
@@ -280,7 +273,7 @@ static int on_retry(xmpp_ctx_t *ctx, void *arg)
 	(void)ctx;
 	c->retry_pending = 0;
 	if (!c->stopping && attempt(c) != 0) {
-		c->exit_status = CONN_EXIT_INTERNAL;
+		c->exit_status = COMPONENT_EXIT_INTERNAL;
 		set_state(c, CONN_STOPPED, "cannot set up a connection");
 		c->done = 1;
 	}
@@ -355,7 +348,7 @@ int conn_done(const struct conn *c)
 	return c->done;
 }
 
-enum conn_exit conn_exit_status(const struct conn *c)
+enum component_exit conn_exit_status(const struct conn *c)
 {
 	return c->exit_status;
 }

@@ -5,16 +5,10 @@
 
 #include <strophe.h>
 
+#include "component_exit.h"
+
 struct config;
 struct conn;
-
-/* Exit statuses of ope-component, documented in --help and README. */
-enum conn_exit {
-	CONN_EXIT_OK = 0,        /* stopped on request */
-	CONN_EXIT_INTERNAL = 1,  /* out of memory, library failure */
-	CONN_EXIT_CONFIG = 2,    /* usage or configuration error */
-	CONN_EXIT_REFUSED = 3,   /* the server refused us for good */
-};
 
 /* The link's states, as observers see them. */
 enum conn_state {
@@ -35,7 +29,9 @@ typedef void (*conn_state_fn)(void *arg, enum conn_state state,
 #define CONN_STATE_HOOKS 4
 
 /* A connection for CFG (borrowed, must outlive it) on CTX. Stanzas are
- * answered through the dispatch module. NULL when out of memory. */
+ * answered through the dispatch module. NULL when out of memory. SIGHUP's
+ * config_reload() rewrites *CFG in place between two xmpp_run_once() calls:
+ * read it afresh each time, never keep pointers into it. */
 struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg);
 
 /* Add an observer of C's state changes (systemd notify, metrics, ...),
@@ -56,7 +52,7 @@ void conn_stop(struct conn *c);
 int conn_done(const struct conn *c);
 
 /* The exit status the program should use once conn_done(). */
-enum conn_exit conn_exit_status(const struct conn *c);
+enum component_exit conn_exit_status(const struct conn *c);
 
 /* Release everything; disconnects first if still connected. */
 void conn_free(struct conn *c);

@@ -4,13 +4,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "build_config.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
 #include "notify.h"
+#include "util.h"
 
 /* How long a clean shutdown may wait for the server to close the stream. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -57,14 +57,6 @@ static void usage(FILE *out)
 		CONFIG_DEFAULT_PATH);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int install_signals(void)
 {
 	struct sigaction sa;
@@ -102,10 +94,10 @@ static void reload(struct config *cfg, int level_override)
 }
 
 /* Run the event loop until the connection is finished. */
-static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c,
+static enum component_exit serve(xmpp_ctx_t *ctx, struct conn *c,
 			    struct config *cfg, int level_override)
 {
-	long long deadline = 0;
+	uint64_t deadline = 0;
 
 	while (!conn_done(c)) {
 		if (reload_requested) {
@@ -116,12 +108,12 @@ static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c,
 			log_info("shutting down (%s)", strsignal(stop_signal));
 			notify_stopping("shutting down");
 			conn_stop(c);
-			deadline = now_ms() + SHUTDOWN_GRACE_MS;
+			deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
 		notify_watchdog();
 		xmpp_run_once(ctx, notify_wait_ms(200));
-		if (deadline != 0 && now_ms() > deadline) {
+		if (deadline != 0 && util_now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "
 				 "exiting anyway", SHUTDOWN_GRACE_MS);
 			break;
@@ -146,7 +138,7 @@ int main(int argc, char **argv)
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
 	struct conn *c = NULL;
-	enum conn_exit status = CONN_EXIT_INTERNAL;
+	enum component_exit status = COMPONENT_EXIT_INTERNAL;
 	char err[1024];
 
 	log_init("ope-component", LOG_LEVEL_INFO, stderr);
@@ -156,25 +148,25 @@ int main(int argc, char **argv)
 		case 'k': check_only = 1; break;
 		case 'd': level_override = LOG_LEVEL_DEBUG; break;
 		case 'q': level_override = LOG_LEVEL_ERROR; break;
-		case 'h': usage(stdout); return CONN_EXIT_OK;
-		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); return CONN_EXIT_OK;
-		default: usage(stderr); return CONN_EXIT_CONFIG;
+		case 'h': usage(stdout); return COMPONENT_EXIT_OK;
+		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); return COMPONENT_EXIT_OK;
+		default: usage(stderr); return COMPONENT_EXIT_CONFIG;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ope-component: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
-		return CONN_EXIT_CONFIG;
+		return COMPONENT_EXIT_CONFIG;
 	}
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ope-component: %s\n", err);
-		return CONN_EXIT_CONFIG;
+		return COMPONENT_EXIT_CONFIG;
 	}
 	if (check_only) {
 		printf("%s: configuration OK (component %s, server %s:%u)\n", path,
 		       cfg.domain, cfg.server_host, cfg.server_port);
 		config_free(&cfg);
-		return CONN_EXIT_OK;
+		return COMPONENT_EXIT_OK;
 	}
 	log_set_level(level_override >= 0 ? (enum log_level)level_override
 					  : cfg.log_level);

@@ -4,10 +4,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "notify.h"
+#include "util.h"
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -19,14 +19,6 @@ static struct {
 	int ready;                /* READY=1 was sent */
 	int stopping;             /* STOPPING=1 was sent */
 } nt;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void send_state(const char *state)
 {
@@ -44,7 +36,7 @@ void notify_init(void)
 		nt.pet_every_ms = (long long)(usec / 2000);
 		if (nt.pet_every_ms < 1)
 			nt.pet_every_ms = 1;
-		nt.last_pet_ms = now_ms();
+		nt.last_pet_ms = (long long)util_now_ms();
 		log_debug("systemd watchdog every %llu ms: petting every %lld ms",
 			  (unsigned long long)(usec / 1000), nt.pet_every_ms);
 	}
@@ -84,7 +76,7 @@ void notify_watchdog(void)
 
 	if (nt.pet_every_ms == 0)
 		return;
-	now = now_ms();
+	now = (long long)util_now_ms();
 	if (now - nt.last_pet_ms < nt.pet_every_ms)
 		return;
 	nt.last_pet_ms = now;
@@ -97,7 +89,7 @@ int notify_wait_ms(int max_ms)
 
 	if (nt.pet_every_ms == 0)
 		return max_ms;
-	left = nt.last_pet_ms + nt.pet_every_ms - now_ms();
+	left = nt.last_pet_ms + nt.pet_every_ms - (long long)util_now_ms();
 	if (left < 0)
 		return 0;
 	return left < max_ms ? (int)left : max_ms;
