@@ -121,7 +121,7 @@ if step "configure --enable-sanitizers" \
 	bash -c "cd '$san' && '$root/configure' --enable-sanitizers" &&
    step "make (sanitizers)" make -C "$san" -j"$jobs"; then
 	step "make check (sanitizers)" make -C "$san" -j"$jobs" check \
-		TESTS='tests/unit/ope-unit tests/integration/test_component.py' ||
+		TESTS='tests/unit/ope-unit tests/integration/test_component.py tests/integration/test_notify.py' ||
 		show_test_logs "$san"
 	count_tests "$san"
 fi
