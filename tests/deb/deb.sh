@@ -217,6 +217,12 @@ for want in 'Type=notify' 'WatchdogSec=30s' 'User=ope' \
 		nok "the installed unit lacks $want"
 	fi
 done
+# ExecReload= runs kill(1), which a minimal root lacks without procps.
+if in_root sh -c 'test -x /bin/kill || test -x /usr/bin/kill'; then
+	ok "kill(1) for ExecReload= is installed"
+else
+	nok "no /bin/kill for ExecReload=kill -HUP \$MAINPID (Depends: procps)"
+fi
 if in_root sh -c 'ldd /usr/bin/ope-component' | grep -q libsystemd; then
 	ok "ope-component is linked with libsystemd (sd_notify)"
 else
