@@ -12,8 +12,8 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libstrophe-dev
 libssl-dev libconfig-dev libcunit1-dev python3 python3-slixmpp openssl
 prosody ejabberd podman runc debootstrap podman-compose valgrind
-libsystemd-dev systemd mandoc debhelper lintian"
-SERVICES="prosody ejabberd"
+libmicrohttpd-dev prometheus libsystemd-dev systemd mandoc debhelper lintian"
+SERVICES="prosody ejabberd prometheus"
 
 if [ "$(id -u)" = 0 ]; then
 	SUDO=

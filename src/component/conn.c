@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* conn.c: the XEP-0114 connection to the server: connect, serve, back off, reconnect. */
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,8 @@ struct conn {
 	xmpp_conn_t *xc;
 	const struct config *cfg;
 	struct dispatch *dispatch;
+	link_state_fn observer;   /* told every state change, or NULL */
+	void *observer_arg;
 	struct backoff backoff;
 	uint32_t rng;             /* xorshift state for jitter */
 	int connected;            /* the server accepted our handshake */
@@ -37,11 +39,6 @@ struct conn {
 	int done;
 	enum component_exit exit_status;
 	char where[300];          /* "host:port", for messages */
-	struct {
-		conn_state_fn fn;
-		void *arg;
-	} hooks[CONN_STATE_HOOKS];  /* state observers, see set_state() */
-	size_t nhooks;
 };
 
 static uint32_t next_random(struct conn *c)
@@ -66,22 +63,22 @@ static int tcp_keepalive(xmpp_conn_t *xc, void *sockp)
 	return 0;
 }
 
-/* The one place the link's state changes are told to observers. */
-static void set_state(struct conn *c, enum conn_state state, const char *fmt, ...)
+/* The one place that reports link state changes (metrics, service
+ * managers): every transition goes through here. */
+static void set_state(struct conn *c, enum link_state state, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void set_state(struct conn *c, enum conn_state state, const char *fmt, ...)
+
+static void set_state(struct conn *c, enum link_state state, const char *fmt, ...)
 {
 	char detail[400];
 	va_list ap;
-	size_t i;
 
-	if (c->nhooks == 0)
+	if (c->observer == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	for (i = 0; i < c->nhooks; i++)
-		c->hooks[i].fn(c->hooks[i].arg, state, detail);
+	c->observer(c->observer_arg, state, detail);
 }
 
 static void send_stanza(xmpp_stanza_t *reply, void *arg)
@@ -155,46 +152,41 @@ static int refused_for_good(struct conn *c, const xmpp_stream_error_t *se)
 			  "know this domain; declare it (Prosody: Component \"%s\"; "
 			  "ejabberd: a hosts entry of the ejabberd_service listener)",
 			  c->where, c->cfg->domain, c->cfg->domain);
-		set_state(c, CONN_STOPPED, "refused by %s: host-unknown",
-			  c->where);
 		return 1;
 	default:
 		return 0;
 	}
 	log_error("%s refused %s (%s): %s", c->where, c->cfg->domain,
 		  stream_error_name(se->type), why);
-	set_state(c, CONN_STOPPED, "refused by %s: %s", c->where,
-		  stream_error_name(se->type));
 	return 1;
 }
 
 static int on_retry(xmpp_ctx_t *ctx, void *arg);
 
-/* WHY the last attempt ended, for observers. */
-static void schedule_retry(struct conn *c, const char *why)
+static void schedule_retry(struct conn *c, const char *reason)
 {
 	unsigned delay = backoff_next(&c->backoff, next_random(c));
 
+	set_state(c, LINK_WAITING, "reconnecting in %u.%u s: %s", delay / 1000,
+		  delay % 1000 / 100, reason);
 	log_info("reconnecting to %s in %u.%03u s (attempt %u)", c->where,
 		 delay / 1000, delay % 1000, c->backoff.attempts);
 	xmpp_global_timed_handler_add(c->ctx, on_retry, delay, c);
 	c->retry_pending = 1;
-	set_state(c, CONN_WAITING, "reconnecting in %u.%u s: %s", delay / 1000,
-		  delay % 1000 / 100, why);
 }
 
 static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 			  xmpp_stream_error_t *se, void *arg)
 {
 	struct conn *c = arg;
-	char reason[300], why[640];
+	char reason[300];
 	int was_connected = c->connected;
 
 	if (status == XMPP_CONN_CONNECT) {
 		c->connected = 1;
 		c->connected_at = util_now_ms();
 		log_info("connected to %s as %s", c->where, c->cfg->domain);
-		set_state(c, CONN_UP, "connected to %s as %s", c->where,
+		set_state(c, LINK_UP, "connected to %s as %s", c->where,
 			  c->cfg->domain);
 		if (c->stopping)
 			xmpp_disconnect(xc);
@@ -208,13 +200,15 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 	if (was_connected && util_now_ms() - c->connected_at >= STABLE_MS)
 		backoff_reset(&c->backoff);
 	if (se != NULL && refused_for_good(c, se)) {
+		set_state(c, LINK_STOPPED, "refused by %s (%s)", c->where,
+			  stream_error_name(se->type));
 		c->exit_status = COMPONENT_EXIT_REFUSED;
 		c->done = 1;
 		return;
 	}
 	if (c->stopping) {
 		log_info("disconnected from %s", c->where);
-		set_state(c, CONN_STOPPED, "disconnected from %s", c->where);
+		set_state(c, LINK_STOPPED, "stopped");
 		c->done = 1;
 		return;
 	}
@@ -230,8 +224,6 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 		snprintf(reason, sizeof(reason), was_connected ?
 			 "closed by the server" : "refused or closed");
 	}
-	snprintf(why, sizeof(why), was_connected ? "connection to %s lost (%s)"
-		 : "cannot connect to %s (%s)", c->where, reason);
 	if (was_connected)
 		log_warn("connection to %s lost (%s)", c->where, reason);
 	else if (strcmp(c->cfg->server_host, "localhost") == 0)
@@ -242,7 +234,7 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 	else
 		log_warn("cannot connect to %s (%s)", c->where, reason);
 	/* Retrying from inside this handler would storm: use a timer. */
-	schedule_retry(c, why);
+	schedule_retry(c, reason);
 }
 
 static int attempt(struct conn *c)
@@ -253,8 +245,7 @@ static int attempt(struct conn *c)
 		return -1;
 	xmpp_conn_set_sockopt_callback(c->xc, tcp_keepalive);
 	log_info("connecting to %s as %s", c->where, c->cfg->domain);
-	set_state(c, CONN_CONNECTING, "connecting to %s as %s", c->where,
-		  c->cfg->domain);
+	set_state(c, LINK_CONNECTING, "connecting to %s", c->where);
 	rc = xmpp_connect_component(c->xc, c->cfg->server_host,
 				    (unsigned short)c->cfg->server_port,
 				    on_conn_event, c);
@@ -274,13 +265,13 @@ static int on_retry(xmpp_ctx_t *ctx, void *arg)
 	c->retry_pending = 0;
 	if (!c->stopping && attempt(c) != 0) {
 		c->exit_status = COMPONENT_EXIT_INTERNAL;
-		set_state(c, CONN_STOPPED, "cannot set up a connection");
 		c->done = 1;
 	}
 	return 0;
 }
 
-struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg)
+struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
+		      struct metrics *metrics)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -291,7 +282,7 @@ struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg)
 	c->xc = xmpp_conn_new(ctx);
 	if (c->xc == NULL)
 		goto oom;
-	c->dispatch = dispatch_new(ctx, cfg, send_stanza, c);
+	c->dispatch = dispatch_new(ctx, cfg, metrics, send_stanza, c);
 	if (c->dispatch == NULL)
 		goto oom;
 	xmpp_conn_set_jid(c->xc, cfg->domain);
@@ -312,14 +303,10 @@ oom:
 	return NULL;
 }
 
-int conn_add_state_hook(struct conn *c, conn_state_fn fn, void *arg)
+void conn_set_observer(struct conn *c, link_state_fn fn, void *arg)
 {
-	if (c->nhooks == CONN_STATE_HOOKS)
-		return -1;
-	c->hooks[c->nhooks].fn = fn;
-	c->hooks[c->nhooks].arg = arg;
-	c->nhooks++;
-	return 0;
+	c->observer = fn;
+	c->observer_arg = arg;
 }
 
 int conn_start(struct conn *c)
@@ -335,7 +322,7 @@ void conn_stop(struct conn *c)
 	if (c->retry_pending) {
 		xmpp_global_timed_handler_delete(c->ctx, on_retry);
 		c->retry_pending = 0;
-		set_state(c, CONN_STOPPED, "stopped while waiting to reconnect");
+		set_state(c, LINK_STOPPED, "stopped");
 		c->done = 1;
 		return;
 	}

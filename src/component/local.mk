@@ -3,7 +3,8 @@
 COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
 	-I$(top_srcdir)/src/component/ext
 COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(SYSTEMD_LIBS)
+	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(MHD_LIBS) \
+	$(SYSTEMD_LIBS)
 
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS)
@@ -14,6 +15,8 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/backoff.c src/component/backoff.h \
 	src/component/presence.c src/component/presence.h \
 	src/component/dispatch.c src/component/dispatch.h \
+	src/component/metrics.c src/component/metrics.h \
+	src/component/link_state.h \
 	src/component/strophe_compat.c src/component/strophe_compat.h \
 	src/component/conn.c src/component/conn.h \
 	src/component/notify.c src/component/notify.h \

@@ -42,15 +42,15 @@ void notify_init(void)
 	}
 }
 
-void notify_link_state(void *arg, enum conn_state state, const char *detail)
+void notify_link_state(void *arg, enum link_state state, const char *detail)
 {
 	char msg[512];
 
 	(void)arg;
-	if (state == CONN_UP && !nt.ready) {
+	if (state == LINK_UP && !nt.ready) {
 		nt.ready = 1;
 		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", detail);
-	} else if (state == CONN_STOPPED && !nt.stopping) {
+	} else if (state == LINK_STOPPED && !nt.stopping) {
 		nt.stopping = 1;
 		snprintf(msg, sizeof(msg), "STOPPING=1\nSTATUS=%s", detail);
 	} else {
@@ -101,7 +101,7 @@ void notify_init(void)
 {
 }
 
-void notify_link_state(void *arg, enum conn_state state, const char *detail)
+void notify_link_state(void *arg, enum link_state state, const char *detail)
 {
 	(void)arg;
 	(void)state;

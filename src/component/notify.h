@@ -3,17 +3,16 @@
 #ifndef OPE_NOTIFY_H
 #define OPE_NOTIFY_H
 
-#include "conn.h"
+#include "link_state.h"
 
 /* Read the service manager's watchdog interval (WATCHDOG_USEC), once at
  * start. Does nothing when ope was built without libsystemd or is not run
  * by systemd (no NOTIFY_SOCKET). */
 void notify_init(void);
 
-/* A conn_state_fn for conn_add_state_hook() (ARG unused): STATUS=DETAIL on
- * every change, READY=1 the first time the link is up, STOPPING=1 when it
- * stopped for good. */
-void notify_link_state(void *arg, enum conn_state state, const char *detail);
+/* A link_state_fn (ARG unused): STATUS=DETAIL on every change, READY=1 the
+ * first time the link is up, STOPPING=1 when it stopped for good. */
+void notify_link_state(void *arg, enum link_state state, const char *detail);
 
 /* Shutdown has begun: STOPPING=1 with STATUS=DETAIL (sent once). */
 void notify_stopping(const char *detail);

@@ -8,13 +8,15 @@ $OPE_BUILDDIR/ope-component, drives the link with fakeserver.py and checks
 what arrives and when: no READY=1 before the handshake, READY=1 with a
 "connected to" STATUS after it, STATUS following a server restart,
 WATCHDOG=1 at about half the interval all along, STOPPING=1 on SIGTERM and
-on a refusal. Prints "ok N - name" / "not ok N - name: why", then
-"N passed, M failed". Exits 77 (a skip, which tests/all.sh counts as a
-failure) when ope was built without libsystemd.
+on a refusal. Prints TAP: the plan "1..N", "ok N - name" or
+"not ok N - name: why" per case, then "# N passed, M failed". When ope was
+built without libsystemd it prints a skip plan ("1..0 # SKIP ..."), which
+tests/all.sh counts as a failure.
 """
 
 import atexit
 import os
+import re
 import shutil
 import signal
 import socket
@@ -212,8 +214,8 @@ def t_lifecycle():
         # Hold the handshake back: connected by TCP, not yet accepted.
         time.sleep(1.0)
         check(not m.find('READY'), 'READY=1 before the handshake %s' % m.why())
-        check(m.wait(status_has('connecting to %s as %s' % (where, DOMAIN)),
-                     0.1), 'no "connecting to" STATUS %s' % m.why())
+        check(m.wait(status_has('connecting to %s' % where), 0.1),
+              'no "connecting to" STATUS %s' % m.why())
         conn.handshake()
         r = m.wait(lambda f: 'READY' in f)
         check(r is not None, 'no READY=1 after the handshake %s' % m.why())
@@ -227,11 +229,8 @@ def t_lifecycle():
         r = m.wait(status_has('reconnecting in '), since=t_ready)
         check(r is not None, 'no "reconnecting" STATUS after the server '
               'went away %s' % m.why())
-        check('connection to %s lost' % where in r[1]['STATUS'],
-              'first reconnect STATUS %r does not say the connection was lost'
-              % r[1]['STATUS'])
-        r = m.wait(status_has('cannot connect to %s' % where), since=r[0])
-        check(r is not None, 'no "cannot connect" STATUS while the server '
+        r = m.wait(status_has('refused or closed'), since=r[0])
+        check(r is not None, 'no "refused or closed" STATUS while the server '
               'is down %s' % m.why())
         time.sleep(0.5)
         srv.listen(port)
@@ -305,10 +304,9 @@ def t_never_up():
         r = m.wait(status_has('reconnecting in '))
         check(r is not None, 'no "reconnecting" STATUS %s' % m.why())
         st = r[1]['STATUS']
-        check(st.startswith('reconnecting in ') and
-              ' s: cannot connect to 127.0.0.1:%d' % port in st,
-              'STATUS=%r, expected "reconnecting in N s: cannot connect to '
-              '127.0.0.1:%d (...)"' % (st, port))
+        check(re.match(r'reconnecting in [0-9]+\.[0-9] s: refused or closed$',
+                       st), 'STATUS=%r, expected "reconnecting in N.N s: '
+              'refused or closed"' % st)
         time.sleep(1.0)
         check(not m.find('READY'), 'READY=1 while the server is down')
         check(m.find('WATCHDOG'), 'no WATCHDOG=1 while the server is down %s'
@@ -319,13 +317,16 @@ def t_never_up():
 
 def main():
     if not os.access(COMPONENT, os.X_OK):
-        print('not ok - %s is missing; build first' % COMPONENT)
+        print('1..1')
+        print('not ok 1 - ope-component not found at %s (set OPE_BUILDDIR)'
+              % COMPONENT)
+        print('# 0 passed, 1 failed')
         return 1
     if os.environ.get('OPE_HAVE_SYSTEMD') == 'no':
-        print('# ope-component was built without libsystemd (configure '
-              'found no libsystemd-dev): nothing to test; install '
-              'libsystemd-dev and reconfigure')
-        return 77
+        print('1..0 # SKIP ope-component was built without libsystemd '
+              '(configure found no libsystemd-dev): install it and reconfigure')
+        return 0
+    print('1..%d' % len(CASES), flush=True)
     passed = failed = 0
     for n, (name, fn) in enumerate(CASES, 1):
         try:
@@ -337,7 +338,7 @@ def main():
             passed += 1
             print('ok %d - %s' % (n, name))
         sys.stdout.flush()
-    print('%d passed, %d failed' % (passed, failed))
+    print('# %d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
 
 
