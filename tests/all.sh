@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e), distcheck, sanitizer build.
+# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e), distcheck, Debian packages, sanitizer build.
 #
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
@@ -118,7 +118,16 @@ section "make distcheck"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
 	DISTCHECK_CONFIGURE_FLAGS=--enable-werror
 
-section "Sanitizers: unit, integration and fuzz corpus tests (build-san/)"
+section "Debian packages: build, lintian, install into a clean root (tests/deb/deb.sh)"
+step "Debian packages" bash -o pipefail -c \
+	"bash '$root/tests/deb/deb.sh' '$build' | tee '$build/deb.log'"
+# Its "N passed, M failed" line joins the total.
+deb_counts=$(awk '/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0 }
+	END { print p + 0, f + 0 }' "$build/deb.log" 2>/dev/null || echo 0 1)
+tests_passed=$((tests_passed + ${deb_counts% *}))
+tests_failed=$((tests_failed + ${deb_counts#* }))
+
+section "Sanitizers: unit, integration, notify and fuzz corpus tests (build-san/)"
 san=$root/build-san
 rm -rf "$san"
 mkdir -p "$san"
@@ -126,7 +135,7 @@ if step "configure --enable-sanitizers" \
 	bash -c "cd '$san' && '$root/configure' --enable-sanitizers" &&
    step "make (sanitizers)" make -C "$san" -j"$jobs"; then
 	step "make check (sanitizers)" make -C "$san" -j"$jobs" check \
-		TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/fuzz/corpus.test' ||
+		TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/integration/test_notify.py tests/fuzz/corpus.test' ||
 		show_test_logs "$san"
 	count_tests "$san"
 fi

@@ -3,10 +3,12 @@
 COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
 	-I$(top_srcdir)/src/component/ext
 COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) $(MHD_LIBS) $(LIBCRYPT_LIBS)
+	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) $(MHD_LIBS) \
+	$(LIBCRYPT_LIBS) $(SYSTEMD_LIBS)
 
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(EXPAT_CFLAGS)
+src_component_libopecomponent_a_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
 src_component_libopecomponent_a_SOURCES = \
 	src/component/component_exit.h \
 	src/component/config.c src/component/config.h \
@@ -22,6 +24,8 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/link_state.h \
 	src/component/strophe_compat.c src/component/strophe_compat.h \
 	src/component/conn.c src/component/conn.h \
+	src/component/notify.c src/component/notify.h \
+	src/component/settings_doc.c src/component/settings_doc.h \
 	src/component/handover.c src/component/handover.h \
 	src/component/drain.c src/component/drain.h \
 	src/component/ext/ext.h \

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pwcheck.h"
 #include "metrics.h"
+#include "notify.h"
 #include "util.h"
 
 /* How long a clean shutdown may wait for the server to close the stream. */
@@ -124,6 +125,17 @@ static int ask_health(const char *path)
 	return rc;
 }
 
+/* The link's one observer: the service manager (sd_notify) and, when
+ * metrics.listen is set, the metrics (ARG). */
+static void on_link_state(void *arg, enum link_state state, const char *detail)
+{
+	struct metrics *m = arg;
+
+	notify_link_state(NULL, state, detail);
+	if (m != NULL)
+		metrics_link_state(m, state, detail);
+}
+
 /* Run the event loop until the connection is finished. */
 static enum component_exit serve(xmpp_ctx_t *ctx, struct conn *c,
 				 struct config *cfg, int level_override,
@@ -139,11 +151,13 @@ static enum component_exit serve(xmpp_ctx_t *ctx, struct conn *c,
 		}
 		if (stop_signal && deadline == 0) {
 			log_info("shutting down (%s)", strsignal(stop_signal));
+			notify_stopping("shutting down");
 			conn_stop(c);
 			deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
-		xmpp_run_once(ctx, 200);
+		notify_watchdog();
+		xmpp_run_once(ctx, notify_wait_ms(200));
 		if (deadline != 0 && util_now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "
 				 "exiting anyway", SHUTDOWN_GRACE_MS);
@@ -236,8 +250,8 @@ int main(int argc, char **argv)
 		log_error("out of memory while starting");
 		goto out;
 	}
-	if (m != NULL)
-		conn_set_observer(c, metrics_link_state, m);
+	notify_init();
+	conn_set_observer(c, on_link_state, m);
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, path);
 	if (conn_start(c) != 0)

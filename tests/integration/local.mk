@@ -3,6 +3,7 @@
 TEST_EXTENSIONS += .py
 PY_LOG_COMPILER = $(PYTHON3)
 PY_LOG_DRIVER = $(TAP_DRIVER)
-TESTS += tests/integration/test_component.py
-dist_check_SCRIPTS += tests/integration/test_component.py
+TESTS += tests/integration/test_component.py tests/integration/test_notify.py
+dist_check_SCRIPTS += tests/integration/test_component.py \
+	tests/integration/test_notify.py
 EXTRA_DIST += tests/integration/fakeserver.py

@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""test_notify.py: ope-component's systemd notifications, without systemd.
+
+The test plays the service manager: it binds a unix datagram socket, passes
+it as NOTIFY_SOCKET (and a watchdog interval as WATCHDOG_USEC) to the real
+$OPE_BUILDDIR/ope-component, drives the link with fakeserver.py and checks
+what arrives and when: no READY=1 before the handshake, READY=1 with a
+"connected to" STATUS after it, STATUS following a server restart,
+WATCHDOG=1 at about half the interval all along, STOPPING=1 on SIGTERM and
+on a refusal. Prints TAP: the plan "1..N", "ok N - name" or
+"not ok N - name: why" per case, then "# N passed, M failed". When ope was
+built without libsystemd it prints a skip plan ("1..0 # SKIP ..."), which
+tests/all.sh counts as a failure.
+"""
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True  # the source tree is read-only under distcheck
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakeserver as fs  # noqa: E402
+
+DOMAIN = 'ope.localhost'
+SECRET = 'notify-secret-7781'
+WATCHDOG_MS = 400
+BUILDDIR = os.environ.get('OPE_BUILDDIR', os.getcwd())
+COMPONENT = (os.environ.get('OPE_COMPONENT')
+             or os.path.join(BUILDDIR, 'ope-component'))
+
+TMPDIR = tempfile.mkdtemp(prefix='ope-notify-')
+PROCS = []
+
+
+def cleanup():
+    for p in PROCS:
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+    shutil.rmtree(TMPDIR, ignore_errors=True)
+
+
+atexit.register(cleanup)
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_sig, lambda signum, frame: sys.exit(128 + signum))
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def write_config(port):
+    path = os.path.join(TMPDIR, 'ope-%d.conf' % port)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write('server = { host = "127.0.0.1"; port = %d; };\n'
+                'component = { domain = "%s"; secret = "%s"; };\n'
+                'log = { level = "info"; timestamps = false; };\n'
+                'reconnect = { initial = 0.2; maximum = 0.4; };\n'
+                % (port, DOMAIN, SECRET))
+    return path
+
+
+class Manager:
+    """The service manager's side of sd_notify: a datagram socket that
+    records every message with its arrival time, and ope-component
+    started with NOTIFY_SOCKET pointing at it."""
+
+    _seq = [0]
+
+    def __init__(self, port, watchdog_ms=WATCHDOG_MS):
+        Manager._seq[0] += 1
+        self.path = os.path.join(TMPDIR, 'notify-%d.sock' % Manager._seq[0])
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.msgs = []  # (monotonic time, {key: value})
+        self.cv = threading.Condition()
+        self.running = True
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        env = dict(os.environ, NOTIFY_SOCKET=self.path)
+        env.pop('WATCHDOG_PID', None)
+        env.pop('WATCHDOG_USEC', None)
+        if watchdog_ms:
+            env['WATCHDOG_USEC'] = str(watchdog_ms * 1000)
+        self.errlog = open(os.path.join(TMPDIR, 'stderr-%d' % Manager._seq[0]),
+                           'w+')
+        self.proc = subprocess.Popen([COMPONENT, '-c', write_config(port)],
+                                     env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.errlog)
+        PROCS.append(self.proc)
+
+    def _read(self):
+        while self.running:
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            fields = {}
+            for line in data.decode('utf-8', 'replace').split('\n'):
+                if '=' in line:
+                    k, v = line.split('=', 1)
+                    fields[k] = v
+            with self.cv:
+                self.msgs.append((time.monotonic(), fields))
+                self.cv.notify_all()
+
+    def wait(self, pred, timeout=5.0, since=0.0):
+        """The first message at or after SINCE for which PRED(fields) holds,
+        as (time, fields), or None after TIMEOUT."""
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                for t, f in self.msgs:
+                    if t >= since and pred(f):
+                        return t, f
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cv.wait(min(left, 0.1))
+
+    def find(self, key, since=0.0, until=float('inf')):
+        with self.cv:
+            return [(t, f) for t, f in self.msgs
+                    if key in f and since <= t <= until]
+
+    def statuses(self):
+        with self.cv:
+            return [f['STATUS'] for _, f in self.msgs if 'STATUS' in f]
+
+    def why(self):
+        rc = self.proc.poll()
+        self.errlog.flush()
+        self.errlog.seek(0)
+        tail = ' | '.join(self.errlog.read().splitlines()[-5:])
+        return '(ope-component %s; statuses %r; stderr tail: %s)' % (
+            'running' if rc is None else 'exited with %d' % rc,
+            self.statuses()[-6:], tail)
+
+    def close(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.running = False
+        self.thread.join(2.0)
+        self.sock.close()
+        self.errlog.close()
+
+
+def status_has(text):
+    return lambda f: text in f.get('STATUS', '')
+
+
+def check_watchdog(m, since, until):
+    """WATCHDOG=1 at about half the interval between SINCE and UNTIL."""
+    pets = [t for t, _ in m.find('WATCHDOG', since, until)]
+    span = until - since
+    want = span / (WATCHDOG_MS / 2000.0)
+    check(len(pets) >= 0.6 * want,
+          '%d WATCHDOG=1 in %.1f s, expected about %.0f (interval %d ms) %s'
+          % (len(pets), span, want, WATCHDOG_MS, m.why()))
+    check(len(pets) <= 1.5 * want + 2,
+          '%d WATCHDOG=1 in %.1f s: more than twice per interval' %
+          (len(pets), span))
+    gaps = [b - a for a, b in zip(pets, pets[1:])]
+    check(not gaps or max(gaps) < WATCHDOG_MS / 1000.0,
+          'a gap of %.3f s between WATCHDOG=1, interval %.3f s'
+          % (max(gaps), WATCHDOG_MS / 1000.0))
+    return len(pets), max(gaps) if gaps else 0.0
+
+
+CASES = []
+
+
+def case(name):
+    def register(fn):
+        CASES.append((name, fn))
+        return fn
+    return register
+
+
+@case('READY only after the handshake; STATUS follows a server restart; '
+      'WATCHDOG all along; STOPPING on SIGTERM')
+def t_lifecycle():
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    m = Manager(srv.port)
+    try:
+        port = srv.port
+        where = '127.0.0.1:%d' % port
+        t_start = time.monotonic()
+        conn = srv.accept(5.0)
+        check(conn is not None, 'no connection %s' % m.why())
+        # Hold the handshake back: connected by TCP, not yet accepted.
+        time.sleep(1.0)
+        check(not m.find('READY'), 'READY=1 before the handshake %s' % m.why())
+        check(m.wait(status_has('connecting to %s' % where), 0.1),
+              'no "connecting to" STATUS %s' % m.why())
+        conn.handshake()
+        r = m.wait(lambda f: 'READY' in f)
+        check(r is not None, 'no READY=1 after the handshake %s' % m.why())
+        t_ready, ready = r
+        check(ready['READY'] == '1', 'READY=%r' % ready['READY'])
+        check(ready.get('STATUS') == 'connected to %s as %s' % (where, DOMAIN),
+              'READY came with STATUS=%r' % ready.get('STATUS'))
+
+        # The server goes away, refuses for a while, then comes back.
+        srv.close()
+        r = m.wait(status_has('reconnecting in '), since=t_ready)
+        check(r is not None, 'no "reconnecting" STATUS after the server '
+              'went away %s' % m.why())
+        r = m.wait(status_has('refused or closed'), since=r[0])
+        check(r is not None, 'no "refused or closed" STATUS while the server '
+              'is down %s' % m.why())
+        time.sleep(0.5)
+        srv.listen(port)
+        conn = srv.accept(5.0)
+        check(conn is not None, 'no reconnection %s' % m.why())
+        t_back = time.monotonic()
+        conn.handshake()
+        r = m.wait(status_has('connected to %s as %s' % (where, DOMAIN)),
+                   since=t_back)
+        check(r is not None, 'no "connected to" STATUS after the server came '
+              'back %s' % m.why())
+        check(len(m.find('READY')) == 1, 'READY=1 sent %d times'
+              % len(m.find('READY')))
+
+        t_term = time.monotonic()
+        os.kill(m.proc.pid, signal.SIGTERM)
+        r = m.wait(lambda f: 'STOPPING' in f, since=t_term)
+        check(r is not None, 'no STOPPING=1 after SIGTERM %s' % m.why())
+        check(r[1]['STOPPING'] == '1', 'STOPPING=%r' % r[1]['STOPPING'])
+        try:
+            rc = m.proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, 'exit status %r after SIGTERM %s' % (rc, m.why()))
+        check(len(m.find('STOPPING')) == 1, 'STOPPING=1 sent %d times'
+              % len(m.find('STOPPING')))
+        # Order over the whole run: READY, then STOPPING last of the two.
+        keys = [k for _, f in m.msgs for k in f if k in ('READY', 'STOPPING')]
+        check(keys == ['READY', 'STOPPING'], 'READY/STOPPING order %r' % keys)
+        n, gap = check_watchdog(m, t_start + 0.5, t_term)
+        print('# %d WATCHDOG=1 in %.1f s, longest gap %.3f s; statuses: %s'
+              % (n, t_term - t_start - 0.5, gap,
+                 ' / '.join(dict.fromkeys(m.statuses()))))
+    finally:
+        m.close()
+        srv.close()
+
+
+@case('refused for good (not-authorized): STOPPING with the reason, no '
+      'READY, exit 3; no WATCHDOG=1 without WATCHDOG_USEC')
+def t_refused():
+    srv = fs.FakeServer(DOMAIN, 'another-secret')
+    m = Manager(srv.port, watchdog_ms=0)
+    try:
+        conn = srv.accept(5.0)
+        check(conn is not None, 'no connection %s' % m.why())
+        conn.handshake()
+        try:
+            rc = m.proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 3, 'exit status %r, expected 3 %s' % (rc, m.why()))
+        r = m.wait(lambda f: 'STOPPING' in f, 1.0)
+        check(r is not None, 'no STOPPING=1 %s' % m.why())
+        check('not-authorized' in r[1].get('STATUS', ''),
+              'STOPPING came with STATUS=%r' % r[1].get('STATUS'))
+        check(not m.find('READY'), 'READY=1 for a refused handshake')
+        check(not m.find('WATCHDOG'), 'WATCHDOG=1 without WATCHDOG_USEC')
+    finally:
+        m.close()
+        srv.close()
+
+
+@case('server down from the start: STATUS says why and when, no READY')
+def t_never_up():
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    port = srv.port
+    srv.close()  # nothing listens on PORT now
+    m = Manager(port)
+    try:
+        r = m.wait(status_has('reconnecting in '))
+        check(r is not None, 'no "reconnecting" STATUS %s' % m.why())
+        st = r[1]['STATUS']
+        check(re.match(r'reconnecting in [0-9]+\.[0-9] s: refused or closed$',
+                       st), 'STATUS=%r, expected "reconnecting in N.N s: '
+              'refused or closed"' % st)
+        time.sleep(1.0)
+        check(not m.find('READY'), 'READY=1 while the server is down')
+        check(m.find('WATCHDOG'), 'no WATCHDOG=1 while the server is down %s'
+              % m.why())
+    finally:
+        m.close()
+
+
+def main():
+    if not os.access(COMPONENT, os.X_OK):
+        print('1..1')
+        print('not ok 1 - ope-component not found at %s (set OPE_BUILDDIR)'
+              % COMPONENT)
+        print('# 0 passed, 1 failed')
+        return 1
+    if os.environ.get('OPE_HAVE_SYSTEMD') == 'no':
+        print('1..0 # SKIP ope-component was built without libsystemd '
+              '(configure found no libsystemd-dev): install it and reconfigure')
+        return 0
+    print('1..%d' % len(CASES), flush=True)
+    passed = failed = 0
+    for n, (name, fn) in enumerate(CASES, 1):
+        try:
+            fn()
+        except (Failure, fs.ServerError, OSError) as e:
+            failed += 1
+            print('not ok %d - %s: %s' % (n, name, e))
+        else:
+            passed += 1
+            print('ok %d - %s' % (n, name))
+        sys.stdout.flush()
+    print('# %d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
