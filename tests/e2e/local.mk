@@ -4,15 +4,25 @@
 # Each .test starts its own server on free loopback ports and fails (never
 # skips) when the server can't be started. OPE_E2E_PROSODY=container|native|auto
 # picks how Prosody runs (see tests/e2e/lib.sh).
-TESTS += tests/e2e/prosody.test tests/e2e/ejabberd.test
+# deploy.test builds deploy/Containerfile and runs deploy/compose.yml with
+# podman and with Docker (dockerd started when none runs; see docker.sh).
+TESTS += tests/e2e/prosody.test tests/e2e/ejabberd.test tests/e2e/deploy.test
 dist_check_SCRIPTS += \
 	tests/e2e/prosody.test \
 	tests/e2e/ejabberd.test \
+	tests/e2e/deploy.test \
+	tests/e2e/deploy.sh \
 	tests/e2e/scenarios.sh
 EXTRA_DIST += \
 	tests/e2e/lib.sh \
 	tests/e2e/prosody.sh \
 	tests/e2e/ejabberd.sh \
+	tests/e2e/docker.sh \
+	deploy/Containerfile \
+	deploy/compose.yml \
+	deploy/prosody.cfg.lua \
+	deploy/ope-component.conf \
+	.dockerignore \
 	tests/e2e/e2e_util.py \
 	tests/e2e/probe.py \
 	tests/e2e/slixmpp_component.py \
