@@ -12,8 +12,8 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libstrophe-dev
 libssl-dev libconfig-dev libcunit1-dev python3 python3-slixmpp openssl
 prosody ejabberd podman runc debootstrap podman-compose valgrind
-docker.io docker-compose iptables"
-SERVICES="prosody ejabberd docker containerd"
+libmicrohttpd-dev prometheus docker.io docker-compose iptables"
+SERVICES="prosody ejabberd prometheus docker containerd"
 
 if [ "$(id -u)" = 0 ]; then
 	SUDO=

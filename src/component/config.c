@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "jid.h"
+#include "metrics.h"
 
 /* A secret file holds one line; anything this big is the wrong file. */
 #define SECRET_FILE_MAX 4096
@@ -43,6 +44,8 @@ static int hook_log_level(struct config_loader *, const struct config_row *,
 			  const config_setting_t *, struct config *);
 static int hook_not_empty(struct config_loader *, const struct config_row *,
 			  const config_setting_t *, struct config *);
+static int hook_metrics_listen(struct config_loader *, const struct config_row *,
+			       const config_setting_t *, struct config *);
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define NO_BOUNDS 1, 0
@@ -90,6 +93,10 @@ static const struct config_row rows[] = {
 	{ "service", "max_payload", CONFIG_SIZE, 0, FIELD(max_payload), "65536",
 	  256, 16777216, "bytes", CONFIG_RELOAD, NULL, NULL,
 	  "bytes above which a request gets policy-violation" },
+	{ "metrics", "listen", CONFIG_STRING, 0, FIELD(metrics_listen), NULL,
+	  NO_BOUNDS, NULL, 0, hook_metrics_listen, NULL,
+	  "where to serve /metrics and /health over HTTP: \"127.0.0.1:9347\", "
+	  "\"[::1]:9347\" or a port (on 127.0.0.1); unset: no endpoint" },
 };
 
 const struct config_row *config_rows(size_t *n)
@@ -670,6 +677,19 @@ static int hook_not_empty(struct config_loader *ld, const struct config_row *row
 		return config_fail(ld, s, "%s.%s is empty; it is %s (default "
 				   "\"%s\")", row->group, row->name, row->doc,
 				   row->def ? row->def : "");
+	return 0;
+}
+
+static int hook_metrics_listen(struct config_loader *ld,
+			       const struct config_row *row,
+			       const config_setting_t *s, struct config *cfg)
+{
+	char err[400];
+
+	(void)row;
+	if (cfg->metrics_listen != NULL &&
+	    metrics_listen_check(cfg->metrics_listen, err, sizeof(err)) != 0)
+		return config_fail(ld, s, "%s", err);
 	return 0;
 }
 

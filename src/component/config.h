@@ -34,6 +34,8 @@ struct config {
 	char *service_name;
 	int service_show_os;
 	size_t max_payload;
+
+	char *metrics_listen;       /* NULL: no HTTP endpoint */
 };
 
 /* How a setting is stored in struct config. */

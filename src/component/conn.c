@@ -2,6 +2,7 @@
 /* conn.c: the XEP-0114 connection to the server: connect, serve, back off, reconnect. */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ struct conn {
 	xmpp_conn_t *xc;
 	const struct config *cfg;
 	struct dispatch *dispatch;
+	link_state_fn observer;   /* told every state change, or NULL */
+	void *observer_arg;
 	struct backoff backoff;
 	uint32_t rng;             /* xorshift state for jitter */
 	int connected;            /* the server accepted our handshake */
@@ -65,6 +68,24 @@ static int tcp_keepalive(xmpp_conn_t *xc, void *sockp)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	return 0;
+}
+
+/* The one place that reports link state changes (metrics, service
+ * managers): every transition goes through here. */
+static void set_state(struct conn *c, enum link_state state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_state(struct conn *c, enum link_state state, const char *fmt, ...)
+{
+	char detail[400];
+	va_list ap;
+
+	if (c->observer == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	c->observer(c->observer_arg, state, detail);
 }
 
 static void send_stanza(xmpp_stanza_t *reply, void *arg)
@@ -149,10 +170,12 @@ static int refused_for_good(struct conn *c, const xmpp_stream_error_t *se)
 
 static int on_retry(xmpp_ctx_t *ctx, void *arg);
 
-static void schedule_retry(struct conn *c)
+static void schedule_retry(struct conn *c, const char *reason)
 {
 	unsigned delay = backoff_next(&c->backoff, next_random(c));
 
+	set_state(c, LINK_WAITING, "reconnecting in %u.%u s: %s", delay / 1000,
+		  delay % 1000 / 100, reason);
 	log_info("reconnecting to %s in %u.%03u s (attempt %u)", c->where,
 		 delay / 1000, delay % 1000, c->backoff.attempts);
 	xmpp_global_timed_handler_add(c->ctx, on_retry, delay, c);
@@ -170,6 +193,8 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 		c->connected = 1;
 		c->connected_at = now_ms();
 		log_info("connected to %s as %s", c->where, c->cfg->domain);
+		set_state(c, LINK_UP, "connected to %s as %s", c->where,
+			  c->cfg->domain);
 		if (c->stopping)
 			xmpp_disconnect(xc);
 		return;
@@ -182,12 +207,15 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 	if (was_connected && now_ms() - c->connected_at >= STABLE_MS)
 		backoff_reset(&c->backoff);
 	if (se != NULL && refused_for_good(c, se)) {
+		set_state(c, LINK_STOPPED, "refused by %s (%s)", c->where,
+			  stream_error_name(se->type));
 		c->exit_status = CONN_EXIT_REFUSED;
 		c->done = 1;
 		return;
 	}
 	if (c->stopping) {
 		log_info("disconnected from %s", c->where);
+		set_state(c, LINK_STOPPED, "stopped");
 		c->done = 1;
 		return;
 	}
@@ -213,7 +241,7 @@ static void on_conn_event(xmpp_conn_t *xc, xmpp_conn_event_t status, int error,
 	else
 		log_warn("cannot connect to %s (%s)", c->where, reason);
 	/* Retrying from inside this handler would storm: use a timer. */
-	schedule_retry(c);
+	schedule_retry(c, reason);
 }
 
 static int attempt(struct conn *c)
@@ -224,13 +252,14 @@ static int attempt(struct conn *c)
 		return -1;
 	xmpp_conn_set_sockopt_callback(c->xc, tcp_keepalive);
 	log_info("connecting to %s as %s", c->where, c->cfg->domain);
+	set_state(c, LINK_CONNECTING, "connecting to %s", c->where);
 	rc = xmpp_connect_component(c->xc, c->cfg->server_host,
 				    (unsigned short)c->cfg->server_port,
 				    on_conn_event, c);
 	if (rc != XMPP_EOK) {
 		log_warn("cannot start connecting to %s (libstrophe error %d)",
 			 c->where, rc);
-		schedule_retry(c);
+		schedule_retry(c, "cannot start connecting");
 	}
 	return 0;
 }
@@ -248,7 +277,8 @@ static int on_retry(xmpp_ctx_t *ctx, void *arg)
 	return 0;
 }
 
-struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg)
+struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
+		      struct metrics *metrics)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -259,7 +289,7 @@ struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg)
 	c->xc = xmpp_conn_new(ctx);
 	if (c->xc == NULL)
 		goto oom;
-	c->dispatch = dispatch_new(ctx, cfg, send_stanza, c);
+	c->dispatch = dispatch_new(ctx, cfg, metrics, send_stanza, c);
 	if (c->dispatch == NULL)
 		goto oom;
 	xmpp_conn_set_jid(c->xc, cfg->domain);
@@ -280,6 +310,12 @@ oom:
 	return NULL;
 }
 
+void conn_set_observer(struct conn *c, link_state_fn fn, void *arg)
+{
+	c->observer = fn;
+	c->observer_arg = arg;
+}
+
 int conn_start(struct conn *c)
 {
 	return attempt(c);
@@ -293,6 +329,7 @@ void conn_stop(struct conn *c)
 	if (c->retry_pending) {
 		xmpp_global_timed_handler_delete(c->ctx, on_retry);
 		c->retry_pending = 0;
+		set_state(c, LINK_STOPPED, "stopped");
 		c->done = 1;
 		return;
 	}

@@ -5,8 +5,11 @@
 
 #include <strophe.h>
 
+#include "link_state.h"
+
 struct config;
 struct conn;
+struct metrics;
 
 /* Exit statuses of ope-component, documented in --help and README. */
 enum conn_exit {
@@ -17,8 +20,13 @@ enum conn_exit {
 };
 
 /* A connection for CFG (borrowed, must outlive it) on CTX. Stanzas are
- * answered through the dispatch module. NULL when out of memory. */
-struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg);
+ * answered through the dispatch module, which counts into METRICS
+ * (borrowed; NULL: off). NULL when out of memory. */
+struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
+		      struct metrics *metrics);
+
+/* Tell FN(ARG, state, detail) every link state change from now on. */
+void conn_set_observer(struct conn *c, link_state_fn fn, void *arg);
 
 /* Start connecting; failures are retried with back-off. Returns 0, or -1
  * when the connection object can't be set up. */

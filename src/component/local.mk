@@ -3,7 +3,7 @@
 COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
 	-I$(top_srcdir)/src/component/ext
 COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS)
+	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(MHD_LIBS)
 
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS)
@@ -12,6 +12,8 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/backoff.c src/component/backoff.h \
 	src/component/presence.c src/component/presence.h \
 	src/component/dispatch.c src/component/dispatch.h \
+	src/component/metrics.c src/component/metrics.h \
+	src/component/link_state.h \
 	src/component/strophe_compat.c src/component/strophe_compat.h \
 	src/component/conn.c src/component/conn.h \
 	src/component/handover.c src/component/handover.h \

@@ -13,6 +13,7 @@ tests_unit_ope_unit_SOURCES = \
 	tests/unit/test_handover.c \
 	tests/unit/test_stanza.c \
 	tests/unit/test_dispatch.c \
+	tests/unit/test_metrics.c \
 	tests/unit/test_ext_example.c \
 	tests/unit/test_client.c
 tests_unit_ope_unit_CPPFLAGS = $(COMPONENT_CPPFLAGS) \

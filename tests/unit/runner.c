@@ -15,6 +15,7 @@ static int (*const suites[])(void) = {
 	test_handover_register,
 	test_stanza_register,
 	test_dispatch_register,
+	test_metrics_register,
 	test_ext_example_register,
 	test_client_register,
 };

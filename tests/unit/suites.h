@@ -11,6 +11,7 @@ int test_backoff_register(void);
 int test_handover_register(void);
 int test_stanza_register(void);
 int test_dispatch_register(void);
+int test_metrics_register(void);
 int test_ext_example_register(void);
 int test_client_register(void);
 

@@ -105,6 +105,7 @@ static void test_full(void)
 	CU_ASSERT_STRING_EQUAL(cfg.service_name, "Ope Test");
 	CU_ASSERT_EQUAL(cfg.service_show_os, 0);
 	CU_ASSERT_EQUAL(cfg.max_payload, 1048576);
+	CU_ASSERT_STRING_EQUAL(cfg.metrics_listen, "[::1]:19347");
 	config_free(&cfg);
 	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
 }
@@ -126,6 +127,7 @@ static void test_minimal(void)
 	CU_ASSERT_STRING_EQUAL(cfg.service_name, "ope");
 	CU_ASSERT_EQUAL(cfg.service_show_os, 1);
 	CU_ASSERT_EQUAL(cfg.max_payload, 65536);
+	CU_ASSERT_PTR_NULL(cfg.metrics_listen);
 	config_free(&cfg);
 }
 
@@ -485,6 +487,8 @@ BAD(test_bad_domain, "bad-domain.conf", 3,
     "component.domain 'ope..example.org' is not a valid domain name")
 BAD(test_bad_host, "bad-host.conf", 3,
     "server.host 'bad host!' is not a valid host name")
+BAD(test_bad_metrics_listen, "bad-metrics-listen.conf", 3,
+    "metrics.listen 'localhost:9347': 'localhost' is not an IPv4 or IPv6 address")
 BAD(test_bad_level, "bad-level.conf", 3,
     "log.level 'verbose' is unknown; use one of error, warning, info, debug")
 BAD(test_bad_reconnect_zero, "bad-reconnect-zero.conf", 3,
@@ -546,6 +550,7 @@ static const struct {
 	{ "port 65536", test_bad_port_high },
 	{ "invalid domain", test_bad_domain },
 	{ "invalid host", test_bad_host },
+	{ "invalid metrics.listen", test_bad_metrics_listen },
 	{ "unknown log level", test_bad_level },
 	{ "reconnect 0", test_bad_reconnect_zero },
 	{ "reconnect negative", test_bad_reconnect_negative },

@@ -22,7 +22,7 @@ static int setup(void)
 {
 	testutil_config(&cfg);
 	ctx = testutil_ctx_new();
-	d = dispatch_new(ctx, &cfg, testutil_capture, &sent);
+	d = dispatch_new(ctx, &cfg, NULL, testutil_capture, &sent);
 	return d == NULL;
 }
 
