@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e), distcheck, sanitizer build.
+# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e, deploy), Prosody under Docker, distcheck, sanitizer build.
 #
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
@@ -43,18 +43,25 @@ tests_failed=0
 # or skipped (automake's .trs) counts as one more failure.
 count_tests()
 {
-	local trs log counts
+	local trs
 	for trs in $(find "$1/tests" -name '*.trs' 2>/dev/null); do
-		log=${trs%.trs}.log
-		counts=$(awk '
-			/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0; found = 1 }
-			/^ *tests +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+/ { p = $4; f = $5; found = 1 }
-			END { if (found) print p, f; else print 0, 0 }' "$log" 2>/dev/null)
-		tests_passed=$((tests_passed + ${counts% *}))
-		tests_failed=$((tests_failed + ${counts#* }))
-		grep -q '^:test-result: PASS' "$trs" ||
-			tests_failed=$((tests_failed + 1))
+		count_trs "$trs"
 	done
+}
+
+# count_trs FILE.trs: add up one test program's cases.
+count_trs()
+{
+	local trs=$1 log counts
+	log=${trs%.trs}.log
+	counts=$(awk '
+		/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0; found = 1 }
+		/^ *tests +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+/ { p = $4; f = $5; found = 1 }
+		END { if (found) print p, f; else print 0, 0 }' "$log" 2>/dev/null)
+	tests_passed=$((tests_passed + ${counts% *}))
+	tests_failed=$((tests_failed + ${counts#* }))
+	grep -q '^:test-result: PASS' "$trs" 2>/dev/null ||
+		tests_failed=$((tests_failed + 1))
 }
 
 show_test_logs()
@@ -99,6 +106,16 @@ section "make check: unit, integration, e2e (Prosody: $OPE_E2E_PROSODY, ejabberd
 step "make check" make -C "$build" -j"$jobs" check ||
 	show_test_logs "$build"
 count_tests "$build"
+
+# The Prosody scenarios once more with Prosody under Docker (make check ran
+# them with podman, the first engine that works): dockerd from Debian's
+# docker.io, started and stopped by the harness when none runs, and
+# docker-compose 1.29 (tests/e2e/docker.sh, prosody.sh).
+section "e2e: Prosody under Docker (OPE_E2E_ENGINE=docker)"
+step "make check (Prosody under Docker)" make -C "$build" check \
+	TESTS=tests/e2e/prosody.test OPE_E2E_ENGINE=docker OPE_E2E_PROSODY=container ||
+	show_test_logs "$build"
+count_trs "$build/tests/e2e/prosody.trs"
 
 section "make distcheck"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
