@@ -297,8 +297,10 @@ deploy_health()
 	deploy_exec_health 1 20 || return 1
 	"$E2E_ENGINE" start "$p" >/dev/null || return 1
 	# Up to reconnect.maximum (10 s in deploy/ope-component.conf) for
-	# ope's next attempt, plus the engine's own check interval.
-	deploy_exec_health 0 60 || return 1
+	# ope's next attempt, plus the engine's own check interval; with podman
+	# an attempt while Prosody was stopped can spend 40 s resolving its
+	# name (aardvark-dns asks the upstream servers), blocking ope's loop.
+	deploy_exec_health 0 90 || return 1
 	deploy_health_is healthy 60
 }
 
@@ -350,6 +352,7 @@ deploy_nothing_left()
 		left=1
 	fi
 	if [ "$E2E_ENGINE" = docker ]; then
+		# shellcheck disable=SC2013 # a bridge name and subnets, one word each
 		for w in $(cat "$E2E_TMP/deploy-bridge" "$E2E_TMP/deploy-subnets" 2>/dev/null); do
 			if iptables-save 2>/dev/null | grep -qF -- "$w"; then
 				echo "iptables rules naming $w left:" >&2
@@ -421,6 +424,7 @@ main()
 	t0=$(date +%s)
 	e2e_init || { echo "not ok 1 - $engine: test setup"; echo "0 passed, 1 failed"; exit 1; }
 	echo "# deploy/compose.yml with $engine"
+	# shellcheck disable=SC2016 # eval expands it, in this shell
 	if ! check "$engine: engine answers" e2e_engine ||
 	   ! check "$engine: compose tool" eval 'deploy_compose_cmd >"$E2E_TMP/deploy-compose"'; then
 		echo "$passed passed, $failed failed"
