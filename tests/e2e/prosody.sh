@@ -3,8 +3,8 @@
 # shellcheck shell=bash
 #
 # Sourced by lib.sh. Container mode has two paths, and the log says which:
-#  - a compose tool (podman-compose with podman, "docker compose" with
-#    docker) starts tests/e2e/compose.yml: the project's default bridge
+#  - a compose tool (podman-compose with podman, "docker compose" or
+#    Debian's docker-compose 1.29 with docker) starts tests/e2e/compose.yml: the project's default bridge
 #    network, Prosody listening on all interfaces on its standard ports
 #    inside, published on 127.0.0.1 at this run's ports. With podman,
 #    publishing makes netavark add iptables rules and switch on
