@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e), distcheck, Debian packages, sanitizer build.
+# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e, deploy), Prosody under Docker, distcheck, Debian packages, sanitizer build.
 #
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
@@ -49,26 +49,33 @@ tests_failed=0
 # program exit non-zero: one failure, not two).
 count_tests()
 {
-	local trs log row p f e
+	local trs
 	for trs in $(find "$1/tests" -name '*.trs' 2>/dev/null); do
-		log=${trs%.trs}.log
-		row=$(awk '/^ *tests +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+/ { print $4, $5 }' \
-			"$log" 2>/dev/null)
-		if [ -n "$row" ]; then
-			p=${row% *}
-			f=${row#* }
-			if [ "$f" = 0 ] && ! grep -q '^:test-result: PASS' "$trs"; then
-				f=1
-			fi
-		else
-			p=$(grep -c '^:test-result: \(PASS\|XFAIL\)' "$trs")
-			f=$(grep -c '^:test-result: \(FAIL\|XPASS\|SKIP\)' "$trs")
-			e=$(grep -c '^:test-result: ERROR' "$trs")
-			[ "$f" = 0 ] && f=$e
-		fi
-		tests_passed=$((tests_passed + p))
-		tests_failed=$((tests_failed + f))
+		count_trs "$trs"
 	done
+}
+
+# count_trs FILE.trs: add up one test program's cases (rules above).
+count_trs()
+{
+	local trs=$1 log row p f e
+	log=${trs%.trs}.log
+	row=$(awk '/^ *tests +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+/ { print $4, $5 }' \
+		"$log" 2>/dev/null)
+	if [ -n "$row" ]; then
+		p=${row% *}
+		f=${row#* }
+		if [ "$f" = 0 ] && ! grep -q '^:test-result: PASS' "$trs"; then
+			f=1
+		fi
+	else
+		p=$(grep -c '^:test-result: \(PASS\|XFAIL\)' "$trs")
+		f=$(grep -c '^:test-result: \(FAIL\|XPASS\|SKIP\)' "$trs")
+		e=$(grep -c '^:test-result: ERROR' "$trs")
+		[ "$f" = 0 ] && f=$e
+	fi
+	tests_passed=$((tests_passed + p))
+	tests_failed=$((tests_failed + f))
 }
 
 show_test_logs()
@@ -113,6 +120,16 @@ section "make check: unit, integration, e2e (Prosody: $OPE_E2E_PROSODY, ejabberd
 step "make check" make -C "$build" -j"$jobs" check ||
 	show_test_logs "$build"
 count_tests "$build"
+
+# The Prosody scenarios once more with Prosody under Docker (make check ran
+# them with podman, the first engine that works): dockerd from Debian's
+# docker.io, started and stopped by the harness when none runs, and
+# docker-compose 1.29 (tests/e2e/docker.sh, prosody.sh).
+section "e2e: Prosody under Docker (OPE_E2E_ENGINE=docker)"
+step "make check (Prosody under Docker)" make -C "$build" check \
+	TESTS=tests/e2e/prosody.test OPE_E2E_ENGINE=docker OPE_E2E_PROSODY=container ||
+	show_test_logs "$build"
+count_trs "$build/tests/e2e/prosody.trs"
 
 section "make distcheck"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \

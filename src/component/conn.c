@@ -35,6 +35,7 @@ struct conn {
 	int connected;            /* the server accepted our handshake */
 	uint64_t connected_at;    /* when, in monotonic ms */
 	int retry_pending;        /* a timed reconnect is registered */
+	int firing;               /* 1 inside on_retry, 2 in on_retry_again */
 	int stopping;
 	int done;
 	enum component_exit exit_status;
@@ -162,6 +163,7 @@ static int refused_for_good(struct conn *c, const xmpp_stream_error_t *se)
 }
 
 static int on_retry(xmpp_ctx_t *ctx, void *arg);
+static int on_retry_again(xmpp_ctx_t *ctx, void *arg);
 
 static void schedule_retry(struct conn *c, const char *reason)
 {
@@ -171,7 +173,13 @@ static void schedule_retry(struct conn *c, const char *reason)
 		  delay % 1000 / 100, reason);
 	log_info("reconnecting to %s in %u.%03u s (attempt %u)", c->where,
 		 delay / 1000, delay % 1000, c->backoff.attempts);
-	xmpp_global_timed_handler_add(c->ctx, on_retry, delay, c);
+	/* From inside on_retry (a connect that fails before any I/O, e.g. a
+	 * name that does not resolve) libstrophe still holds that handler:
+	 * adding it again is refused ("Timed handler already exists") and it
+	 * is then removed, so no retry would ever come. Register the other
+	 * of the two retry handlers then. */
+	xmpp_global_timed_handler_add(c->ctx, c->firing == 1 ? on_retry_again :
+				      on_retry, delay, c);
 	c->retry_pending = 1;
 }
 
@@ -257,17 +265,30 @@ static int attempt(struct conn *c)
 	return 0;
 }
 
-static int on_retry(xmpp_ctx_t *ctx, void *arg)
+/* A scheduled reconnect: FIRING says which of the two handlers runs. */
+static int retry_now(struct conn *c, int firing)
 {
-	struct conn *c = arg;
-
-	(void)ctx;
 	c->retry_pending = 0;
+	c->firing = firing;
 	if (!c->stopping && attempt(c) != 0) {
 		c->exit_status = COMPONENT_EXIT_INTERNAL;
 		c->done = 1;
 	}
+	c->firing = 0;
 	return 0;
+}
+
+static int on_retry(xmpp_ctx_t *ctx, void *arg)
+{
+	(void)ctx;
+	return retry_now(arg, 1);
+}
+
+/* on_retry under another name, for a retry scheduled from inside it. */
+static int on_retry_again(xmpp_ctx_t *ctx, void *arg)
+{
+	(void)ctx;
+	return retry_now(arg, 2);
 }
 
 struct conn *conn_new(xmpp_ctx_t *ctx, const struct config *cfg,
@@ -321,6 +342,7 @@ void conn_stop(struct conn *c)
 	c->stopping = 1;
 	if (c->retry_pending) {
 		xmpp_global_timed_handler_delete(c->ctx, on_retry);
+		xmpp_global_timed_handler_delete(c->ctx, on_retry_again);
 		c->retry_pending = 0;
 		set_state(c, LINK_STOPPED, "stopped");
 		c->done = 1;
@@ -345,8 +367,10 @@ void conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	/* xmpp_ctx_free() would leak a timed handler still registered. */
-	if (c->retry_pending)
+	if (c->retry_pending) {
 		xmpp_global_timed_handler_delete(c->ctx, on_retry);
+		xmpp_global_timed_handler_delete(c->ctx, on_retry_again);
+	}
 	if (c->xc != NULL)
 		xmpp_conn_release(c->xc);
 	dispatch_free(c->dispatch);

@@ -13,6 +13,9 @@ e2e_engine()
 	for e in ${want:-podman docker}; do
 		command -v "$e" >/dev/null 2>&1 || continue
 		[ "$e" = podman ] && e2e_containers_conf
+		# Docker: start dockerd when none runs (docker.sh), but only
+		# when docker is asked for, not while probing for podman.
+		[ "$e" = docker ] && [ -n "$want" ] && { e2e_dockerd_acquire || return 1; }
 		if timeout 60 "$e" info >/dev/null 2>&1; then
 			E2E_ENGINE=$e
 			export E2E_ENGINE
@@ -64,41 +67,59 @@ e2e_apt_mirror()
 }
 
 # e2e_build_local_image IMAGE PACKAGES: build IMAGE from this machine's
-# distribution with debootstrap, with PACKAGES (comma-separated) installed,
-# and import it into the engine.
+# distribution with debootstrap (minbase plus PACKAGES, comma-separated, may
+# be empty) and import it into the engine. The rootfs tarball is kept in
+# $OPE_E2E_CACHE (default /var/cache/ope-e2e), so the other engine, or a
+# later run after the image was removed, imports it in seconds.
 e2e_build_local_image()
 {
-	local img=$1 pkgs=$2 codename mirror rootfs comps=main
+	local img=$1 pkgs=$2 codename mirror rootfs comps=main cache tar fd
 	. /etc/os-release
 	codename=${VERSION_CODENAME:-bookworm}
 	[ "${ID:-debian}" = ubuntu ] && comps=main,universe
-	if ! command -v debootstrap >/dev/null 2>&1; then
-		echo "cannot build $img: install the debootstrap package" \
-			"(or set OPE_E2E_PROSODY_IMAGE to an image you have)" >&2
-		return 1
-	fi
-	mirror=$(e2e_apt_mirror) || {
-		echo "cannot build $img: no mirror in /etc/apt/sources.list*" >&2
-		return 1
-	}
-	rootfs=$E2E_TMP/rootfs
-	e2e_log "building $img with debootstrap $codename from $mirror (about 30 s, cached afterwards)"
-	if ! debootstrap --variant=minbase --components="$comps" \
-		--include="$pkgs" \
-		"$codename" "$rootfs" "$mirror" >"$E2E_TMP/debootstrap.log" 2>&1; then
-		tail -n 20 "$E2E_TMP/debootstrap.log" >&2
-		echo "debootstrap failed (log above); see $E2E_TMP/debootstrap.log" >&2
+	cache=${OPE_E2E_CACHE:-/var/cache/ope-e2e}
+	tar=$cache/$(echo "${img##*/}" | tr -c 'A-Za-z0-9._\n-' _).tar
+	mkdir -p "$cache" || return 1
+	# One builder per tarball at a time (make -j, other worktrees).
+	exec {fd}>>"$tar.lock" || return 1
+	flock -w 600 "$fd" || { exec {fd}>&-; return 1; }
+	if [ ! -s "$tar" ]; then
+		if ! command -v debootstrap >/dev/null 2>&1; then
+			echo "cannot build $img: install the debootstrap package" \
+				"(or set the image variable to an image you have)" >&2
+			exec {fd}>&-
+			return 1
+		fi
+		mirror=$(e2e_apt_mirror) || {
+			echo "cannot build $img: no mirror in /etc/apt/sources.list*" >&2
+			exec {fd}>&-
+			return 1
+		}
+		rootfs=$E2E_TMP/rootfs-${img##*/}
+		e2e_log "building $img with debootstrap $codename from $mirror" \
+			"(about 30-60 s, cached in $cache afterwards)"
+		if ! debootstrap --variant=minbase --components="$comps" \
+			${pkgs:+--include="$pkgs"} \
+			"$codename" "$rootfs" "$mirror" >"$E2E_TMP/debootstrap.log" 2>&1; then
+			tail -n 20 "$E2E_TMP/debootstrap.log" >&2
+			echo "debootstrap failed (log above); see $E2E_TMP/debootstrap.log" >&2
+			rm -rf "$rootfs"
+			exec {fd}>&-
+			return 1
+		fi
+		rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+		if ! tar -C "$rootfs" -cf "$tar.new" . || ! mv "$tar.new" "$tar"; then
+			rm -rf "$rootfs" "$tar.new"
+			exec {fd}>&-
+			return 1
+		fi
 		rm -rf "$rootfs"
-		return 1
 	fi
-	rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-	if ! tar -C "$rootfs" -c . | "$E2E_ENGINE" import - "$img" \
-		>"$E2E_TMP/import.log" 2>&1; then
+	exec {fd}>&-
+	if ! "$E2E_ENGINE" import "$tar" "$img" >"$E2E_TMP/import.log" 2>&1; then
 		cat "$E2E_TMP/import.log" >&2
-		rm -rf "$rootfs"
 		return 1
 	fi
-	rm -rf "$rootfs"
 }
 
 # Compose tool for the engine, if any (prints the command words).
@@ -109,6 +130,9 @@ container_compose_cmd()
 		echo podman-compose
 	elif [ "$E2E_ENGINE" = docker ] && docker compose version >/dev/null 2>&1; then
 		echo docker compose
+	elif [ "$E2E_ENGINE" = docker ] && command -v docker-compose >/dev/null 2>&1; then
+		# Debian 12's docker-compose 1.29 (no compose v2 plugin there).
+		echo docker-compose
 	else
 		return 1
 	fi

@@ -12,7 +12,8 @@
 #   OPE_E2E_PROSODY         container | native | auto (default)
 #   OPE_E2E_PROSODY_IMAGE   image to run (default: official prosody/prosody,
 #                           else a local debootstrap image, see prosody.sh)
-#   OPE_E2E_ENGINE          podman | docker (default: the first that works)
+#   OPE_E2E_ENGINE          podman | docker (default: the first that works;
+#                           docker: dockerd is started when none runs, see docker.sh)
 #   OPE_E2E_COMPOSE=0       container mode: "run --network=host" instead of
 #                           tests/e2e/compose.yml (see prosody.sh)
 #   OPE_E2E_KEEP=1          keep the temp dir (logs, configs) after the run
@@ -105,6 +106,10 @@ e2e_cleanup()
 		# Something of this run (a container network, firewall rules,
 		# a sysctl) is left on the machine: the run fails.
 		echo "Bail out! cleaning up after $E2E_SERVER left something behind (see above)"
+		[ "$rc" = 0 ] && rc=1
+	fi
+	if ! e2e_dockerd_release; then
+		echo "not ok - stopping the dockerd this harness started left something behind (see above)"
 		[ "$rc" = 0 ] && rc=1
 	fi
 	if [ "${OPE_E2E_KEEP:-0}" = 1 ]; then
@@ -229,6 +234,7 @@ e2e_server_cleanup()
 	case $E2E_SERVER in
 	prosody) prosody_cleanup ;;
 	ejabberd) ejabberd_cleanup ;;
+	deploy) deploy_cleanup ;;
 	esac
 }
 
@@ -347,3 +353,5 @@ e2e_client()
 . "$E2E_SRC/prosody.sh"
 # shellcheck source=tests/e2e/ejabberd.sh
 . "$E2E_SRC/ejabberd.sh"
+# shellcheck source=tests/e2e/docker.sh
+. "$E2E_SRC/docker.sh"

@@ -13,12 +13,15 @@
 TEST_EXTENSIONS += .test
 TEST_LOG_DRIVER = $(TAP_DRIVER)
 TESTS += tests/e2e/prosody.test tests/e2e/ejabberd.test \
-	tests/e2e/scaleout.test tests/e2e/scaleout-cluster.test
+	tests/e2e/scaleout.test tests/e2e/scaleout-cluster.test \
+	tests/e2e/deploy.test
 dist_check_SCRIPTS += \
 	tests/e2e/prosody.test \
 	tests/e2e/ejabberd.test \
 	tests/e2e/scaleout.test \
 	tests/e2e/scaleout-cluster.test \
+	tests/e2e/deploy.test \
+	tests/e2e/deploy.sh \
 	tests/e2e/scenarios.sh
 EXTRA_DIST += \
 	tests/e2e/lib.sh \
@@ -28,6 +31,12 @@ EXTRA_DIST += \
 	tests/e2e/scaleout.sh \
 	tests/e2e/drain_probe.py \
 	contrib/ejabberd/mod_ope_drain.erl \
+	tests/e2e/docker.sh \
+	deploy/Containerfile \
+	deploy/compose.yml \
+	deploy/prosody.cfg.lua \
+	deploy/ope-component.conf \
+	.dockerignore \
 	tests/e2e/e2e_util.py \
 	tests/e2e/probe.py \
 	tests/e2e/slixmpp_component.py \

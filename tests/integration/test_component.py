@@ -715,6 +715,27 @@ def t_refused():
             srv.close()
 
 
+@case('a server name that does not resolve: retries go on (no lost timer)')
+def t_unresolvable():
+    # A connect that fails before any I/O is retried from inside the retry
+    # timer itself; the container deployment hits it while the server's
+    # container is stopped (its name is gone from the network's DNS).
+    text = CFG_TEMPLATE % dict(port=5347, domain=DOMAIN, secret=SECRET,
+                               level='info', initial='0.1', maximum='0.2',
+                               name=SERVICE_NAME, max_payload=MAX_PAYLOAD)
+    text = text.replace('"127.0.0.1"', '"ope-test.invalid"')
+    check('ope-test.invalid' in text, 'config template has no host to replace')
+    comp = Component(write_config(0, text=text))
+    try:
+        check(comp.wait_log('connecting to ope-test.invalid:5347 as', 10.0,
+                            count=4),
+              'fewer than 4 connection attempts %s' % comp.why())
+        check('already exists' not in comp.stderr(),
+              'libstrophe refused a timed handler: %s' % comp.tail())
+    finally:
+        comp.stop()
+
+
 @case('server goes away: bounded back-off, then reconnects and works')
 def t_reconnect():
     srv, comp, conn = start_connected()
