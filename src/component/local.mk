@@ -13,8 +13,8 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/presence.c src/component/presence.h \
 	src/component/dispatch.c src/component/dispatch.h \
 	src/component/xmlstream.c src/component/xmlstream.h \
-	src/component/strophe_compat.c src/component/strophe_compat.h \
-	src/component/conn.c src/component/conn.h \
+	src/component/tls.c src/component/tls.h \
+	src/component/link.c src/component/link.h \
 	src/component/handover.c src/component/handover.h \
 	src/component/ext/ext.h \
 	src/component/ext/example.c \

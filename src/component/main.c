@@ -8,7 +8,7 @@
 
 #include "build_config.h"
 #include "config.h"
-#include "conn.h"
+#include "link.h"
 #include "log.h"
 
 /* How long a clean shutdown may wait for the server to close the stream. */
@@ -48,11 +48,11 @@ static void usage(FILE *out)
 "  1  internal error (out of memory, library failure)\n"
 "  2  usage or configuration error (printed as FILE:LINE: problem)\n"
 "  3  the server refused the component for good: wrong secret\n"
-"     (not-authorized), domain already connected (conflict), or domain\n"
-"     unknown to the server (host-unknown)\n"
+"     (not-authorized) or domain unknown to the server (host-unknown)\n"
 "\n"
-"Transient faults (server down, connection lost) are retried with\n"
-"exponential back-off; ope-component never exits on its own for them.\n",
+"Transient faults (server down, connection lost, malformed XML, a stream\n"
+"error, conflict) are retried with exponential back-off, trying each of\n"
+"server.hosts in turn; ope-component never exits on its own for them.\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -70,12 +70,12 @@ static int install_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a signal should cut xmpp_run_once()'s wait short. */
+	/* No SA_RESTART: a signal should cut link_run_once()'s wait short. */
 	sa.sa_handler = on_signal;
 	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
 	    sigaction(SIGHUP, &sa, NULL) != 0)
 		return -1;
-	/* libstrophe's send() lacks MSG_NOSIGNAL: a peer reset would kill us. */
+	/* The link sends with MSG_NOSIGNAL; this also covers TLS and stdio. */
 	sa.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &sa, NULL);
 }
@@ -100,31 +100,32 @@ static void reload(struct config *cfg, int level_override)
 		 log_level_name(log_get_level()));
 }
 
-/* Run the event loop until the connection is finished. */
-static enum conn_exit serve(xmpp_ctx_t *ctx, struct conn *c,
-			    struct config *cfg, int level_override)
+/* Run the event loop until the link is finished. */
+static enum link_exit serve(struct link *l, struct config *cfg,
+			    int level_override)
 {
 	long long deadline = 0;
 
-	while (!conn_done(c)) {
+	while (!link_done(l)) {
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(cfg, level_override);
 		}
 		if (stop_signal && deadline == 0) {
 			log_info("shutting down (%s)", strsignal(stop_signal));
-			conn_stop(c);
+			link_stop(l);
 			deadline = now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
-		xmpp_run_once(ctx, 200);
+		if (link_run_once(l, 200) != 0)
+			break;
 		if (deadline != 0 && now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "
 				 "exiting anyway", SHUTDOWN_GRACE_MS);
 			break;
 		}
 	}
-	return conn_exit_status(c);
+	return link_exit_status(l);
 }
 
 int main(int argc, char **argv)
@@ -142,8 +143,8 @@ int main(int argc, char **argv)
 	int check_only = 0, level_override = -1, initialized = 0, opt;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
-	struct conn *c = NULL;
-	enum conn_exit status = CONN_EXIT_INTERNAL;
+	struct link *l = NULL;
+	enum link_exit status = LINK_EXIT_INTERNAL;
 	char err[1024];
 
 	log_init("ope-component", LOG_LEVEL_INFO, stderr);
@@ -153,25 +154,27 @@ int main(int argc, char **argv)
 		case 'k': check_only = 1; break;
 		case 'd': level_override = LOG_LEVEL_DEBUG; break;
 		case 'q': level_override = LOG_LEVEL_ERROR; break;
-		case 'h': usage(stdout); return CONN_EXIT_OK;
-		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); return CONN_EXIT_OK;
-		default: usage(stderr); return CONN_EXIT_CONFIG;
+		case 'h': usage(stdout); return LINK_EXIT_OK;
+		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); return LINK_EXIT_OK;
+		default: usage(stderr); return LINK_EXIT_CONFIG;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ope-component: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
-		return CONN_EXIT_CONFIG;
+		return LINK_EXIT_CONFIG;
 	}
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ope-component: %s\n", err);
-		return CONN_EXIT_CONFIG;
+		return LINK_EXIT_CONFIG;
 	}
 	if (check_only) {
-		printf("%s: configuration OK (component %s, server %s:%u)\n", path,
-		       cfg.domain, cfg.server_host, cfg.server_port);
+		printf("%s: configuration OK (component %s, server %s:%u%s)\n",
+		       path, cfg.domain, cfg.servers.list[0].host,
+		       cfg.servers.list[0].port,
+		       cfg.servers.n > 1 ? " and others" : "");
 		config_free(&cfg);
-		return CONN_EXIT_OK;
+		return LINK_EXIT_OK;
 	}
 	log_set_level(level_override >= 0 ? (enum log_level)level_override
 					  : cfg.log_level);
@@ -184,17 +187,19 @@ int main(int argc, char **argv)
 	xmpp_initialize();
 	initialized = 1;
 	ctx = xmpp_ctx_new(NULL, log_strophe_logger());
-	if (ctx == NULL || (c = conn_new(ctx, &cfg)) == NULL) {
+	if (ctx == NULL) {
 		log_error("out of memory while starting");
 		goto out;
 	}
+	if ((l = link_new(ctx, &cfg, NULL, NULL)) == NULL)
+		goto out;
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, path);
-	if (conn_start(c) != 0)
+	if (link_start(l) != 0)
 		goto out;
-	status = serve(ctx, c, &cfg, level_override);
+	status = serve(l, &cfg, level_override);
 out:
-	conn_free(c);
+	link_free(l);
 	if (ctx != NULL)
 		xmpp_ctx_free(ctx);
 	if (initialized)

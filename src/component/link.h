@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* link.h: ope's XEP-0114 link to the server: connect, TLS, handshake, parse, dispatch, write, fail over, reconnect. */
+#ifndef OPE_LINK_H
+#define OPE_LINK_H
+
+#include <strophe.h>
+
+struct config;
+struct link;
+
+/* Exit statuses of ope-component, documented in --help and README. */
+enum link_exit {
+	LINK_EXIT_OK = 0,        /* stopped on request */
+	LINK_EXIT_INTERNAL = 1,  /* out of memory, library failure */
+	LINK_EXIT_CONFIG = 2,    /* usage or configuration error */
+	LINK_EXIT_REFUSED = 3,   /* the server refused us for good */
+};
+
+/* What the link is doing, for the state hook. */
+enum link_state {
+	LINK_CONNECTING,  /* resolving, connecting, TLS, stream open, handshake */
+	LINK_UP,          /* handshake accepted: stanzas flow */
+	LINK_WAITING,     /* back-off before the next attempt */
+	LINK_STOPPED,     /* finished: stopped on request or refused for good */
+};
+
+/* Called on every state change with a one-line human DETAIL (borrowed for
+ * the call), e.g. "connected to 127.0.0.1:5347 as ope.example.org" or
+ * "reconnecting in 4.000 s: connection refused". */
+typedef void (*link_state_fn)(void *arg, enum link_state state,
+			      const char *detail);
+
+/* A link for CFG (borrowed; must outlive it; read through on every use, so
+ * config_reload() may swap it in place) on CTX. ON_STATE (may be NULL) is
+ * called with ARG on every state change. NULL when out of memory, or when
+ * TLS cannot be set up (logged). */
+struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
+		      link_state_fn on_state, void *arg);
+
+/* Start the first connection attempt. Returns 0, or -1 on an internal
+ * error (logged). */
+int link_start(struct link *l);
+
+/* Wait at most TIMEOUT_MS for I/O or a timer, then do all that is due:
+ * connect, read and answer, write, ping, back off. Returns early when a
+ * signal arrives, so the caller can act on its flags. Returns 0, or -1 on
+ * an internal error (the link is then stopped). */
+int link_run_once(struct link *l, int timeout_ms);
+
+/* Close the stream cleanly: no more requests are read, queued replies and
+ * </stream:stream> are sent, and link_done() turns true when the server
+ * closes its side (or at once if the link was not up). */
+void link_stop(struct link *l);
+
+/* True when the link is finished: stopped on request or refused for good. */
+int link_done(const struct link *l);
+
+/* The exit status the program should use once link_done(). */
+enum link_exit link_exit_status(const struct link *l);
+
+/* The current state. */
+enum link_state link_get_state(const struct link *l);
+
+/* Close the socket and release everything (no clean stream close). */
+void link_free(struct link *l);
+
+#endif
