@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define BENCH_DOMAIN "ope.localhost"
 #define BENCH_SECRET "bench-secret"
 #define BENCH_FROM "alice@localhost/bench"
@@ -123,18 +125,7 @@ static void die(const char *fmt, ...)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (double)util_now_ns() / 1e9;
 }
 
 static void buf_reserve(struct buf *b, size_t extra)
@@ -349,7 +340,7 @@ static void handshake(int fd, struct buf *in)
 	p = read_until(fd, in, 0, "<stream:stream", 10.0);
 	p = read_until(fd, in, (size_t)(p - in->data), ">", 10.0);
 	buf_consume(in, (size_t)(p - in->data) + 1);
-	snprintf(id, sizeof(id), "bench-%ld-%lx-1", (long)getpid(), (unsigned long)now_ns());
+	snprintf(id, sizeof(id), "bench-%ld-%lx-1", (long)getpid(), (unsigned long)util_now_ns());
 	len = (size_t)snprintf(hdr, sizeof(hdr),
 			       "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept'"
 			       " xmlns:stream='http://etherx.jabber.org/streams' from='" BENCH_DOMAIN
@@ -530,7 +521,7 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 		/* Top up the window. */
 		while (sent < spec->n && sent - done < spec->window) {
 			if (!ts)
-				ts = now_ns();
+				ts = util_now_ns();
 			sent_at[sent] = ts;
 			append_message(&out, sent, body);
 			sent++;
@@ -572,7 +563,7 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 				die("unexpected reply: %.200s", iq ? iq : p);
 			if (is_error_reply(iq, end))
 				res->errors++;
-			now = now_ns();
+			now = util_now_ns();
 			lat[idx] = now - sent_at[idx] + 1; /* +1: 0 marks "not yet" */
 			done++;
 			p = end + 5;

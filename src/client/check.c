@@ -3,12 +3,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "ns.h"
 #include "request.h"
-
-static int streq(const char *a, const char *b)
-{
-	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
+#include "util.h"
 
 int client_check_error(xmpp_stanza_t *stanza, struct client_error *e)
 {
@@ -26,7 +23,7 @@ int client_check_error(xmpp_stanza_t *stanza, struct client_error *e)
 
 		if (xmpp_stanza_is_text(child) || name == NULL)
 			continue;
-		if (!streq(ns, CLIENT_NS_STANZAS)) {
+		if (!util_streq(ns, XMPP_NS_STANZAS_IETF)) {
 			if (e->app_condition == NULL)
 				e->app_condition = name;
 		} else if (strcmp(name, "text") == 0) {
@@ -85,18 +82,20 @@ static enum client_outcome check_example(xmpp_stanza_t *reply,
 	const char *v;
 
 	tag = xmpp_stanza_get_child_by_name_and_ns(reply, "example_tag",
-						   CLIENT_NS_EXAMPLE);
+						   NS_EXAMPLE);
 	if (tag == NULL)
 		return mismatch(res, "example_tag", NULL, NULL);
 	v = xmpp_stanza_get_attribute(tag, "another");
-	if (!streq(v, o->another))
+	if (!util_streq(v, o->another))
 		return mismatch(res, "another", o->another, v);
 	v = xmpp_stanza_get_attribute(tag, "data");
-	if (!streq(v, o->data))
+	if (!util_streq(v, o->data))
 		return mismatch(res, "data", o->data, v);
 	v = client_check_text(tag, &res->owned);
-	if (v == NULL)
-		return CLIENT_REPLY_NONE;
+	if (v == NULL) {
+		res->outcome = CLIENT_REPLY_NOMEM;
+		return res->outcome;
+	}
 	if (strcmp(v, o->body) != 0)
 		return mismatch(res, "text", o->body, v);
 	res->outcome = CLIENT_REPLY_OK;
@@ -113,14 +112,14 @@ enum client_outcome client_check_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *reply,
 	memset(res, 0, sizeof(*res));
 	res->ctx = ctx;
 	res->outcome = CLIENT_REPLY_NONE;
-	if (streq(type, "error")) {
-		if (!streq(name, "iq") && !streq(name, "message"))
+	if (util_streq(type, "error")) {
+		if (!util_streq(name, "iq") && !util_streq(name, "message"))
 			return res->outcome;
 		client_check_error(reply, &res->error);
 		res->outcome = CLIENT_REPLY_ERROR;
 		return res->outcome;
 	}
-	if (!streq(name, "iq") || !streq(type, "result"))
+	if (!util_streq(name, "iq") || !util_streq(type, "result"))
 		return res->outcome;
 	switch (o->mode) {
 	case CLIENT_MODE_MESSAGE:
@@ -129,9 +128,14 @@ enum client_outcome client_check_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *reply,
 	case CLIENT_MODE_DISCO:
 	case CLIENT_MODE_VERSION:
 		if (xmpp_stanza_get_child_by_name_and_ns(reply, "query",
-			o->mode == CLIENT_MODE_DISCO ? CLIENT_NS_DISCO_INFO :
-			CLIENT_NS_VERSION) == NULL)
+			o->mode == CLIENT_MODE_DISCO ? XMPP_NS_DISCO_INFO :
+			NS_VERSION) == NULL)
 			return mismatch(res, "query", NULL, NULL);
+		break;
+	case CLIENT_MODE_TIME:
+		if (xmpp_stanza_get_child_by_name_and_ns(reply, "time",
+							 NS_TIME) == NULL)
+			return mismatch(res, "time", NULL, NULL);
 		break;
 	case CLIENT_MODE_PING:
 		break;

@@ -21,6 +21,8 @@ enum client_outcome {
 	CLIENT_REPLY_OK = 0,
 	CLIENT_REPLY_MISMATCH,
 	CLIENT_REPLY_ERROR,
+	CLIENT_REPLY_NOMEM,		/* out of memory while checking: a
+					 * failure (exit 1), not a timeout */
 };
 
 /* The verdict on one reply. Pointers are borrowed from the reply or from
@@ -28,7 +30,7 @@ enum client_outcome {
 struct client_check {
 	enum client_outcome outcome;
 	const char *field;		/* MISMATCH: "another", "data", "text",
-					 * "example_tag" or "query" */
+					 * "example_tag", "query" or "time" */
 	const char *expected;		/* MISMATCH: what was sent (NULL: n/a) */
 	const char *got;		/* MISMATCH: what came back (NULL: absent) */
 	struct client_error error;	/* ERROR: the parsed <error/> */
@@ -42,9 +44,9 @@ int client_check_error(xmpp_stanza_t *stanza, struct client_error *e);
 
 /* Judge REPLY (an <iq> or <message> whose id matched a request) against
  * what O's mode sent: for example_tag requests another, data and text must
- * equal O->another, O->data, O->body. Fills RES and returns its outcome.
- * Call client_check_clear(RES) afterwards; -1/NONE is also returned when
- * out of memory. */
+ * equal O->another, O->data, O->body. Fills RES and returns its outcome
+ * (CLIENT_REPLY_NOMEM when out of memory). Call client_check_clear(RES)
+ * afterwards. */
 enum client_outcome client_check_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *reply,
 				       const struct client_opts *o,
 				       struct client_check *res);

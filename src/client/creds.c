@@ -4,19 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "creds.h"
 #include "log.h"
+#include "secretfile.h"
 
 void client_creds_free(char *s)
 {
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
+	secretfile_free(s);
 }
 
 /* Read one line from FP into a fresh buffer, line ending removed. 0 on a
@@ -44,35 +41,42 @@ static int read_line(FILE *fp, char **out)
 int client_creds_read_file(const char *path, char **out, char *err,
 			   size_t errlen)
 {
-	struct stat st;
-	char *line = NULL;
-	FILE *fp;
-	int rc;
+	struct secretfile sf;
 
 	*out = NULL;
-	fp = fopen(path, "r");
-	if (fp == NULL) {
+	switch (secretfile_read(path, &sf)) {
+	case SECRETFILE_OK:
+		break;
+	case SECRETFILE_UNREADABLE:
 		snprintf(err, errlen, "cannot read password file %s: %s", path,
-			 strerror(errno));
+			 strerror(sf.errnum));
 		return -1;
-	}
-	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077) != 0)
-		log_warn("password file %s is readable by others: chmod 600 it",
+	case SECRETFILE_NOT_REGULAR:
+		snprintf(err, errlen, "password file %s is not a regular file",
 			 path);
-	rc = read_line(fp, &line);
-	fclose(fp);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot read password file %s: %s", path,
-			 errno ? strerror(errno) : "out of memory");
 		return -1;
-	}
-	if (rc > 0 || line[0] == '\0') {
-		client_creds_free(line);
+	case SECRETFILE_TOO_LARGE:
+		snprintf(err, errlen, "password file %s is larger than %d bytes; "
+			 "it must hold only the password", path, SECRETFILE_MAX);
+		return -1;
+	case SECRETFILE_EMPTY:
 		snprintf(err, errlen, "password file %s: the first line is "
 			 "empty; write the password on it", path);
 		return -1;
+	case SECRETFILE_LINES:
+		snprintf(err, errlen, "password file %s must hold the password "
+			 "on one line (found a second line, or a CR or NUL byte "
+			 "inside)", path);
+		return -1;
+	case SECRETFILE_NOMEM:
+		snprintf(err, errlen, "cannot read password file %s: out of "
+			 "memory", path);
+		return -1;
 	}
-	*out = line;
+	if (secretfile_exposed(sf.mode))
+		log_warn("password file %s is readable by others: chmod 600 it",
+			 path);
+	*out = sf.secret;
 	return 0;
 }
 

@@ -7,10 +7,11 @@
 
 #include "opts.h"
 
-/* Read the first line of PATH (without its line ending) into *OUT, which
- * the caller frees with client_creds_free(). Returns 0, or -1 with a message
- * naming PATH in ERR (unreadable, empty first line). Warns when PATH is
- * readable by group or others. */
+/* Read the password in PATH into *OUT, which the caller frees with
+ * client_creds_free(), by the daemon's secret_file rules (secretfile.h): the
+ * first line without its line ending; later lines must be empty; FIFOs and
+ * other non-regular files are refused. Returns 0, or -1 with a message
+ * naming PATH in ERR. Warns when PATH is readable by group or others. */
 int client_creds_read_file(const char *path, char **out, char *err,
 			   size_t errlen);
 

@@ -7,6 +7,7 @@ CLIENT_LIBS = src/client/libopeclient.a src/common/libopecommon.a \
 noinst_LIBRARIES += src/client/libopeclient.a
 src_client_libopeclient_a_CPPFLAGS = $(CLIENT_CPPFLAGS)
 src_client_libopeclient_a_SOURCES = \
+	src/client/client_exit.h \
 	src/client/opts.c src/client/opts.h \
 	src/client/creds.c src/client/creds.h \
 	src/client/request.c src/client/request.h \

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "build_config.h"
+#include "client_exit.h"
 #include "creds.h"
 #include "opts.h"
 #include "session.h"
@@ -18,7 +19,10 @@ int main(int argc, char **argv)
 
 	log_init("ope-client", LOG_LEVEL_WARNING, stderr);
 	log_set_timestamps(0);
-	switch (client_opts_parse(&o, argc, argv, err, sizeof(err))) {
+	rc = client_opts_parse(&o, argc, argv, err, sizeof(err));
+	/* Before anything else, even on a usage error: ps shows argv. */
+	client_opts_scrub_password(argc, argv);
+	switch (rc) {
 	case CLIENT_OPTS_HELP:
 		client_opts_usage(stdout, "ope-client");
 		client_opts_free(&o);
@@ -34,7 +38,6 @@ int main(int argc, char **argv)
 		client_opts_free(&o);
 		return CLIENT_EXIT_USAGE;
 	}
-	client_opts_scrub_password(argc, argv);
 	if (client_creds_resolve(&o, getenv("OPE_PASSWORD"), isatty(STDIN_FILENO),
 				 err, sizeof(err)) < 0) {
 		fprintf(stderr, "ope-client: %s\n", err);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "opts.h"
+#include "ns.h"
+#include "util.h"
 
 enum {
 	OPT_ANOTHER = 256,
@@ -26,6 +28,7 @@ enum {
 	OPT_PING,
 	OPT_DISCO,
 	OPT_SW_VERSION,
+	OPT_TIME,
 };
 
 static const struct option long_options[] = {
@@ -49,12 +52,16 @@ static const struct option long_options[] = {
 	{ "ping", no_argument, NULL, OPT_PING },
 	{ "disco", no_argument, NULL, OPT_DISCO },
 	{ "sw-version", no_argument, NULL, OPT_SW_VERSION },
+	{ "time", no_argument, NULL, OPT_TIME },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* client_opts_scrub_password() must walk ARGV exactly as the parser does. */
+static const char short_options[] = ":j:p:t:dqVh";
 
 #define CLIENT_COUNT_MAX 10000000UL
 
@@ -65,7 +72,7 @@ void client_opts_usage(FILE *out, const char *progname)
 "\n"
 "Log in to an XMPP server as JID and send COMPONENT an example_tag request:\n"
 "  <message type=\"chat\" to=COMPONENT id=ID><example_tag\n"
-"   xmlns=\"https://example.net/our_extension\" another=.. data=../>\n"
+"   xmlns=\"" NS_EXAMPLE "\" another=.. data=../>\n"
 "   <body>BODY</body></message>\n"
 "then wait for the component's <iq type=\"result\"> with the same id and check\n"
 "that its example_tag carries the same another, data and (as text) body.\n"
@@ -74,7 +81,8 @@ void client_opts_usage(FILE *out, const char *progname)
 "  -j, --jid JID            account to log in as (prompted on a terminal)\n"
 "  -p, --password PW        password (visible to other users in ps: prefer\n"
 "                           --password-file or OPE_PASSWORD)\n"
-"      --password-file FILE read the password from FILE's first line\n"
+"      --password-file FILE read the password from FILE, a regular file holding\n"
+"                           it on one line (ope-component's secret_file rules)\n"
 "                           OPE_PASSWORD in the environment is used next;\n"
 "                           then a prompt without echo when stdin is a terminal\n"
 "\n"
@@ -92,6 +100,8 @@ void client_opts_usage(FILE *out, const char *progname)
 "                           and features\n"
 "      --sw-version         query the target's XEP-0092 software version\n"
 "                           (-V/--version prints ope-client's own version)\n"
+"      --time               query the target's XEP-0202 entity time; print\n"
+"                           its UTC time and offset\n"
 "      --timeout SECONDS    give up waiting after SECONDS (default 10); also\n"
 "                           bounds connecting and logging in\n"
 "      --count N            send N requests and print a summary line: sent, ok,\n"
@@ -167,8 +177,8 @@ static int set_mode(struct client_opts *o, enum client_mode mode,
 		    int *mode_given, char *err, size_t errlen)
 {
 	if (*mode_given) {
-		snprintf(err, errlen, "--iq, --ping, --disco and --sw-version "
-			 "exclude each other");
+		snprintf(err, errlen, "--iq, --ping, --disco, --sw-version and "
+			 "--time exclude each other");
 		return -1;
 	}
 	*mode_given = 1;
@@ -176,16 +186,25 @@ static int set_mode(struct client_opts *o, enum client_mode mode,
 	return 0;
 }
 
-/* Name the option getopt_long just stumbled on, for an error message. */
+/* Name the option getopt_long just stumbled on, for an error message. A
+ * long option's "=VALUE" is left out: "--pass=PW" (ambiguous) may hold a
+ * password. */
 static const char *bad_option(int argc, char **argv, char *buf, size_t len)
 {
+	const char *arg;
+
 	if (optopt != 0 && optopt < 256) {
 		snprintf(buf, len, "-%c", optopt);
 		return buf;
 	}
-	if (optind > 0 && optind <= argc)
-		return argv[optind - 1];
-	return "?";
+	if (optind <= 0 || optind > argc)
+		return "?";
+	arg = argv[optind - 1];
+	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') != NULL) {
+		snprintf(buf, len, "%.*s", (int)(strchr(arg, '=') - arg), arg);
+		return buf;
+	}
+	return arg;
 }
 
 int client_opts_parse(struct client_opts *o, int argc, char **argv,
@@ -193,7 +212,7 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 {
 	unsigned long v;
 	int mode_given = 0, window_given = 0;
-	char optname[8];
+	char optname[64];
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -207,7 +226,7 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 
 	optind = 0;	/* GNU: full re-initialisation, so tests can parse twice */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:p:t:dqVh", long_options,
+	while ((c = getopt_long(argc, argv, short_options, long_options,
 				NULL)) != -1) {
 		const char *arg = optarg;
 		char **dst = NULL;
@@ -265,9 +284,11 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 		case OPT_PING:
 		case OPT_DISCO:
 		case OPT_SW_VERSION:
+		case OPT_TIME:
 			if (set_mode(o, c == OPT_IQ ? CLIENT_MODE_IQ :
 				     c == OPT_PING ? CLIENT_MODE_PING :
 				     c == OPT_DISCO ? CLIENT_MODE_DISCO :
+				     c == OPT_TIME ? CLIENT_MODE_TIME :
 				     CLIENT_MODE_VERSION, &mode_given,
 				     err, errlen) < 0)
 				return CLIENT_OPTS_ERROR;
@@ -332,7 +353,7 @@ void client_opts_free(struct client_opts *o)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(strings); i++) {
 		if (*strings[i] != NULL) {
 			explicit_bzero(*strings[i], strlen(*strings[i]));
 			free(*strings[i]);
@@ -341,24 +362,18 @@ void client_opts_free(struct client_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static void scrub(char *s)
-{
-	explicit_bzero(s, strlen(s));
-}
-
 void client_opts_scrub_password(int argc, char **argv)
 {
-	int i;
+	int c;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return;
-		if ((strcmp(argv[i], "-p") == 0 ||
-		     strcmp(argv[i], "--password") == 0) && i + 1 < argc)
-			scrub(argv[++i]);
-		else if (strncmp(argv[i], "--password=", 11) == 0)
-			scrub(argv[i] + 11);
-		else if (strncmp(argv[i], "-p", 2) == 0 && argv[i][1] == 'p')
-			scrub(argv[i] + 2);
-	}
+	/* Let getopt find the password the way the parser did: optarg then
+	 * points at its bytes inside ARGV, whichever form was used (-pPW,
+	 * -p PW, bundled -qpPW or -qp PW, --password=PW, --password PW), and
+	 * a value of another option that merely looks like -pX is left alone. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options,
+				NULL)) != -1)
+		if (c == 'p' && optarg != NULL)
+			explicit_bzero(optarg, strlen(optarg));
 }

@@ -1,19 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* opts.h: ope-client's command line: options, defaults, exit codes, --help. */
+/* opts.h: ope-client's command line: options, defaults, --help. */
 #ifndef OPE_CLIENT_OPTS_H
 #define OPE_CLIENT_OPTS_H
 
 #include <stdio.h>
-
-/* ope-client's exit-code contract (also printed by --help). */
-enum client_exit {
-	CLIENT_EXIT_OK = 0,		/* every reply matched */
-	CLIENT_EXIT_FAIL = 1,		/* mismatch or error reply */
-	CLIENT_EXIT_TIMEOUT = 2,	/* no reply within --timeout */
-	CLIENT_EXIT_CONNECT = 3,	/* cannot connect, TLS or log in */
-	CLIENT_EXIT_USAGE = 64,		/* bad command line, no credentials */
-	CLIENT_EXIT_INTERRUPTED = 130,	/* SIGINT or SIGTERM */
-};
 
 /* What each request is. */
 enum client_mode {
@@ -22,6 +12,7 @@ enum client_mode {
 	CLIENT_MODE_PING,		/* XEP-0199 */
 	CLIENT_MODE_DISCO,		/* XEP-0030 disco#info */
 	CLIENT_MODE_VERSION,		/* XEP-0092 software version */
+	CLIENT_MODE_TIME,		/* XEP-0202 entity time */
 };
 
 /* Every string is owned by the struct (client_opts_free() releases it and
@@ -66,9 +57,10 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 /* Release O's strings (the password is zeroed first) and reset O. */
 void client_opts_free(struct client_opts *o);
 
-/* Overwrite the password given with -p/--password in ARGV (-p PW, -pPW,
- * --password PW, --password=PW) so it stops showing in ps and
- * /proc/PID/cmdline; call after client_opts_parse() copied it. */
+/* Overwrite in place every password given with -p/--password in ARGV, in
+ * every form getopt_long accepts (-p PW, -pPW, -qpPW, -qp PW, --password PW,
+ * --password=PW), so it stops showing in ps and /proc/PID/cmdline. Call
+ * after client_opts_parse() copied it (it re-runs getopt_long). */
 void client_opts_scrub_password(int argc, char **argv);
 
 /* Print the full --help text (options, exit codes, hints) to OUT. */

@@ -3,63 +3,9 @@
 #include <string.h>
 
 #include "report.h"
+#include "log.h"
+#include "ns.h"
 #include "request.h"
-#include "utf8.h"
-
-char *client_report_quote(char *dst, size_t len, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0;
-
-	if (len < 8) {
-		if (len > 0)
-			dst[0] = '\0';
-		return dst;
-	}
-	if (s == NULL) {
-		snprintf(dst, len, "(absent)");
-		return dst;
-	}
-	dst[o++] = '"';
-	while (*p) {
-		char esc[5];
-		const char *piece = (const char *)p;
-		size_t n = 1, adv = 1;
-
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			piece = esc;
-			n = 2;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\x%02x", *p);
-			piece = esc;
-			n = 4;
-		} else if (*p >= 0x80) {
-			adv = n = utf8_seq_len(p);
-			if (n == 0) {
-				snprintf(esc, sizeof(esc), "\\x%02x", *p);
-				piece = esc;
-				n = 4;
-				adv = 1;
-			}
-		}
-		/* Room for the piece, the closing quote and the NUL. */
-		if (o + n + 2 > len) {
-			if (o + 5 > len)
-				o = len - 5;
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(dst + o, piece, n);
-		o += n;
-		p += adv;
-	}
-	dst[o++] = '"';
-	dst[o] = '\0';
-	return dst;
-}
 
 static const char *who(xmpp_stanza_t *reply)
 {
@@ -89,16 +35,16 @@ static void print_example(FILE *out, xmpp_stanza_t *reply)
 	const char *text;
 
 	tag = xmpp_stanza_get_child_by_name_and_ns(reply, "example_tag",
-						   CLIENT_NS_EXAMPLE);
+						   NS_EXAMPLE);
 	if (tag == NULL)
 		return;
 	text = client_check_text(tag, &owned);
 	fprintf(out, "reply from %s: another=%s data=%s text=%s\n", who(reply),
-		client_report_quote(a, sizeof(a),
+		log_quote(a, sizeof(a),
 				    xmpp_stanza_get_attribute(tag, "another")),
-		client_report_quote(d, sizeof(d),
+		log_quote(d, sizeof(d),
 				    xmpp_stanza_get_attribute(tag, "data")),
-		client_report_quote(t, sizeof(t), text));
+		log_quote(t, sizeof(t), text));
 	if (owned != NULL)
 		xmpp_free(xmpp_stanza_get_context(reply), owned);
 	for (child = xmpp_stanza_get_children(tag); child != NULL;
@@ -117,7 +63,7 @@ static void print_disco(FILE *out, xmpp_stanza_t *reply)
 
 	fprintf(out, "disco#info of %s:\n", who(reply));
 	query = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
-						     CLIENT_NS_DISCO_INFO);
+						     XMPP_NS_DISCO_INFO);
 	if (query == NULL)
 		return;
 	for (c = xmpp_stanza_get_children(query); c != NULL;
@@ -128,15 +74,15 @@ static void print_disco(FILE *out, xmpp_stanza_t *reply)
 			continue;
 		if (strcmp(name, "identity") == 0)
 			fprintf(out, "  identity: category=%s type=%s name=%s\n",
-				client_report_quote(q1, sizeof(q1),
+				log_quote(q1, sizeof(q1),
 					xmpp_stanza_get_attribute(c, "category")),
-				client_report_quote(q2, sizeof(q2),
+				log_quote(q2, sizeof(q2),
 					xmpp_stanza_get_attribute(c, "type")),
-				client_report_quote(q3, sizeof(q3),
+				log_quote(q3, sizeof(q3),
 					xmpp_stanza_get_attribute(c, "name")));
 		else if (strcmp(name, "feature") == 0)
 			fprintf(out, "  feature: %s\n",
-				client_report_quote(q3, sizeof(q3),
+				log_quote(q3, sizeof(q3),
 					xmpp_stanza_get_attribute(c, "var")));
 	}
 }
@@ -150,7 +96,7 @@ static const char *field(xmpp_stanza_t *query, const char *name, char *buf,
 	char *owned = NULL;
 	const char *text = el ? client_check_text(el, &owned) : NULL;
 
-	client_report_quote(buf, len, text);
+	log_quote(buf, len, text);
 	if (owned != NULL)
 		xmpp_free(xmpp_stanza_get_context(el), owned);
 	return buf;
@@ -162,11 +108,22 @@ static void print_version(FILE *out, xmpp_stanza_t *reply)
 	char n[256], v[256], os[256];
 
 	query = xmpp_stanza_get_child_by_name_and_ns(reply, "query",
-						     CLIENT_NS_VERSION);
+						     NS_VERSION);
 	fprintf(out, "software version of %s: name=%s version=%s os=%s\n",
 		who(reply), field(query, "name", n, sizeof(n)),
 		field(query, "version", v, sizeof(v)),
 		field(query, "os", os, sizeof(os)));
+}
+
+static void print_time(FILE *out, xmpp_stanza_t *reply)
+{
+	xmpp_stanza_t *el;
+	char utc[256], tzo[256];
+
+	el = xmpp_stanza_get_child_by_name_and_ns(reply, "time", NS_TIME);
+	fprintf(out, "entity time of %s: utc=%s tzo=%s\n", who(reply),
+		field(el, "utc", utc, sizeof(utc)),
+		field(el, "tzo", tzo, sizeof(tzo)));
 }
 
 void client_report_reply(FILE *out, xmpp_stanza_t *reply,
@@ -190,6 +147,9 @@ void client_report_reply(FILE *out, xmpp_stanza_t *reply,
 	case CLIENT_MODE_VERSION:
 		print_version(out, reply);
 		break;
+	case CLIENT_MODE_TIME:
+		print_time(out, reply);
+		break;
 	}
 }
 
@@ -198,6 +158,11 @@ void client_report_failure(FILE *out, xmpp_stanza_t *reply,
 {
 	char q1[512], q2[512];
 
+	if (c->outcome == CLIENT_REPLY_NOMEM) {
+		fprintf(out, "cannot check the reply from %s: out of memory\n",
+			who(reply));
+		return;
+	}
 	if (c->outcome == CLIENT_REPLY_ERROR) {
 		const struct client_error *e = &c->error;
 
@@ -209,7 +174,7 @@ void client_report_failure(FILE *out, xmpp_stanza_t *reply,
 			fprintf(out, " (%s)", e->app_condition);
 		if (e->text != NULL)
 			fprintf(out, " text=%s",
-				client_report_quote(q1, sizeof(q1), e->text));
+				log_quote(q1, sizeof(q1), e->text));
 		fputc('\n', out);
 		return;
 	}
@@ -220,8 +185,8 @@ void client_report_failure(FILE *out, xmpp_stanza_t *reply,
 	}
 	fprintf(out, "mismatch in reply from %s: %s: sent %s, got %s\n",
 		who(reply), c->field,
-		client_report_quote(q1, sizeof(q1), c->expected),
-		client_report_quote(q2, sizeof(q2), c->got));
+		log_quote(q1, sizeof(q1), c->expected),
+		log_quote(q2, sizeof(q2), c->got));
 }
 
 void client_report_summary(FILE *out, const struct client_stats *s,

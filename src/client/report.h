@@ -10,10 +10,7 @@
 #include "opts.h"
 #include "stats.h"
 
-/* S in double quotes for a terminal: '"' and '\' backslashed, control
- * characters and invalid UTF-8 as \xNN, valid UTF-8 kept; NULL gives
- * (absent). Cut with ... to fit LEN (>= 8) bytes. Returns DST. */
-char *client_report_quote(char *dst, size_t len, const char *s);
+/* Text from the reply is quoted with log_quote() (log.h). */
 
 /* Print the successful REPLY to OUT for O's mode: raw XML with O->xml,
  * else e.g. `reply from ope.localhost: another="some" data="stuff"
@@ -21,7 +18,7 @@ char *client_report_quote(char *dst, size_t len, const char *s);
 void client_report_reply(FILE *out, xmpp_stanza_t *reply,
 			 const struct client_opts *o, double rtt_ms);
 
-/* Print why REPLY failed (C is its MISMATCH or ERROR verdict) to OUT. */
+/* Print why REPLY failed (C is its MISMATCH, ERROR or NOMEM verdict) to OUT. */
 void client_report_failure(FILE *out, xmpp_stanza_t *reply,
 			   const struct client_check *c);
 

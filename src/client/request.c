@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "request.h"
+#include "ns.h"
 #include "stanza.h"
 
 /* Append TEXT unless it is empty: an empty body stays an empty element. */
@@ -15,7 +16,7 @@ static xmpp_stanza_t *example_tag(xmpp_stanza_t *parent,
 				  const struct client_opts *o)
 {
 	xmpp_stanza_t *tag = stanza_add_element(parent, "example_tag",
-					 CLIENT_NS_EXAMPLE);
+					 NS_EXAMPLE);
 
 	if (tag == NULL ||
 	    xmpp_stanza_set_attribute(tag, "another", o->another) != XMPP_EOK ||
@@ -27,8 +28,8 @@ static xmpp_stanza_t *example_tag(xmpp_stanza_t *parent,
 static const char *query_ns(enum client_mode mode)
 {
 	switch (mode) {
-	case CLIENT_MODE_DISCO: return CLIENT_NS_DISCO_INFO;
-	case CLIENT_MODE_VERSION: return CLIENT_NS_VERSION;
+	case CLIENT_MODE_DISCO: return XMPP_NS_DISCO_INFO;
+	case CLIENT_MODE_VERSION: return NS_VERSION;
 	default: return NULL;
 	}
 }
@@ -61,7 +62,11 @@ xmpp_stanza_t *client_request_new(xmpp_ctx_t *ctx, const struct client_opts *o)
 			goto fail;
 		break;
 	case CLIENT_MODE_PING:
-		if (stanza_add_element(st, "ping", CLIENT_NS_PING) == NULL)
+		if (stanza_add_element(st, "ping", NS_PING) == NULL)
+			goto fail;
+		break;
+	case CLIENT_MODE_TIME:
+		if (stanza_add_element(st, "time", NS_TIME) == NULL)
 			goto fail;
 		break;
 	default:
@@ -81,7 +86,7 @@ xmpp_stanza_t *client_request_roster(xmpp_ctx_t *ctx, const char *id)
 
 	if (iq == NULL)
 		return NULL;
-	if (stanza_add_element(iq, "query", CLIENT_NS_ROSTER) == NULL) {
+	if (stanza_add_element(iq, "query", XMPP_NS_ROSTER) == NULL) {
 		xmpp_stanza_release(iq);
 		return NULL;
 	}

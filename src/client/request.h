@@ -1,18 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* request.h: build ope-client's request stanzas (example_tag, ping, disco, version, roster). */
+/* request.h: build ope-client's request stanzas (example_tag, ping, disco, version, time, roster). */
 #ifndef OPE_CLIENT_REQUEST_H
 #define OPE_CLIENT_REQUEST_H
 
 #include <strophe.h>
 
 #include "opts.h"
-
-#define CLIENT_NS_EXAMPLE "https://example.net/our_extension"
-#define CLIENT_NS_PING "urn:xmpp:ping"
-#define CLIENT_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define CLIENT_NS_VERSION "jabber:iq:version"
-#define CLIENT_NS_ROSTER "jabber:iq:roster"
-#define CLIENT_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 /* The request O's mode asks for, addressed to O->to, without an id (set it
  * with xmpp_stanza_set_id() before each send). NULL when out of memory;

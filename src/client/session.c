@@ -5,17 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <strophe.h>
 
 #include "check.h"
+#include "client_exit.h"
 #include "report.h"
 #include "request.h"
 #include "session.h"
 #include "stats.h"
 #include "track.h"
 #include "log.h"
+#include "ns.h"
+#include "util.h"
 
 /* How long a clean stream close may take before we stop waiting. */
 #define CLOSE_WAIT_NS (3ULL * 1000000000ULL)
@@ -81,14 +83,6 @@ int client_session_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int client_session_sasl_condition(const char *msg, char *buf, size_t len)
 {
 	static const char recv[] = "RECV: <failure";
@@ -96,7 +90,7 @@ int client_session_sasl_condition(const char *msg, char *buf, size_t len)
 	size_t n;
 
 	if (strncmp(msg, recv, sizeof(recv) - 1) != 0 ||
-	    strstr(msg, "urn:ietf:params:xml:ns:xmpp-sasl") == NULL)
+	    strstr(msg, XMPP_NS_SASL) == NULL)
 		return -1;
 	p = strchr(msg + sizeof(recv) - 1, '>');
 	if (p == NULL || p[-1] == '/' || p[1] != '<' || p[2] == '/')
@@ -148,7 +142,7 @@ static int on_certfail(const xmpp_tlscert_t *cert, const char *errormsg)
 /* Decide the exit status and start closing the stream. */
 static void finish(struct session *s, int result)
 {
-	uint64_t now = now_ns();
+	uint64_t now = util_now_ns();
 
 	if (s->phase == PHASE_DONE)
 		return;
@@ -166,7 +160,7 @@ static void print_summary(struct session *s)
 	struct client_summary sum;
 
 	if (s->stats.end_ns == 0)
-		s->stats.end_ns = now_ns();
+		s->stats.end_ns = util_now_ns();
 	client_stats_summarize(&s->stats, &sum);
 	client_report_summary(stdout, &s->stats, &sum);
 	fflush(stdout);
@@ -189,7 +183,7 @@ static void pump(struct session *s)
 	long seq;
 
 	while (s->phase == PHASE_RUNNING && t->outstanding < s->o->window) {
-		uint64_t now = now_ns();
+		uint64_t now = util_now_ns();
 
 		seq = client_track_send(t, now);
 		if (seq < 0)
@@ -241,14 +235,14 @@ static void answer_iq(struct session *s, xmpp_stanza_t *iq)
 	const char *from = xmpp_stanza_get_from(iq);
 	int roster_push = strcmp(type, "set") == 0 &&
 		xmpp_stanza_get_child_by_name_and_ns(iq, "query",
-						     CLIENT_NS_ROSTER) != NULL;
+						     XMPP_NS_ROSTER) != NULL;
 	xmpp_stanza_t *reply;
 
 	if (roster_push && !from_own_account(s, from))
 		return;
 	if (roster_push || (strcmp(type, "get") == 0 &&
 			    xmpp_stanza_get_child_by_name_and_ns(
-				    iq, "ping", CLIENT_NS_PING) != NULL)) {
+				    iq, "ping", NS_PING) != NULL)) {
 		reply = xmpp_iq_new(s->ctx, "result", xmpp_stanza_get_id(iq));
 		if (reply != NULL && from != NULL)
 			xmpp_stanza_set_to(reply, from);
@@ -278,7 +272,7 @@ static void count_reply(struct session *s, xmpp_stanza_t *st,
 	case CLIENT_REPLY_MISMATCH:
 		s->stats.mismatches++;
 		break;
-	default:
+	default:	/* error replies, and replies we ran out of memory checking */
 		s->stats.errors++;
 		break;
 	}
@@ -304,7 +298,7 @@ static void count_reply(struct session *s, xmpp_stanza_t *st,
 static void handle_reply(struct session *s, xmpp_stanza_t *st, long seq)
 {
 	struct client_check c;
-	uint64_t now = now_ns(), latency = 0;
+	uint64_t now = util_now_ns(), latency = 0;
 	char esc[256];
 
 	if (!from_matches(s, xmpp_stanza_get_from(st))) {
@@ -352,8 +346,7 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	if (name == NULL)
 		return 1;
 	is_iq = strcmp(name, "iq") == 0;
-	if (is_iq && type != NULL &&
-	    (strcmp(type, "get") == 0 || strcmp(type, "set") == 0)) {
+	if (is_iq && (util_streq(type, "get") || util_streq(type, "set"))) {
 		answer_iq(s, st);
 		return 1;
 	}
@@ -361,7 +354,7 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 		return 1;
 	if (is_iq && s->phase == PHASE_ROSTER &&
 	    strcmp(id, s->roster_id) == 0) {
-		if (type != NULL && strcmp(type, "error") == 0)
+		if (util_streq(type, "error"))
 			log_warn("the server refused the roster; going on");
 		start_run(s);
 		return 1;
@@ -395,7 +388,7 @@ static void send_roster_and_presence(struct session *s)
 	xmpp_send(s->conn, st);
 	xmpp_stanza_release(st);
 	s->phase = PHASE_ROSTER;
-	s->deadline_ns = now_ns() + s->timeout_ns;
+	s->deadline_ns = util_now_ns() + s->timeout_ns;
 }
 
 /* Name the stream error condition of SE (e.g. "not-authorized"). */
@@ -481,7 +474,7 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 /* Act on deadlines and signals between two xmpp_run_once() calls. */
 static void tick(struct session *s)
 {
-	uint64_t now = now_ns();
+	uint64_t now = util_now_ns();
 	unsigned long n;
 	long first;
 	char id[64];
@@ -634,7 +627,7 @@ int client_session_run(const struct client_opts *o)
 	}
 	current_session = &s;
 	s.phase = PHASE_CONNECTING;
-	s.deadline_ns = now_ns() + s.timeout_ns;
+	s.deadline_ns = util_now_ns() + s.timeout_ns;
 	if (xmpp_connect_client(s.conn, altdomain, o->port, on_conn, &s) !=
 	    XMPP_EOK) {
 		log_error("cannot connect to %s: cannot resolve or open a "
@@ -646,7 +639,7 @@ int client_session_run(const struct client_opts *o)
 		xmpp_run_once(s.ctx, TICK_MS);
 		tick(&s);
 		if (s.phase == PHASE_DONE && !s.disconnected &&
-		    now_ns() >= s.close_deadline_ns) {
+		    util_now_ns() >= s.close_deadline_ns) {
 			if (s.connected)
 				log_warn("the server did not close the stream "
 					 "in time");

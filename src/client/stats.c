@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts.h"
+#include "client_exit.h"
 #include "stats.h"
 
 int client_stats_init(struct client_stats *s, size_t capacity)

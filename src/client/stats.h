@@ -10,7 +10,7 @@
 struct client_stats {
 	unsigned long sent;
 	unsigned long ok;
-	unsigned long errors;		/* error replies */
+	unsigned long errors;		/* error replies, replies not checked (OOM) */
 	unsigned long mismatches;
 	unsigned long timeouts;
 	unsigned long duplicates;	/* a second reply for one id */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 #include "utf8.h"
 
 static const char *log_progname = "ope";
@@ -54,7 +55,7 @@ int log_level_parse(const char *name, enum log_level *level)
 
 	if (name == NULL)
 		return -1;
-	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(level_names); i++) {
 		if (strcasecmp(name, level_names[i]) == 0) {
 			*level = (enum log_level)i;
 			return 0;
@@ -69,7 +70,7 @@ int log_level_parse(const char *name, enum log_level *level)
 
 const char *log_level_name(enum log_level level)
 {
-	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
+	if ((unsigned)level >= ARRAY_SIZE(level_names))
 		return "?";
 	return level_names[level];
 }
@@ -109,45 +110,84 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-char *log_escape(char *dst, size_t dstlen, const char *src)
+/* The one escaper behind log_escape() and log_quote(). Control characters,
+ * DEL and bytes that are not UTF-8 become \xNN; valid UTF-8 is kept. Plain:
+ * '\' becomes \x5c. QUOTED: the text goes in double quotes, with '"' and
+ * '\' backslashed. Output that doesn't fit LEN is cut, never inside a UTF-8
+ * sequence, and marked with "...". LEN > 0. */
+static char *escape(char *dst, size_t len, const char *src, int quoted)
 {
 	const unsigned char *s = (const unsigned char *)src;
-	size_t o = 0;
+	size_t tail = quoted ? 1 : 0, o = 0;
 
+	if (quoted)
+		dst[o++] = '"';
+	while (*s) {
+		size_t seq = utf8_seq_len(s), n = seq, adv = seq;
+		const char *piece = (const char *)s;
+		char esc[5];
+
+		if (quoted && (*s == '"' || *s == '\\')) {
+			esc[0] = '\\';
+			esc[1] = (char)*s;
+			piece = esc;
+			n = 2;
+			adv = 1;
+		} else if (seq == 0 || (seq == 1 && (*s < 0x20 || *s == 0x7f ||
+						     *s == '\\'))) {
+			snprintf(esc, sizeof(esc), "\\x%02x", *s);
+			piece = esc;
+			n = 4;
+			adv = 1;
+		}
+		/* Room for the piece, the closing quote and the NUL. */
+		if (o + n + tail + 1 > len) {
+			/* Mark the cut so nobody mistakes it for the whole. */
+			if (len >= 4 + 2 * tail) {
+				if (o + 4 + tail > len) {
+					o = len - 4 - tail;
+					while (o > tail &&
+					       ((unsigned char)dst[o] & 0xc0) == 0x80)
+						o--;
+				}
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(dst + o, piece, n);
+		o += n;
+		s += adv;
+	}
+	if (quoted)
+		dst[o++] = '"';
+	dst[o] = '\0';
+	return dst;
+}
+
+char *log_escape(char *dst, size_t dstlen, const char *src)
+{
 	if (dstlen == 0)
 		return dst;
 	if (src == NULL) {
 		snprintf(dst, dstlen, "(null)");
 		return dst;
 	}
-	while (*s) {
-		size_t seq = utf8_seq_len(s);
-		int escape = seq == 0 ||
-			     (seq == 1 && (*s < 0x20 || *s == 0x7f || *s == '\\'));
-		size_t need = escape ? 4 : seq;
+	return escape(dst, dstlen, src, 0);
+}
 
-		if (o + need + 1 > dstlen) {
-			/* Mark the cut so nobody mistakes it for the whole. */
-			if (dstlen >= 4) {
-				if (o + 4 > dstlen)
-					o = dstlen - 4;
-				memcpy(dst + o, "...", 3);
-				o += 3;
-			}
-			break;
-		}
-		if (escape) {
-			snprintf(dst + o, dstlen - o, "\\x%02x", *s);
-			o += 4;
-			s++;
-		} else {
-			memcpy(dst + o, s, seq);
-			o += seq;
-			s += seq;
-		}
+char *log_quote(char *dst, size_t len, const char *src)
+{
+	if (len < 8) {
+		if (len > 0)
+			dst[0] = '\0';
+		return dst;
 	}
-	dst[o] = '\0';
-	return dst;
+	if (src == NULL) {
+		snprintf(dst, len, "(absent)");
+		return dst;
+	}
+	return escape(dst, len, src, 1);
 }
 
 /* libstrophe's debug lines may carry secrets: the XEP-0114 handshake digest
@@ -173,7 +213,7 @@ static void log_strophe(void *userdata, xmpp_log_level_t level,
 	}
 	if (!log_enabled(ours))
 		return;
-	for (i = 0; i < sizeof(secret_marks) / sizeof(secret_marks[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(secret_marks); i++) {
 		const char *mark = strstr(msg, secret_marks[i]);
 
 		if (mark != NULL) {

@@ -53,9 +53,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 /* Copy untrusted SRC into DST (size DSTLEN, always NUL-terminated) with
  * control characters, backslash and non-UTF-8 bytes as \xNN escapes; a
- * NULL SRC gives "(null)". Output longer than DSTLEN is cut and ends in
- * "...". Returns DST. */
+ * NULL SRC gives "(null)". Output longer than DSTLEN is cut (never inside a
+ * UTF-8 character) and ends in "...". Returns DST. */
 char *log_escape(char *dst, size_t dstlen, const char *src);
+
+/* SRC in double quotes for a terminal or a log: '"' and '\' backslashed,
+ * control characters and invalid UTF-8 as \xNN, valid UTF-8 kept; NULL
+ * gives (absent). Cut with ... to fit LEN (>= 8; less gives "") bytes.
+ * Returns DST. Same escaper as log_escape(). */
+char *log_quote(char *dst, size_t len, const char *src);
 
 /* A libstrophe logger that writes through this module, drops libstrophe's
  * chatter below the current level and masks secrets (the component

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "stanza.h"
+#include "ns.h"
+#include "util.h"
 
 static const struct {
 	const char *name;
@@ -19,18 +21,16 @@ static const struct {
 	[STANZA_COND_SERVICE_UNAVAILABLE] = { "service-unavailable", "cancel" },
 };
 
-#define NCONDITIONS (sizeof(conditions) / sizeof(conditions[0]))
-
 const char *stanza_cond_name(enum stanza_cond cond)
 {
-	return (unsigned)cond < NCONDITIONS ? conditions[cond].name
-					    : conditions[0].name;
+	return (unsigned)cond < ARRAY_SIZE(conditions) ?
+	       conditions[cond].name : conditions[0].name;
 }
 
 const char *stanza_cond_type(enum stanza_cond cond)
 {
-	return (unsigned)cond < NCONDITIONS ? conditions[cond].type
-					    : conditions[0].type;
+	return (unsigned)cond < ARRAY_SIZE(conditions) ?
+	       conditions[cond].type : conditions[0].type;
 }
 
 xmpp_stanza_t *stanza_element(xmpp_ctx_t *ctx, const char *name, const char *ns)
@@ -99,10 +99,10 @@ xmpp_stanza_t *stanza_error_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *request,
 	    xmpp_stanza_set_type(error, stanza_cond_type(cond)) != XMPP_EOK)
 		goto oom;
 	if (stanza_add_element(error, stanza_cond_name(cond),
-			       STANZA_NS_STANZAS) == NULL)
+			       XMPP_NS_STANZAS_IETF) == NULL)
 		goto oom;
 	if (text != NULL) {
-		child = stanza_add_element(error, "text", STANZA_NS_STANZAS);
+		child = stanza_add_element(error, "text", XMPP_NS_STANZAS_IETF);
 		if (child == NULL || stanza_add_text(child, text) != 0)
 			goto oom;
 	}

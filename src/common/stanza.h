@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <strophe.h>
 
-#define STANZA_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-
 /* The RFC 6120 §8.3.3 conditions ope uses. */
 enum stanza_cond {
 	STANZA_COND_NONE = 0,

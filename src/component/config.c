@@ -14,11 +14,8 @@
 
 #include "config.h"
 #include "jid.h"
-
-/* A secret file holds one line; anything this big is the wrong file. */
-#define SECRET_FILE_MAX 4096
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#include "secretfile.h"
+#include "util.h"
 
 /* State of one config_load() call. */
 struct config_loader {
@@ -175,7 +172,7 @@ static const struct config_row rows[] = {
 
 const struct config_row *config_rows(size_t *n)
 {
-	*n = NELEM(rows);
+	*n = ARRAY_SIZE(rows);
 	return rows;
 }
 
@@ -281,7 +278,7 @@ static int group_known(const char *path)
 {
 	size_t i, n = strlen(path);
 
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (strncmp(rows[i].group, path, n) == 0 &&
 		    (rows[i].group[n] == '\0' || rows[i].group[n] == '.'))
 			return 1;
@@ -292,7 +289,7 @@ static const struct config_row *row_find(const char *group, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (strcmp(group, rows[i].group) == 0 &&
 		    strcmp(name, rows[i].name) == 0)
 			return &rows[i];
@@ -307,11 +304,11 @@ static int each_child(const char *path, int (*fn)(const char *, size_t, void *),
 {
 	size_t i, j, n = strlen(path);
 
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (n > 0 && strcmp(rows[i].group, path) == 0 &&
 		    fn(rows[i].name, strlen(rows[i].name), arg))
 			return 1;
-	for (i = 0; i < NELEM(rows); i++) {
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const char *g = rows[i].group, *sub, *end;
 		size_t len;
 		int seen = 0;
@@ -418,7 +415,7 @@ static int fail_unknown(struct config_loader *ld, const config_setting_t *s,
 				   "mean '%s%s%s'?)", path, dot, name, path,
 				   dot, ns.found);
 	/* A setting put in the wrong group (or at the top level). */
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (strcmp(name, rows[i].name) == 0)
 			return config_fail(ld, s, "unknown setting '%s%s%s' "
 					   "(did you mean '%s.%s'?)", path, dot,
@@ -482,11 +479,9 @@ static int read_secret_file(struct config_loader *ld, const config_setting_t *s,
 			    const char *file, char **out)
 {
 	char where[PATH_MAX + 32], what[PATH_MAX + 40];
-	char *path = NULL, *buf = NULL;
-	struct stat st;
-	ssize_t got;
-	size_t len = 0;
-	int fd = -1, ret = -1;
+	struct secretfile sf;
+	char *path;
+	int ret = -1;
 
 	if (*file == '\0') {
 		config_fail(ld, s, "component.secret_file is empty; give the path "
@@ -502,78 +497,45 @@ static int read_secret_file(struct config_loader *ld, const config_setting_t *s,
 		if (path)
 			snprintf(path, n, "%s/%s", ld->dir, file);
 	}
-	buf = malloc(SECRET_FILE_MAX + 2);
-	if (path == NULL || buf == NULL) {
+	if (path == NULL) {
 		config_fail(ld, NULL, "out of memory");
-		goto out;
+		return -1;
 	}
-	/* O_NONBLOCK: a FIFO named here must not hang start-up or a reload. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	switch (secretfile_read(path, &sf)) {
+	case SECRETFILE_OK:
+		break;
+	case SECRETFILE_UNREADABLE:
 		config_fail(ld, s, "cannot read component.secret_file '%s': %s",
-		     path, strerror(errno));
+		     path, strerror(sf.errnum));
 		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		config_fail(ld, s, "cannot read component.secret_file '%s': %s",
-		     path, strerror(EISDIR));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	case SECRETFILE_NOT_REGULAR:
 		config_fail(ld, s, "component.secret_file '%s' is not a regular file",
 		     path);
 		goto out;
-	}
-	while (len <= SECRET_FILE_MAX) {
-		got = read(fd, buf + len, SECRET_FILE_MAX + 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			config_fail(ld, s, "cannot read component.secret_file '%s': %s",
-			     path, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	if (len > SECRET_FILE_MAX) {
+	case SECRETFILE_TOO_LARGE:
 		config_fail(ld, s, "component.secret_file '%s' is larger than %d bytes; "
-		     "it must hold only the secret", path, SECRET_FILE_MAX);
+		     "it must hold only the secret", path, SECRETFILE_MAX);
 		goto out;
-	}
-	buf[len] = '\0';
-	if (len > 0 && buf[len - 1] == '\n') {
-		buf[--len] = '\0';
-		if (len > 0 && buf[len - 1] == '\r')
-			buf[--len] = '\0';
-	}
-	if (len == 0) {
+	case SECRETFILE_EMPTY:
 		config_fail(ld, s, "component.secret_file '%s' is empty; write the "
 		     "secret into it", path);
 		goto out;
-	}
-	if (strlen(buf) != len || strpbrk(buf, "\r\n") != NULL) {
+	case SECRETFILE_LINES:
 		config_fail(ld, s, "component.secret_file '%s' must hold the secret "
 		     "on one line (found a line break or NUL byte inside)", path);
+		goto out;
+	case SECRETFILE_NOMEM:
+		config_fail(ld, NULL, "out of memory");
 		goto out;
 	}
 	snprintf(where, sizeof(where), "%s:%u",
 		 config_setting_source_file(s) ? config_setting_source_file(s) :
 		 ld->path, (unsigned)config_setting_source_line(s));
 	snprintf(what, sizeof(what), "component.secret_file '%s'", path);
-	warn_mode(ld, where, what, path, st.st_mode);
-	*out = buf;
-	buf = NULL;
+	warn_mode(ld, where, what, path, sf.mode);
+	*out = sf.secret;
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (buf) {
-		/* It may hold part of the secret. */
-		explicit_bzero(buf, SECRET_FILE_MAX + 2);
-		free(buf);
-	}
 	free(path);
 	return ret;
 }
@@ -972,7 +934,7 @@ static int apply_rows(struct config_loader *ld, struct config *c,
 {
 	size_t i;
 
-	for (i = 0; i < NELEM(rows); i++) {
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct config_row *row = &rows[i];
 		const config_setting_t *s = NULL;
 		char path[160];
@@ -1131,7 +1093,7 @@ int config_reload(struct config *running, char *err, size_t errlen,
 		kept[0] = '\0';
 	if (config_load(running->path, &fresh, err, errlen) != 0)
 		return -1;
-	for (i = 0; i < NELEM(rows); i++) {
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct config_row *row = &rows[i];
 		void *a = field_of(row, &fresh), *b = field_of(row, running);
 
@@ -1167,7 +1129,7 @@ void config_free(struct config *cfg)
 
 	if (cfg == NULL)
 		return;
-	for (i = 0; i < NELEM(rows); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		release_field(&rows[i], cfg);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));

@@ -20,7 +20,8 @@ enum dispatch_result {
 	DISPATCH_NOMEM,         /* out of memory; nothing sent */
 };
 
-/* A dispatcher for CFG's domain with every registered extension; CFG is
+/* A dispatcher for CFG's domain with every extension in the registry
+ * (ext.h), looked up through a hash table; CFG is
  * borrowed and must outlive it. SEND(reply, ARG) sends. NULL when out of
  * memory. Free with dispatch_free(). */
 struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
@@ -30,9 +31,5 @@ void dispatch_free(struct dispatch *d);
 
 /* Decide and send what STANZA (borrowed) gets. */
 enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza);
-
-/* The disco#info features of the registered extensions, in registration
- * order: *COUNT entries, static strings. */
-const char *const *dispatch_features(const struct dispatch *d, size_t *count);
 
 #endif

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "stanza.h"
 #include "tls.h"
+#include "util.h"
 #include "xmlstream.h"
 
 #define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
@@ -74,7 +75,7 @@ struct obuf {
 
 struct skip_slot {
 	uint64_t hash;
-	long long at;
+	uint64_t at;
 };
 
 struct link {
@@ -87,7 +88,7 @@ struct link {
 	struct tls_config *tls_cfg;
 
 	enum phase phase;
-	enum link_exit exit_status;
+	enum component_exit exit_status;
 	int stopping;
 
 	size_t server;            /* index into the configured servers */
@@ -95,18 +96,18 @@ struct link {
 	char where[300];          /* "host:port" of the current server */
 	struct backoff backoff;
 	uint32_t rng;             /* xorshift state for jitter */
-	long long retry_at;
+	uint64_t retry_at;
 
 	struct addrinfo *ai_list, *ai_cur;
 	char attempts[400];       /* per-address failures of this attempt */
-	long long deadline;       /* of the connect or the opening */
+	uint64_t deadline;       /* of the connect or the opening */
 
 	int fd;
 	struct tls *tls;
 	short tls_want;           /* what the TLS session waits for, or 0 */
 	struct xmlstream *xs;
 	char stream_id[256];
-	long long up_at;          /* 0 while not up */
+	uint64_t up_at;          /* 0 while not up */
 
 	char *in;                 /* IN_SIZE bytes: the last read */
 	size_t in_len;            /* bytes in it */
@@ -115,8 +116,8 @@ struct link {
 	enum ending ending;
 	char reason[400];
 
-	long long last_rx;        /* last byte from the server */
-	long long ping_sent;      /* 0: no ping outstanding */
+	uint64_t last_rx;        /* last byte from the server */
+	uint64_t ping_sent;      /* 0: no ping outstanding */
 	unsigned long ping_seq;
 	char ping_to[256];
 
@@ -124,14 +125,6 @@ struct link {
 	unsigned long skips_quiet;  /* log lines held back since the last one */
 	unsigned long late;         /* requests read after our close */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t next_random(struct link *l)
 {
@@ -431,7 +424,7 @@ static void close_connection(struct link *l)
 	l->ending = END_NONE;
 }
 
-static void finish(struct link *l, enum link_exit status)
+static void finish(struct link *l, enum component_exit status)
 {
 	close_connection(l);
 	l->phase = P_STOPPED;
@@ -446,7 +439,7 @@ static void start_attempt(struct link *l);
  * back-off once every server failed in this round. */
 static void retry(struct link *l, int quiet)
 {
-	long long now = now_ms();
+	uint64_t now = util_now_ms();
 	int was_up = l->up_at != 0;
 	unsigned delay;
 
@@ -463,7 +456,7 @@ static void retry(struct link *l, int quiet)
 	close_connection(l);
 	l->up_at = 0;
 	if (l->stopping) {
-		finish(l, LINK_EXIT_OK);
+		finish(l, COMPONENT_EXIT_OK);
 		return;
 	}
 	l->server = (l->server + 1) % l->cfg->servers.n;
@@ -573,8 +566,8 @@ static void open_stream(struct link *l)
 		return;
 	}
 	l->phase = P_OPENING;
-	l->deadline = now_ms() + c->connect_timeout_ms;
-	l->last_rx = now_ms();
+	l->deadline = util_now_ms() + c->connect_timeout_ms;
+	l->last_rx = util_now_ms();
 	if (flush_out(l) < 0)
 		retry(l, 0);
 }
@@ -597,7 +590,7 @@ static void connected(struct link *l)
 		return;
 	}
 	l->phase = P_TLS;
-	l->deadline = now_ms() + l->cfg->connect_timeout_ms;
+	l->deadline = util_now_ms() + l->cfg->connect_timeout_ms;
 	l->tls_want = POLLOUT;
 }
 
@@ -633,7 +626,7 @@ static void try_addresses(struct link *l)
 		}
 		if (errno == EINPROGRESS) {
 			l->phase = P_CONNECTING;
-			l->deadline = now_ms() + l->cfg->connect_timeout_ms;
+			l->deadline = util_now_ms() + l->cfg->connect_timeout_ms;
 			return;
 		}
 		note_attempt(l, ai, strerror(errno));
@@ -730,18 +723,13 @@ static void on_open(void *arg, const char *const *attrs)
 	l->phase = P_HANDSHAKE;
 }
 
-static int is(const char *a, const char *b)
-{
-	return a != NULL && strcmp(a, b) == 0;
-}
-
 static int is_stream_error(xmpp_stanza_t *st)
 {
 	const char *name = xmpp_stanza_get_name(st);
 
-	return is(name, "stream:error") ||
-	       (is(name, "error") && (xmpp_stanza_get_ns(st) == NULL ||
-				      is(xmpp_stanza_get_ns(st),
+	return util_streq(name, "stream:error") ||
+	       (util_streq(name, "error") && (xmpp_stanza_get_ns(st) == NULL ||
+				      util_streq(xmpp_stanza_get_ns(st),
 					 "http://etherx.jabber.org/streams")));
 }
 
@@ -813,9 +801,9 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 		dispatch_stanza(l->dispatch, st);
 		return;
 	case P_HANDSHAKE:
-		if (is(xmpp_stanza_get_name(st), "handshake")) {
+		if (util_streq(xmpp_stanza_get_name(st), "handshake")) {
 			l->phase = P_UP;
-			l->up_at = now_ms();
+			l->up_at = util_now_ms();
 			l->round = 0;
 			log_info("connected to %s as %s", l->where, l->cfg->domain);
 			set_state(l, LINK_UP, "connected to %s as %s", l->where,
@@ -836,7 +824,7 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 
 /* Log at most one line per sender per minute: a fixed table indexed by a
  * hash of the sender, so a flood of senders costs no memory. */
-static int skip_log_allowed(struct link *l, const char *from, long long now)
+static int skip_log_allowed(struct link *l, const char *from, uint64_t now)
 {
 	uint64_t h = 1469598103934665603ull;
 	struct skip_slot *slot;
@@ -865,10 +853,10 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 	if (s->from && *s->from && s->id && *s->id && s->to &&
 	    jid_domain_is(s->to, domain) &&
 	    jid_split(s->from, NULL, NULL, NULL, NULL, NULL, NULL) == 0) {
-		if (is(s->name, "iq"))
-			answer = is(s->type, "get") || is(s->type, "set");
-		else if (is(s->name, "message"))
-			answer = !is(s->type, "error");
+		if (util_streq(s->name, "iq"))
+			answer = util_streq(s->type, "get") || util_streq(s->type, "set");
+		else if (util_streq(s->name, "message"))
+			answer = !util_streq(s->type, "error");
 	}
 	if (answer) {
 		xmpp_stanza_t *req = xmpp_stanza_new(l->ctx), *reply = NULL;
@@ -890,7 +878,7 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 		if (req != NULL)
 			xmpp_stanza_release(req);
 	}
-	if (skip_log_allowed(l, s->from, now_ms())) {
+	if (skip_log_allowed(l, s->from, util_now_ms())) {
 		char name[64], from[300];
 
 		log_warn("skipped a <%s> from %s over the limit on %s (%s)%s",
@@ -924,10 +912,10 @@ static void act_on_ending(struct link *l)
 		return;
 	case END_FINISHED:
 		log_info("disconnected from %s", l->where);
-		finish(l, LINK_EXIT_OK);
+		finish(l, COMPONENT_EXIT_OK);
 		return;
 	case END_REFUSED:
-		finish(l, LINK_EXIT_REFUSED);
+		finish(l, COMPONENT_EXIT_REFUSED);
 		return;
 	case END_RETRY:
 	case END_QUIET_RETRY:
@@ -1000,7 +988,7 @@ static void read_and_parse(struct link *l)
 		if (n == 0) {
 			if (l->phase == P_CLOSING) {
 				log_info("disconnected from %s", l->where);
-				finish(l, LINK_EXIT_OK);
+				finish(l, COMPONENT_EXIT_OK);
 			} else {
 				lose(l, l->up_at ? "closed by the server" :
 				     "closed by the server during the opening");
@@ -1011,7 +999,7 @@ static void read_and_parse(struct link *l)
 			retry(l, 0);
 			return;
 		}
-		l->last_rx = now_ms();
+		l->last_rx = util_now_ms();
 		l->ping_sent = 0;
 		if (log_enabled(LOG_LEVEL_DEBUG))
 			log_received(l, l->in, (size_t)n);
@@ -1022,7 +1010,7 @@ static void read_and_parse(struct link *l)
 
 /* ---- timers ----------------------------------------------------------- */
 
-static void send_ping(struct link *l, long long now)
+static void send_ping(struct link *l, uint64_t now)
 {
 	char text[700];
 
@@ -1033,7 +1021,7 @@ static void send_ping(struct link *l, long long now)
 		l->ping_sent = now;
 }
 
-static void run_timers(struct link *l, long long now)
+static void run_timers(struct link *l, uint64_t now)
 {
 	const struct config *c = l->cfg;
 
@@ -1081,7 +1069,8 @@ static void run_timers(struct link *l, long long now)
 	}
 }
 
-static long long next_timer(const struct link *l)
+/* When the next timer is due (monotonic ms), or 0 for none. */
+static uint64_t next_timer(const struct link *l)
 {
 	const struct config *c = l->cfg;
 
@@ -1095,12 +1084,12 @@ static long long next_timer(const struct link *l)
 		return l->deadline;
 	case P_UP:
 		if (c->liveness_idle_ms == 0)
-			return -1;
+			return 0;
 		if (l->ping_sent != 0)
 			return l->ping_sent + c->liveness_timeout_ms;
 		return l->last_rx + c->liveness_idle_ms;
 	default:
-		return -1;
+		return 0;
 	}
 }
 
@@ -1154,17 +1143,15 @@ static void on_tls_ready(struct link *l)
 int link_run_once(struct link *l, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = -1 };
-	long long now = now_ms(), due = next_timer(l);
+	uint64_t now = util_now_ms(), due = next_timer(l);
 	int rc;
 
 	if (l->phase == P_STOPPED)
 		return 0;
-	if (due >= 0) {
-		long long wait = due - now;
+	if (due != 0) {
+		uint64_t wait = due > now ? due - now : 0;
 
-		if (wait < 0)
-			wait = 0;
-		if (wait < timeout_ms)
+		if (wait < (uint64_t)timeout_ms)
 			timeout_ms = (int)wait;
 	}
 	if (l->fd >= 0) {
@@ -1190,7 +1177,7 @@ int link_run_once(struct link *l, int timeout_ms)
 	rc = poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout_ms);
 	if (rc < 0 && errno != EINTR) {
 		log_error("poll failed: %s", strerror(errno));
-		finish(l, LINK_EXIT_INTERNAL);
+		finish(l, COMPONENT_EXIT_INTERNAL);
 		return -1;
 	}
 	if (rc < 0)
@@ -1211,12 +1198,12 @@ int link_run_once(struct link *l, int timeout_ms)
 	    flush_out(l) < 0) {
 		if (l->phase == P_CLOSING) {
 			log_info("disconnected from %s (%s)", l->where, l->reason);
-			finish(l, LINK_EXIT_OK);
+			finish(l, COMPONENT_EXIT_OK);
 		} else {
 			retry(l, 0);
 		}
 	}
-	run_timers(l, now_ms());
+	run_timers(l, util_now_ms());
 	return 0;
 }
 
@@ -1284,18 +1271,18 @@ void link_stop(struct link *l)
 		return;
 	l->stopping = 1;
 	if (l->phase != P_UP) {
-		finish(l, LINK_EXIT_OK);
+		finish(l, COMPONENT_EXIT_OK);
 		return;
 	}
 	/* Replies already queued go out before the close. */
 	if (queue_text(l, "</stream:stream>") < 0) {
-		finish(l, LINK_EXIT_OK);
+		finish(l, COMPONENT_EXIT_OK);
 		return;
 	}
 	l->phase = P_CLOSING;
 	if (flush_out(l) < 0) {
 		log_info("disconnected from %s (%s)", l->where, l->reason);
-		finish(l, LINK_EXIT_OK);
+		finish(l, COMPONENT_EXIT_OK);
 	}
 }
 
@@ -1304,7 +1291,7 @@ int link_done(const struct link *l)
 	return l->phase == P_STOPPED;
 }
 
-enum link_exit link_exit_status(const struct link *l)
+enum component_exit link_exit_status(const struct link *l)
 {
 	return l->exit_status;
 }

@@ -5,16 +5,10 @@
 
 #include <strophe.h>
 
+#include "component_exit.h"
+
 struct config;
 struct link;
-
-/* Exit statuses of ope-component, documented in --help and README. */
-enum link_exit {
-	LINK_EXIT_OK = 0,        /* stopped on request */
-	LINK_EXIT_INTERNAL = 1,  /* out of memory, library failure */
-	LINK_EXIT_CONFIG = 2,    /* usage or configuration error */
-	LINK_EXIT_REFUSED = 3,   /* the server refused us for good */
-};
 
 /* What the link is doing, for the state hook. */
 enum link_state {
@@ -56,7 +50,7 @@ void link_stop(struct link *l);
 int link_done(const struct link *l);
 
 /* The exit status the program should use once link_done(). */
-enum link_exit link_exit_status(const struct link *l);
+enum component_exit link_exit_status(const struct link *l);
 
 /* The current state. */
 enum link_state link_get_state(const struct link *l);

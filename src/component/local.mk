@@ -8,6 +8,7 @@ COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(EXPAT_CFLAGS)
 src_component_libopecomponent_a_SOURCES = \
+	src/component/component_exit.h \
 	src/component/config.c src/component/config.h \
 	src/component/backoff.c src/component/backoff.h \
 	src/component/presence.c src/component/presence.h \
@@ -17,10 +18,12 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/link.c src/component/link.h \
 	src/component/handover.c src/component/handover.h \
 	src/component/ext/ext.h \
+	src/component/ext/registry.c \
 	src/component/ext/example.c \
 	src/component/ext/disco.c \
 	src/component/ext/ping.c \
-	src/component/ext/version.c
+	src/component/ext/version.c \
+	src/component/ext/time.c
 
 bin_PROGRAMS += ope-component
 ope_component_CPPFLAGS = $(COMPONENT_CPPFLAGS)

@@ -4,12 +4,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "build_config.h"
 #include "config.h"
 #include "link.h"
 #include "log.h"
+#include "util.h"
 
 /* How long a clean shutdown may wait for the server to close the stream. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -56,14 +56,6 @@ static void usage(FILE *out)
 		CONFIG_DEFAULT_PATH);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int install_signals(void)
 {
 	struct sigaction sa;
@@ -101,10 +93,10 @@ static void reload(struct config *cfg, int level_override)
 }
 
 /* Run the event loop until the link is finished. */
-static enum link_exit serve(struct link *l, struct config *cfg,
+static enum component_exit serve(struct link *l, struct config *cfg,
 			    int level_override)
 {
-	long long deadline = 0;
+	uint64_t deadline = 0;
 
 	while (!link_done(l)) {
 		if (reload_requested) {
@@ -114,12 +106,12 @@ static enum link_exit serve(struct link *l, struct config *cfg,
 		if (stop_signal && deadline == 0) {
 			log_info("shutting down (%s)", strsignal(stop_signal));
 			link_stop(l);
-			deadline = now_ms() + SHUTDOWN_GRACE_MS;
+			deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
 		if (link_run_once(l, 200) != 0)
 			break;
-		if (deadline != 0 && now_ms() > deadline) {
+		if (deadline != 0 && util_now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "
 				 "exiting anyway", SHUTDOWN_GRACE_MS);
 			break;
@@ -144,7 +136,7 @@ int main(int argc, char **argv)
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
 	struct link *l = NULL;
-	enum link_exit status = LINK_EXIT_INTERNAL;
+	enum component_exit status = COMPONENT_EXIT_INTERNAL;
 	char err[1024];
 
 	log_init("ope-component", LOG_LEVEL_INFO, stderr);
@@ -154,19 +146,19 @@ int main(int argc, char **argv)
 		case 'k': check_only = 1; break;
 		case 'd': level_override = LOG_LEVEL_DEBUG; break;
 		case 'q': level_override = LOG_LEVEL_ERROR; break;
-		case 'h': usage(stdout); return LINK_EXIT_OK;
-		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); return LINK_EXIT_OK;
-		default: usage(stderr); return LINK_EXIT_CONFIG;
+		case 'h': usage(stdout); return COMPONENT_EXIT_OK;
+		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); return COMPONENT_EXIT_OK;
+		default: usage(stderr); return COMPONENT_EXIT_CONFIG;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ope-component: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
-		return LINK_EXIT_CONFIG;
+		return COMPONENT_EXIT_CONFIG;
 	}
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ope-component: %s\n", err);
-		return LINK_EXIT_CONFIG;
+		return COMPONENT_EXIT_CONFIG;
 	}
 	if (check_only) {
 		printf("%s: configuration OK (component %s, server %s:%u%s)\n",
@@ -174,7 +166,7 @@ int main(int argc, char **argv)
 		       cfg.servers.list[0].port,
 		       cfg.servers.n > 1 ? " and others" : "");
 		config_free(&cfg);
-		return LINK_EXIT_OK;
+		return COMPONENT_EXIT_OK;
 	}
 	log_set_level(level_override >= 0 ? (enum log_level)level_override
 					  : cfg.log_level);

@@ -8,6 +8,7 @@ Prints "ok - ..." / "not ok - ..." per check; exits 0 when all pass,
 """
 import argparse
 import asyncio
+import datetime
 import os
 import sys
 import uuid
@@ -15,12 +16,14 @@ import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
 import slixmpp
+from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 NS = "https://example.net/our_extension"
 STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
+TIME = "urn:xmpp:time"
 SPECIAL_ANOTHER = "a&b<c>d\"e'f"
 SPECIAL_DATA = "ünïcödé € ✓ 日本 😀"
 SPECIAL_BODY = "<b>bold</b> & \"q\" 'a' – ü"
@@ -36,6 +39,8 @@ class Probe(slixmpp.ClientXMPP):
         self.seen = []          # (id, type, tag) of everything from the component
         self.failures = 0
         self.done = asyncio.get_event_loop().create_future()
+        # XEP-0202 Entity Time requests are built by slixmpp itself.
+        self.register_plugin("xep_0202")
         self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("failed_auth", self.on_fail)
         self.add_event_handler("connection_failed", self.on_fail)
@@ -107,6 +112,37 @@ class Probe(slixmpp.ClientXMPP):
         if not self.done.done():
             self.done.set_result(1 if self.failures else 0)
 
+    async def check_entity_time(self):
+        """XEP-0202, asked with slixmpp's xep_0202 plugin. Its stanza getters
+        cannot parse a conforming reply (slixmpp 1.8.3 reads utc as
+        '...ZZ' and tzo as a bare time), so the XML is read directly."""
+        before = datetime.datetime.now(datetime.timezone.utc)
+        try:
+            r = (await self["xep_0202"].get_entity_time(
+                self.comp, timeout=10)).xml
+        except IqError as exc:
+            r = exc.iq.xml
+        except IqTimeout:
+            r = None
+        after = datetime.datetime.now(datetime.timezone.utc)
+        shown = ET.tostring(r, encoding="unicode") if r is not None \
+            else "no reply"
+        t = r.find("{%s}time" % TIME) if r is not None else None
+        tzo = t.findtext("{%s}tzo" % TIME) if t is not None else None
+        utc = t.findtext("{%s}utc" % TIME) if t is not None else None
+        try:
+            when = datetime.datetime.strptime(
+                utc or "", "%Y-%m-%dT%H:%M:%SZ").replace(
+                    tzinfo=datetime.timezone.utc)
+        except ValueError:
+            when = None
+        # utc has whole seconds: it may be up to a second before BEFORE.
+        self.check(r is not None and r.get("type") == "result"
+                   and tzo == "+00:00" and when is not None
+                   and before - datetime.timedelta(seconds=1) <= when <= after,
+                   "urn:xmpp:time (slixmpp xep_0202): tzo +00:00, utc now",
+                   "%s (asked between %s and %s)" % (shown, before, after))
+
     async def run_checks(self):
         comp = self.comp
         # disco#info: identity and features.
@@ -121,7 +157,7 @@ class Probe(slixmpp.ClientXMPP):
         feats = set(f.get("var") for f in q.findall("{%s}feature" % DISCO_INFO)) \
             if q is not None else set()
         for f in (DISCO_INFO, "http://jabber.org/protocol/disco#items", NS,
-                  "urn:xmpp:ping", "jabber:iq:version"):
+                  "urn:xmpp:ping", "jabber:iq:version", TIME):
             self.check(f in feats, "disco#info feature %s" % f)
 
         # ping and version.
@@ -134,6 +170,8 @@ class Probe(slixmpp.ClientXMPP):
             if r is not None else None
         self.check(name is not None and name.text, "jabber:iq:version has a name",
                    ET.tostring(r, encoding="unicode") if r is not None else "no reply")
+
+        await self.check_entity_time()
 
         # Unknown IQ, two payloads, oversized payload.
         sid, xml = self.iq("get", "<query xmlns='urn:example:unknown'/>")

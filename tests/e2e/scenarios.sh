@@ -16,7 +16,7 @@ set -u
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
-server_restart wrong_secret features load"
+server_restart wrong_secret features entity_time password_argv load"
 
 # Scenario output goes to a log; notes reach the terminal through fd 3.
 # Background processes close fd 3 (3>&-) so they never hold the output open.
@@ -264,7 +264,85 @@ scn_features()
 	note "probe: $(grep -c '^ok' "$out.probe") checks ok"
 }
 
-# 10. Load: 2000 round trips, 50 in flight.
+# 10. XEP-0202 Entity Time: advertised, answered in UTC, within a second or
+# two of this machine's clock.
+scn_entity_time()
+{
+	local out=$E2E_TMP/time rc utc got now
+	comp_start et || fail "ope-component did not connect"
+	rc=0; e2e_client "$out.disco" alice et1 --disco || rc=$?
+	expect_rc 0 "$rc" "$out.disco" "--disco"
+	expect_text "$out.disco" "urn:xmpp:time" "--disco does not list urn:xmpp:time"
+	rc=0; e2e_client "$out" alice et2 --time || rc=$?
+	expect_rc 0 "$rc" "$out" "--time"
+	expect_text "$out" 'tzo="+00:00"' "--time: the offset is not +00:00"
+	utc=$(sed -n 's/^entity time of .*: utc="\([0-9T:Z-]*\)" tzo=.*$/\1/p' "$out")
+	[ -n "$utc" ] || { sed 's/^/    output: /' "$out"; fail "--time printed no utc"; }
+	[[ $utc =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] ||
+		fail "utc '$utc' is not YYYY-MM-DDThh:mm:ssZ"
+	got=$(date -u -d "${utc%Z} UTC" +%s) || fail "utc '$utc' is not a date"
+	now=$(date -u +%s)
+	# The client logs in and out after the reply: allow its whole run.
+	[ $((now - got)) -ge 0 ] && [ $((now - got)) -le 30 ] ||
+		fail "utc $utc is $((now - got)) s away from this machine's clock"
+	note "$(grep -v '^+' "$out" | head -n 1) ($((now - got)) s before the check)"
+}
+
+# 11. ope-client's password never shows in /proc/PID/cmdline, whatever form
+# -p/--password took (bundled short options included).
+scn_password_argv()
+{
+	local secret form pid i n cmdline listen=$E2E_TMP/silent.out port
+	secret="pw-$(openssl rand -hex 6)"
+	# A listener that accepts and never speaks: each client stays in its
+	# connecting phase, and once it has connected its argv was scrubbed.
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])
+    print("accepted", flush=True)' >"$listen" 2>&1 3>&- &
+	scn_track $!
+	for i in $(seq 50); do
+		[ -s "$listen" ] && break
+		sleep 0.1
+	done
+	port=$(head -n 1 "$listen")
+	[[ $port =~ ^[0-9]+$ ]] || fail "the silent listener did not start: $(cat "$listen")"
+	n=0
+	for form in "-qp$secret" "-qp $secret" "-dp$secret" "-p$secret" \
+		"-p $secret" "--password=$secret" "--password $secret"; do
+		n=$((n + 1))
+		# shellcheck disable=SC2086 # FORM is one or two words on purpose
+		"$OPE_BUILDDIR/ope-client" -j alice@localhost -t ope.localhost \
+			--host 127.0.0.1 --port "$port" --timeout 20 $form \
+			>"$E2E_TMP/argv$n.out" 2>&1 3>&- &
+		pid=$!
+		scn_track "$pid"
+		for i in $(seq 100); do
+			[ "$(grep -c accepted "$listen")" -ge "$n" ] && break
+			sleep 0.1
+		done
+		[ "$(grep -c accepted "$listen")" -ge "$n" ] ||
+			fail "ope-client $form never connected: $(cat "$E2E_TMP/argv$n.out")"
+		cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+		case $cmdline in
+		*ope-client*) ;;
+		*) fail "read the wrong process's cmdline: $cmdline" ;;
+		esac
+		case $cmdline in
+		*"$secret"*) fail "'${form/$secret/SECRET}' left the password in /proc/$pid/cmdline" ;;
+		esac
+		kill "$pid"
+		wait "$pid" 2>/dev/null
+	done
+	note "$n forms of -p/--password: none left in /proc/PID/cmdline"
+}
+
+# 12. Load: 2000 round trips, 50 in flight.
 scn_load()
 {
 	local out=$E2E_TMP/load.out rc=0

@@ -33,6 +33,7 @@ NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
 NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
 NS_PING = 'urn:xmpp:ping'
 NS_VERSION = 'jabber:iq:version'
+NS_TIME = 'urn:xmpp:time'
 
 DOMAIN = 'ope.localhost'
 SECRET = 'Sekr1t-xyzzy-4242'
@@ -540,7 +541,8 @@ def t_disco_info():
     check(('component', 'generic', SERVICE_NAME) in ids,
           'identity component/generic/%s missing: %r' % (SERVICE_NAME, ids))
     feats = {f.get('var') for f in q.findall('{%s}feature' % NS_DISCO_INFO)}
-    want = {NS_DISCO_INFO, NS_DISCO_ITEMS, NS_EX, NS_PING, NS_VERSION}
+    want = {NS_DISCO_INFO, NS_DISCO_ITEMS, NS_EX, NS_PING, NS_VERSION,
+            NS_TIME}
     check(want <= feats, 'features missing: %r' % sorted(want - feats))
 
 
@@ -578,6 +580,26 @@ def t_version():
         check(e is not None and (e.text or '').strip(),
               'version <%s> missing or empty (show_os = true): %s'
               % (field, show(r)))
+
+
+@case('urn:xmpp:time: tzo +00:00 and utc now, to the second')
+def t_time():
+    conn = env()
+    id_ = new_id()
+    before = int(time.time())
+    r = expect_reply(conn, iq(id_, 'get', "<time xmlns='%s'/>" % NS_TIME))
+    after = int(time.time())
+    check_addressing(r, 'result', DOMAIN, USER, id_)
+    t = r.find('{%s}time' % NS_TIME)
+    check(t is not None, 'no time element: %s' % show(r))
+    tzo = t.find('{%s}tzo' % NS_TIME)
+    utc = t.find('{%s}utc' % NS_TIME)
+    check(tzo is not None and tzo.text == '+00:00', 'tzo: %s' % show(r))
+    stamps = {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(s))
+              for s in range(before, after + 1)}
+    check(utc is not None and utc.text in stamps,
+          'utc %r not in %r' % (utc.text if utc is not None else None,
+                                sorted(stamps)))
 
 
 @case('unknown IQ get/set -> service-unavailable (cancel)')

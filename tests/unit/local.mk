@@ -7,6 +7,7 @@ tests_unit_ope_unit_SOURCES = \
 	tests/unit/runner.c tests/unit/suites.h \
 	tests/unit/testutil.c tests/unit/testutil.h \
 	tests/unit/test_log.c \
+	tests/unit/test_secretfile.c \
 	tests/unit/test_config.c \
 	tests/unit/test_jid.c \
 	tests/unit/test_backoff.c \
@@ -15,6 +16,8 @@ tests_unit_ope_unit_SOURCES = \
 	tests/unit/test_dispatch.c \
 	tests/unit/test_xmlstream.c \
 	tests/unit/test_ext_example.c \
+	tests/unit/test_ext_time.c \
+	tests/unit/test_registry.c \
 	tests/unit/test_client.c
 tests_unit_ope_unit_CPPFLAGS = $(COMPONENT_CPPFLAGS) \
 	-I$(top_srcdir)/src/client -DSRCDIR='"$(abs_top_srcdir)"'

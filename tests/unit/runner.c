@@ -9,6 +9,7 @@
 
 static int (*const suites[])(void) = {
 	test_log_register,
+	test_secretfile_register,
 	test_config_register,
 	test_jid_register,
 	test_backoff_register,
@@ -17,6 +18,8 @@ static int (*const suites[])(void) = {
 	test_dispatch_register,
 	test_xmlstream_register,
 	test_ext_example_register,
+	test_ext_time_register,
+	test_registry_register,
 	test_client_register,
 };
 

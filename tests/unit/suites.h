@@ -5,6 +5,7 @@
 
 /* Each adds its suite to the CUnit registry; returns 0 or a CUnit error. */
 int test_log_register(void);
+int test_secretfile_register(void);
 int test_config_register(void);
 int test_jid_register(void);
 int test_backoff_register(void);
@@ -13,6 +14,8 @@ int test_stanza_register(void);
 int test_dispatch_register(void);
 int test_xmlstream_register(void);
 int test_ext_example_register(void);
+int test_ext_time_register(void);
+int test_registry_register(void);
 int test_client_register(void);
 
 #endif

@@ -11,7 +11,9 @@
 #include <strophe.h>
 
 #include "check.h"
+#include "client_exit.h"
 #include "creds.h"
+#include "ns.h"
 #include "opts.h"
 #include "report.h"
 #include "request.h"
@@ -137,6 +139,7 @@ static void test_opts_modes(void)
 		{ "--iq", CLIENT_MODE_IQ }, { "--ping", CLIENT_MODE_PING },
 		{ "--disco", CLIENT_MODE_DISCO },
 		{ "--sw-version", CLIENT_MODE_VERSION },
+		{ "--time", CLIENT_MODE_TIME },
 	};
 	struct client_opts o;
 	char err[256];
@@ -251,6 +254,7 @@ static void test_opts_usage_text(void)
 		"--version", "--cafile", "--insecure", "--count", "--window",
 		"--host 127.0.0.1", "\n  0 ", "\n  1 ", "\n  2 ", "\n  3 ",
 		"\n  64 ", "--no-roster", "--xml", "--iq", "--ping", "--disco",
+		"--time",
 	};
 	size_t i;
 
@@ -289,7 +293,7 @@ static int creds_init(void)
 static int creds_clean(void)
 {
 	static const char *const names[] = {
-		"lf", "crlf", "nolf", "empty", "blank",
+		"lf", "crlf", "nolf", "empty", "blank", "two",
 	};
 	char path[128];
 	size_t i;
@@ -319,7 +323,7 @@ static void test_creds_file(void)
 	char err[256];
 	char *pw = (char *)&err;	/* must be reset to NULL on failure */
 
-	expect_file_password("lf", "s3cr&t \"x\"\nsecond line\n", "s3cr&t \"x\"");
+	expect_file_password("lf", "s3cr&t \"x\"\n", "s3cr&t \"x\"");
 	expect_file_password("crlf", "pw\r\n", "pw");
 	expect_file_password("nolf", "héllo ✓", "héllo ✓");
 
@@ -333,6 +337,14 @@ static void test_creds_file(void)
 	CU_ASSERT_EQUAL(client_creds_read_file("/nonexistent/ope-pw", &pw, err,
 					       sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/ope-pw"));
+	/* The daemon's secret_file rules: one line, a regular file. */
+	CU_ASSERT_EQUAL(client_creds_read_file(write_tmp("two", "pw\nmore\n"),
+					       &pw, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NULL(pw);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "on one line"));
+	CU_ASSERT_EQUAL(client_creds_read_file("/dev/null", &pw, err,
+					       sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/dev/null is not a regular file"));
 }
 
 static void test_creds_resolve(void)
@@ -408,7 +420,7 @@ static void test_request_message(void)
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_to(back), "ope.localhost");
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_id(back), "id-1");
 	tag = xmpp_stanza_get_child_by_name_and_ns(back, "example_tag",
-						   CLIENT_NS_EXAMPLE);
+						   NS_EXAMPLE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(tag, "another"),
 			       "& < > \" '");
@@ -428,10 +440,11 @@ static void test_request_message(void)
 static void test_request_iq_kinds(void)
 {
 	static const struct { const char *flag, *child, *ns; } k[] = {
-		{ "--iq", "example_tag", CLIENT_NS_EXAMPLE },
-		{ "--ping", "ping", CLIENT_NS_PING },
-		{ "--disco", "query", CLIENT_NS_DISCO_INFO },
-		{ "--sw-version", "query", CLIENT_NS_VERSION },
+		{ "--iq", "example_tag", NS_EXAMPLE },
+		{ "--ping", "ping", NS_PING },
+		{ "--disco", "query", XMPP_NS_DISCO_INFO },
+		{ "--sw-version", "query", NS_VERSION },
+		{ "--time", "time", NS_TIME },
 	};
 	struct client_opts o;
 	xmpp_stanza_t *req, *child;
@@ -464,7 +477,7 @@ static void test_request_iq_kinds(void)
 	req = client_request_roster(ctx, "r1");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
 	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name_and_ns(req,
-				"query", CLIENT_NS_ROSTER));
+				"query", XMPP_NS_ROSTER));
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_id(req), "r1");
 	xmpp_stanza_release(req);
 	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
@@ -562,6 +575,7 @@ static void test_check_other_modes(void)
 	const char *ping[] = { "--ping", NULL };
 	const char *disco[] = { "--disco", NULL };
 	const char *version[] = { "--sw-version", NULL };
+	const char *entity_time[] = { "--time", NULL };
 
 	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'/>", ping, &c),
 			CLIENT_REPLY_OK);
@@ -574,10 +588,88 @@ static void test_check_other_modes(void)
 	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><query xmlns="
 				  "'jabber:iq:version'><name>x</name></query></iq>",
 				  version, &c), CLIENT_REPLY_OK);
+	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><time xmlns="
+				  "'urn:xmpp:time'><tzo>+00:00</tzo><utc>2026-12-"
+				  "01T09:07:05Z</utc></time></iq>", entity_time,
+				  &c), CLIENT_REPLY_OK);
+	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='x-0'><time xmlns="
+				  "'urn:other'/></iq>", entity_time, &c),
+			CLIENT_REPLY_MISMATCH);
+	CU_ASSERT_STRING_EQUAL(c.field, "time");
 	CU_ASSERT_EQUAL(check_xml("<iq type='error' id='x-0'><error type="
 				  "'cancel'><feature-not-implemented xmlns="
 				  "'urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
 				  "</iq>", ping, &c), CLIENT_REPLY_ERROR);
+}
+
+/* An allocator that fails while FAIL_ALLOCS is set. */
+static int fail_allocs;
+
+static void *failing_alloc(size_t size, void *userdata)
+{
+	(void)userdata;
+	return fail_allocs ? NULL : malloc(size);
+}
+
+static void failing_free(void *p, void *userdata)
+{
+	(void)userdata;
+	free(p);
+}
+
+static void *failing_realloc(void *p, size_t size, void *userdata)
+{
+	(void)userdata;
+	return fail_allocs ? NULL : realloc(p, size);
+}
+
+/* Out of memory while checking a reply is a failure (exit 1) at once, not a
+ * reply ignored until --timeout calls it a timeout (exit 2). */
+static void test_check_nomem(void)
+{
+	static const xmpp_mem_t mem = {
+		failing_alloc, failing_free, failing_realloc, NULL
+	};
+	xmpp_ctx_t *fctx = xmpp_ctx_new(&mem, NULL);
+	struct client_opts o;
+	struct client_check c;
+	struct client_stats st;
+	xmpp_stanza_t *reply;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fctx);
+	/* Two text nodes: joining them is the check's one allocation. */
+	reply = xmpp_stanza_new_from_string(fctx, OK_REPLY("another='some'",
+		" data='stuff'", "OUR<inner/>_MESSAGE"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(reply);
+	parse_args(&o, err, sizeof(err), BASE, NULL);
+	fail_allocs = 1;
+	CU_ASSERT_EQUAL(client_check_reply(fctx, reply, &o, &c),
+			CLIENT_REPLY_NOMEM);
+	fail_allocs = 0;
+	CU_ASSERT_EQUAL(c.outcome, CLIENT_REPLY_NOMEM);
+	client_check_clear(&c);
+	f = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	client_report_failure(f, reply, &c);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(buf, "cannot check the reply from ope.localhost: "
+			       "out of memory\n");
+	free(buf);
+	/* With memory the same reply passes. */
+	CU_ASSERT_EQUAL(client_check_reply(fctx, reply, &o, &c), CLIENT_REPLY_OK);
+	client_check_clear(&c);
+	/* The session counts it among the errors: the run fails with 1. */
+	CU_ASSERT_EQUAL_FATAL(client_stats_init(&st, 1), 0);
+	st.sent = 1;
+	st.errors = 1;
+	CU_ASSERT_EQUAL(client_stats_exit_code(&st, 1), CLIENT_EXIT_FAIL);
+	client_stats_free(&st);
+	client_opts_free(&o);
+	xmpp_stanza_release(reply);
+	xmpp_ctx_free(fctx);
 }
 
 static void test_check_errors(void)
@@ -802,31 +894,6 @@ static void test_stats_exit_code(void)
 
 /* ---- client_report ---- */
 
-static void test_report_quote(void)
-{
-	char buf[64], small[12];
-
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf), "some"),
-			       "\"some\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf),
-				"a\"b\\c"), "\"a\\\"b\\\\c\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf),
-				"x\ny\x01\x7f"), "\"x\\x0ay\\x01\\x7f\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf),
-				"héllo ✓ 日本"), "\"héllo ✓ 日本\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf),
-				"\xff\xc3("), "\"\\xff\\xc3(\"");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf), NULL),
-			       "(absent)");
-	CU_ASSERT_STRING_EQUAL(client_report_quote(buf, sizeof(buf), ""),
-			       "\"\"");
-	client_report_quote(small, sizeof(small), "0123456789abcdef");
-	CU_ASSERT_STRING_EQUAL(small, "\"012345...\"");
-	/* A multi-byte character is never cut in half. */
-	client_report_quote(small, sizeof(small), "日本日本日本");
-	CU_ASSERT_STRING_EQUAL(small, "\"日本...\"");
-}
-
 /* Check the reply XML under FLAG's mode and return what the report prints
  * for it (a malloc'd string the caller frees). */
 static char *capture_reply(const char *xml, const char *flag)
@@ -902,6 +969,12 @@ static void test_report_output(void)
 	CU_ASSERT_STRING_EQUAL(out, "software version of c: name=\"ope\" "
 			       "version=\"0.1\" os=(absent)\n");
 	free(out);
+	out = capture_reply("<iq type='result' from='c' id='x-0'><time xmlns="
+			    "'urn:xmpp:time'><tzo>+00:00</tzo><utc>2026-12-01T"
+			    "09:07:05Z</utc></time></iq>", "--time");
+	CU_ASSERT_STRING_EQUAL(out, "entity time of c: utc=\"2026-12-01T09:07:05Z\" "
+			       "tzo=\"+00:00\"\n");
+	free(out);
 	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
 }
 
@@ -975,6 +1048,78 @@ static void test_opts_scrub_password(void)
 	CU_ASSERT_STRING_EQUAL(argv[10], "keep");
 }
 
+/* Lay ARGS (NULL-terminated, the program name first) out the way the
+ * kernel lays out argv, in one NUL-separated block that /proc/PID/cmdline
+ * shows; scrub it; compare the block, NULs shown as '|', with WANT. */
+static void expect_scrubbed(const char *want, ...)
+{
+	char area[512], shown[513], *argv[32];
+	size_t used = 0, i;
+	const char *a;
+	int argc = 0;
+	va_list ap;
+
+	va_start(ap, want);
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		size_t n = strlen(a) + 1;
+
+		CU_ASSERT_FATAL(used + n <= sizeof(area) && argc < 31);
+		memcpy(area + used, a, n);
+		argv[argc++] = area + used;
+		used += n;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	client_opts_scrub_password(argc, argv);
+	for (i = 0; i < used; i++)
+		shown[i] = area[i] != '\0' ? area[i] : '|';
+	shown[used] = '\0';
+	CU_ASSERT_STRING_EQUAL(shown, want);
+	if (strcmp(shown, want) != 0)
+		fprintf(stderr, "\nscrubbed \"%s\", wanted \"%s\"\n", shown, want);
+}
+
+static void test_opts_scrub_forms(void)
+{
+	struct client_opts o;
+	char err[256];
+
+	/* Every form getopt_long accepts for -p/--password. */
+	expect_scrubbed("ope-client|-p|||-t|c|", "ope-client", "-pPW", "-t", "c",
+			NULL);
+	expect_scrubbed("ope-client|-p||||-t|c|", "ope-client", "-p", "PW", "-t",
+			"c", NULL);
+	expect_scrubbed("ope-client|-qp|||-t|c|", "ope-client", "-qpPW", "-t",
+			"c", NULL);
+	expect_scrubbed("ope-client|-qp||||-t|c|", "ope-client", "-qp", "PW",
+			"-t", "c", NULL);
+	expect_scrubbed("ope-client|-dqp|||", "ope-client", "-dqpPW", NULL);
+	expect_scrubbed("ope-client|--password||||", "ope-client", "--password",
+			"PW", NULL);
+	expect_scrubbed("ope-client|--password=|||", "ope-client",
+			"--password=PW", NULL);
+	/* Given twice; after an operand (GNU getopt permutes argv). */
+	expect_scrubbed("ope-client|-p||-qp||", "ope-client", "-pA", "-qpB", NULL);
+	expect_scrubbed("ope-client|extra|-p|||", "ope-client", "extra", "-pPW",
+			NULL);
+	/* What only looks like a password stays: option values, operands. */
+	expect_scrubbed("ope-client|-t|-pPW|", "ope-client", "-t", "-pPW", NULL);
+	expect_scrubbed("ope-client|-j-pPW|", "ope-client", "-j-pPW", NULL);
+	expect_scrubbed("ope-client|--body=-pPW|", "ope-client", "--body=-pPW",
+			NULL);
+	expect_scrubbed("ope-client|--|-pPW|", "ope-client", "--", "-pPW", NULL);
+	/* --password has no accepted abbreviation (--password-file shares
+	 * every prefix): the parser refuses it, without echoing the value. */
+	CU_ASSERT_EQUAL(parse_args(&o, err, sizeof(err), BASE, "--pass=PW",
+				   NULL), CLIENT_OPTS_ERROR);
+	CU_ASSERT_PTR_NULL(strstr(err, "PW"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--pass"));
+	client_opts_free(&o);
+	CU_ASSERT_EQUAL(parse_args(&o, err, sizeof(err), BASE, "--passw", "PW",
+				   NULL), CLIENT_OPTS_ERROR);
+	client_opts_free(&o);
+}
+
 int test_client_register(void)
 {
 	CU_pSuite s;
@@ -988,7 +1133,8 @@ int test_client_register(void)
 	    !CU_add_test(s, "usage errors", test_opts_errors) ||
 	    !CU_add_test(s, "window clamped", test_opts_window_clamped) ||
 	    !CU_add_test(s, "help text", test_opts_usage_text) ||
-	    !CU_add_test(s, "password scrubbed from argv", test_opts_scrub_password))
+	    !CU_add_test(s, "password scrubbed from argv", test_opts_scrub_password) ||
+	    !CU_add_test(s, "every password form scrubbed", test_opts_scrub_forms))
 		return CU_get_error();
 	s = CU_add_suite("client_creds", creds_init, creds_clean);
 	if (s == NULL ||
@@ -1003,6 +1149,7 @@ int test_client_register(void)
 	    !CU_add_test(s, "ping/disco/version replies",
 			 test_check_other_modes) ||
 	    !CU_add_test(s, "error replies", test_check_errors) ||
+	    !CU_add_test(s, "out of memory is a failure", test_check_nomem) ||
 	    !CU_add_test(s, "reply output", test_report_output))
 		return CU_get_error();
 	s = CU_add_suite("client_track_stats", NULL, NULL);
@@ -1013,7 +1160,6 @@ int test_client_register(void)
 	    !CU_add_test(s, "percentiles", test_stats_percentile) ||
 	    !CU_add_test(s, "summary", test_stats_summary) ||
 	    !CU_add_test(s, "exit code", test_stats_exit_code) ||
-	    !CU_add_test(s, "quoting", test_report_quote) ||
 	    !CU_add_test(s, "summary line", test_report_summary) ||
 	    !CU_add_test(s, "SASL failure", test_session_sasl_condition))
 		return CU_get_error();

@@ -5,6 +5,7 @@
 #include <CUnit/CUnit.h>
 
 #include "ext.h"
+#include "ns.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -22,7 +23,7 @@ static xmpp_stanza_t *run(xmpp_ctx_t *ctx, const char *xml, enum ext_kind kind,
 		return NULL;
 	req.stanza = *request;
 	req.payload = xmpp_stanza_get_child_by_name_and_ns(*request, "example_tag",
-							   EXT_EXAMPLE_NS);
+							   NS_EXAMPLE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(req.payload);
 	CU_ASSERT_EQUAL(ext_example.handle(&req, &reply), 0);
 	CU_ASSERT_EQUAL(reply.cond, STANZA_COND_NONE);
@@ -42,7 +43,7 @@ static void test_message_reply(void)
 		  EXT_MESSAGE, &req);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_name(tag), "example_tag");
-	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_ns(tag), EXT_EXAMPLE_NS);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_ns(tag), NS_EXAMPLE);
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(tag, "another"), "some");
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(tag, "data"), "stuff");
 	text = xmpp_stanza_get_text(tag);

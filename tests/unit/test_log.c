@@ -32,6 +32,37 @@ static void test_escape(void)
 	log_escape(small, sizeof(small), "0123456789");
 	CU_ASSERT_EQUAL(strlen(small), 7);
 	CU_ASSERT_PTR_NOT_NULL(strstr(small, "..."));
+	/* Cut at a character boundary, never inside UTF-8. */
+	CU_ASSERT_STRING_EQUAL(log_escape(small, sizeof(small), "ab日本"),
+			       "ab...");
+	CU_ASSERT_STRING_EQUAL(log_escape(small, 3, "abcdef"), "ab");
+}
+
+/* log_quote: the same escaper in quotes, for ope-client's output. */
+static void test_quote(void)
+{
+	char buf[64], small[12];
+
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), "some"), "\"some\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), "a\"b\\c"),
+			       "\"a\\\"b\\\\c\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), "x\ny\x01\x7f"),
+			       "\"x\\x0ay\\x01\\x7f\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), "héllo ✓ 日本"),
+			       "\"héllo ✓ 日本\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), "\xff\xc3("),
+			       "\"\\xff\\xc3(\"");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), NULL), "(absent)");
+	CU_ASSERT_STRING_EQUAL(log_quote(buf, sizeof(buf), ""), "\"\"");
+	log_quote(small, sizeof(small), "0123456789abcdef");
+	CU_ASSERT_STRING_EQUAL(small, "\"012345...\"");
+	/* A multi-byte character is never cut in half. */
+	log_quote(small, sizeof(small), "日本日本日本");
+	CU_ASSERT_STRING_EQUAL(small, "\"日本...\"");
+	log_quote(small, sizeof(small), "ab日本日本");
+	CU_ASSERT_STRING_EQUAL(small, "\"ab日...\"");
+	log_quote(small, 7, "x");
+	CU_ASSERT_STRING_EQUAL(small, "");
 }
 
 /* Run libstrophe's logger on LINE at debug level; return what was written. */
@@ -105,6 +136,7 @@ int test_log_register(void)
 	if (s == NULL ||
 	    !CU_add_test(s, "levels", test_levels) ||
 	    !CU_add_test(s, "escaping", test_escape) ||
+	    !CU_add_test(s, "quoting", test_quote) ||
 	    !CU_add_test(s, "libstrophe secrets filtered", test_secrets_filtered) ||
 	    !CU_add_test(s, "threshold", test_threshold))
 		return CU_get_error();

@@ -28,8 +28,8 @@ static void test_error_reply(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(e), "cancel");
 	CU_ASSERT_PTR_NOT_NULL(xmpp_stanza_get_child_by_name_and_ns(
-		e, "service-unavailable", STANZA_NS_STANZAS));
-	text = xmpp_stanza_get_child_by_name_and_ns(e, "text", STANZA_NS_STANZAS);
+		e, "service-unavailable", XMPP_NS_STANZAS_IETF));
+	text = xmpp_stanza_get_child_by_name_and_ns(e, "text", XMPP_NS_STANZAS_IETF);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	xml = testutil_text(err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(xml, "not here"));

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* disco.c: XEP-0030 Service Discovery: identity, features, no items. */
 #include "config.h"
-#include "dispatch.h"
 #include "ext.h"
 
 static int info_handle(const struct ext_request *req, struct ext_reply *reply)
@@ -15,7 +14,7 @@ static int info_handle(const struct ext_request *req, struct ext_reply *reply)
 		reply->cond = STANZA_COND_ITEM_NOT_FOUND;
 		return 0;
 	}
-	query = stanza_element(req->ctx, "query", EXT_DISCO_INFO_NS);
+	query = stanza_element(req->ctx, "query", XMPP_NS_DISCO_INFO);
 	if (query == NULL)
 		return -1;
 	child = stanza_add_element(query, "identity", NULL);
@@ -24,7 +23,7 @@ static int info_handle(const struct ext_request *req, struct ext_reply *reply)
 	    xmpp_stanza_set_attribute(child, "type", "generic") != XMPP_EOK ||
 	    xmpp_stanza_set_attribute(child, "name", req->cfg->service_name) != XMPP_EOK)
 		goto oom;
-	features = dispatch_features(req->dispatch, &n);
+	features = ext_registry_features(&n);
 	for (i = 0; i < n; i++) {
 		child = stanza_add_element(query, "feature", NULL);
 		if (child == NULL ||
@@ -44,22 +43,22 @@ static int items_handle(const struct ext_request *req, struct ext_reply *reply)
 		reply->cond = STANZA_COND_ITEM_NOT_FOUND;
 		return 0;
 	}
-	reply->payload = stanza_element(req->ctx, "query", EXT_DISCO_ITEMS_NS);
+	reply->payload = stanza_element(req->ctx, "query", XMPP_NS_DISCO_ITEMS);
 	return reply->payload != NULL ? 0 : -1;
 }
 
 const struct ext ext_disco_info = {
 	.name = "query",
-	.ns = EXT_DISCO_INFO_NS,
-	.feature = EXT_DISCO_INFO_NS,
+	.ns = XMPP_NS_DISCO_INFO,
+	.feature = XMPP_NS_DISCO_INFO,
 	.kinds = EXT_IQ_GET,
 	.handle = info_handle,
 };
 
 const struct ext ext_disco_items = {
 	.name = "query",
-	.ns = EXT_DISCO_ITEMS_NS,
-	.feature = EXT_DISCO_ITEMS_NS,
+	.ns = XMPP_NS_DISCO_ITEMS,
+	.feature = XMPP_NS_DISCO_ITEMS,
 	.kinds = EXT_IQ_GET,
 	.handle = items_handle,
 };

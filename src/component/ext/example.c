@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* example.c: the tutorial's example_tag extension, for messages and IQs. */
 #include "ext.h"
+#include "util.h"
 
 /* The reply's text: the message's <body>, or the IQ payload's own text. */
 static int example_text(const struct ext_request *req, xmpp_stanza_t *tag)
@@ -33,10 +34,10 @@ static int example_handle(const struct ext_request *req, struct ext_reply *reply
 	xmpp_stanza_t *tag, *child;
 	size_t i;
 
-	tag = stanza_element(req->ctx, "example_tag", EXT_EXAMPLE_NS);
+	tag = stanza_element(req->ctx, "example_tag", NS_EXAMPLE);
 	if (tag == NULL)
 		return -1;
-	for (i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(copied); i++) {
 		const char *value = xmpp_stanza_get_attribute(req->payload, copied[i]);
 
 		if (value != NULL &&
@@ -69,8 +70,8 @@ oom:
 
 const struct ext ext_example = {
 	.name = "example_tag",
-	.ns = EXT_EXAMPLE_NS,
-	.feature = EXT_EXAMPLE_NS,
+	.ns = NS_EXAMPLE,
+	.feature = NS_EXAMPLE,
 	.kinds = EXT_MESSAGE | EXT_IQ_GET | EXT_IQ_SET,
 	.handle = example_handle,
 };

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* ext.h: the interface every protocol extension implements (one file each). */
+/* ext.h: the interface every protocol extension implements (one file each), and their registry. */
 #ifndef OPE_EXT_H
 #define OPE_EXT_H
 
+#include <stddef.h>
+#include <time.h>
 #include <strophe.h>
+
+#include "ns.h"
 #include "stanza.h"
 
 struct config;
-struct dispatch;
 
 /* Which stanzas an extension's payload is accepted in. */
 enum ext_kind {
@@ -23,7 +26,7 @@ struct ext_request {
 	xmpp_stanza_t *payload;          /* the child element that matched */
 	enum ext_kind kind;              /* how it came */
 	const struct config *cfg;
-	const struct dispatch *dispatch; /* for disco: the registered features */
+	time_t (*clock)(void);           /* UTC now, or -1; tests inject one */
 };
 
 /* What a handler answers: a payload for an <iq type="result"/> (NULL for an
@@ -47,18 +50,23 @@ struct ext {
 	ext_handler_fn handle;
 };
 
-/* The extensions ope ships; each lives in its own ext_<name>.c and is listed
- * once in dispatch.c's registry. */
+/* The extensions ope ships; each lives in its own ext/<name>.c and is
+ * listed once in registry.c. */
 extern const struct ext ext_example;
 extern const struct ext ext_disco_info;
 extern const struct ext ext_disco_items;
 extern const struct ext ext_ping;
 extern const struct ext ext_version;
+extern const struct ext ext_time;
 
-#define EXT_EXAMPLE_NS "https://example.net/our_extension"
-#define EXT_DISCO_INFO_NS "http://jabber.org/protocol/disco#info"
-#define EXT_DISCO_ITEMS_NS "http://jabber.org/protocol/disco#items"
-#define EXT_PING_NS "urn:xmpp:ping"
-#define EXT_VERSION_NS "jabber:iq:version"
+/* The registry holds at most this many extensions (checked at build time). */
+#define EXT_REGISTRY_MAX 16
+
+/* Every registered extension, in registration order: *COUNT entries, static. */
+const struct ext *const *ext_registry_list(size_t *count);
+
+/* The disco#info features of the registered extensions, in registration
+ * order (extensions without one are skipped): *COUNT static strings. */
+const char *const *ext_registry_features(size_t *count);
 
 #endif

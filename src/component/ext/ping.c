@@ -11,8 +11,8 @@ static int ping_handle(const struct ext_request *req, struct ext_reply *reply)
 
 const struct ext ext_ping = {
 	.name = "ping",
-	.ns = EXT_PING_NS,
-	.feature = EXT_PING_NS,
+	.ns = NS_PING,
+	.feature = NS_PING,
 	.kinds = EXT_IQ_GET,
 	.handle = ping_handle,
 };

@@ -32,7 +32,7 @@ static const char *os_name(void)
 
 static int version_handle(const struct ext_request *req, struct ext_reply *reply)
 {
-	xmpp_stanza_t *query = stanza_element(req->ctx, "query", EXT_VERSION_NS);
+	xmpp_stanza_t *query = stanza_element(req->ctx, "query", NS_VERSION);
 
 	if (query == NULL)
 		return -1;
@@ -54,8 +54,8 @@ oom:
 
 const struct ext ext_version = {
 	.name = "query",
-	.ns = EXT_VERSION_NS,
-	.feature = EXT_VERSION_NS,
+	.ns = NS_VERSION,
+	.feature = NS_VERSION,
 	.kinds = EXT_IQ_GET,
 	.handle = version_handle,
 };

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* util.h: the small helpers both programs share: array length, string equality, monotonic clock. */
+#ifndef OPE_UTIL_H
+#define OPE_UTIL_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* The number of elements of the array A (not a pointer). */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* True when A and B are both non-NULL and equal. */
+static inline int util_streq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* Nanoseconds on CLOCK_MONOTONIC: for deadlines and durations only. */
+uint64_t util_now_ns(void);
+
+/* util_now_ns() in milliseconds. */
+static inline uint64_t util_now_ms(void)
+{
+	return util_now_ns() / 1000000u;
+}
+
+#endif
