@@ -4,8 +4,9 @@
 #
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
-# set native or auto to change it) and ejabberd. Build dirs: build-all/
-# and build-san/ (recreated). Exits non-zero when any step fails.
+# set native or auto to change it) and ejabberd. Build dirs: build-all/,
+# build-san/ and build-fuzz/ (recreated). Exits non-zero when any step fails.
+# OPE_FUZZ_SECONDS sets how long each fuzz target runs (default 60).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -114,6 +115,16 @@ if step "configure --enable-sanitizers" \
 	step "make check (sanitizers)" make -C "$san" -j"$jobs" check ||
 		show_test_logs "$san"
 	count_tests "$san"
+fi
+
+section "Fuzzing: libFuzzer targets with ASan+UBSan, ${OPE_FUZZ_SECONDS:-60}s each (build-fuzz/)"
+fuzz=$root/build-fuzz
+rm -rf "$fuzz"
+mkdir -p "$fuzz"
+if step "configure CC=clang --enable-fuzzing" \
+	bash -c "cd '$fuzz' && CC=clang '$root/configure' --enable-fuzzing" &&
+   step "make (fuzzing)" make -C "$fuzz" -j"$jobs"; then
+	step "fuzz" bash "$root/tests/fuzz/run.sh" "$fuzz" "${OPE_FUZZ_SECONDS:-60}"
 fi
 
 finish

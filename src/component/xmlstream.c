@@ -16,6 +16,7 @@
 #define NS_SEP '\x1F'
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_XML "http://www.w3.org/XML/1998/namespace"
+#define NS_XMLNS "http://www.w3.org/2000/xmlns/"
 
 /* One open element of the stanza being built. */
 struct level {
@@ -48,8 +49,25 @@ struct xmlstream {
 	const char *skip_limit;  /* over a limit: skipping until it closes */
 	char *skip[SK_N];
 
+	/* Offsets count bytes of the stream; expat's restart at each reset. */
 	unsigned long long fed;  /* bytes handed to expat */
 	unsigned long long mark; /* end of the last event expat reported */
+	unsigned long long base; /* the stream offset of expat's byte 0 */
+	unsigned long line_base; /* lines before expat's line 1 */
+
+	/* Expat interns every element and attribute name it meets for the
+	 * parser's lifetime: a stream of ever new names grows it without
+	 * bound. So between stanzas, every stanza_bytes or so, the parser is
+	 * reset and fed HEADER, a copy of the server's stream header. */
+	char *header;            /* NULL: cannot replay (odd header), no resets */
+	size_t header_len;
+	char *decls;             /* the header's namespace declarations */
+	size_t decls_len, decls_cap;
+	char stream_qname[64];   /* how the header spelled stream:stream */
+	int qnames;              /* candidates for it; 1 to replay */
+	unsigned long long reset_at;
+	unsigned long reset_line;
+	int resetting, replaying;
 
 	char *text;              /* text of the innermost element, not yet a node */
 	size_t text_len, text_cap;
@@ -160,7 +178,12 @@ static unsigned long long event_start(const struct xmlstream *x)
 {
 	XML_Index i = XML_GetCurrentByteIndex(x->p);
 
-	return i < 0 ? x->mark : (unsigned long long)i;
+	return i < 0 ? x->mark : x->base + (unsigned long long)i;
+}
+
+static unsigned long line(const struct xmlstream *x)
+{
+	return x->line_base + (unsigned long)XML_GetCurrentLineNumber(x->p);
 }
 
 /* Note where the current event ends; returns that offset. */
@@ -179,11 +202,8 @@ static void fail(struct xmlstream *x, const char *what)
 {
 	if (x->failed)
 		return;
-	snprintf(x->err, sizeof(x->err),
-		 "%s at line %lu, column %lu (byte %llu of the stream)", what,
-		 (unsigned long)XML_GetCurrentLineNumber(x->p),
-		 (unsigned long)XML_GetCurrentColumnNumber(x->p) + 1,
-		 event_start(x));
+	snprintf(x->err, sizeof(x->err), "%s at line %lu (byte %llu of the stream)",
+		 what, line(x), event_start(x));
 	x->failed = 1;
 	XML_StopParser(x->p, XML_FALSE);
 }
@@ -341,6 +361,66 @@ static int flush_text(struct xmlstream *x, struct level *l)
 	return 0;
 }
 
+/* Append S to the header's declarations, escaped for a quoted value if
+ * VALUE. */
+static int add_decl(struct xmlstream *x, const char *s, int value)
+{
+	const char *rep;
+	char one[2] = { 0, 0 };
+
+	for (; *s != '\0'; s++) {
+		one[0] = *s;
+		rep = !value ? one : *s == '\'' ? "&apos;" : *s == '&' ? "&amp;" :
+		      *s == '<' ? "&lt;" : one;
+		if (reserve(&x->decls, &x->decls_cap,
+			    x->decls_len + strlen(rep) + 1) < 0)
+			return -1;
+		memcpy(x->decls + x->decls_len, rep, strlen(rep) + 1);
+		x->decls_len += strlen(rep);
+	}
+	return 0;
+}
+
+static void XMLCALL on_ns_decl(void *ud, const XML_Char *prefix,
+			       const XML_Char *uri)
+{
+	struct xmlstream *x = ud;
+
+	event_end(x);
+	if (x->opened || x->replaying)
+		return;
+	if (add_decl(x, prefix != NULL ? " xmlns:" : " xmlns", 0) < 0 ||
+	    add_decl(x, prefix != NULL ? prefix : "", 0) < 0 ||
+	    add_decl(x, "='", 0) < 0 ||
+	    add_decl(x, uri != NULL ? uri : "", 1) < 0 ||
+	    add_decl(x, "'", 0) < 0) {
+		fail(x, "out of memory");
+		return;
+	}
+	if (uri != NULL && strcmp(uri, NS_STREAMS) == 0) {
+		x->qnames++;
+		snprintf(x->stream_qname, sizeof(x->stream_qname), "%s%sstream",
+			 prefix != NULL ? prefix : "", prefix != NULL ? ":" : "");
+	}
+}
+
+/* Keep "<QNAME DECLS>" to replay after a reset, if the header's own
+ * spelling is certain. */
+static void keep_header(struct xmlstream *x)
+{
+	size_t n;
+
+	if (x->qnames != 1 || strlen(x->stream_qname) + 3 >= sizeof(x->stream_qname))
+		return;
+	n = strlen(x->stream_qname) + x->decls_len + 3;
+	x->header = malloc(n);
+	if (x->header == NULL)
+		return;
+	snprintf(x->header, n, "<%s%s>", x->stream_qname,
+		 x->decls != NULL ? x->decls : "");
+	x->header_len = n - 1;
+}
+
 static void open_stream(struct xmlstream *x, const char *nsname,
 			const char **atts)
 {
@@ -348,10 +428,15 @@ static void open_stream(struct xmlstream *x, const char *nsname,
 	char (*names)[48] = NULL;
 	size_t n = 0, i;
 
+	if (x->replaying) {
+		x->depth = 1;
+		return;
+	}
 	if (strcmp(nsname, NS_STREAMS "\x1Fstream") != 0) {
 		fail(x, "expected <stream:stream> from the server, got another element");
 		return;
 	}
+	keep_header(x);
 	while (atts[2 * n] != NULL)
 		n++;
 	if (n > x->lim.attrs) {
@@ -398,7 +483,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 			return;
 		}
 		x->top_start = event_start(x);
-		x->top_line = (unsigned long)XML_GetCurrentLineNumber(x->p);
+		x->top_line = line(x);
 	}
 	d = x->depth++;               /* the new element's depth in the stanza */
 	if (x->skip_limit != NULL)
@@ -416,6 +501,14 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 	parent = d > 1 ? &x->levels[d - 1] : NULL;
 	if (parent != NULL && ++parent->children > x->lim.children) {
 		start_skip(x, "children per element", name, atts);
+		return;
+	}
+	/* libstrophe would serialise an element of the xml namespace (xml:x)
+	 * as <x xmlns='http://www.w3.org/XML/1998/namespace'>, which is not
+	 * well-formed: a payload copied into a reply would kill the stream. */
+	if (strncmp(nsname, NS_XML "\x1F", sizeof(NS_XML)) == 0 ||
+	    strncmp(nsname, NS_XMLNS "\x1F", sizeof(NS_XMLNS)) == 0) {
+		start_skip(x, "reserved namespace", name, atts);
 		return;
 	}
 	for (n = 0; atts[2 * n] != NULL; n++) {
@@ -449,6 +542,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 		goto oom;
 	for (; *atts != NULL; atts += 2) {
 		an = attr_name(atts[0], xname, sizeof(xname));
+		/* A prefixed attribute named xmlns would, without its prefix,
+		 * turn into a namespace declaration when serialised. */
+		if (strcmp(an, "xmlns") == 0)
+			continue;
 		if (xmpp_stanza_set_attribute(s, an, atts[1]) != 0)
 			goto oom;
 	}
@@ -457,6 +554,17 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 	return;
 oom:
 	fail(x, "out of memory while building a stanza");
+}
+
+/* Between stanzas: stop for a reset if enough was parsed since the last. */
+static void maybe_reset(struct xmlstream *x)
+{
+	if (x->header == NULL || x->paused || x->failed ||
+	    x->mark - x->reset_at < x->lim.stanza_bytes)
+		return;
+	x->resetting = 1;
+	x->reset_line = line(x);
+	XML_StopParser(x->p, XML_TRUE);
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *nsname)
@@ -477,8 +585,10 @@ static void XMLCALL on_end(void *ud, const XML_Char *nsname)
 	if (x->skip_limit == NULL && end - x->top_start > x->lim.stanza_bytes)
 		start_skip(x, "stanza size", NULL, NULL);
 	if (x->skip_limit != NULL) {
-		if (d == 1)
+		if (d == 1) {
 			report_skip(x);
+			maybe_reset(x);
+		}
 		return;
 	}
 	if (flush_text(x, &x->levels[d]) < 0) {
@@ -491,6 +601,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *nsname)
 	if (x->cb.stanza != NULL)
 		x->cb.stanza(x->arg, top);
 	release_tree(x);
+	maybe_reset(x);
 }
 
 static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
@@ -575,6 +686,28 @@ static void XMLCALL on_entity(void *ud, const XML_Char *name, int is_param,
 	fail(ud, "an entity declaration from the server (refused)");
 }
 
+static void set_handlers(struct xmlstream *x)
+{
+	XML_SetUserData(x->p, x);
+	XML_SetElementHandler(x->p, on_start, on_end);
+	XML_SetCharacterDataHandler(x->p, on_text);
+	XML_SetStartNamespaceDeclHandler(x->p, on_ns_decl);
+	XML_SetCommentHandler(x->p, on_comment);
+	XML_SetProcessingInstructionHandler(x->p, on_pi);
+	XML_SetXmlDeclHandler(x->p, on_xmldecl);
+	XML_SetCdataSectionHandler(x->p, on_cdata, on_cdata);
+	XML_SetStartDoctypeDeclHandler(x->p, on_doctype);
+	XML_SetEntityDeclHandler(x->p, on_entity);
+	XML_SetParamEntityParsing(x->p, XML_PARAM_ENTITY_PARSING_NEVER);
+#if HAVE_DECL_XML_SETREPARSEDEFERRALENABLED
+	/* Deferral can hold back a complete stanza until more bytes arrive,
+	 * and a server may send nothing more until we answer it. The cost it
+	 * saves (reparsing a split token) is bounded by the token limit. */
+	XML_SetReparseDeferralEnabled(x->p, XML_FALSE);
+#endif
+}
+
+
 struct xmlstream *xmlstream_new(xmpp_ctx_t *ctx,
 				const struct xmlstream_limits *lim,
 				const struct xmlstream_callbacks *cb, void *arg)
@@ -598,28 +731,41 @@ struct xmlstream *xmlstream_new(xmpp_ctx_t *ctx,
 	x->p = XML_ParserCreateNS("UTF-8", NS_SEP);
 	if (x->levels == NULL || x->p == NULL)
 		goto fail;
-	XML_SetUserData(x->p, x);
-	XML_SetElementHandler(x->p, on_start, on_end);
-	XML_SetCharacterDataHandler(x->p, on_text);
-	XML_SetCommentHandler(x->p, on_comment);
-	XML_SetProcessingInstructionHandler(x->p, on_pi);
-	XML_SetXmlDeclHandler(x->p, on_xmldecl);
-	XML_SetCdataSectionHandler(x->p, on_cdata, on_cdata);
-	XML_SetStartDoctypeDeclHandler(x->p, on_doctype);
-	XML_SetEntityDeclHandler(x->p, on_entity);
-	XML_SetParamEntityParsing(x->p, XML_PARAM_ENTITY_PARSING_NEVER);
-#if HAVE_DECL_XML_SETREPARSEDEFERRALENABLED
-	/* Deferral can hold back a complete stanza until more bytes arrive,
-	 * and a server may send nothing more until we answer it. The cost it
-	 * saves (reparsing a split token) is bounded by the token limit. */
-	XML_SetReparseDeferralEnabled(x->p, XML_FALSE);
-#endif
+	set_handlers(x);
 	return x;
 fail:
 	xmlstream_free(x);
 	return NULL;
 }
 
+/* Reset expat between stanzas (see struct xmlstream) and replay the
+ * header. Returns 0 or -1 (X failed). */
+static int restart(struct xmlstream *x)
+{
+	enum XML_Status st;
+
+	x->resetting = 0;
+	if (XML_ParserReset(x->p, "UTF-8") != XML_TRUE) {
+		snprintf(x->err, sizeof(x->err), "cannot reset the XML parser");
+		x->failed = 1;
+		return -1;
+	}
+	set_handlers(x);
+	x->base = x->mark - x->header_len;
+	x->line_base = x->reset_line - 1;
+	x->depth = 0;
+	x->replaying = 1;
+	st = XML_Parse(x->p, x->header, (int)x->header_len, XML_FALSE);
+	x->replaying = 0;
+	if (st != XML_STATUS_OK || x->depth != 1) {
+		snprintf(x->err, sizeof(x->err),
+			 "cannot replay the stream header after a reset");
+		x->failed = 1;
+		return -1;
+	}
+	x->reset_at = x->mark;
+	return 0;
+}
 static void expat_error(struct xmlstream *x)
 {
 	enum XML_Error e = XML_GetErrorCode(x->p);
@@ -628,18 +774,17 @@ static void expat_error(struct xmlstream *x)
 	if (e == XML_ERROR_JUNK_AFTER_DOC_ELEMENT)
 		what = "data after </stream:stream>";
 	snprintf(x->err, sizeof(x->err),
-		 "malformed XML from the server at line %lu, column %lu "
-		 "(byte %lld of the stream): %s",
-		 (unsigned long)XML_GetCurrentLineNumber(x->p),
-		 (unsigned long)XML_GetCurrentColumnNumber(x->p) + 1,
-		 (long long)XML_GetCurrentByteIndex(x->p),
+		 "malformed XML from the server at line %lu (byte %llu of the "
+		 "stream): %s", line(x),
+		 event_start(x),
 		 what != NULL ? what : "unknown error");
 	x->failed = 1;
 }
 
 int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
 {
-	size_t n;
+	enum XML_Status st;
+	size_t n, rest;
 
 	if (x->failed)
 		return -1;
@@ -652,7 +797,18 @@ int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
 	while (len > 0) {
 		n = len > INT_MAX / 2 ? INT_MAX / 2 : len;
 		x->fed += n;
-		if (XML_Parse(x->p, buf, (int)n, XML_FALSE) != XML_STATUS_OK) {
+		st = XML_Parse(x->p, buf, (int)n, XML_FALSE);
+		if (st == XML_STATUS_SUSPENDED && x->resetting) {
+			/* Feed what the stop left of this piece to the new parser. */
+			rest = (size_t)(x->fed - x->mark);
+			if (restart(x) < 0)
+				return -1;
+			x->fed -= rest;
+			buf += n - rest;
+			len -= n - rest;
+			continue;
+		}
+		if (st != XML_STATUS_OK) {
 			if (x->paused) {
 				x->unparsed = (size_t)(x->fed - x->mark) + (len - n);
 				return 0;
@@ -712,6 +868,8 @@ void xmlstream_free(struct xmlstream *x)
 	if (x->levels != NULL)
 		release_tree(x);
 	clear_skip(x);
+	free(x->header);
+	free(x->decls);
 	if (x->p != NULL)
 		XML_ParserFree(x->p);
 	free(x->levels);

@@ -506,6 +506,78 @@ static void test_pause(void)
 	finish(&r);
 }
 
+/* Expat is reset between stanzas about every stanza_bytes (it interns
+ * names for good otherwise); nothing of that may show. */
+static void test_resets(void)
+{
+	struct xmlstream_limits lim;
+	struct rec whole, r;
+	size_t n = strlen(stream_text), i;
+	struct xmlstream *x;
+	int mismatches = 0;
+	static const char prefixed[] =
+		"<s:stream xmlns:s='http://etherx.jabber.org/streams' "
+		"xmlns='jabber:component:accept' xmlns:q='urn:q'>\n"
+		"<iq type='get' id='1' from='a@b/c' to='c'><q:x/></iq>\n"
+		"<iq type='get' id='2' from='a@b/c' to='c'><q:x/></iq>\n"
+		"<iq type='get' id='3' from='a@b/c' to='c'><q:x/></iq>\n"
+		"<iq type='get' id='4' from='a@b/c' to='c'><q:x/></iq>\n"
+		"<s:error/></s:stream>";
+
+	x = start(&whole, NULL);
+	CU_ASSERT_EQUAL(feed(x, stream_text), 0);
+	xmpp_stanza_release(whole.last);
+	whole.last = NULL;
+	xmlstream_limits_default(&lim);
+	lim.stanza_bytes = 400;
+	for (i = 1; i < n; i++) {
+		x = start(&r, &lim);
+		if (xmlstream_feed(x, stream_text, i) != 0 ||
+		    xmlstream_feed(x, stream_text + i, n - i) != 0 ||
+		    strcmp(r.log, whole.log) != 0)
+			mismatches++;
+		finish(&r);
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+	finish(&whole);
+
+	/* A header with its own prefix; errors still name the right line. */
+	lim.stanza_bytes = 60;
+	x = start(&r, &lim);
+	CU_ASSERT_EQUAL(feed(x, prefixed), 0);
+	CU_ASSERT_EQUAL(r.stanzas, 5);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "<x xmlns=\"urn:q\"/></iq>][S <iq id=\"4\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "[close]"));
+	finish(&r);
+	x = start(&r, &lim);
+	CU_ASSERT_EQUAL(xmlstream_feed(x, prefixed, strlen(prefixed) - 22), 0);
+	CU_ASSERT_EQUAL(feed(x, "\n\n<a></b>"), -1);
+	/* Expat places a mismatched tag at its name, past "</". */
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), "at line 7 (byte 324 "));
+	finish(&r);
+	lim.stanza_bytes = 1000;
+	x = start(&r, &lim);
+	CU_ASSERT_EQUAL(xmlstream_feed(x, prefixed, strlen(prefixed) - 22), 0);
+	CU_ASSERT_EQUAL(feed(x, "\n\n<a></b>"), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), "at line 7 (byte 324 "));
+	finish(&r);
+}
+
+/* Trees that libstrophe would serialise into XML that is not well-formed. */
+static void test_unserialisable(void)
+{
+	char *log = run(NULL, "<iq type='get' id='i1' from='f@e/x' to='c'>"
+			"<xml:foo/></iq>");
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "[K iq get i1 f@e/x c: reserved namespace]"));
+	free(log);
+	log = run(NULL, "<iq type='get' id='i1' from='f@e/x' to='c' xmlns:p='u'>"
+		  "<a xmlns='' p:xmlns='http://www.w3.org/XML/1998/namespace' b='1'/>"
+		  "</iq>");
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "<a b=\"1\"/>"));
+	free(log);
+}
+
 static void test_new_rejects_zero_limits(void)
 {
 	struct xmlstream_limits lim;
@@ -529,6 +601,8 @@ int test_xmlstream_register(void)
 	    !CU_add_test(s, "big stanzas and tokens", test_big_inputs) ||
 	    !CU_add_test(s, "malformed input", test_errors) ||
 	    !CU_add_test(s, "pause and unparsed bytes", test_pause) ||
+	    !CU_add_test(s, "parser resets between stanzas", test_resets) ||
+	    !CU_add_test(s, "unserialisable trees are skipped", test_unserialisable) ||
 	    !CU_add_test(s, "zero limits refused", test_new_rejects_zero_limits))
 		return CU_get_error();
 	return CUE_SUCCESS;
