@@ -1,9 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run.sh: build ope-bench and measure ope-component pipelined and one message at a time.
+# run.sh: build ope-bench and measure ope-component pipelined and one message at a time, against the libstrophe-based baseline.
 # Usage: bench/run.sh [BUILDDIR]   (default: $OPE_BUILDDIR, else build/ next to this tree)
-# Environment: PIPELINED=N:W and SERIAL=N:W override the two runs.
+# Environment: PIPELINED=N:W and SERIAL=N:W override the two runs;
+#   OPE_BENCH_BASELINE=PATH uses that ope-component as the baseline instead
+#   of building commit $BASELINE_COMMIT (the last one whose link was
+#   libstrophe's) from git into a temporary directory; OPE_BENCH_BASELINE=none
+#   skips the baseline.
 set -eu
+
+BASELINE_COMMIT=b5700f6
 
 here=$(cd "$(dirname "$0")" && pwd)
 builddir=${1:-${OPE_BUILDDIR:-$here/../build}}
@@ -16,5 +22,66 @@ builddir=$(cd "$builddir" && pwd)
 
 make -C "$builddir" -s ope-component bench/ope-bench >&2
 
-exec "$builddir/bench/ope-bench" -c "$builddir/ope-component" \
-	-r "${PIPELINED:-200000:1000}" -r "${SERIAL:-20000:1}"
+tmp=
+cleanup()
+{
+	[ -n "$tmp" ] && rm -rf "$tmp"
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+runs="-r ${PIPELINED:-200000:1000} -r ${SERIAL:-20000:1}"
+
+# The baseline: ope-component as of $BASELINE_COMMIT, built the same way.
+baseline=${OPE_BENCH_BASELINE:-}
+if [ -z "$baseline" ]; then
+	if git -C "$here/.." cat-file -e "$BASELINE_COMMIT^{commit}" 2>/dev/null; then
+		tmp=$(mktemp -d "${TMPDIR:-/tmp}/ope-bench-base.XXXXXX")
+		echo "run.sh: building the baseline ope-component ($BASELINE_COMMIT) in $tmp" >&2
+		mkdir "$tmp/src" "$tmp/build"
+		git -C "$here/.." archive "$BASELINE_COMMIT" | tar -x -C "$tmp/src"
+		if (cd "$tmp/src" && autoreconf -fi && cd "$tmp/build" &&
+		    "$tmp/src/configure" && make -j2 ope-component) \
+		    >"$tmp/build.log" 2>&1; then
+			baseline=$tmp/build/ope-component
+		else
+			echo "run.sh: the baseline did not build (log: $tmp/build.log):" >&2
+			tail -5 "$tmp/build.log" >&2
+			exit 1
+		fi
+	else
+		echo "run.sh: no git history here: set OPE_BENCH_BASELINE to a baseline" \
+		     "ope-component, or to 'none'" >&2
+		exit 2
+	fi
+fi
+
+pipelined_rate()
+{
+	awk '$1 == "pipelined" { print $5 }' "$1"
+}
+
+out_new=$(mktemp "${TMPDIR:-/tmp}/ope-bench-new.XXXXXX")
+out_old=
+if [ "$baseline" != none ]; then
+	out_old=$(mktemp "${TMPDIR:-/tmp}/ope-bench-old.XXXXXX")
+	echo "== baseline: libstrophe's link ($BASELINE_COMMIT): $baseline"
+	# shellcheck disable=SC2086
+	"$builddir/bench/ope-bench" -c "$baseline" $runs | tee "$out_old"
+	echo
+fi
+echo "== this tree: ope's own link: $builddir/ope-component"
+# shellcheck disable=SC2086
+"$builddir/bench/ope-bench" -c "$builddir/ope-component" $runs | tee "$out_new"
+if [ -n "$out_old" ]; then
+	old=$(pipelined_rate "$out_old")
+	new=$(pipelined_rate "$out_new")
+	echo
+	awk -v o="$old" -v n="$new" 'BEGIN {
+		if (o > 0)
+			printf "pipelined: %d -> %d replies/s (x%.2f)\n", o, n, n / o
+	}'
+	rm -f "$out_old"
+fi
+rm -f "$out_new"
