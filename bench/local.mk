@@ -5,3 +5,10 @@ bench_ope_bench_SOURCES = bench/ope-bench.c
 bench_ope_bench_LDADD = src/common/libopecommon.a $(OPENSSL_LIBS)
 CLEANFILES += bench/ope-bench
 EXTRA_DIST += bench/README.md bench/run.sh
+
+# xml-shapes: ns per byte of the stream parser for each input shape (make bench/xml-shapes).
+EXTRA_PROGRAMS += bench/xml-shapes
+bench_xml_shapes_SOURCES = bench/xml-shapes.c
+bench_xml_shapes_CPPFLAGS = $(COMPONENT_CPPFLAGS)
+bench_xml_shapes_LDADD = $(COMPONENT_LIBS)
+CLEANFILES += bench/xml-shapes

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run.sh: build ope-bench and measure ope-component pipelined and one message at a time, against the libstrophe-based baseline.
+# run.sh: ns per byte of the stream parser per input shape (xml-shapes), then ope-component pipelined and one message at a time, against the libstrophe-based baseline.
 # Usage: bench/run.sh [BUILDDIR]   (default: $OPE_BUILDDIR, else build/ next to this tree)
 # Environment: PIPELINED=N:W and SERIAL=N:W override the two runs;
+#   XML_SHAPES="-n" leaves libstrophe's own parser out of the shapes table;
 #   OPE_BENCH_BASELINE=PATH uses that ope-component as the baseline instead
 #   of building commit $BASELINE_COMMIT (the last one whose link was
 #   libstrophe's) from git into a temporary directory; OPE_BENCH_BASELINE=none
@@ -20,7 +21,11 @@ if [ ! -f "$builddir/Makefile" ]; then
 fi
 builddir=$(cd "$builddir" && pwd)
 
-make -C "$builddir" -s ope-component bench/ope-bench >&2
+make -C "$builddir" -s ope-component bench/ope-bench bench/xml-shapes >&2
+
+# shellcheck disable=SC2086
+"$builddir/bench/xml-shapes" ${XML_SHAPES:-}
+echo
 
 tmp=
 cleanup()

@@ -73,6 +73,8 @@ static int hook_tls_name(struct config_loader *, const struct config_row *,
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define NO_BOUNDS 1, 0
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Every setting, once. The parser, the defaults, the range errors, the
  * reload and the generated documentation all read these rows; adding a
@@ -138,25 +140,30 @@ static const struct config_row rows[] = {
 	{ "service", "max_payload", CONFIG_SIZE, 0, FIELD(max_payload), "65536",
 	  256, 16777216, "bytes", CONFIG_RELOAD, NULL, NULL,
 	  "bytes above which a request gets policy-violation" },
-	{ "limits", "stanza_bytes", CONFIG_SIZE, 0, FIELD(limit_stanza_bytes),
-	  "262144", 1024, 67108864, "bytes", 0, NULL, NULL,
-	  "largest stanza read from the server; a bigger one is skipped unread "
-	  "and its sender gets policy-violation" },
-	{ "limits", "depth", CONFIG_UINT, 0, FIELD(limit_depth), "64",
-	  2, 1024, NULL, 0, NULL, NULL,
-	  "deepest element nesting inside a stanza" },
-	{ "limits", "children", CONFIG_UINT, 0, FIELD(limit_children), "256",
-	  1, 1000000, NULL, 0, NULL, NULL,
-	  "most child elements of one element" },
-	{ "limits", "attrs", CONFIG_UINT, 0, FIELD(limit_attrs), "64",
-	  1, 100000, NULL, 0, NULL, NULL,
-	  "most attributes on one element" },
-	{ "limits", "attr_bytes", CONFIG_SIZE, 0, FIELD(limit_attr_bytes),
-	  "16384", 16, 67108864, "bytes", 0, NULL, NULL,
-	  "longest attribute value" },
-	{ "limits", "text_bytes", CONFIG_SIZE, 0, FIELD(limit_text_bytes),
-	  "65536", 16, 67108864, "bytes", 0, NULL, NULL,
-	  "most text in one element" },
+	/* Applied at each new connection. Upper bounds keep libstrophe's
+	 * recursive and quadratic paths (release, attributes) cheap. */
+	{ "limits", "stanza_bytes", CONFIG_SIZE, 0, FIELD(limits.stanza_bytes),
+	  STR(XMLSTREAM_DEFAULT_STANZA_BYTES), 1024, 16777216, "bytes", 0,
+	  NULL, NULL,
+	  "bytes of one stanza from the server; a bigger one is skipped whole" },
+	{ "limits", "depth", CONFIG_UINT, 0, FIELD(limits.depth),
+	  STR(XMLSTREAM_DEFAULT_DEPTH), 2, 1024, NULL, 0, NULL, NULL,
+	  "element nesting in one stanza (the stanza itself is 1)" },
+	{ "limits", "children", CONFIG_UINT, 0, FIELD(limits.children),
+	  STR(XMLSTREAM_DEFAULT_CHILDREN), 1, 65536, NULL, 0, NULL, NULL,
+	  "child elements of one element" },
+	{ "limits", "elements", CONFIG_UINT, 0, FIELD(limits.elements),
+	  STR(XMLSTREAM_DEFAULT_ELEMENTS), 1, 1048576, NULL, 0, NULL, NULL,
+	  "elements in one stanza, the stanza included" },
+	{ "limits", "attributes", CONFIG_UINT, 0, FIELD(limits.attrs),
+	  STR(XMLSTREAM_DEFAULT_ATTRS), 1, 1024, NULL, 0, NULL, NULL,
+	  "attributes of one element (namespace declarations not counted)" },
+	{ "limits", "attribute_bytes", CONFIG_SIZE, 0, FIELD(limits.attr_bytes),
+	  STR(XMLSTREAM_DEFAULT_ATTR_BYTES), 16, 16777216, "bytes", 0,
+	  NULL, NULL, "bytes of one attribute value" },
+	{ "limits", "text_bytes", CONFIG_SIZE, 0, FIELD(limits.text_bytes),
+	  STR(XMLSTREAM_DEFAULT_TEXT_BYTES), 16, 16777216, "bytes", 0,
+	  NULL, NULL, "bytes of text directly inside one element" },
 	{ "limits", "output_queue", CONFIG_SIZE, 0, FIELD(queue_max), "4194304",
 	  65536, 1073741824, "bytes", 0, NULL, NULL,
 	  "replies waiting for the server above which ope stops reading "

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <libconfig.h>
 #include "log.h"
+#include "xmlstream.h"
 
 /* Where ope-component looks when -c is not given. */
 #define CONFIG_DEFAULT_PATH OPE_SYSCONFDIR "/ope/ope-component.conf"
@@ -53,12 +54,7 @@ struct config {
 	int service_show_os;
 	size_t max_payload;
 
-	size_t limit_stanza_bytes;  /* the parser's limits (xmlstream.h) */
-	unsigned limit_depth;
-	unsigned limit_children;
-	unsigned limit_attrs;
-	size_t limit_attr_bytes;
-	size_t limit_text_bytes;
+	struct xmlstream_limits limits;  /* of what the server sends */
 	size_t queue_max;           /* output queue high-water mark */
 
 	unsigned liveness_idle_ms;  /* 0: no pings */

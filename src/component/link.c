@@ -546,17 +546,9 @@ static void open_stream(struct link *l)
 		on_open, on_stanza, on_skipped, on_close,
 	};
 	const struct config *c = l->cfg;
-	struct xmlstream_limits lim;
 	char header[600];
 
-	xmlstream_limits_default(&lim);
-	lim.stanza_bytes = c->limit_stanza_bytes;
-	lim.depth = c->limit_depth;
-	lim.children = c->limit_children;
-	lim.attrs = c->limit_attrs;
-	lim.attr_bytes = c->limit_attr_bytes;
-	lim.text_bytes = c->limit_text_bytes;
-	l->xs = xmlstream_new(l->ctx, &lim, &cb, l);
+	l->xs = xmlstream_new(l->ctx, &c->limits, &cb, l);
 	snprintf(header, sizeof(header), "<?xml version='1.0'?><stream:stream "
 		 "xmlns='jabber:component:accept' "
 		 "xmlns:stream='http://etherx.jabber.org/streams' to='%s'>",

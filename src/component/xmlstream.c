@@ -46,6 +46,7 @@ struct xmlstream {
 	/* The top-level element in progress. */
 	unsigned long long top_start;
 	unsigned long top_line;
+	unsigned elements;       /* elements of it so far */
 	const char *skip_limit;  /* over a limit: skipping until it closes */
 	char *skip[SK_N];
 
@@ -169,6 +170,7 @@ void xmlstream_limits_default(struct xmlstream_limits *l)
 	l->stanza_bytes = XMLSTREAM_DEFAULT_STANZA_BYTES;
 	l->depth = XMLSTREAM_DEFAULT_DEPTH;
 	l->children = XMLSTREAM_DEFAULT_CHILDREN;
+	l->elements = XMLSTREAM_DEFAULT_ELEMENTS;
 	l->attrs = XMLSTREAM_DEFAULT_ATTRS;
 	l->attr_bytes = XMLSTREAM_DEFAULT_ATTR_BYTES;
 	l->text_bytes = XMLSTREAM_DEFAULT_TEXT_BYTES;
@@ -439,7 +441,8 @@ static void open_stream(struct xmlstream *x, const char *nsname,
 	keep_header(x);
 	while (atts[2 * n] != NULL)
 		n++;
-	if (n > x->lim.attrs) {
+	/* A header has a handful; the limit may be set lower than that. */
+	if (n > x->lim.attrs && n > 32) {
 		fail(x, "too many attributes on the stream header");
 		return;
 	}
@@ -483,6 +486,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 			return;
 		}
 		x->top_start = event_start(x);
+		x->elements = 0;
 		x->top_line = line(x);
 	}
 	d = x->depth++;               /* the new element's depth in the stanza */
@@ -496,6 +500,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 	}
 	if (d > x->lim.depth) {
 		start_skip(x, "nesting depth", name, atts);
+		return;
+	}
+	if (++x->elements > x->lim.elements) {
+		start_skip(x, "elements per stanza", name, atts);
 		return;
 	}
 	parent = d > 1 ? &x->levels[d - 1] : NULL;
@@ -715,6 +723,7 @@ struct xmlstream *xmlstream_new(xmpp_ctx_t *ctx,
 	struct xmlstream *x;
 
 	if (lim->stanza_bytes == 0 || lim->depth == 0 || lim->children == 0 ||
+	    lim->elements == 0 ||
 	    lim->attrs == 0 || lim->attr_bytes == 0 || lim->text_bytes == 0 ||
 	    lim->depth > UINT_MAX / 2)
 		return NULL;

@@ -5,7 +5,9 @@
 
 /*
  * Changes from the proposal in /work/agents/link-design.md (API otherwise as
- * proposed): added xmlstream_offset() and xmlstream_skipped.line.
+ * proposed): added xmlstream_offset(), xmlstream_skipped.line and the
+ * limit elements (elements in one stanza: each costs libstrophe about 7
+ * allocations, so this bounds the cost of a stanza of many tiny elements).
  * Semantics pinned down here:
  * - a pause is final (it serves a socket takeover): the paused feed returns
  *   0, xmlstream_unparsed() gives the leftover, later feeds return -1.
@@ -31,6 +33,7 @@ struct xmlstream_limits {
 	size_t stanza_bytes;   /* bytes of one top-level element */
 	unsigned depth;        /* element nesting; the top-level element is 1 */
 	unsigned children;     /* element children of one element */
+	unsigned elements;     /* elements in one stanza, the top one included */
 	unsigned attrs;        /* attributes of one element (xmlns declarations excluded) */
 	size_t attr_bytes;     /* bytes of one attribute value */
 	size_t text_bytes;     /* bytes of text directly inside one element */
@@ -39,6 +42,7 @@ struct xmlstream_limits {
 #define XMLSTREAM_DEFAULT_STANZA_BYTES 262144
 #define XMLSTREAM_DEFAULT_DEPTH 64
 #define XMLSTREAM_DEFAULT_CHILDREN 256
+#define XMLSTREAM_DEFAULT_ELEMENTS 4096
 #define XMLSTREAM_DEFAULT_ATTRS 64
 #define XMLSTREAM_DEFAULT_ATTR_BYTES 16384
 #define XMLSTREAM_DEFAULT_TEXT_BYTES 65536

@@ -39,7 +39,7 @@ xmpp_ctx_t *fuzz_ctx(void)
 
 /* Element S at DEPTH (top element 1) keeps within LIM. */
 static void check_tree(xmpp_stanza_t *s, unsigned depth,
-		       const struct xmlstream_limits *lim)
+		       const struct xmlstream_limits *lim, unsigned *elements)
 {
 	const char *attrs[2 * 130];
 	xmpp_stanza_t *c;
@@ -49,6 +49,8 @@ static void check_tree(xmpp_stanza_t *s, unsigned depth,
 
 	if (depth > lim->depth)
 		die("depth over the limit");
+	if (++*elements > lim->elements)
+		die("elements over the limit");
 	n = xmpp_stanza_get_attribute_count(s);
 	/* "xmlns" is the element's namespace, not one of its attributes. */
 	if (n > (int)lim->attrs + 1)
@@ -71,7 +73,7 @@ static void check_tree(xmpp_stanza_t *s, unsigned depth,
 			text += strlen(t);
 		} else {
 			children++;
-			check_tree(c, depth + 1, lim);
+			check_tree(c, depth + 1, lim, elements);
 		}
 	}
 	if (children > lim->children)
@@ -83,10 +85,11 @@ static void check_tree(xmpp_stanza_t *s, unsigned depth,
 static void on_stanza(void *arg, xmpp_stanza_t *s)
 {
 	struct run *r = arg;
+	unsigned elements = 0;
 
 	if (r->closed)
 		die("a stanza after </stream:stream>");
-	check_tree(s, 1, r->lim);
+	check_tree(s, 1, r->lim, &elements);
 	if (r->stanza != NULL)
 		r->stanza(r->arg, s);
 }
@@ -125,6 +128,7 @@ void fuzz_run(const uint8_t *data, size_t size,
 		lim.stanza_bytes = 600;
 		lim.depth = 4;
 		lim.children = 5;
+		lim.elements = 12;
 		lim.attrs = 3;
 		lim.attr_bytes = 20;
 		lim.text_bytes = 40;
@@ -170,7 +174,7 @@ void fuzz_assert_well_formed(const char *text, size_t len)
 	/* Replies may be bigger than what came in; only well-formedness counts. */
 	lim.stanza_bytes = 1u << 30;
 	lim.depth = 256;
-	lim.children = lim.attrs = 1u << 30;
+	lim.children = lim.attrs = lim.elements = 1u << 30;
 	lim.attr_bytes = lim.text_bytes = 1u << 30;
 	x = xmlstream_new(fuzz_ctx(), &lim, &cb, &o);
 	if (x == NULL)

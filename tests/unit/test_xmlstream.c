@@ -5,6 +5,7 @@
 #include <string.h>
 #include <CUnit/CUnit.h>
 
+#include "config.h"
 #include "suites.h"
 #include "testutil.h"
 #include "xmlstream.h"
@@ -367,6 +368,10 @@ static void test_limits(void)
 	check_limit(&lim, IQ "<q><a/><b/>x<c/></q></iq>",
 		    IQ "<q><a/><b/><c/><d/></q></iq>", "children per element");
 	xmlstream_limits_default(&lim);
+	lim.elements = 4;
+	check_limit(&lim, IQ "<a><b/></a><c/></iq>", IQ "<a><b/></a><c/><d/></iq>",
+		    "elements per stanza");
+	xmlstream_limits_default(&lim);
 	lim.attrs = 4;
 	check_limit(&lim, IQ "<q a='1' b='2' c='3' xmlns:z='u' z:d='4'/></iq>",
 		    IQ "<q a='1' b='2' c='3' d='4' e='5'/></iq>",
@@ -578,6 +583,26 @@ static void test_unserialisable(void)
 	free(log);
 }
 
+/* The config file's limits group defaults to xmlstream's defaults. */
+static void test_config_defaults(void)
+{
+	struct xmlstream_limits def;
+	struct config cfg;
+	char err[1024] = "";
+
+	CU_ASSERT_EQUAL_FATAL(config_load(SRCDIR "/conf/ope-component.conf",
+					  &cfg, err, sizeof(err)), 0);
+	xmlstream_limits_default(&def);
+	CU_ASSERT_EQUAL(cfg.limits.stanza_bytes, def.stanza_bytes);
+	CU_ASSERT_EQUAL(cfg.limits.depth, def.depth);
+	CU_ASSERT_EQUAL(cfg.limits.children, def.children);
+	CU_ASSERT_EQUAL(cfg.limits.elements, def.elements);
+	CU_ASSERT_EQUAL(cfg.limits.attrs, def.attrs);
+	CU_ASSERT_EQUAL(cfg.limits.attr_bytes, def.attr_bytes);
+	CU_ASSERT_EQUAL(cfg.limits.text_bytes, def.text_bytes);
+	config_free(&cfg);
+}
+
 static void test_new_rejects_zero_limits(void)
 {
 	struct xmlstream_limits lim;
@@ -603,6 +628,7 @@ int test_xmlstream_register(void)
 	    !CU_add_test(s, "pause and unparsed bytes", test_pause) ||
 	    !CU_add_test(s, "parser resets between stanzas", test_resets) ||
 	    !CU_add_test(s, "unserialisable trees are skipped", test_unserialisable) ||
+	    !CU_add_test(s, "config defaults are xmlstream's", test_config_defaults) ||
 	    !CU_add_test(s, "zero limits refused", test_new_rejects_zero_limits))
 		return CU_get_error();
 	return CUE_SUCCESS;
