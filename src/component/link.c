@@ -796,7 +796,9 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 		if (util_streq(xmpp_stanza_get_name(st), "handshake")) {
 			l->phase = P_UP;
 			l->up_at = util_now_ms();
-			l->round = 0;
+			/* l->round is reset only once the link proved stable
+			 * (retry()), so servers that accept and drop at once
+			 * still lead to the back-off instead of a storm. */
 			log_info("connected to %s as %s", l->where, l->cfg->domain);
 			set_state(l, LINK_UP, "connected to %s as %s", l->where,
 				  l->cfg->domain);

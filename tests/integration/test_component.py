@@ -1237,6 +1237,44 @@ def t_failover():
         b.close()
 
 
+@case('several servers that accept and drop at once -> back-off, no storm')
+def t_flapping():
+    a = fs.FakeServer(DOMAIN, SECRET)
+    b = fs.FakeServer(DOMAIN, SECRET)
+    comp = None
+    try:
+        hosts = 'hosts = ( "127.0.0.1:%d", "127.0.0.1:%d" );' % (a.port, b.port)
+        text = open(write_config(a.port)).read().replace(
+            'host = "127.0.0.1";\n  port = %d;' % a.port, hosts)
+        comp = Component(write_config(0, text=text))
+        t_end = time.monotonic() + 3.0
+        n = 0
+        while time.monotonic() < t_end:
+            for srv in (a, b):
+                c = srv.accept(0.05)
+                if c is not None:
+                    n += 1
+                    try:
+                        c.handshake()
+                    except fs.ServerError:
+                        pass
+                    c.close()
+        cpu = comp.cpu()
+        print('# %d connections in 3 s to two servers that drop at once, '
+              '%.2f s CPU' % (n, cpu))
+        # initial 0.1 s doubling to 0.4 s: about 2 connections per 0.4 s.
+        check(4 <= n <= 30, '%d connections in 3 s: %s' % (
+            n, 'a storm' if n > 30 else 'not retrying'))
+        check(comp.count('reconnecting to') >= 2, 'no back-off lines %s'
+              % comp.why())
+        check(comp.alive(), 'component exited %s' % comp.why())
+    finally:
+        if comp is not None:
+            comp.stop()
+        a.close()
+        b.close()
+
+
 def make_certs():
     """A CA, a server certificate it signs (for 127.0.0.1 and localhost),
     and a self-signed impostor, in TMPDIR; returns their paths."""
