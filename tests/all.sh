@@ -105,7 +105,7 @@ section "make distcheck"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
 	DISTCHECK_CONFIGURE_FLAGS=--enable-werror
 
-section "Sanitizers: unit, integration and e2e tests (build-san/)"
+section "Sanitizers: every test: unit, integration, fuzz corpus, e2e (build-san/)"
 san=$root/build-san
 rm -rf "$san"
 mkdir -p "$san"

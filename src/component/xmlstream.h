@@ -18,9 +18,13 @@
  * Stanzas come out as libstrophe 0.12's own parser builds them: every
  * element carries its namespace as an "xmlns" attribute (inherited ones
  * too), xmlns declarations are not attributes, prefixed attributes lose
- * their prefix, except xml:lang which keeps it (libstrophe drops it),
- * consecutive text pieces (split by entities, comments, CDATA) are one
- * text node; text directly inside <stream:stream> is ignored.
+ * their prefix, except xml:lang (and any xml:) which keeps it (libstrophe
+ * drops it), consecutive text pieces (split by entities, comments, CDATA)
+ * are one text node; text directly inside <stream:stream> is ignored.
+ * Two things libstrophe would serialise into XML that is not well-formed
+ * never come out: a stanza with an element in the xml or xmlns namespace
+ * is skipped ("reserved namespace"), a prefixed attribute named xmlns is
+ * dropped.
  */
 
 #include <stddef.h>
@@ -55,7 +59,10 @@ void xmlstream_limits_default(struct xmlstream_limits *l);
  * (absent, or itself over a limit). */
 struct xmlstream_skipped {
 	const char *name, *type, *id, *from, *to;
-	const char *limit;     /* which limit, e.g. "children per element" */
+	/* Which limit: "stanza size", "nesting depth", "children per element",
+	 * "elements per stanza", "attributes per element", "attribute size",
+	 * "text size" or "reserved namespace". Static. */
+	const char *limit;
 	size_t line;           /* line of the stream where the stanza began */
 };
 

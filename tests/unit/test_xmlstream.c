@@ -445,6 +445,24 @@ static void test_big_inputs(void)
 	finish(&r);
 }
 
+/* A stanza whose long start tag arrives in a big piece and a small one is
+ * delivered at once (expat's reparse deferral would hold it back until
+ * more bytes came, and a server may send nothing more). */
+static void test_no_deferral(void)
+{
+	struct rec r;
+	struct xmlstream *x = start(&r, NULL);
+	char tag[3000];
+
+	snprintf(tag, sizeof(tag), "<message from='a@b/c' to='c' id='%02000d'/>", 7);
+	CU_ASSERT_EQUAL(feed(x, HDR), 0);
+	CU_ASSERT_EQUAL(xmlstream_feed(x, tag, strlen(tag) - 10), 0);
+	CU_ASSERT_EQUAL(r.stanzas, 0);
+	CU_ASSERT_EQUAL(feed(x, tag + strlen(tag) - 10), 0);
+	CU_ASSERT_EQUAL(r.stanzas, 1);
+	finish(&r);
+}
+
 /* Each feeds HDR-less BAD and expects -1 with an error mentioning WHAT. */
 static void check_error(const char *bad, const char *what)
 {
@@ -624,6 +642,7 @@ int test_xmlstream_register(void)
 	    !CU_add_test(s, "every limit: at and one over", test_limits) ||
 	    !CU_add_test(s, "what a skipped stanza reports", test_skip_report) ||
 	    !CU_add_test(s, "big stanzas and tokens", test_big_inputs) ||
+	    !CU_add_test(s, "no stanza held back", test_no_deferral) ||
 	    !CU_add_test(s, "malformed input", test_errors) ||
 	    !CU_add_test(s, "pause and unparsed bytes", test_pause) ||
 	    !CU_add_test(s, "parser resets between stanzas", test_resets) ||
