@@ -3,7 +3,12 @@
 EXTRA_PROGRAMS += bench/ope-bench
 bench_ope_bench_SOURCES = bench/ope-bench.c
 bench_ope_bench_LDADD = src/common/libopecommon.a $(OPENSSL_LIBS)
-CLEANFILES += bench/ope-bench
+# The metrics hooks' share of dispatching one stanza, in-process.
+EXTRA_PROGRAMS += bench/dispatch-cost
+bench_dispatch_cost_SOURCES = bench/dispatch-cost.c
+bench_dispatch_cost_CPPFLAGS = $(COMPONENT_CPPFLAGS)
+bench_dispatch_cost_LDADD = $(COMPONENT_LIBS)
+CLEANFILES += bench/ope-bench bench/dispatch-cost
 EXTRA_DIST += bench/README.md bench/run.sh
 
 # xml-shapes: ns per byte of the stream parser for each input shape (make bench/xml-shapes).

@@ -28,12 +28,15 @@
 #define BENCH_DOMAIN "ope.localhost"
 #define BENCH_SECRET "bench-secret"
 #define BENCH_FROM "alice@localhost/bench"
-#define MAX_RUNS 8
+#define MAX_RUNS 16
+/* With metrics on, /metrics is scraped this often during a run. */
+#define SCRAPE_SECONDS 1.0
 #define STALL_SECONDS 30
 
 struct run_spec {
 	unsigned n;       /* messages to send */
 	unsigned window;  /* at most this many without a reply */
+	int metrics;      /* serve /metrics (metrics.listen) and scrape it */
 };
 
 struct run_result {
@@ -44,6 +47,7 @@ struct run_result {
 	long maxrss_kib;       /* component's peak RSS */
 	int exit_status;       /* component's status after SIGTERM (-1: killed) */
 	unsigned errors;       /* replies that were not type=result */
+	unsigned scrapes;      /* GET /metrics during the run */
 };
 
 struct buf {
@@ -254,7 +258,7 @@ static int listen_loopback(int *port)
 	return fd;
 }
 
-static void write_config(int port)
+static void write_config(int port, int metrics_port)
 {
 	FILE *f;
 	int fd;
@@ -278,6 +282,8 @@ static void write_config(int port)
 		"reconnect = { initial = 1.0; maximum = 2.0; };\n"
 		"service = { name = \"ope\"; show_os = true; max_payload = 65536; };\n",
 		port);
+	if (metrics_port > 0)
+		fprintf(f, "metrics = { listen = \"127.0.0.1:%d\"; };\n", metrics_port);
 	if (fclose(f) != 0)
 		die("%s: %s", cfg_path, strerror(errno));
 }
@@ -367,6 +373,53 @@ static void handshake(int fd, struct buf *in)
 	if (strcmp(token, expect) != 0)
 		die("handshake digest is wrong (got %.40s)", token);
 	send_all(fd, "<handshake/>", strlen("<handshake/>"));
+}
+
+/* A loopback port free right now, for metrics.listen. */
+static int free_port(void)
+{
+	int port, fd = listen_loopback(&port);
+
+	close(fd);
+	return port;
+}
+
+/* GET /metrics from 127.0.0.1:PORT into B (the whole answer); dies on
+ * failure. ope-component's HTTP thread answers it; the stanza thread does
+ * not take part. */
+static void scrape_metrics(int port, struct buf *b)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timeval tv = { 5, 0 };
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ssize_t r;
+
+	b->len = 0;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("cannot connect to the metrics endpoint 127.0.0.1:%d: %s", port,
+		    strerror(errno));
+	send_all(fd, req, strlen(req));
+	while ((r = read_into(fd, b)) > 0)
+		;
+	if (r < 0)
+		die("reading /metrics: %s", strerror(errno));
+	close(fd);
+	if (!find(b->data, b->len, " 200 "))
+		die("/metrics did not answer 200: %.100s", b->len ? b->data : "(nothing)");
+}
+
+/* The value of the sample line NAME in /metrics text B, or -1. */
+static double sample(struct buf *b, const char *name)
+{
+	char key[200], *p;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	p = find(b->data, b->len, key);
+	return p ? strtod(p + strlen(key), NULL) : -1;
 }
 
 /* utime + stime of PID in seconds, from /proc/PID/stat; -1 if unreadable. */
@@ -487,8 +540,10 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	unsigned sent = 0, done = 0, i;
 	double cpu0, cpu1, self0, t0, t1, last_progress;
 	char *body;
-	int lfd, fd, port;
+	int lfd, fd, port, metrics_port = 0;
 	size_t off = 0;
+	struct buf scraped = { 0 };
+	double next_scrape;
 
 	memset(res, 0, sizeof(*res));
 	sent_at = calloc(spec->n, sizeof(*sent_at));
@@ -501,7 +556,9 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	body[body_len] = '\0';
 
 	lfd = listen_loopback(&port);
-	write_config(port);
+	if (spec->metrics)
+		metrics_port = free_port();
+	write_config(port, metrics_port);
 	spawn_component();
 	fd = accept_component(lfd);
 	close(lfd);
@@ -512,12 +569,18 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	cpu0 = proc_cpu_s(child_pid);
 	self0 = self_cpu_s();
 	t0 = last_progress = now_s();
+	next_scrape = t0 + SCRAPE_SECONDS;
 	while (done < spec->n) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		uint64_t ts = 0;
 		char *p, *end;
 		ssize_t r;
 
+		if (spec->metrics && now_s() >= next_scrape) {
+			scrape_metrics(metrics_port, &scraped);
+			res->scrapes++;
+			next_scrape += SCRAPE_SECONDS;
+		}
 		/* Top up the window. */
 		while (sent < spec->n && sent - done < spec->window) {
 			if (!ts)
@@ -583,6 +646,17 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	res->p50_us = (lat[(spec->n - 1) * 50 / 100] - 1) / 1e3;
 	res->p99_us = (lat[(spec->n - 1) * 99 / 100] - 1) / 1e3;
 	res->max_us = (lat[spec->n - 1] - 1) / 1e3;
+	if (spec->metrics) {
+		/* The counters must have seen exactly what was sent. */
+		double got;
+
+		scrape_metrics(metrics_port, &scraped);
+		res->scrapes++;
+		got = sample(&scraped, "ope_stanzas_received_total{kind=\"message\"}");
+		if (got != spec->n ||
+		    sample(&scraped, "ope_request_duration_seconds_count") != spec->n)
+			die("/metrics counted %.0f messages, %u were sent", got, spec->n);
+	}
 
 	send_all(fd, "</stream:stream>", strlen("</stream:stream>"));
 	stop_component(res);
@@ -593,18 +667,71 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	free(body);
 	free(in.data);
 	free(out.data);
+	free(scraped.data);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* For each N:W run both with and without metrics: the medians side by
+ * side, and the difference in component CPU per message. */
+static void compare_metrics(const struct run_spec *runs, const struct run_result *res,
+			    unsigned nruns)
+{
+	unsigned i, j, done[MAX_RUNS] = { 0 };
+
+	for (i = 0; i < nruns; i++) {
+		double cpu[2][MAX_RUNS], rate[2][MAX_RUNS], c[2], r[2];
+		unsigned k[2] = { 0, 0 };
+
+		if (done[i])
+			continue;
+		for (j = i; j < nruns; j++) {
+			int m = runs[j].metrics;
+
+			if (runs[j].n != runs[i].n || runs[j].window != runs[i].window)
+				continue;
+			done[j] = 1;
+			cpu[m][k[m]] = res[j].cpu_us;
+			rate[m][k[m]++] = runs[j].n / res[j].seconds;
+		}
+		if (!k[0] || !k[1])
+			continue;
+		c[0] = median(cpu[0], k[0]);
+		c[1] = median(cpu[1], k[1]);
+		r[0] = median(rate[0], k[0]);
+		r[1] = median(rate[1], k[1]);
+		printf("\nmetrics on vs off, %u messages, window %u (medians of %u and %u runs):\n"
+		       "  cpu us/msg %.2f vs %.2f (%+.1f %%), replies/s %.0f vs %.0f (%+.1f %%)\n",
+		       runs[i].n, runs[i].window, k[1], k[0], c[1], c[0],
+		       (c[1] / c[0] - 1) * 100, r[1], r[0], (r[1] / r[0] - 1) * 100);
+	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ope-bench [-c PATH] [-r N:W]... [-b BYTES]\n"
+		"usage: ope-bench [-c PATH] [-r N:W[:m]]... [-b BYTES]\n"
 		"  -c PATH   ope-component to run (default ./ope-component)\n"
 		"  -r N:W    a run of N messages with at most W awaiting a reply;\n"
-		"            repeatable (default: -r 200000:1000 -r 20000:1)\n"
+		"            repeatable (default: -r 200000:1000 -r 20000:1); with :m\n"
+		"            the component serves metrics, scraped every %.0f s, and\n"
+		"            its counters must equal N at the end\n"
 		"  -b BYTES  body length of each message (default 11)\n"
 		"Acts as the XEP-0114 server on 127.0.0.1 (free port), starts a fresh\n"
-		"ope-component per run and prints one table row per run.\n");
+		"ope-component per run and prints one table row per run; with runs\n"
+		"both with and without :m, a last line compares their medians.\n",
+		SCRAPE_SECONDS);
 }
 
 int main(int argc, char **argv)
@@ -619,16 +746,22 @@ int main(int argc, char **argv)
 		case 'c':
 			component_path = optarg;
 			break;
-		case 'r':
+		case 'r': {
+			int end = 0;
+
 			if (nruns == MAX_RUNS ||
-			    sscanf(optarg, "%u:%u", &runs[nruns].n, &runs[nruns].window) != 2 ||
+			    sscanf(optarg, "%u:%u%n", &runs[nruns].n, &runs[nruns].window,
+				   &end) != 2 ||
+			    (optarg[end] != '\0' && strcmp(optarg + end, ":m") != 0) ||
 			    runs[nruns].n == 0 || runs[nruns].window == 0) {
-				fprintf(stderr, "ope-bench: -r wants N:W with N, W > 0 (at most %d runs)\n",
-					MAX_RUNS);
+				fprintf(stderr, "ope-bench: -r wants N:W or N:W:m with N, W > 0 "
+					"(at most %d runs)\n", MAX_RUNS);
 				return 2;
 			}
+			runs[nruns].metrics = optarg[end] != '\0';
 			nruns++;
 			break;
+		}
 		case 'b':
 			body_len = strtoul(optarg, NULL, 10);
 			break;
@@ -650,8 +783,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (nruns == 0) {
-		runs[0] = (struct run_spec){ 200000, 1000 };
-		runs[1] = (struct run_spec){ 20000, 1 };
+		runs[0] = (struct run_spec){ 200000, 1000, 0 };
+		runs[1] = (struct run_spec){ 20000, 1, 0 };
 		nruns = 2;
 	}
 
@@ -662,26 +795,27 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	for (i = 0; i < nruns; i++) {
-		fprintf(stderr, "ope-bench: run %u: %u messages, window %u...\n", i + 1, runs[i].n,
-			runs[i].window);
+		fprintf(stderr, "ope-bench: run %u: %u messages, window %u, metrics %s...\n",
+			i + 1, runs[i].n, runs[i].window, runs[i].metrics ? "on" : "off");
 		run_one(&runs[i], &res[i]);
 	}
 
 	printf("ope-component: %s (fresh process per run, loopback, body %zu bytes)\n\n",
 	       component_path, body_len);
-	printf("%-13s %8s %6s %7s %9s %8s %8s %8s %11s %12s %10s %4s\n", "mode", "messages",
-	       "window", "seconds", "replies/s", "p50 us", "p99 us", "max us", "cpu us/msg",
-	       "bench us/msg", "maxRSS KiB", "exit");
+	printf("%-13s %7s %8s %6s %7s %9s %8s %8s %8s %11s %12s %10s %4s\n", "mode",
+	       "metrics", "messages", "window", "seconds", "replies/s", "p50 us", "p99 us",
+	       "max us", "cpu us/msg", "bench us/msg", "maxRSS KiB", "exit");
 	for (i = 0; i < nruns; i++) {
 		const char *mode = runs[i].window == 1 ? "one-at-a-time" : "pipelined";
 
-		printf("%-13s %8u %6u %7.3f %9.0f %8.1f %8.1f %8.1f %11.2f %12.2f %10ld %4d\n", mode,
-		       runs[i].n, runs[i].window, res[i].seconds, runs[i].n / res[i].seconds,
+		printf("%-13s %7s %8u %6u %7.3f %9.0f %8.1f %8.1f %8.1f %11.2f %12.2f %10ld %4d\n",
+		       mode, runs[i].metrics ? "on" : "off", runs[i].n, runs[i].window, res[i].seconds, runs[i].n / res[i].seconds,
 		       res[i].p50_us, res[i].p99_us, res[i].max_us, res[i].cpu_us,
 		       res[i].self_cpu_us, res[i].maxrss_kib, res[i].exit_status);
 		if (res[i].errors)
 			printf("  !! %u replies were not type=result\n", res[i].errors);
 	}
+	compare_metrics(runs, res, nruns);
 	for (i = 0; i < nruns; i++)
 		if (res[i].errors || res[i].exit_status != 0)
 			return 1;

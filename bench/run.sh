@@ -7,7 +7,8 @@
 #   OPE_BENCH_BASELINE=PATH uses that ope-component as the baseline instead
 #   of building commit $BASELINE_COMMIT (the last one whose link was
 #   libstrophe's) from git into a temporary directory; OPE_BENCH_BASELINE=none
-#   skips the baseline.
+#   skips the baseline; PAIRS=K pipelined metrics off/on pairs (default 5,
+#   at most 7).
 set -eu
 
 BASELINE_COMMIT=b5700f6
@@ -21,10 +22,13 @@ if [ ! -f "$builddir/Makefile" ]; then
 fi
 builddir=$(cd "$builddir" && pwd)
 
-make -C "$builddir" -s ope-component bench/ope-bench bench/xml-shapes >&2
+make -C "$builddir" -s ope-component bench/ope-bench bench/xml-shapes \
+	bench/dispatch-cost >&2
 
 # shellcheck disable=SC2086
 "$builddir/bench/xml-shapes" ${XML_SHAPES:-}
+echo
+"$builddir/bench/dispatch-cost"
 echo
 
 tmp=
@@ -90,3 +94,19 @@ if [ -n "$out_old" ]; then
 	rm -f "$out_old"
 fi
 rm -f "$out_new"
+
+# Each mode with metrics off and on (":m": metrics.listen set and scraped
+# every second), alternating so that load from elsewhere on the machine
+# falls on both alike; the last lines compare the medians.
+pipelined=${PIPELINED:-200000:1000}
+serial=${SERIAL:-20000:1}
+set --
+i=0
+while [ "$i" -lt "${PAIRS:-5}" ]; do
+	set -- "$@" -r "$pipelined" -r "$pipelined:m"
+	i=$((i + 1))
+done
+echo
+echo "== metrics off and on: $builddir/ope-component"
+"$builddir/bench/ope-bench" -c "$builddir/ope-component" "$@" \
+	-r "$serial" -r "$serial:m"

@@ -39,22 +39,35 @@ tests_passed=0
 tests_failed=0
 
 # count_tests BUILDDIR: add up the test cases of BUILDDIR's last make check.
-# Each test program's log ends in "N passed, M failed" (integration, e2e) or
-# CUnit's "tests TOTAL RAN PASSED FAILED" row; a program that failed, erred
-# or skipped (automake's .trs) counts as one more failure.
+# A CUnit program's log has its row "tests TOTAL RAN PASSED FAILED"; if the
+# program failed with no failed test in that row (a suite set-up or clean-up,
+# LeakSanitizer at exit), that is one more failure. A TAP program
+# (integration, e2e) has one ":test-result:" per case in its .trs, and an
+# ERROR for a broken plan, a "Bail out!" or a non-zero exit; any other program
+# has one. PASS and XFAIL count as passed; FAIL, XPASS and SKIP as failed; the
+# ERRORs count only where no case failed (a failed case also makes the
+# program exit non-zero: one failure, not two).
 count_tests()
 {
-	local trs log counts
+	local trs log row p f e
 	for trs in $(find "$1/tests" -name '*.trs' 2>/dev/null); do
 		log=${trs%.trs}.log
-		counts=$(awk '
-			/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0; found = 1 }
-			/^ *tests +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+/ { p = $4; f = $5; found = 1 }
-			END { if (found) print p, f; else print 0, 0 }' "$log" 2>/dev/null)
-		tests_passed=$((tests_passed + ${counts% *}))
-		tests_failed=$((tests_failed + ${counts#* }))
-		grep -q '^:test-result: PASS' "$trs" ||
-			tests_failed=$((tests_failed + 1))
+		row=$(awk '/^ *tests +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+/ { print $4, $5 }' \
+			"$log" 2>/dev/null)
+		if [ -n "$row" ]; then
+			p=${row% *}
+			f=${row#* }
+			if [ "$f" = 0 ] && ! grep -q '^:test-result: PASS' "$trs"; then
+				f=1
+			fi
+		else
+			p=$(grep -c '^:test-result: \(PASS\|XFAIL\)' "$trs")
+			f=$(grep -c '^:test-result: \(FAIL\|XPASS\|SKIP\)' "$trs")
+			e=$(grep -c '^:test-result: ERROR' "$trs")
+			[ "$f" = 0 ] && f=$e
+		fi
+		tests_passed=$((tests_passed + p))
+		tests_failed=$((tests_failed + f))
 	done
 }
 
@@ -70,7 +83,7 @@ finish()
 	section "Summary"
 	if [ "$tests_failed" -gt 0 ]; then
 		failed="$failed
-  $tests_failed test program(s) failed or skipped"
+  $tests_failed test case(s) failed, erred or skipped"
 	fi
 	if [ -n "$failed" ]; then
 		echo "FAILED:$failed"
@@ -78,8 +91,8 @@ finish()
 		echo "all steps passed"
 	fi
 	# Last, one line CI can read: the test cases run by make check (unit,
-	# integration, e2e) in the -Werror and sanitizer builds; a skipped or
-	# failed test program counts as a failure too.
+	# integration, e2e) in the -Werror and sanitizer builds; a skipped case
+	# or a failed test program counts as a failure too.
 	echo "tests: $tests_passed passed, $tests_failed failed"
 	[ -z "$failed" ]
 	exit

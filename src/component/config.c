@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "jid.h"
+#include "metrics.h"
 #include "secretfile.h"
 #include "util.h"
 
@@ -70,6 +71,8 @@ static int hook_tls_ca_file(struct config_loader *, const struct config_row *,
 			    const config_setting_t *, struct config *);
 static int hook_tls_name(struct config_loader *, const struct config_row *,
 			 const config_setting_t *, struct config *);
+static int hook_metrics_listen(struct config_loader *, const struct config_row *,
+			       const config_setting_t *, struct config *);
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define NO_BOUNDS 1, 0
@@ -175,6 +178,10 @@ static const struct config_row rows[] = {
 	{ "liveness", "timeout", CONFIG_MS, 0, FIELD(liveness_timeout_ms),
 	  "20.0", 0.1, 3600, "s", 0, NULL, NULL,
 	  "seconds to wait for any answer to that ping before reconnecting" },
+	{ "metrics", "listen", CONFIG_STRING, 0, FIELD(metrics_listen), NULL,
+	  NO_BOUNDS, NULL, 0, hook_metrics_listen, NULL,
+	  "where to serve /metrics and /health over HTTP: \"127.0.0.1:9347\", "
+	  "\"[::1]:9347\" or a port (on 127.0.0.1); unset: no endpoint" },
 };
 
 const struct config_row *config_rows(size_t *n)
@@ -907,6 +914,19 @@ static int hook_tls_name(struct config_loader *ld, const struct config_row *row,
 		memmove(name, name + 1, len - 2);
 		name[len - 2] = '\0';
 	}
+	return 0;
+}
+
+static int hook_metrics_listen(struct config_loader *ld,
+			       const struct config_row *row,
+			       const config_setting_t *s, struct config *cfg)
+{
+	char err[400];
+
+	(void)row;
+	if (cfg->metrics_listen != NULL &&
+	    metrics_listen_check(cfg->metrics_listen, err, sizeof(err)) != 0)
+		return config_fail(ld, s, "%s", err);
 	return 0;
 }
 

@@ -59,6 +59,8 @@ struct config {
 
 	unsigned liveness_idle_ms;  /* 0: no pings */
 	unsigned liveness_timeout_ms;
+
+	char *metrics_listen;       /* NULL: no HTTP endpoint */
 };
 
 /* How a setting is stored in struct config. */

@@ -13,6 +13,7 @@
 #include "ext.h"
 #include "jid.h"
 #include "log.h"
+#include "metrics.h"
 #include "presence.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@ _Static_assert(NSLOTS >= 4 * EXT_REGISTRY_MAX, "dispatch table too small");
 struct dispatch {
 	xmpp_ctx_t *ctx;
 	const struct config *cfg;
+	struct metrics *metrics;
 	dispatch_send_fn send;
 	void *send_arg;
 	const struct ext *slots[NSLOTS];
@@ -61,7 +63,8 @@ static const struct ext *ext_lookup(const struct dispatch *d, const char *ns,
 }
 
 struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
-			      dispatch_send_fn send, void *arg)
+			      struct metrics *metrics, dispatch_send_fn send,
+			      void *arg)
 {
 	struct dispatch *d = calloc(1, sizeof(*d));
 	const struct ext *const *registry;
@@ -71,6 +74,7 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 		return NULL;
 	d->ctx = ctx;
 	d->cfg = cfg;
+	d->metrics = metrics;
 	d->send = send;
 	d->send_arg = arg;
 	registry = ext_registry_list(&n);
@@ -117,6 +121,7 @@ static enum dispatch_result send_error(struct dispatch *d, xmpp_stanza_t *req,
 				       enum stanza_cond cond, const char *text)
 {
 	const char *to = xmpp_stanza_get_to(req);
+	enum dispatch_result r;
 
 	if (log_enabled(LOG_LEVEL_DEBUG)) {
 		char from[256], id[128];
@@ -127,8 +132,11 @@ static enum dispatch_result send_error(struct dispatch *d, xmpp_stanza_t *req,
 			  log_escape(id, sizeof(id), xmpp_stanza_get_id(req)),
 			  stanza_cond_name(cond), text ? ": " : "", text ? text : "");
 	}
-	return send_reply(d, stanza_error_reply(d->ctx, req, to, cond, text),
-			  DISPATCH_ERROR_SENT);
+	r = send_reply(d, stanza_error_reply(d->ctx, req, to, cond, text),
+		       DISPATCH_ERROR_SENT);
+	if (r == DISPATCH_ERROR_SENT)
+		metrics_error_sent(d->metrics, cond);
+	return r;
 }
 
 /* Run EXT on PAYLOAD and send the result as an IQ result with ID, or the
@@ -246,7 +254,7 @@ static enum dispatch_result on_presence(struct dispatch *d, xmpp_stanza_t *p)
 	return n > 0 ? DISPATCH_REPLIED : DISPATCH_IGNORED;
 }
 
-enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
+static enum dispatch_result decide(struct dispatch *d, xmpp_stanza_t *stanza)
 {
 	const char *name = xmpp_stanza_get_name(stanza);
 	const char *from = xmpp_stanza_get_from(stanza);
@@ -261,12 +269,14 @@ enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
 		log_warn("dropped a <%s> without a from address (to %s)",
 			 log_escape(buf1, sizeof(buf1), name),
 			 log_escape(buf2, sizeof(buf2), to));
+		metrics_drop(d->metrics, METRICS_DROP_NO_FROM);
 		return DISPATCH_DROPPED;
 	}
 	if (jid_split(from, NULL, NULL, NULL, NULL, NULL, NULL) != 0) {
 		log_warn("dropped a <%s> from the malformed address %s",
 			 log_escape(buf1, sizeof(buf1), name),
 			 log_escape(buf2, sizeof(buf2), from));
+		metrics_drop(d->metrics, METRICS_DROP_BAD_FROM);
 		return DISPATCH_DROPPED;
 	}
 	if (to == NULL || !jid_domain_is(to, d->cfg->domain)) {
@@ -274,6 +284,7 @@ enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
 			 log_escape(buf1, sizeof(buf1), name),
 			 log_escape(buf2, sizeof(buf2), from),
 			 to ? "another domain" : "nobody", d->cfg->domain);
+		metrics_drop(d->metrics, METRICS_DROP_NOT_OURS);
 		return DISPATCH_DROPPED;
 	}
 	if (strcmp(name, "message") == 0)
@@ -285,4 +296,17 @@ enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
 	log_debug("ignored a <%s> from %s", log_escape(buf1, sizeof(buf1), name),
 		  log_escape(buf2, sizeof(buf2), from));
 	return DISPATCH_IGNORED;
+}
+
+enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
+{
+	enum dispatch_result r;
+
+	metrics_arrival(d->metrics);
+	r = decide(d, stanza);
+	if (r == DISPATCH_NOMEM)
+		metrics_drop(d->metrics, METRICS_DROP_NO_MEMORY);
+	metrics_stanza(d->metrics, xmpp_stanza_get_name(stanza),
+		       r == DISPATCH_REPLIED || r == DISPATCH_ERROR_SENT);
+	return r;
 }

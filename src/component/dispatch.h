@@ -7,6 +7,7 @@
 
 struct config;
 struct dispatch;
+struct metrics;
 
 /* Sends one reply; the stanza stays the caller's (dispatch releases it). */
 typedef void (*dispatch_send_fn)(xmpp_stanza_t *reply, void *arg);
@@ -21,11 +22,12 @@ enum dispatch_result {
 };
 
 /* A dispatcher for CFG's domain with every extension in the registry
- * (ext.h), looked up through a hash table; CFG is
- * borrowed and must outlive it. SEND(reply, ARG) sends. NULL when out of
- * memory. Free with dispatch_free(). */
+ * (ext.h), looked up through a hash table; CFG is borrowed and must outlive
+ * it. It counts into METRICS (borrowed; NULL: metrics off). SEND(reply,
+ * ARG) sends. NULL when out of memory. Free with dispatch_free(). */
 struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
-			      dispatch_send_fn send, void *arg);
+			      struct metrics *metrics, dispatch_send_fn send,
+			      void *arg);
 
 void dispatch_free(struct dispatch *d);
 

@@ -24,6 +24,7 @@
 #include "jid.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "stanza.h"
 #include "tls.h"
 #include "util.h"
@@ -82,6 +83,7 @@ struct link {
 	xmpp_ctx_t *ctx;
 	const struct config *cfg;
 	struct dispatch *dispatch;
+	struct metrics *metrics;  /* NULL: off */
 	link_state_fn on_state;
 	void *state_arg;
 	enum link_state pub_state;
@@ -398,6 +400,7 @@ static int flush_out(struct link *l)
 			b->cap = 0;
 		}
 	}
+	metrics_output_queue(l->metrics, obuf_len(b));
 	return 0;
 }
 
@@ -440,41 +443,54 @@ static void start_attempt(struct link *l);
 static void retry(struct link *l, int quiet)
 {
 	uint64_t now = util_now_ms();
-	int was_up = l->up_at != 0;
-	unsigned delay;
+	int was_up = l->up_at != 0, failover;
+	unsigned delay = 0;
+	char lost[sizeof(l->where)];
 
 	if (was_up && now - l->up_at >= STABLE_MS) {
 		backoff_reset(&l->backoff);
 		l->round = 0;
 	}
-	if (!quiet) {
-		if (was_up)
-			log_warn("connection to %s lost (%s)", l->where, l->reason);
-		else
-			log_warn("cannot connect to %s (%s)", l->where, l->reason);
-	}
 	close_connection(l);
 	l->up_at = 0;
+	memcpy(lost, l->where, sizeof(lost));
+	if (!l->stopping) {
+		l->server = (l->server + 1) % l->cfg->servers.n;
+		set_where(l);
+		failover = ++l->round < l->cfg->servers.n;
+		if (!failover) {
+			l->round = 0;
+			delay = backoff_next(&l->backoff, next_random(l));
+		}
+		/* The state first: whoever reads the log line finds the state
+		 * already changed (metrics, /health). */
+		if (failover)
+			set_state(l, LINK_CONNECTING, "failing over to %s: %s",
+				  l->where, l->reason);
+		else
+			set_state(l, LINK_WAITING, "reconnecting in %u.%u s: %s",
+				  delay / 1000, delay % 1000 / 100, l->reason);
+	}
+	if (!quiet) {
+		if (was_up)
+			log_warn("connection to %s lost (%s)", lost, l->reason);
+		else
+			log_warn("cannot connect to %s (%s)", lost, l->reason);
+	}
 	if (l->stopping) {
 		finish(l, COMPONENT_EXIT_OK);
 		return;
 	}
-	l->server = (l->server + 1) % l->cfg->servers.n;
-	set_where(l);
-	if (++l->round < l->cfg->servers.n) {
+	if (delay == 0) {
 		log_info("failing over to %s (server %zu of %zu)", l->where,
 			 l->server + 1, l->cfg->servers.n);
 		start_attempt(l);
 		return;
 	}
-	l->round = 0;
-	delay = backoff_next(&l->backoff, next_random(l));
 	log_info("reconnecting to %s in %u.%03u s (attempt %u)", l->where,
 		 delay / 1000, delay % 1000, l->backoff.attempts);
 	l->retry_at = now + delay;
 	l->phase = P_WAITING;
-	set_state(l, LINK_WAITING, "reconnecting to %s in %u.%03u s: %s",
-		  l->where, delay / 1000, delay % 1000, l->reason);
 }
 
 static void lose(struct link *l, const char *fmt, ...)
@@ -1214,7 +1230,7 @@ static void ping_target(struct link *l)
 }
 
 struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
-		      link_state_fn on_state, void *arg)
+		      struct metrics *metrics)
 {
 	struct link *l = calloc(1, sizeof(*l));
 	char err[600];
@@ -1224,12 +1240,11 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	l->fd = -1;
 	l->ctx = ctx;
 	l->cfg = cfg;
-	l->on_state = on_state;
-	l->state_arg = arg;
+	l->metrics = metrics;
 	l->pub_state = LINK_WAITING;
 	l->phase = P_WAITING;
 	l->in = malloc(IN_SIZE);
-	l->dispatch = dispatch_new(ctx, cfg, send_stanza, l);
+	l->dispatch = dispatch_new(ctx, cfg, metrics, send_stanza, l);
 	if (l->in == NULL || l->dispatch == NULL) {
 		log_error("out of memory while starting");
 		goto fail;
@@ -1251,6 +1266,12 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 fail:
 	link_free(l);
 	return NULL;
+}
+
+void link_set_observer(struct link *l, link_state_fn fn, void *arg)
+{
+	l->on_state = fn;
+	l->state_arg = arg;
 }
 
 int link_start(struct link *l)

@@ -6,30 +6,22 @@
 #include <strophe.h>
 
 #include "component_exit.h"
+#include "link_state.h"
 
 struct config;
 struct link;
-
-/* What the link is doing, for the state hook. */
-enum link_state {
-	LINK_CONNECTING,  /* resolving, connecting, TLS, stream open, handshake */
-	LINK_UP,          /* handshake accepted: stanzas flow */
-	LINK_WAITING,     /* back-off before the next attempt */
-	LINK_STOPPED,     /* finished: stopped on request or refused for good */
-};
-
-/* Called on every state change with a one-line human DETAIL (borrowed for
- * the call), e.g. "connected to 127.0.0.1:5347 as ope.example.org" or
- * "reconnecting in 4.000 s: connection refused". */
-typedef void (*link_state_fn)(void *arg, enum link_state state,
-			      const char *detail);
+struct metrics;
 
 /* A link for CFG (borrowed; must outlive it; read through on every use, so
- * config_reload() may swap it in place) on CTX. ON_STATE (may be NULL) is
- * called with ARG on every state change. NULL when out of memory, or when
- * TLS cannot be set up (logged). */
+ * config_reload() may swap it in place) on CTX. Stanzas are answered
+ * through the dispatch module, which counts into METRICS (borrowed; NULL:
+ * off). NULL when out of memory, or when TLS cannot be set up (logged). */
 struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
-		      link_state_fn on_state, void *arg);
+		      struct metrics *metrics);
+
+/* Tell FN(ARG, state, detail) every link state change from now on (the
+ * one hook; see link_state.h). */
+void link_set_observer(struct link *l, link_state_fn fn, void *arg);
 
 /* Start the first connection attempt. Returns 0, or -1 on an internal
  * error (logged). */

@@ -3,7 +3,7 @@
 COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
 	-I$(top_srcdir)/src/component/ext
 COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS)
+	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) $(MHD_LIBS)
 
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(EXPAT_CFLAGS)
@@ -16,6 +16,8 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/xmlstream.c src/component/xmlstream.h \
 	src/component/tls.c src/component/tls.h \
 	src/component/link.c src/component/link.h \
+	src/component/metrics.c src/component/metrics.h \
+	src/component/link_state.h \
 	src/component/handover.c src/component/handover.h \
 	src/component/ext/ext.h \
 	src/component/ext/registry.c \

@@ -9,10 +9,13 @@
 #include "config.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* How long a clean shutdown may wait for the server to close the stream. */
 #define SHUTDOWN_GRACE_MS 3000
+/* How long --health waits for the running daemon's answer. */
+#define HEALTH_TIMEOUT_MS 3000
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t reload_requested;
@@ -34,6 +37,8 @@ static void usage(FILE *out)
 "Options:\n"
 "  -c, --config FILE   configuration file (default: %s)\n"
 "      --check-config  validate the configuration and exit\n"
+"      --health        ask the running daemon (metrics.listen) whether the\n"
+"                      link is up: exit 0 if so, 1 with the reason if not\n"
 "  -d, --debug         log at debug level (overrides log.level)\n"
 "  -q, --quiet         log errors only (overrides log.level)\n"
 "  -h, --help          show this help and exit\n"
@@ -92,13 +97,37 @@ static void reload(struct config *cfg, int level_override)
 		 log_level_name(log_get_level()));
 }
 
+/* --health: ask the daemon configured in PATH over its metrics.listen.
+ * Exits 0 or 1 only: a container HEALTHCHECK reserves other codes. */
+static int ask_health(const char *path)
+{
+	struct config cfg = { 0 };
+	char err[1024];
+	int rc = 1;
+
+	log_set_level(LOG_LEVEL_ERROR);
+	if (config_load(path, &cfg, err, sizeof(err)) != 0)
+		fprintf(stderr, "unhealthy: %s\n", err);
+	else if (cfg.metrics_listen == NULL)
+		fprintf(stderr, "unhealthy: %s sets no metrics.listen, so there "
+			"is no health endpoint to ask\n", path);
+	else if ((rc = metrics_health_query(cfg.metrics_listen, HEALTH_TIMEOUT_MS,
+					    err, sizeof(err))) == 0)
+		printf("%s\n", err);
+	else
+		fprintf(stderr, "%s\n", err);
+	config_free(&cfg);
+	return rc;
+}
+
 /* Run the event loop until the link is finished. */
 static enum component_exit serve(struct link *l, struct config *cfg,
-			    int level_override)
+				 int level_override, struct metrics *m)
 {
 	uint64_t deadline = 0;
 
 	while (!link_done(l)) {
+		metrics_loop_alive(m);
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(cfg, level_override);
@@ -125,6 +154,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "health", no_argument, NULL, 'H' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -132,10 +162,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_PATH;
-	int check_only = 0, level_override = -1, initialized = 0, opt;
+	int check_only = 0, health = 0, level_override = -1, initialized = 0, opt;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
 	struct link *l = NULL;
+	struct metrics *m = NULL;
 	enum component_exit status = COMPONENT_EXIT_INTERNAL;
 	char err[1024];
 
@@ -144,6 +175,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'k': check_only = 1; break;
+		case 'H': health = 1; break;
 		case 'd': level_override = LOG_LEVEL_DEBUG; break;
 		case 'q': level_override = LOG_LEVEL_ERROR; break;
 		case 'h': usage(stdout); return COMPONENT_EXIT_OK;
@@ -156,6 +188,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return COMPONENT_EXIT_CONFIG;
 	}
+	if (health)
+		return ask_health(path);
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ope-component: %s\n", err);
 		return COMPONENT_EXIT_CONFIG;
@@ -178,20 +212,34 @@ int main(int argc, char **argv)
 
 	xmpp_initialize();
 	initialized = 1;
+	if (cfg.metrics_listen != NULL) {
+		if ((m = metrics_new(METRICS_STALL_MS)) == NULL) {
+			log_error("out of memory while starting");
+			goto out;
+		}
+		if (metrics_serve(m, cfg.metrics_listen, err, sizeof(err)) != 0) {
+			log_error("%s: %s", cfg.path, err);
+			status = COMPONENT_EXIT_CONFIG;
+			goto out;
+		}
+	}
 	ctx = xmpp_ctx_new(NULL, log_strophe_logger());
 	if (ctx == NULL) {
 		log_error("out of memory while starting");
 		goto out;
 	}
-	if ((l = link_new(ctx, &cfg, NULL, NULL)) == NULL)
+	if ((l = link_new(ctx, &cfg, m)) == NULL)
 		goto out;
+	if (m != NULL)
+		link_set_observer(l, metrics_link_state, m);
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, path);
 	if (link_start(l) != 0)
 		goto out;
-	status = serve(l, &cfg, level_override);
+	status = serve(l, &cfg, level_override, m);
 out:
 	link_free(l);
+	metrics_free(m);
 	if (ctx != NULL)
 		xmpp_ctx_free(ctx);
 	if (initialized)

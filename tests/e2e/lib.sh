@@ -104,7 +104,7 @@ e2e_cleanup()
 	if ! e2e_server_cleanup; then
 		# Something of this run (a container network, firewall rules,
 		# a sysctl) is left on the machine: the run fails.
-		echo "not ok - cleaning up after $E2E_SERVER left something behind (see above)"
+		echo "Bail out! cleaning up after $E2E_SERVER left something behind (see above)"
 		[ "$rc" = 0 ] && rc=1
 	fi
 	if [ "${OPE_E2E_KEEP:-0}" = 1 ]; then

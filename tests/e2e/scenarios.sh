@@ -8,8 +8,10 @@
 # every scenario starts and stops its own ope-component and clients (in a
 # subshell with its own cleanup) and finds the server up: a scenario that
 # leaves it down gets it restarted before the next one.
-# Prints "ok N - name" / "not ok N - name" and "N passed, M failed";
-# exits 1 if anything failed or the server could not be started.
+# Prints TAP for automake's driver: the plan "1..N", "ok N - name" /
+# "not ok N - name" per scenario, "# N passed, M failed"; a set-up failure is
+# one "not ok" short of the plan. Exits 1 if anything failed or the server
+# could not be started.
 
 set -u
 # shellcheck source=tests/e2e/lib.sh
@@ -17,7 +19,7 @@ set -u
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
 server_restart wrong_secret features entity_time password_argv load
-flood failover"
+metrics flood failover"
 # ejabberd_service has direct TLS (tls: true); Prosody's component port not.
 [ "${OPE_E2E_SERVER:-prosody}" = ejabberd ] && ALL_SCENARIOS="$ALL_SCENARIOS link_tls"
 
@@ -480,6 +482,92 @@ scn_failover()
 	note "$(grep -E 'lost|failing over|connected to' "$E2E_TMP/fo.log" | sed 's/^[^ ]* //' | tr '\n' ' ' | cut -c1-300)"
 }
 
+# GET http://127.0.0.1:PORT/metrics into FILE (no curl on a bare Debian).
+scrape_metrics()
+{
+	"${PYTHON3:-python3}" -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+		"http://127.0.0.1:$1/metrics" >"$2"
+}
+
+# expect_sample FILE 'NAME{LABELS}' VALUE
+expect_sample()
+{
+	grep -qxF -- "$2 $3" "$1" ||
+		fail "/metrics: want '$2 $3', got '$(grep -F -- "$2 " "$1")'"
+}
+
+# 11. Metrics and health: after a known ope-client load the counters equal
+# what was sent; --health follows the link through a server restart.
+scn_metrics()
+{
+	local out=$E2E_TMP/metrics.out conf=$E2E_TMP/metrics.conf
+	local log=$E2E_TMP/metrics.log mport pid rc=0 kind
+	mport=$(e2e_util free-ports 1) || fail "no free port for metrics.listen"
+	e2e_component_config metrics
+	echo "metrics   = { listen = \"127.0.0.1:$mport\"; };" >>"$conf"
+	"$OPE_BUILDDIR/ope-component" -c "$conf" >"$out.stdout" 2>"$log" 3>&- &
+	pid=$!
+	scn_track "$pid"
+	e2e_wait_log "$log" "connected to 127.0.0.1:$E2E_COMP_PORT" 15 "$pid" ||
+		fail "ope-component did not connect: $(tail -n 3 "$log")"
+	"$OPE_BUILDDIR/ope-component" --health -c "$conf" >"$out.h1" 2>&1 ||
+		fail "--health while connected: exit $?: $(cat "$out.h1")"
+	e2e_client "$out.msg" alice mt1 --count 300 --window 20 || rc=$?
+	expect_rc 0 "$rc" "$out.msg" "--count 300 --window 20"
+	rc=0; e2e_client "$out.iq" alice mt2 --iq --count 40 --window 10 || rc=$?
+	expect_rc 0 "$rc" "$out.iq" "--iq --count 40 --window 10"
+	scrape_metrics "$mport" "$out.metrics" || fail "cannot GET /metrics"
+	expect_sample "$out.metrics" 'ope_stanzas_received_total{kind="message"}' 300
+	expect_sample "$out.metrics" 'ope_stanzas_answered_total{kind="message"}' 300
+	expect_sample "$out.metrics" 'ope_stanzas_received_total{kind="iq"}' 40
+	expect_sample "$out.metrics" 'ope_stanzas_answered_total{kind="iq"}' 40
+	for kind in presence other; do
+		expect_sample "$out.metrics" "ope_stanzas_received_total{kind=\"$kind\"}" 0
+	done
+	expect_sample "$out.metrics" 'ope_request_duration_seconds_count' 340
+	expect_sample "$out.metrics" 'ope_link_up' 1
+	if grep -E '^ope_(stanza_errors_sent|stanzas_dropped)_total\{.*\} [1-9]' \
+		"$out.metrics"; then
+		fail "errors or drops counted for a clean load"
+	fi
+	command -v promtool >/dev/null ||
+		fail "promtool not found: install Debian's prometheus package"
+	promtool check metrics <"$out.metrics" >"$out.promtool" 2>&1 ||
+		fail "promtool check metrics: $(cat "$out.promtool")"
+	note "after 300 messages and 40 IQs: $(grep -F 'ope_request_duration_seconds_bucket{le="0.0001"}' "$out.metrics")"
+
+	e2e_server_stop
+	e2e_wait_log "$log" "connection to 127.0.0.1:$E2E_COMP_PORT lost" 20 "$pid" ||
+		fail "ope-component did not notice the server going away"
+	rc=0; "$OPE_BUILDDIR/ope-component" --health -c "$conf" >"$out.h2" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "--health with the server stopped: exit $rc: $(cat "$out.h2")"
+	grep -q '^unhealthy: link down: ' "$out.h2" ||
+		fail "--health with the server stopped says: $(cat "$out.h2")"
+	note "server stopped: $(cat "$out.h2")"
+	e2e_server_restart || fail "the server did not come back"
+	wait_log_count "$log" "connected to 127.0.0.1:$E2E_COMP_PORT" 2 30 "$pid" ||
+		fail "ope-component did not reconnect within 30 s"
+	"$OPE_BUILDDIR/ope-component" --health -c "$conf" >"$out.h3" 2>&1 ||
+		fail "--health after the reconnect: exit $?: $(cat "$out.h3")"
+	scrape_metrics "$mport" "$out.metrics2" || fail "cannot GET /metrics"
+	expect_sample "$out.metrics2" 'ope_link_handshakes_total' 2
+	grep -qE '^ope_reconnects_total [1-9]' "$out.metrics2" ||
+		fail "no reconnect counted: $(grep reconnects "$out.metrics2")"
+}
+
+# wait_log_count FILE PATTERN COUNT TIMEOUT PID: COUNT lines match.
+wait_log_count()
+{
+	local i
+	for ((i = 0; i < $4 * 10; i++)); do
+		[ "$(grep -cF -- "$2" "$1")" -ge "$3" ] && return 0
+		kill -0 "$5" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # --- runner ----------------------------------------------------------------
 
 E2E_N=0
@@ -561,11 +649,14 @@ main()
 			return 64
 		}
 	done
+	# shellcheck disable=SC2086 # the list, one word each
+	set -- $names
+	echo "1..$#"
 	e2e_init || { echo "not ok - setting up the test run"; return 1; }
 	for s in ope-component ope-client; do
 		if [ ! -x "$OPE_BUILDDIR/$s" ]; then
 			echo "not ok - $OPE_BUILDDIR/$s is missing: build it first (make)"
-			echo "0 passed, 1 failed"
+			echo "# 0 passed, 1 failed"
 			return 1
 		fi
 	done
@@ -573,7 +664,7 @@ main()
 	if ! e2e_server_start >"$E2E_TMP/server-start.log" 2>&1; then
 		sed 's/^/#   /' "$E2E_TMP/server-start.log"
 		echo "not ok - cannot start $E2E_SERVER (see above; install what it names)"
-		echo "0 passed, 1 failed"
+		echo "# 0 passed, 1 failed"
 		return 1
 	fi
 	grep ' e2e: ' "$E2E_TMP/server-start.log" >&2
@@ -583,14 +674,14 @@ main()
 			>>"$E2E_TMP/register.log" 2>&1; then
 			sed 's/^/#   /' "$E2E_TMP/register.log"
 			echo "not ok - cannot register user $s on $E2E_SERVER"
-			echo "0 passed, 1 failed"
+			echo "# 0 passed, 1 failed"
 			return 1
 		fi
 	done
 	for s in $names; do
 		run_scenario "$s"
 	done
-	echo "$E2E_PASSED passed, $E2E_FAILED failed ($(e2e_server_describe))"
+	echo "# $E2E_PASSED passed, $E2E_FAILED failed ($(e2e_server_describe))"
 	[ "$E2E_FAILED" = 0 ]
 }
 

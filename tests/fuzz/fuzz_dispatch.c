@@ -54,7 +54,7 @@ static struct dispatch *dispatcher(void)
 	cfg.service_name = name;
 	cfg.service_show_os = 1;
 	cfg.max_payload = 1024;
-	d = dispatch_new(fuzz_ctx(), &cfg, capture, NULL);
+	d = dispatch_new(fuzz_ctx(), &cfg, NULL, capture, NULL);
 	if (d == NULL)
 		abort();
 	return d;

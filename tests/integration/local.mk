@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-# tests/integration/local.mk: ope-component against a fake XEP-0114 server (fakeserver.py).
+# tests/integration/local.mk: ope-component against a fake XEP-0114 server (fakeserver.py); one TAP result per case.
 TEST_EXTENSIONS += .py
 PY_LOG_COMPILER = $(PYTHON3)
+PY_LOG_DRIVER = $(TAP_DRIVER)
 TESTS += tests/integration/test_component.py
 dist_check_SCRIPTS += tests/integration/test_component.py
 EXTRA_DIST += tests/integration/fakeserver.py

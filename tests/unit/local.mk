@@ -1,29 +1,64 @@
 # SPDX-License-Identifier: MIT
-# tests/unit/local.mk: the CUnit runner, one test file per library module.
+# tests/unit/local.mk: one CUnit program per library, each linking only that library; one test file per module.
+#
+# Adding a module's tests: write tests/unit/test_<module>.c ending in
+# TESTUTIL_SUITE(its register function), and add it to the list of the
+# program for its library below. runner.c runs whatever suites are linked in
+# and checks every test for leaks (tests/unit/leakcheck.c).
 if HAVE_CUNIT
-check_PROGRAMS += tests/unit/ope-unit
-TESTS += tests/unit/ope-unit
-tests_unit_ope_unit_SOURCES = \
-	tests/unit/runner.c tests/unit/suites.h \
-	tests/unit/testutil.c tests/unit/testutil.h \
+UNIT_RUNNER = tests/unit/runner.c \
+	tests/unit/leakcheck.c tests/unit/leakcheck.h \
+	tests/unit/testutil.c tests/unit/testutil.h
+UNIT_CPPFLAGS = -DSRCDIR='"$(abs_top_srcdir)"'
+UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+
+# src/common: libopecommon.a
+check_PROGRAMS += tests/unit/test-common
+TESTS += tests/unit/test-common
+tests_unit_test_common_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_log.c \
 	tests/unit/test_secretfile.c \
-	tests/unit/test_config.c \
 	tests/unit/test_jid.c \
+	tests/unit/test_stanza.c
+tests_unit_test_common_CPPFLAGS = $(AM_CPPFLAGS) $(UNIT_CPPFLAGS)
+tests_unit_test_common_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_common_LDADD = src/common/libopecommon.a \
+	$(STROPHE_LIBS) $(CUNIT_LIBS)
+
+# src/component: libopecomponent.a (with libopecommon.a)
+check_PROGRAMS += tests/unit/test-component
+TESTS += tests/unit/test-component
+tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/testutil_config.c \
+	tests/unit/test_config.c \
 	tests/unit/test_backoff.c \
 	tests/unit/test_handover.c \
-	tests/unit/test_stanza.c \
 	tests/unit/test_dispatch.c \
+	tests/unit/test_metrics.c \
 	tests/unit/test_xmlstream.c \
 	tests/unit/test_ext_example.c \
 	tests/unit/test_ext_time.c \
-	tests/unit/test_registry.c \
-	tests/unit/test_client.c
-tests_unit_ope_unit_CPPFLAGS = $(COMPONENT_CPPFLAGS) \
-	-I$(top_srcdir)/src/client -DSRCDIR='"$(abs_top_srcdir)"'
-tests_unit_ope_unit_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(EXPAT_CFLAGS)
-tests_unit_ope_unit_LDADD = src/component/libopecomponent.a \
-	src/client/libopeclient.a $(COMPONENT_LIBS) $(CUNIT_LIBS)
+	tests/unit/test_registry.c
+tests_unit_test_component_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(UNIT_CPPFLAGS)
+tests_unit_test_component_CFLAGS = $(UNIT_CFLAGS) $(EXPAT_CFLAGS)
+tests_unit_test_component_LDADD = $(COMPONENT_LIBS) $(CUNIT_LIBS)
+
+# src/client: libopeclient.a (with libopecommon.a)
+check_PROGRAMS += tests/unit/test-client
+TESTS += tests/unit/test-client
+tests_unit_test_client_SOURCES = $(UNIT_RUNNER) \
+	tests/unit/testutil_client.c tests/unit/testutil_client.h \
+	tests/unit/test_opts.c \
+	tests/unit/test_creds.c \
+	tests/unit/test_request.c \
+	tests/unit/test_check.c \
+	tests/unit/test_track.c \
+	tests/unit/test_stats.c \
+	tests/unit/test_report.c \
+	tests/unit/test_session.c
+tests_unit_test_client_CPPFLAGS = $(CLIENT_CPPFLAGS) $(UNIT_CPPFLAGS)
+tests_unit_test_client_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_client_LDADD = $(CLIENT_LIBS) $(CUNIT_LIBS)
 else
 TESTS += tests/unit/no-cunit.sh
 endif

@@ -3,7 +3,7 @@
 #include <CUnit/CUnit.h>
 
 #include "backoff.h"
-#include "suites.h"
+#include "testutil.h"
 
 static void test_growth_and_cap(void)
 {
@@ -42,7 +42,7 @@ static void test_degenerate(void)
 	CU_ASSERT_EQUAL(backoff_next(&b, 0), 3600000);
 }
 
-int test_backoff_register(void)
+static int test_backoff_register(void)
 {
 	CU_pSuite s = CU_add_suite("backoff", NULL, NULL);
 
@@ -52,3 +52,5 @@ int test_backoff_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_backoff_register)

@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "suites.h"
+#include "testutil.h"
 
 #define FIXTURES SRCDIR "/tests/unit/fixtures/config/"
 
@@ -105,6 +105,7 @@ static void test_full(void)
 	CU_ASSERT_STRING_EQUAL(cfg.service_name, "Ope Test");
 	CU_ASSERT_EQUAL(cfg.service_show_os, 0);
 	CU_ASSERT_EQUAL(cfg.max_payload, 1048576);
+	CU_ASSERT_STRING_EQUAL(cfg.metrics_listen, "[::1]:19347");
 	config_free(&cfg);
 	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
 }
@@ -183,6 +184,7 @@ static void test_minimal(void)
 	CU_ASSERT_STRING_EQUAL(cfg.service_name, "ope");
 	CU_ASSERT_EQUAL(cfg.service_show_os, 1);
 	CU_ASSERT_EQUAL(cfg.max_payload, 65536);
+	CU_ASSERT_PTR_NULL(cfg.metrics_listen);
 	config_free(&cfg);
 }
 
@@ -552,6 +554,8 @@ BAD(test_bad_domain, "bad-domain.conf", 3,
     "component.domain 'ope..example.org' is not a valid domain name")
 BAD(test_bad_host, "bad-host.conf", 3,
     "server.host 'bad host!' is not a valid host name")
+BAD(test_bad_metrics_listen, "bad-metrics-listen.conf", 3,
+    "metrics.listen 'localhost:9347': 'localhost' is not an IPv4 or IPv6 address")
 BAD(test_bad_level, "bad-level.conf", 3,
     "log.level 'verbose' is unknown; use one of error, warning, info, debug")
 BAD(test_bad_reconnect_zero, "bad-reconnect-zero.conf", 3,
@@ -620,6 +624,7 @@ static const struct {
 	{ "port 65536", test_bad_port_high },
 	{ "invalid domain", test_bad_domain },
 	{ "invalid host", test_bad_host },
+	{ "invalid metrics.listen", test_bad_metrics_listen },
 	{ "unknown log level", test_bad_level },
 	{ "reconnect 0", test_bad_reconnect_zero },
 	{ "reconnect negative", test_bad_reconnect_negative },
@@ -631,7 +636,7 @@ static const struct {
 	{ "empty service name", test_bad_name_empty },
 };
 
-int test_config_register(void)
+static int test_config_register(void)
 {
 	CU_pSuite suite = CU_add_suite("config", NULL, NULL);
 	size_t i;
@@ -643,3 +648,5 @@ int test_config_register(void)
 			return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_config_register)

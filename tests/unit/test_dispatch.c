@@ -4,11 +4,11 @@
 #include <string.h>
 #include <CUnit/CUnit.h>
 
+#include "config.h"
 #include "dispatch.h"
 #include "ext.h"
 #include "ns.h"
 #include "stanza.h"
-#include "suites.h"
 #include "testutil.h"
 
 #define FROM "alice@example.org/res"
@@ -23,13 +23,18 @@ static int setup(void)
 {
 	testutil_config(&cfg);
 	ctx = testutil_ctx_new();
-	d = dispatch_new(ctx, &cfg, testutil_capture, &sent);
+	d = dispatch_new(ctx, &cfg, NULL, testutil_capture, &sent);
 	return d == NULL;
+}
+
+/* After each test: the replies it captured are its own. */
+static void clear_sent(void)
+{
+	testutil_sent_clear(&sent);
 }
 
 static int teardown(void)
 {
-	testutil_sent_clear(&sent);
 	dispatch_free(d);
 	xmpp_ctx_free(ctx);
 	return testutil_live_blocks() != 0;
@@ -369,9 +374,11 @@ static void test_presence(void)
 	CU_ASSERT_EQUAL(sent.n, 0);
 }
 
-int test_dispatch_register(void)
+static int test_dispatch_register(void)
 {
-	CU_pSuite s = CU_add_suite("dispatch", setup, teardown);
+	CU_pSuite s = CU_add_suite_with_setup_and_teardown("dispatch", setup,
+							    teardown, NULL,
+							    clear_sent);
 
 	if (s == NULL ||
 	    !CU_add_test(s, "message gets an iq result", test_message_gets_iq_result) ||
@@ -389,3 +396,5 @@ int test_dispatch_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_dispatch_register)

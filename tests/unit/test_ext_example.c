@@ -4,9 +4,9 @@
 #include <string.h>
 #include <CUnit/CUnit.h>
 
+#include "config.h"
 #include "ext.h"
 #include "ns.h"
-#include "suites.h"
 #include "testutil.h"
 
 static struct config cfg;
@@ -160,7 +160,7 @@ static void test_escaping_and_utf8(void)
 	testutil_ctx_free(ctx);
 }
 
-int test_ext_example_register(void)
+static int test_ext_example_register(void)
 {
 	CU_pSuite s = CU_add_suite("ext_example", NULL, NULL);
 
@@ -174,3 +174,5 @@ int test_ext_example_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_ext_example_register)

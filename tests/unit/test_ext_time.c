@@ -5,10 +5,10 @@
 #include <time.h>
 #include <CUnit/CUnit.h>
 
+#include "config.h"
 #include "dispatch.h"
 #include "ext.h"
 #include "ns.h"
-#include "suites.h"
 #include "testutil.h"
 
 #define FROM "alice@example.org/res"
@@ -100,7 +100,7 @@ static void test_dispatched(void)
 	struct tm tm;
 
 	testutil_config(&cfg);
-	d = dispatch_new(ctx, &cfg, testutil_capture, &sent);
+	d = dispatch_new(ctx, &cfg, NULL, testutil_capture, &sent);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	req = testutil_parse(ctx, "<iq type='get' id='t2' to='ope.example.org' from='"
 			     FROM "'><time xmlns='urn:xmpp:time'/></iq>");
@@ -143,7 +143,7 @@ static void test_dispatched(void)
 	testutil_ctx_free(ctx);
 }
 
-int test_ext_time_register(void)
+static int test_ext_time_register(void)
 {
 	CU_pSuite s = CU_add_suite("ext_time", NULL, NULL);
 
@@ -156,3 +156,5 @@ int test_ext_time_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_ext_time_register)

@@ -10,7 +10,7 @@
 #include <CUnit/CUnit.h>
 
 #include "handover.h"
-#include "suites.h"
+#include "testutil.h"
 
 static void test_pass_link(void)
 {
@@ -160,7 +160,7 @@ static void test_control_socket(void)
 	rmdir(dir);
 }
 
-int test_handover_register(void)
+static int test_handover_register(void)
 {
 	CU_pSuite s = CU_add_suite("handover", NULL, NULL);
 
@@ -174,3 +174,5 @@ int test_handover_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_handover_register)

@@ -5,7 +5,7 @@
 #include <CUnit/CUnit.h>
 
 #include "jid.h"
-#include "suites.h"
+#include "testutil.h"
 
 /* Split JID and compare each part with the expected one (NULL: absent). */
 static void check_split(const char *jid, const char *local, const char *domain,
@@ -191,7 +191,7 @@ static void test_host_valid(void)
 	CU_ASSERT_EQUAL(jid_host_valid("fe80::1%eth0"), 0);
 }
 
-int test_jid_register(void)
+static int test_jid_register(void)
 {
 	CU_pSuite suite = CU_add_suite("jid", NULL, NULL);
 
@@ -203,3 +203,5 @@ int test_jid_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_jid_register)

@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "log.h"
-#include "suites.h"
+#include "testutil.h"
 
 static void test_levels(void)
 {
@@ -129,7 +129,7 @@ static void test_threshold(void)
 	free(out);
 }
 
-int test_log_register(void)
+static int test_log_register(void)
 {
 	CU_pSuite s = CU_add_suite("log", NULL, NULL);
 
@@ -142,3 +142,5 @@ int test_log_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_log_register)

@@ -5,8 +5,8 @@
 
 #include "ext.h"
 #include "ns.h"
-#include "suites.h"
 #include "util.h"
+#include "testutil.h"
 
 static void test_entries(void)
 {
@@ -62,7 +62,7 @@ static void test_features(void)
 	CU_ASSERT_EQUAL(k, nf);
 }
 
-int test_registry_register(void)
+static int test_registry_register(void)
 {
 	CU_pSuite s = CU_add_suite("registry", NULL, NULL);
 
@@ -72,3 +72,5 @@ int test_registry_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_registry_register)

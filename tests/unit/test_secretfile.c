@@ -10,7 +10,7 @@
 #include <CUnit/CUnit.h>
 
 #include "secretfile.h"
-#include "suites.h"
+#include "testutil.h"
 
 static char dir[64];
 static char path[128];
@@ -153,7 +153,7 @@ static void test_modes(void)
 	secretfile_free(NULL);
 }
 
-int test_secretfile_register(void)
+static int test_secretfile_register(void)
 {
 	CU_pSuite s = CU_add_suite("secretfile", setup, teardown);
 
@@ -166,3 +166,5 @@ int test_secretfile_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_secretfile_register)

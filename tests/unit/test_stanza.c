@@ -5,7 +5,6 @@
 #include <CUnit/CUnit.h>
 
 #include "stanza.h"
-#include "suites.h"
 #include "testutil.h"
 
 static void test_error_reply(void)
@@ -90,7 +89,7 @@ static void test_size(void)
 	testutil_ctx_free(ctx);
 }
 
-int test_stanza_register(void)
+static int test_stanza_register(void)
 {
 	CU_pSuite s = CU_add_suite("stanza", NULL, NULL);
 
@@ -102,3 +101,5 @@ int test_stanza_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_stanza_register)

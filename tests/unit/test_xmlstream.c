@@ -6,7 +6,6 @@
 #include <CUnit/CUnit.h>
 
 #include "config.h"
-#include "suites.h"
 #include "testutil.h"
 #include "xmlstream.h"
 
@@ -631,7 +630,7 @@ static void test_new_rejects_zero_limits(void)
 	xmlstream_free(NULL);
 }
 
-int test_xmlstream_register(void)
+static int test_xmlstream_register(void)
 {
 	CU_pSuite s = CU_add_suite("xmlstream", setup, teardown);
 
@@ -652,3 +651,5 @@ int test_xmlstream_register(void)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
+
+TESTUTIL_SUITE(test_xmlstream_register)

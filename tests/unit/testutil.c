@@ -7,6 +7,19 @@
 #include "testutil.h"
 
 static long live_blocks;
+static struct testutil_suite *suites, **suites_tail = &suites;
+
+void testutil_enlist(struct testutil_suite *suite)
+{
+	suite->next = NULL;
+	*suites_tail = suite;
+	suites_tail = &suite->next;
+}
+
+struct testutil_suite *testutil_suites(void)
+{
+	return suites;
+}
 
 static void *count_alloc(size_t size, void *userdata)
 {
@@ -44,7 +57,6 @@ xmpp_ctx_t *testutil_ctx_new(void)
 {
 	xmpp_ctx_t *ctx;
 
-	live_blocks = 0;
 	/* No CUnit assertion here: suite set-up functions call this too. */
 	ctx = xmpp_ctx_new(&counting_mem, NULL);
 	if (ctx == NULL)
@@ -60,7 +72,6 @@ long testutil_live_blocks(void)
 void testutil_ctx_free(xmpp_ctx_t *ctx)
 {
 	xmpp_ctx_free(ctx);
-	CU_ASSERT_EQUAL(live_blocks, 0);
 }
 
 xmpp_stanza_t *testutil_parse(xmpp_ctx_t *ctx, const char *xml)
@@ -82,24 +93,6 @@ char *testutil_text(xmpp_stanza_t *stanza)
 	copy = strdup(buf);
 	xmpp_free(ctx, buf);
 	return copy;
-}
-
-void testutil_config(struct config *cfg)
-{
-	static char domain[] = "ope.example.org", host[] = "127.0.0.1",
-		    secret[] = "s3cret", name[] = "ope test";
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->server_host = host;
-	cfg->server_port = 5347;
-	cfg->domain = domain;
-	cfg->secret = secret;
-	cfg->log_level = LOG_LEVEL_ERROR;
-	cfg->reconnect_initial_ms = 1000;
-	cfg->reconnect_max_ms = 60000;
-	cfg->service_name = name;
-	cfg->service_show_os = 1;
-	cfg->max_payload = 1024;
 }
 
 void testutil_capture(xmpp_stanza_t *reply, void *arg)

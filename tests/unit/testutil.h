@@ -6,7 +6,27 @@
 #include <stddef.h>
 #include <strophe.h>
 
-#include "config.h"
+struct config;
+
+/* Every tests/unit/test_<module>.c ends with TESTUTIL_SUITE(fn), where fn adds
+ * its suite to the CUnit registry and returns 0 or a CUnit error: the runner
+ * it is linked into then registers and runs it (see tests/unit/local.mk). */
+struct testutil_suite {
+	int (*add)(void);
+	struct testutil_suite *next;
+};
+#define TESTUTIL_SUITE(fn)						\
+	static struct testutil_suite testutil_suite_ = { fn, NULL };	\
+	__attribute__((constructor)) static void testutil_suite_enlist(void) \
+	{								\
+		testutil_enlist(&testutil_suite_);			\
+	}
+
+/* Append SUITE to the list the runner registers (TESTUTIL_SUITE calls it). */
+void testutil_enlist(struct testutil_suite *suite);
+
+/* The suites enlisted so far, in link order. */
+struct testutil_suite *testutil_suites(void);
 
 /* A libstrophe context whose allocator counts live blocks. */
 xmpp_ctx_t *testutil_ctx_new(void);
@@ -14,7 +34,7 @@ xmpp_ctx_t *testutil_ctx_new(void);
 /* Live blocks allocated through the counting allocator right now. */
 long testutil_live_blocks(void);
 
-/* Free CTX and assert (CUnit) that nothing it allocated is still live. */
+/* Free CTX. Blocks still live are reported by the runner after the test. */
 void testutil_ctx_free(xmpp_ctx_t *ctx);
 
 /* Parse one XML element into a stanza (caller releases); fails the test and
@@ -24,7 +44,8 @@ xmpp_stanza_t *testutil_parse(xmpp_ctx_t *ctx, const char *xml);
 /* Serialise STANZA; the caller frees the result with free(). */
 char *testutil_text(xmpp_stanza_t *stanza);
 
-/* A config as ope-component would load it, for domain "ope.example.org". */
+/* A config as ope-component would load it, for domain "ope.example.org"
+ * (tests/unit/testutil_config.c, linked into the component runner only). */
 void testutil_config(struct config *cfg);
 
 /* Replies captured by testutil_capture() (a dispatch_send_fn). */

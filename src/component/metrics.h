@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* metrics.h: counters of the stanza path and the link, their Prometheus text, and the /metrics and /health HTTP endpoint. */
+#ifndef OPE_METRICS_H
+#define OPE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "link_state.h"
+#include "stanza.h"
+
+struct metrics;
+
+/* Why a stanza was dropped without an answer. */
+enum metrics_drop {
+	METRICS_DROP_NO_FROM,      /* it has no from address */
+	METRICS_DROP_BAD_FROM,     /* its from is not a valid JID */
+	METRICS_DROP_NOT_OURS,     /* its to is outside our domain, or absent */
+	METRICS_DROP_NO_MEMORY,    /* out of memory while answering it */
+	METRICS_DROP_COUNT
+};
+
+/* The event loop counts as stalled (/health: 503) when metrics_loop_alive()
+ * was not called for this long. */
+#define METRICS_STALL_MS 10000
+
+/* Fresh counters, all zero, link "starting"; the loop counts as stalled
+ * after STALL_MS without metrics_loop_alive(). NULL when out of memory.
+ * Free with metrics_free(). */
+struct metrics *metrics_new(unsigned stall_ms);
+
+/* Stop the HTTP endpoint if it runs, then free M. NULL is fine. */
+void metrics_free(struct metrics *m);
+
+/* The updates below are for the event-loop thread only (one writer; the
+ * HTTP thread reads with relaxed atomics, no locks). M may be NULL
+ * (metrics off): then they do nothing. */
+
+/* A stanza is about to be handled. The first one since the last
+ * metrics_loop_alive() reads the clock: that is the arrival time of every
+ * stanza the loop handles in this turn (they came in one read), so one
+ * clock read per answered stanza is all the histogram costs. A link that
+ * reads the socket itself may call it right after each read instead. */
+void metrics_arrival(struct metrics *m);
+
+/* One stanza named NAME ("message", "iq", "presence", other) was handled.
+ * ANSWERED: a reply or an error went to the output queue; then the time
+ * since its arrival (see metrics_arrival()) is observed. */
+void metrics_stanza(struct metrics *m, const char *name, int answered);
+
+/* Observe one request-to-reply time of NS nanoseconds in the histogram. */
+void metrics_observe(struct metrics *m, uint64_t ns);
+
+/* A stanza error with COND was sent. */
+void metrics_error_sent(struct metrics *m, enum stanza_cond cond);
+
+/* A stanza was dropped for REASON. */
+void metrics_drop(struct metrics *m, enum metrics_drop reason);
+
+/* The link's output queue now holds BYTES (a gauge). */
+void metrics_output_queue(struct metrics *m, size_t bytes);
+
+/* A link_state_fn: ARG is the struct metrics (or NULL). Records the state,
+ * its DETAIL for /health, reconnects and the time of the last handshake. */
+void metrics_link_state(void *arg, enum link_state state, const char *detail);
+
+/* The event loop is turning; call once per loop iteration, before it
+ * reads input (it also starts a new arrival time). */
+void metrics_loop_alive(struct metrics *m);
+
+/* Readers, safe from any thread. */
+
+/* The Prometheus text exposition (format 0.0.4) of M. Returns a malloc'd
+ * NUL-terminated text and its length in *LEN; NULL when out of memory. */
+char *metrics_render(struct metrics *m, size_t *len);
+
+/* Whether the link is up and the event loop alive: returns 1 and "ok", or
+ * 0 and a one-line reason such as "link down: reconnecting in 4.0 s:
+ * connection refused", in REASON (size LEN). */
+int metrics_health(struct metrics *m, char *reason, size_t len);
+
+/* The HTTP endpoint. */
+
+/* Check a metrics.listen value: "ADDRESS:PORT", "[IPV6]:PORT" or a bare
+ * PORT (then 127.0.0.1); the address must be a literal. Returns 0, or -1
+ * with what is wrong in ERR (size ERRLEN). */
+int metrics_listen_check(const char *spec, char *err, size_t errlen);
+
+/* Serve /metrics and /health of M on SPEC from an HTTP thread of its
+ * own. Returns 0, or -1 with what failed ("metrics.listen 127.0.0.1:9347:
+ * cannot listen there: Address already in use; ...") in ERR (size ERRLEN). */
+int metrics_serve(struct metrics *m, const char *spec, char *err,
+		  size_t errlen);
+
+/* The client side of --health: GET /health from a daemon listening on
+ * SPEC (a wildcard address is asked on loopback), waiting at most
+ * TIMEOUT_MS in all. Returns 0 when healthy, 1 otherwise; REASON (size
+ * LEN) gets the endpoint's one-line answer or why it could not be asked. */
+int metrics_health_query(const char *spec, int timeout_ms, char *reason,
+			 size_t len);
+
+#endif
