@@ -653,9 +653,9 @@ static void start_attempt(struct link *l)
 	int rc;
 
 	l->attempts[0] = '\0';
-	log_info("connecting to %s as %s", l->where, l->cfg->domain);
 	set_state(l, LINK_CONNECTING, "connecting to %s as %s", l->where,
 		  l->cfg->domain);
+	log_info("connecting to %s as %s", l->where, l->cfg->domain);
 	l->phase = P_CONNECTING;
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -815,9 +815,9 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 			/* l->round is reset only once the link proved stable
 			 * (retry()), so servers that accept and drop at once
 			 * still lead to the back-off instead of a storm. */
-			log_info("connected to %s as %s", l->where, l->cfg->domain);
 			set_state(l, LINK_UP, "connected to %s as %s", l->where,
 				  l->cfg->domain);
+			log_info("connected to %s as %s", l->where, l->cfg->domain);
 			return;
 		}
 		end_later(l, END_RETRY, "the server answered the handshake "
