@@ -66,9 +66,11 @@ if [ -z "$baseline" ]; then
 	fi
 fi
 
+# The replies/s of the first pipelined row of ope-bench's table in FILE.
 pipelined_rate()
 {
-	awk '$1 == "pipelined" { print $5 }' "$1"
+	awk '$1 == "mode" { for (i = 1; i <= NF; i++) if ($i == "replies/s") c = i }
+	     $1 == "pipelined" && c { print $c; exit }' "$1"
 }
 
 out_new=$(mktemp "${TMPDIR:-/tmp}/ope-bench-new.XXXXXX")
