@@ -33,10 +33,30 @@
 #define SCRAPE_SECONDS 1.0
 #define STALL_SECONDS 30
 
+/* What the component's config holds besides the basics. */
+enum profile {
+	PROFILE_OPEN = 0,   /* no access section, limits off */
+	PROFILE_RULES,      /* 1,000 rules (the sender matches the last one),
+	                       every limit on (too high to refuse anything) */
+	PROFILE_PASSWORD,   /* one rule with a yescrypt password, limits on */
+};
+
+static const char *const profile_names[] = { "open", "rules", "password" };
+
+/* "bench-pw" (mkpasswd -m yescrypt); the password profile's requests carry it. */
+#define BENCH_PW_HASH "$y$j9T$9./tCUsZUu3kBOelzau7F/$Zl3hxLs/27r/89zrgplbyr6H0z480kwjTdSgJ2JxM08"
+#define BENCH_PW "bench-pw"
+#define BENCH_RULES 1000
+/* Limits on, but far above what one connection can send. */
+#define BENCH_LIMITS "limits = { sender = { rate = 1e9; burst = 1e9; }; " \
+	"total = { rate = 1e9; burst = 1e9; }; };\n"
+
 struct run_spec {
 	unsigned n;       /* messages to send */
 	unsigned window;  /* at most this many without a reply */
 	int metrics;      /* serve /metrics (metrics.listen) and scrape it */
+	enum profile profile;
+	unsigned flood;   /* wrong-password messages from another sender per message */
 };
 
 struct run_result {
@@ -258,10 +278,10 @@ static int listen_loopback(int *port)
 	return fd;
 }
 
-static void write_config(int port, int metrics_port)
+static void write_config(int port, int metrics_port, enum profile profile)
 {
 	FILE *f;
-	int fd;
+	int fd, i;
 
 	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/ope-bench-XXXXXX");
 	if (!mkdtemp(tmp_dir)) {
@@ -284,6 +304,23 @@ static void write_config(int port, int metrics_port)
 		port);
 	if (metrics_port > 0)
 		fprintf(f, "metrics = { listen = \"127.0.0.1:%d\"; };\n", metrics_port);
+	switch (profile) {
+	case PROFILE_OPEN:
+		fprintf(f, "limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };\n");
+		break;
+	case PROFILE_RULES:
+		fprintf(f, BENCH_LIMITS "access = { default = \"deny\"; rules = (\n");
+		for (i = 0; i < BENCH_RULES - 1; i++)
+			fprintf(f, "  { match = \"user%d@host%d.example.org\"; action = \"%s\"; },\n",
+				i, i % 10, i % 2 ? "deny" : "allow");
+		fprintf(f, "  { match = \"*@localhost\"; action = \"allow\"; }\n); };\n");
+		break;
+	case PROFILE_PASSWORD:
+		fprintf(f, BENCH_LIMITS "access = { default = \"deny\"; rules = (\n"
+			"  { match = \"*@localhost\"; action = \"allow\"; password = \""
+			BENCH_PW_HASH "\"; }\n); };\n");
+		break;
+	}
 	if (fclose(f) != 0)
 		die("%s: %s", cfg_path, strerror(errno));
 }
@@ -460,6 +497,22 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int with_password;
+
+/* A guess from another account, before each measured message: its error
+ * reply is a <message>, which the reply counter skips. */
+static void append_flood(struct buf *out, unsigned i)
+{
+	int n;
+
+	buf_reserve(out, 400);
+	n = snprintf(out->data + out->len, out->cap - out->len,
+		     "<message xml:lang='en' type='chat' id='f%u' to='" BENCH_DOMAIN
+		     "' from='mallory@localhost/flood'><example_tag xmlns='https://example.net/"
+		     "our_extension' data='x' password='guess%u'/><body>b</body></message>", i, i);
+	out->len += (size_t)n;
+}
+
 static void append_message(struct buf *out, unsigned i, const char *body)
 {
 	int n;
@@ -469,8 +522,8 @@ static void append_message(struct buf *out, unsigned i, const char *body)
 	n = snprintf(out->data + out->len, out->cap - out->len,
 		     "<message xml:lang='en' type='chat' id='b%u' to='" BENCH_DOMAIN
 		     "' from='" BENCH_FROM "'><example_tag xmlns='https://example.net/our_extension'"
-		     " data='stuff' another='some'/><body>%s</body></message>",
-		     i, body);
+		     " data='stuff' another='some'%s/><body>%s</body></message>",
+		     i, with_password ? " password='" BENCH_PW "'" : "", body);
 	out->len += (size_t)n;
 }
 
@@ -558,11 +611,25 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	lfd = listen_loopback(&port);
 	if (spec->metrics)
 		metrics_port = free_port();
-	write_config(port, metrics_port);
+	write_config(port, metrics_port, spec->profile);
+	with_password = spec->profile == PROFILE_PASSWORD;
 	spawn_component();
 	fd = accept_component(lfd);
 	close(lfd);
 	handshake(fd, &in);
+	/* One request before the clock starts: the password profile's first
+	 * one pays the slow hash, later ones hit the cache. */
+	{
+		char *end;
+
+		append_message(&out, 0, "warm-up");
+		send_all(fd, out.data, out.len);
+		out.len = 0;
+		end = read_until(fd, &in, 0, "</iq>", 10.0);
+		if (is_error_reply(find(in.data, (size_t)(end - in.data), "<iq"), end))
+			die("the warm-up request was refused: %.300s", in.data);
+		buf_consume(&in, (size_t)(end + 5 - in.data));
+	}
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
 		die("fcntl: %s", strerror(errno));
 
@@ -586,6 +653,8 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 			if (!ts)
 				ts = util_now_ns();
 			sent_at[sent] = ts;
+			for (i = 0; i < spec->flood; i++)
+				append_flood(&out, sent * spec->flood + i);
 			append_message(&out, sent, body);
 			sent++;
 		}
@@ -610,6 +679,14 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 		r = read_into(fd, &in);
 		if (r == 0)
 			die("ope-component closed the connection after %u replies", done);
+		/* With a flood the component writes several replies back to back
+		 * with Nagle on; ACK at once so the measured one does not wait
+		 * for our delayed ACK (the Linux option is not sticky). */
+		if (spec->flood) {
+			int one = 1;
+
+			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+		}
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -721,17 +798,52 @@ static void compare_metrics(const struct run_spec *runs, const struct run_result
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ope-bench [-c PATH] [-r N:W[:m]]... [-b BYTES]\n"
+		"usage: ope-bench [-c PATH] [-r N:W[:m][:PROFILE[:F]]]... [-b BYTES]\n"
 		"  -c PATH   ope-component to run (default ./ope-component)\n"
 		"  -r N:W    a run of N messages with at most W awaiting a reply;\n"
 		"            repeatable (default: -r 200000:1000 -r 20000:1); with :m\n"
 		"            the component serves metrics, scraped every %.0f s, and\n"
-		"            its counters must equal N at the end\n"
+		"            its counters must equal N at the end.\n"
+		"            PROFILE: open (no access section, limits off; the\n"
+		"            default), rules (1,000 rules, limits on) or password\n"
+		"            (a yescrypt password rule, limits on); :F after it adds F\n"
+		"            wrong-password messages from another account before\n"
+		"            each measured one (their errors are not measured)\n"
 		"  -b BYTES  body length of each message (default 11)\n"
 		"Acts as the XEP-0114 server on 127.0.0.1 (free port), starts a fresh\n"
 		"ope-component per run and prints one table row per run; with runs\n"
 		"both with and without :m, a last line compares their medians.\n",
 		SCRAPE_SECONDS);
+}
+
+/* ":m", a profile name and a flood count, each optional, in that order. */
+static int parse_run_suffix(const char *rest, struct run_spec *r)
+{
+	char copy[64], *tok, *save = NULL;
+	unsigned k;
+
+	r->metrics = 0;
+	r->profile = PROFILE_OPEN;
+	r->flood = 0;
+	if (strlen(rest) >= sizeof(copy))
+		return -1;
+	strcpy(copy, rest);
+	for (tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+		if (strcmp(tok, "m") == 0) {
+			r->metrics = 1;
+			continue;
+		}
+		for (k = 0; k < 3 && strcmp(tok, profile_names[k]) != 0; k++)
+			;
+		if (k < 3) {
+			r->profile = (enum profile)k;
+			continue;
+		}
+		if (tok[0] < '0' || tok[0] > '9')
+			return -1;
+		r->flood = (unsigned)strtoul(tok, NULL, 10);
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -752,13 +864,16 @@ int main(int argc, char **argv)
 			if (nruns == MAX_RUNS ||
 			    sscanf(optarg, "%u:%u%n", &runs[nruns].n, &runs[nruns].window,
 				   &end) != 2 ||
-			    (optarg[end] != '\0' && strcmp(optarg + end, ":m") != 0) ||
 			    runs[nruns].n == 0 || runs[nruns].window == 0) {
-				fprintf(stderr, "ope-bench: -r wants N:W or N:W:m with N, W > 0 "
+				fprintf(stderr, "ope-bench: -r wants N:W[:m][:PROFILE[:F]] with N, W > 0 "
 					"(at most %d runs)\n", MAX_RUNS);
 				return 2;
 			}
-			runs[nruns].metrics = optarg[end] != '\0';
+			if (parse_run_suffix(optarg + end, &runs[nruns]) != 0) {
+				fprintf(stderr, "ope-bench: '%s': after N:W come :m, a profile "
+					"(open, rules, password) and a flood count\n", optarg);
+				return 2;
+			}
 			nruns++;
 			break;
 		}
@@ -783,8 +898,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (nruns == 0) {
-		runs[0] = (struct run_spec){ 200000, 1000, 0 };
-		runs[1] = (struct run_spec){ 20000, 1, 0 };
+		runs[0] = (struct run_spec){ 200000, 1000, 0, PROFILE_OPEN, 0 };
+		runs[1] = (struct run_spec){ 20000, 1, 0, PROFILE_OPEN, 0 };
 		nruns = 2;
 	}
 
@@ -802,14 +917,20 @@ int main(int argc, char **argv)
 
 	printf("ope-component: %s (fresh process per run, loopback, body %zu bytes)\n\n",
 	       component_path, body_len);
-	printf("%-13s %7s %8s %6s %7s %9s %8s %8s %8s %11s %12s %10s %4s\n", "mode",
-	       "metrics", "messages", "window", "seconds", "replies/s", "p50 us", "p99 us",
-	       "max us", "cpu us/msg", "bench us/msg", "maxRSS KiB", "exit");
+	printf("%-13s %7s %-11s %8s %6s %7s %9s %8s %8s %8s %11s %12s %10s %4s\n", "mode",
+	       "metrics", "profile", "messages", "window", "seconds", "replies/s", "p50 us",
+	       "p99 us", "max us", "cpu us/msg", "bench us/msg", "maxRSS KiB", "exit");
 	for (i = 0; i < nruns; i++) {
 		const char *mode = runs[i].window == 1 ? "one-at-a-time" : "pipelined";
+		char prof[24];
 
-		printf("%-13s %7s %8u %6u %7.3f %9.0f %8.1f %8.1f %8.1f %11.2f %12.2f %10ld %4d\n",
-		       mode, runs[i].metrics ? "on" : "off", runs[i].n, runs[i].window, res[i].seconds, runs[i].n / res[i].seconds,
+		if (runs[i].flood)
+			snprintf(prof, sizeof(prof), "%s+%ux", profile_names[runs[i].profile],
+				 runs[i].flood);
+		else
+			snprintf(prof, sizeof(prof), "%s", profile_names[runs[i].profile]);
+		printf("%-13s %7s %-11s %8u %6u %7.3f %9.0f %8.1f %8.1f %8.1f %11.2f %12.2f %10ld %4d\n",
+		       mode, runs[i].metrics ? "on" : "off", prof, runs[i].n, runs[i].window, res[i].seconds, runs[i].n / res[i].seconds,
 		       res[i].p50_us, res[i].p99_us, res[i].max_us, res[i].cpu_us,
 		       res[i].self_cpu_us, res[i].maxrss_kib, res[i].exit_status);
 		if (res[i].errors)

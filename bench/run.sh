@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run.sh: ns per byte of the stream parser per input shape (xml-shapes), then ope-component pipelined and one message at a time, against the libstrophe-based baseline.
+# run.sh: ns per byte of the stream parser per input shape (xml-shapes), then ope-component pipelined and one message at a time against the libstrophe-based baseline, with metrics off and on, open and with access control.
 # Usage: bench/run.sh [BUILDDIR]   (default: $OPE_BUILDDIR, else build/ next to this tree)
 # Environment: PIPELINED=N:W and SERIAL=N:W override the two runs;
 #   XML_SHAPES="-n" leaves libstrophe's own parser out of the shapes table;
@@ -112,3 +112,13 @@ echo
 echo "== metrics off and on: $builddir/ope-component"
 "$builddir/bench/ope-bench" -c "$builddir/ope-component" "$@" \
 	-r "$serial" -r "$serial:m"
+echo
+
+# Access control: no access section (limits off), 1,000 rules with every
+# limit on, a password rule (its first request, the slow hash, comes before
+# the clock starts); then one at a time, open, with the password, and with
+# the password while another account sends 10 wrong passwords per request.
+echo "== access control: $builddir/ope-component"
+exec "$builddir/bench/ope-bench" -c "$builddir/ope-component" \
+	-r "$pipelined:open" -r "$pipelined:rules" -r "$pipelined:password" \
+	-r "$serial:open" -r "$serial:password" -r "$serial:password:10"

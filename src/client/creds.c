@@ -154,3 +154,25 @@ int client_creds_resolve(struct client_opts *o, const char *env_password,
 	o->password = value;
 	return 0;
 }
+
+int client_creds_service(struct client_opts *o, const char *env,
+			 char *err, size_t errlen)
+{
+	char *value = NULL;
+
+	if (o->service_password != NULL)
+		return 0;
+	if (o->service_password_file != NULL) {
+		if (client_creds_read_file(o->service_password_file, &value,
+					   err, errlen) < 0)
+			return -1;
+	} else if (env != NULL && env[0] != '\0') {
+		value = strdup(env);
+		if (value == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	o->service_password = value;
+	return 0;
+}

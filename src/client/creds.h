@@ -31,4 +31,11 @@ int client_creds_resolve(struct client_opts *o, const char *env_password,
 /* Zero S and free it; NULL is fine. */
 void client_creds_free(char *s);
 
+/* Fill O's service password (example_tag's password attribute) unless
+ * --service-password gave it: from --service-password-file, else ENV (the
+ * value of OPE_SERVICE_PASSWORD, may be NULL), else none. Returns 0, or -1
+ * with a message in ERR when the file cannot be read. */
+int client_creds_service(struct client_opts *o, const char *env,
+			 char *err, size_t errlen);
+
 #endif

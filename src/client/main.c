@@ -44,8 +44,15 @@ int main(int argc, char **argv)
 		client_opts_free(&o);
 		return CLIENT_EXIT_USAGE;
 	}
-	/* Child processes (none today) shouldn't inherit it. */
+	if (client_creds_service(&o, getenv("OPE_SERVICE_PASSWORD"), err,
+				 sizeof(err)) < 0) {
+		fprintf(stderr, "ope-client: %s\n", err);
+		client_opts_free(&o);
+		return CLIENT_EXIT_USAGE;
+	}
+	/* Child processes (none today) shouldn't inherit them. */
 	unsetenv("OPE_PASSWORD");
+	unsetenv("OPE_SERVICE_PASSWORD");
 	if (o.debug) {
 		log_set_level(LOG_LEVEL_DEBUG);
 		log_set_timestamps(1);

@@ -29,12 +29,17 @@ enum {
 	OPT_DISCO,
 	OPT_SW_VERSION,
 	OPT_TIME,
+	OPT_SERVICE_PASSWORD,
+	OPT_SERVICE_PASSWORD_FILE,
 };
 
 static const struct option long_options[] = {
 	{ "jid", required_argument, NULL, 'j' },
 	{ "password", required_argument, NULL, 'p' },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "service-password", required_argument, NULL, OPT_SERVICE_PASSWORD },
+	{ "service-password-file", required_argument, NULL,
+	  OPT_SERVICE_PASSWORD_FILE },
 	{ "to", required_argument, NULL, 't' },
 	{ "another", required_argument, NULL, OPT_ANOTHER },
 	{ "data", required_argument, NULL, OPT_DATA },
@@ -102,6 +107,11 @@ void client_opts_usage(FILE *out, const char *progname)
 "                           (-V/--version prints ope-client's own version)\n"
 "      --time               query the target's XEP-0202 entity time; print\n"
 "                           its UTC time and offset\n"
+"      --service-password-file FILE\n"
+"                           send FILE's first line as example_tag's password\n"
+"                           attribute (for a component whose access rule\n"
+"                           wants one); else OPE_SERVICE_PASSWORD is used\n"
+"      --service-password PW  the same from the command line (visible in ps)\n"
 "      --timeout SECONDS    give up waiting after SECONDS (default 10); also\n"
 "                           bounds connecting and logging in\n"
 "      --count N            send N requests and print a summary line: sent, ok,\n"
@@ -235,6 +245,10 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 		case 'j': dst = &o->jid; break;
 		case 'p': dst = &o->password; break;
 		case OPT_PASSWORD_FILE: dst = &o->password_file; break;
+		case OPT_SERVICE_PASSWORD: dst = &o->service_password; break;
+		case OPT_SERVICE_PASSWORD_FILE:
+			dst = &o->service_password_file;
+			break;
 		case 't': dst = &o->to; break;
 		case OPT_ANOTHER: dst = &o->another; break;
 		case OPT_DATA: dst = &o->data; break;
@@ -348,7 +362,8 @@ oom:
 void client_opts_free(struct client_opts *o)
 {
 	char **strings[] = {
-		&o->jid, &o->password, &o->password_file, &o->to, &o->another,
+		&o->jid, &o->password, &o->password_file, &o->service_password,
+		&o->service_password_file, &o->to, &o->another,
 		&o->data, &o->body, &o->host, &o->cafile,
 	};
 	size_t i;
@@ -368,12 +383,13 @@ void client_opts_scrub_password(int argc, char **argv)
 
 	/* Let getopt find the password the way the parser did: optarg then
 	 * points at its bytes inside ARGV, whichever form was used (-pPW,
-	 * -p PW, bundled -qpPW or -qp PW, --password=PW, --password PW), and
-	 * a value of another option that merely looks like -pX is left alone. */
+	 * -p PW, bundled -qpPW or -qp PW, --password=PW, --password PW, and
+	 * the same for --service-password), and a value of another option
+	 * that merely looks like -pX is left alone. */
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options,
 				NULL)) != -1)
-		if (c == 'p' && optarg != NULL)
+		if ((c == 'p' || c == OPT_SERVICE_PASSWORD) && optarg != NULL)
 			explicit_bzero(optarg, strlen(optarg));
 }

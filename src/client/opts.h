@@ -21,6 +21,8 @@ struct client_opts {
 	char *jid;
 	char *password;
 	char *password_file;
+	char *service_password;		/* example_tag's password attribute */
+	char *service_password_file;
 	char *to;
 	char *another;
 	char *data;
@@ -57,10 +59,11 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 /* Release O's strings (the password is zeroed first) and reset O. */
 void client_opts_free(struct client_opts *o);
 
-/* Overwrite in place every password given with -p/--password in ARGV, in
- * every form getopt_long accepts (-p PW, -pPW, -qpPW, -qp PW, --password PW,
- * --password=PW), so it stops showing in ps and /proc/PID/cmdline. Call
- * after client_opts_parse() copied it (it re-runs getopt_long). */
+/* Overwrite in place every password given in ARGV, in every form
+ * getopt_long accepts (-p PW, -pPW, -qpPW, -qp PW, --password PW,
+ * --password=PW, and the same for --service-password), so none stops
+ * showing in ps and /proc/PID/cmdline. Call after client_opts_parse()
+ * copied them (it re-runs getopt_long). */
 void client_opts_scrub_password(int argc, char **argv);
 
 /* Print the full --help text (options, exit codes, hints) to OUT. */

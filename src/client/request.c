@@ -20,7 +20,10 @@ static xmpp_stanza_t *example_tag(xmpp_stanza_t *parent,
 
 	if (tag == NULL ||
 	    xmpp_stanza_set_attribute(tag, "another", o->another) != XMPP_EOK ||
-	    xmpp_stanza_set_attribute(tag, "data", o->data) != XMPP_EOK)
+	    xmpp_stanza_set_attribute(tag, "data", o->data) != XMPP_EOK ||
+	    (o->service_password != NULL &&
+	     xmpp_stanza_set_attribute(tag, "password",
+				       o->service_password) != XMPP_EOK))
 		return NULL;
 	return tag;
 }

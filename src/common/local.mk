@@ -7,6 +7,7 @@ src_common_libopecommon_a_SOURCES = \
 	src/common/ns.h \
 	src/common/jid.c src/common/jid.h \
 	src/common/utf8.c src/common/utf8.h \
+	src/common/hash.c src/common/hash.h \
 	src/common/secretfile.c src/common/secretfile.h \
 	src/common/stanza.c src/common/stanza.h \
 	src/common/util.c src/common/util.h

@@ -192,9 +192,11 @@ char *log_quote(char *dst, size_t len, const char *src)
 
 /* libstrophe's debug lines may carry secrets: the XEP-0114 handshake digest
  * (with the stream id it allows an offline dictionary attack on the secret),
- * both as raw traffic and in its own "Digest:" line, and SASL exchanges. */
+ * both as raw traffic and in its own "Digest:" line, SASL exchanges, and an
+ * example_tag's service password attribute (either quote). */
 static const char *const secret_marks[] = {
 	"<handshake", "Digest:", "<auth", "<response", "<challenge", "<success",
+	"password=",
 };
 
 static void log_strophe(void *userdata, xmpp_log_level_t level,

@@ -19,6 +19,10 @@ static const struct {
 	[STANZA_COND_POLICY_VIOLATION] = { "policy-violation", "modify" },
 	[STANZA_COND_RESOURCE_CONSTRAINT] = { "resource-constraint", "wait" },
 	[STANZA_COND_SERVICE_UNAVAILABLE] = { "service-unavailable", "cancel" },
+	[STANZA_COND_FORBIDDEN] = { "forbidden", "auth" },
+	[STANZA_COND_NOT_AUTHORIZED] = { "not-authorized", "auth" },
+	/* RFC 6120 §8.3.3.12 allows wait: retrying later will work. */
+	[STANZA_COND_RATE_LIMITED] = { "policy-violation", "wait" },
 };
 
 const char *stanza_cond_name(enum stanza_cond cond)

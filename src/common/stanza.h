@@ -17,6 +17,9 @@ enum stanza_cond {
 	STANZA_COND_POLICY_VIOLATION,
 	STANZA_COND_RESOURCE_CONSTRAINT,
 	STANZA_COND_SERVICE_UNAVAILABLE,
+	STANZA_COND_FORBIDDEN,          /* auth */
+	STANZA_COND_NOT_AUTHORIZED,     /* auth */
+	STANZA_COND_RATE_LIMITED,       /* policy-violation of type wait */
 };
 
 /* The condition's element name ("bad-request"); static. */

@@ -12,8 +12,10 @@
 
 #include <libconfig.h>
 
+#include "access.h"
 #include "config.h"
 #include "jid.h"
+#include "pwcheck.h"
 #include "metrics.h"
 #include "secretfile.h"
 #include "util.h"
@@ -71,6 +73,11 @@ static int hook_tls_ca_file(struct config_loader *, const struct config_row *,
 			    const config_setting_t *, struct config *);
 static int hook_tls_name(struct config_loader *, const struct config_row *,
 			 const config_setting_t *, struct config *);
+static int hook_access_default(struct config_loader *, const struct config_row *,
+			       const config_setting_t *, struct config *);
+static int hook_access_rules(struct config_loader *, const struct config_row *,
+			     const config_setting_t *, struct config *);
+static void release_access(void *field);
 static int hook_metrics_listen(struct config_loader *, const struct config_row *,
 			       const config_setting_t *, struct config *);
 
@@ -178,6 +185,46 @@ static const struct config_row rows[] = {
 	{ "liveness", "timeout", CONFIG_MS, 0, FIELD(liveness_timeout_ms),
 	  "20.0", 0.1, 3600, "s", 0, NULL, NULL,
 	  "seconds to wait for any answer to that ping before reconnecting" },
+	{ "access", "default", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
+	  FIELD(access_default), "deny", NO_BOUNDS, NULL, CONFIG_RELOAD,
+	  hook_access_default, NULL,
+	  "\"allow\" or \"deny\": what a sender that matches no rule gets "
+	  "(without an access section everyone is allowed)" },
+	{ "access", "rules", CONFIG_CUSTOM, CONFIG_TYPE_LIST, FIELD(access),
+	  NULL, NO_BOUNDS, NULL, CONFIG_RELOAD, hook_access_rules,
+	  release_access,
+	  "( { match = \"...\"; action = \"allow\"|\"deny\"; [password = "
+	  "\"$y$...\";] }, ... ): tried in order, the first match wins" },
+	{ "limits.sender", "rate", CONFIG_DOUBLE, 0, FIELD(limit_sender.rate),
+	  "20.0", 0, 1e9, "requests/s", CONFIG_RELOAD, NULL, NULL,
+	  "requests a second one bare JID may make (0: no limit)" },
+	{ "limits.sender", "burst", CONFIG_DOUBLE, 0, FIELD(limit_sender.burst),
+	  "40", 1, 1e9, "requests", CONFIG_RELOAD, NULL, NULL,
+	  "requests one bare JID may make at once before its rate applies" },
+	{ "limits.total", "rate", CONFIG_DOUBLE, 0, FIELD(limit_total.rate),
+	  "50000.0", 0, 1e9, "requests/s", CONFIG_RELOAD, NULL, NULL,
+	  "requests a second from everyone together (0: no limit)" },
+	{ "limits.total", "burst", CONFIG_DOUBLE, 0, FIELD(limit_total.burst),
+	  "100000", 1, 1e9, "requests", CONFIG_RELOAD, NULL, NULL,
+	  "requests from everyone at once before the total rate applies" },
+	{ "limits.password", "rate", CONFIG_DOUBLE, 0,
+	  FIELD(limit_password.rate), "0.2", 0, 1e6, "checks/s", CONFIG_RELOAD,
+	  NULL, NULL,
+	  "password checks a second one bare JID may cause (only new or "
+	  "wrong passwords are checked; 0: no limit)" },
+	{ "limits.password", "burst", CONFIG_DOUBLE, 0,
+	  FIELD(limit_password.burst), "3", 1, 1e6, "checks", CONFIG_RELOAD,
+	  NULL, NULL, "password checks one bare JID may cause at once" },
+	{ "limits.password", "total", CONFIG_DOUBLE, 0,
+	  FIELD(limit_hashes.rate), "2.0", 0, 1e6, "checks/s", CONFIG_RELOAD,
+	  NULL, NULL,
+	  "password checks a second for everyone together; each one holds "
+	  "the component for the hash's time (yescrypt: tens of ms; 0: no "
+	  "limit)" },
+	{ "limits", "senders", CONFIG_SIZE, 0, FIELD(limit_senders), "100000",
+	  1, 1e8, "senders", 0, NULL, NULL,
+	  "most senders whose rates are tracked at once; the least recently "
+	  "seen are forgotten first" },
 	{ "metrics", "listen", CONFIG_STRING, 0, FIELD(metrics_listen), NULL,
 	  NO_BOUNDS, NULL, 0, hook_metrics_listen, NULL,
 	  "where to serve /metrics and /health over HTTP: \"127.0.0.1:9347\", "
@@ -917,6 +964,151 @@ static int hook_tls_name(struct config_loader *ld, const struct config_row *row,
 	return 0;
 }
 
+static void release_access(void *field)
+{
+	struct access_table **t = field;
+
+	access_table_free(*t);
+	*t = NULL;
+}
+
+static int hook_access_default(struct config_loader *ld,
+			       const struct config_row *row,
+			       const config_setting_t *s, struct config *cfg)
+{
+	const char *text = s ? config_setting_get_string(s) : "allow";
+	char esc[100];
+
+	/* Without the file (defaults only) nothing is locked down; with an
+	 * access section but no default, check_across() picks "deny". */
+	(void)row;
+	if (strcmp(text, "allow") == 0)
+		cfg->access_default = ACCESS_ALLOW;
+	else if (strcmp(text, "deny") == 0)
+		cfg->access_default = ACCESS_DENY;
+	else
+		return config_fail(ld, s, "access.default '%s' is unknown; use "
+				   "\"allow\" or \"deny\"",
+				   log_escape(esc, sizeof(esc), text));
+	return 0;
+}
+
+/* One rule of access.rules (setting R) into T. */
+static int parse_rule(struct config_loader *ld, const config_setting_t *r,
+		      struct access_table *t)
+{
+	static const char *const known[] = { "match", "action", "password" };
+	const config_setting_t *m, *a, *p;
+	const char *why, *file;
+	char where[PATH_MAX + 16], esc[300], err[600];
+	enum access_action action;
+	int i, j, ret;
+
+	if (!config_setting_is_group(r))
+		return config_fail(ld, r, "an access rule must be a group "
+				   "{ match = \"...\"; action = \"...\"; }, not %s",
+				   type_name(r));
+	for (i = 0; i < config_setting_length(r); i++) {
+		const config_setting_t *e = config_setting_get_elem(r, (unsigned)i);
+		const char *name = config_setting_name(e);
+
+		for (j = 0; j < 3 && strcmp(name, known[j]) != 0; j++)
+			;
+		if (j == 3)
+			return config_fail(ld, e, "unknown setting '%s' in an "
+					   "access rule (known: match, action, "
+					   "password)", name);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return config_fail(ld, e, "access rule %s must be a "
+					   "string in double quotes, not %s",
+					   name, type_name(e));
+	}
+	m = config_setting_get_member(r, "match");
+	a = config_setting_get_member(r, "action");
+	p = config_setting_get_member(r, "password");
+	if (m == NULL)
+		return config_fail(ld, r, "an access rule needs match = "
+				   "\"user@domain\", \"*@domain\", \"domain\", "
+				   "\"*.domain\" or \"*\"");
+	if (a == NULL)
+		return config_fail(ld, r, "an access rule needs action = "
+				   "\"allow\" or \"deny\"");
+	if (strcmp(config_setting_get_string(a), "allow") == 0)
+		action = ACCESS_ALLOW;
+	else if (strcmp(config_setting_get_string(a), "deny") == 0)
+		action = ACCESS_DENY;
+	else
+		return config_fail(ld, a, "unknown action '%s'; use \"allow\" "
+				   "or \"deny\"",
+				   log_escape(esc, sizeof(esc),
+					      config_setting_get_string(a)));
+	if (p != NULL && action == ACCESS_DENY)
+		return config_fail(ld, p, "a password on a deny rule is never "
+				   "asked for; remove it or make the rule allow");
+	if (p != NULL &&
+	    pwcheck_hash_valid(config_setting_get_string(p), &why) != 0)
+		/* Never echo it: it may be a plaintext password by mistake. */
+		return config_fail(ld, p, "access rule password is %s", why);
+	file = config_setting_source_file(r) ? config_setting_source_file(r)
+					     : ld->path;
+	snprintf(where, sizeof(where), "%s:%u", file,
+		 (unsigned)config_setting_source_line(r));
+	ret = access_table_add(t, config_setting_get_string(m), action,
+			       p ? config_setting_get_string(p) : NULL, where,
+			       err, sizeof(err));
+	if (ret == -2)
+		return config_fail(ld, NULL, "out of memory");
+	if (ret != 0)
+		return config_fail(ld, m, "%s", err);
+	return 0;
+}
+
+static int hook_access_rules(struct config_loader *ld,
+			     const struct config_row *row,
+			     const config_setting_t *s, struct config *cfg)
+{
+	struct access_table *t;
+	int i;
+
+	(void)row;
+	if (s == NULL)
+		return 0;
+	t = access_table_new(ACCESS_DENY);
+	if (t == NULL)
+		return config_fail(ld, NULL, "out of memory");
+	release_access(&cfg->access);
+	cfg->access = t;
+	for (i = 0; i < config_setting_length(s); i++)
+		if (parse_rule(ld, config_setting_get_elem(s, (unsigned)i), t) < 0)
+			return -1;
+	return 0;
+}
+
+/* An access section turns the table on: its default is "deny" unless it
+ * says otherwise, even with no rules. */
+static int finish_access(struct config_loader *ld, struct config *c)
+{
+	const config_setting_t *def = config_lookup(&ld->lc, "access.default");
+
+	if (config_lookup(&ld->lc, "access") == NULL)
+		return 0;
+	if (def == NULL)
+		c->access_default = ACCESS_DENY;
+	if (c->access == NULL &&
+	    (c->access = access_table_new(ACCESS_DENY)) == NULL)
+		return config_fail(ld, NULL, "out of memory");
+	access_table_set_default(c->access, (enum access_action)c->access_default);
+	return 0;
+}
+
+/* The global password-check bucket holds two seconds' worth. */
+static void finish_limits(struct config *c)
+{
+	c->limit_hashes.burst = c->limit_hashes.rate * 2;
+	if (c->limit_hashes.burst < 1)
+		c->limit_hashes.burst = 1;
+}
+
 static int hook_metrics_listen(struct config_loader *ld,
 			       const struct config_row *row,
 			       const config_setting_t *s, struct config *cfg)
@@ -936,6 +1128,9 @@ static int check_across(struct config_loader *ld, struct config *c)
 	const config_setting_t *ini = config_lookup(&ld->lc, "reconnect.initial");
 	const config_setting_t *max = config_lookup(&ld->lc, "reconnect.maximum");
 
+	finish_limits(c);
+	if (finish_access(ld, c) < 0)
+		return -1;
 	if (c->secret == NULL)
 		return config_fail(ld, config_lookup(&ld->lc, "component"),
 				   "missing required setting: give one of "

@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <libconfig.h>
 #include "log.h"
+#include "ratelimit.h"
 #include "xmlstream.h"
+
+struct access_table;
 
 /* Where ope-component looks when -c is not given. */
 #define CONFIG_DEFAULT_PATH OPE_SYSCONFDIR "/ope/ope-component.conf"
@@ -61,6 +64,15 @@ struct config {
 	unsigned liveness_timeout_ms;
 
 	char *metrics_listen;       /* NULL: no HTTP endpoint */
+
+	struct access_table *access; /* NULL: no access section, all allowed */
+	int access_default;          /* enum access_action, as written */
+
+	struct ratelimit_rate limit_sender;   /* per bare JID, every request */
+	struct ratelimit_rate limit_total;    /* all senders together */
+	struct ratelimit_rate limit_password; /* per bare JID, password hashes */
+	struct ratelimit_rate limit_hashes;   /* all senders, password hashes */
+	size_t limit_senders;                 /* senders remembered at once */
 };
 
 /* How a setting is stored in struct config. */

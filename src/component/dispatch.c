@@ -11,6 +11,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "ext.h"
+#include "guard.h"
 #include "jid.h"
 #include "log.h"
 #include "metrics.h"
@@ -30,6 +31,7 @@ struct dispatch {
 	const struct ext *slots[NSLOTS];
 	uint32_t id_prefix;
 	unsigned long id_next;
+	struct guard *guard;   /* rate and access state; survives reloads */
 };
 
 /* FNV-1a over NAME, a separator, then NS. */
@@ -77,6 +79,11 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	d->metrics = metrics;
 	d->send = send;
 	d->send_arg = arg;
+	d->guard = guard_new(cfg->limit_senders);
+	if (d->guard == NULL) {
+		free(d);
+		return NULL;
+	}
 	registry = ext_registry_list(&n);
 	for (i = 0; i < n; i++) {
 		uint32_t h = ext_hash(registry[i]->ns, registry[i]->name);
@@ -95,7 +102,25 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 
 void dispatch_free(struct dispatch *d)
 {
+	if (d == NULL)
+		return;
+	guard_free(d->guard);
 	free(d);
+}
+
+const struct guard *dispatch_guard(const struct dispatch *d)
+{
+	return d->guard;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	/* A few ms of resolution is plenty for buckets and log throttles,
+	 * and the coarse clock costs a fraction of the precise one. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* The clock handlers read (Entity Time); tests call handlers with another. */
@@ -152,7 +177,17 @@ static enum dispatch_result run_ext(struct dispatch *d, const struct ext *ext,
 	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL };
 	/* A message's reply echoes its body too: measure all of it. */
 	xmpp_stanza_t *measured = kind == EXT_MESSAGE ? stanza : payload;
+	const char *why;
+	enum stanza_cond verdict;
 
+	/* Limits and access first: a refusal is the cheapest answer. */
+	verdict = guard_check(d->guard, d->cfg, xmpp_stanza_get_from(stanza),
+			      ext->guarded,
+			      ext->guarded ? xmpp_stanza_get_attribute(
+					payload, EXT_PASSWORD_ATTR) : NULL,
+			      now_s(), &why);
+	if (verdict != STANZA_COND_NONE)
+		return send_error(d, stanza, verdict, why);
 	if (stanza_size(measured, d->cfg->max_payload) > d->cfg->max_payload)
 		return send_error(d, stanza, STANZA_COND_POLICY_VIOLATION,
 				  "payload too large or too deeply nested for "

@@ -7,6 +7,7 @@
 
 struct config;
 struct dispatch;
+struct guard;
 struct metrics;
 
 /* Sends one reply; the stanza stays the caller's (dispatch releases it). */
@@ -30,6 +31,9 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 			      void *arg);
 
 void dispatch_free(struct dispatch *d);
+
+/* The rate-limit and access state, for counters in tests and logs. */
+const struct guard *dispatch_guard(const struct dispatch *d);
 
 /* Decide and send what STANZA (borrowed) gets. */
 enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza);

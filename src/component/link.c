@@ -291,6 +291,17 @@ out:
 	return ret;
 }
 
+/* Traffic goes through the logger that masks secrets (the handshake, a
+ * password attribute a user sent), escaped; ESC is scratch space. */
+static void log_traffic(const char *dir, const char *where, const char *raw,
+			char *esc, size_t esclen)
+{
+	const xmpp_log_t *lg = log_strophe_logger();
+
+	snprintf(esc, esclen, "%s %s: %s", dir, where, raw);
+	lg->handler(lg->userdata, XMPP_LEVEL_DEBUG, "link", esc);
+}
+
 static void log_sent(struct link *l, size_t from)
 {
 	char esc[2048], raw[1024];
@@ -300,7 +311,7 @@ static void log_sent(struct link *l, size_t from)
 		n = sizeof(raw) - 1;
 	memcpy(raw, l->out.data + from, n);
 	raw[n] = '\0';
-	log_debug("SENT to %s: %s", l->where, log_escape(esc, sizeof(esc), raw));
+	log_traffic("SENT to", l->where, raw, esc, sizeof(esc));
 }
 
 /* dispatch's sender: serialise REPLY into the output queue. */
@@ -978,7 +989,7 @@ static void log_received(struct link *l, const char *buf, size_t n)
 		n = sizeof(raw) - 1;
 	memcpy(raw, buf, n);
 	raw[n] = '\0';
-	log_debug("RECV from %s: %s", l->where, log_escape(esc, sizeof(esc), raw));
+	log_traffic("RECV from", l->where, raw, esc, sizeof(esc));
 }
 
 static void read_and_parse(struct link *l)

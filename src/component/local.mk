@@ -3,7 +3,7 @@
 COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
 	-I$(top_srcdir)/src/component/ext
 COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) $(MHD_LIBS)
+	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) $(MHD_LIBS) $(LIBCRYPT_LIBS)
 
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(EXPAT_CFLAGS)
@@ -11,6 +11,10 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/component_exit.h \
 	src/component/config.c src/component/config.h \
 	src/component/backoff.c src/component/backoff.h \
+	src/component/access.c src/component/access.h \
+	src/component/ratelimit.c src/component/ratelimit.h \
+	src/component/pwcheck.c src/component/pwcheck.h \
+	src/component/guard.c src/component/guard.h \
 	src/component/presence.c src/component/presence.h \
 	src/component/dispatch.c src/component/dispatch.h \
 	src/component/xmlstream.c src/component/xmlstream.h \

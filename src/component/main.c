@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "build_config.h"
+#include "access.h"
 #include "config.h"
 #include "link.h"
 #include "log.h"
+#include "pwcheck.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -39,6 +41,8 @@ static void usage(FILE *out)
 "      --check-config  validate the configuration and exit\n"
 "      --health        ask the running daemon (metrics.listen) whether the\n"
 "                      link is up: exit 0 if so, 1 with the reason if not\n"
+"      --hash-password print a yescrypt hash for an access rule's password\n"
+"                      (read without echo, or from stdin; never from argv)\n"
 "  -d, --debug         log at debug level (overrides log.level)\n"
 "  -q, --quiet         log errors only (overrides log.level)\n"
 "  -h, --help          show this help and exit\n"
@@ -154,6 +158,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "hash-password", no_argument, NULL, 'P' },
 		{ "health", no_argument, NULL, 'H' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -175,6 +180,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'k': check_only = 1; break;
+		case 'P': return pwcheck_cli();
 		case 'H': health = 1; break;
 		case 'd': level_override = LOG_LEVEL_DEBUG; break;
 		case 'q': level_override = LOG_LEVEL_ERROR; break;
@@ -199,6 +205,10 @@ int main(int argc, char **argv)
 		       path, cfg.domain, cfg.servers.list[0].host,
 		       cfg.servers.list[0].port,
 		       cfg.servers.n > 1 ? " and others" : "");
+		if (cfg.access != NULL)
+			printf("access: %zu rules, default %s\n",
+			       access_table_count(cfg.access),
+			       cfg.access_default == ACCESS_DENY ? "deny" : "allow");
 		config_free(&cfg);
 		return COMPONENT_EXIT_OK;
 	}

@@ -264,7 +264,8 @@ e2e_offline_condition()
 
 # --- ope-component ----------------------------------------------------------
 
-# e2e_component_config NAME [SECRET]: write $E2E_TMP/NAME.conf.
+# e2e_component_config NAME [SECRET]: write $E2E_TMP/NAME.conf, ending with
+# $E2E_TMP/NAME.extra when that exists (access and limits sections).
 e2e_component_config()
 {
 	local name=$1 secret=${2:-$E2E_SECRET}
@@ -276,6 +277,9 @@ log       = { level = "info"; timestamps = true; };
 reconnect = { initial = 0.2; maximum = 1.0; };
 service   = { name = "ope"; show_os = true; max_payload = 8192; };
 EOF
+	if [ -f "$E2E_TMP/$name.extra" ]; then
+		cat "$E2E_TMP/$name.extra" >>"$E2E_TMP/$name.conf"
+	fi
 	chmod 600 "$E2E_TMP/$name.conf"
 }
 

@@ -4,6 +4,12 @@
 Usage: OPE_PASSWORD=pw probe.py --jid probe@localhost/probe --host 127.0.0.1
        --port PORT --cafile CERT --component ope.localhost [--max-payload N]
        [--flood CHILDREN --repeat K --interval S]
+       [--access password|forbidden [--burst N]]
+--access runs only the access-control checks: "password" expects a rule that
+wants the service password in OPE_SERVICE_PASSWORD (missing and wrong ones
+get auth/not-authorized; --burst N then sends N requests at once and expects
+wait/policy-violation for some, and an answer again after a pause);
+"forbidden" expects auth/forbidden. Ping must stay public in both.
 Prints "ok - ..." / "not ok - ..." per check; exits 0 when all pass,
 1 when one fails, 3 when it cannot log in. With --flood it only sends K
 messages whose example_tag holds CHILDREN empty children, S seconds apart,
@@ -130,10 +136,79 @@ class Probe(slixmpp.ClientXMPP):
         print("# flood: %d stanzas of %d children, slowest refusal %.0f ms"
               % (a.repeat, a.flood, worst * 1000))
 
+    def example(self, password=None, iq=False):
+        """An example_tag request (message or IQ set) with PASSWORD."""
+        pw = "" if password is None else " password=%s" % quoteattr(password)
+        if iq:
+            return self.iq("set", "<example_tag xmlns='%s' data='p'%s>t"
+                           "</example_tag>" % (NS, pw))
+        sid = "probe-acc-" + uuid.uuid4().hex[:8]
+        return sid, ("<message to='%s' id='%s'><body>b</body><example_tag "
+                     "xmlns='%s' data='p'%s/></message>" % (self.comp, sid, NS, pw))
+
+    async def run_access_checks(self):
+        mode, right = self.args.access, os.environ.get("OPE_SERVICE_PASSWORD", "")
+        if mode == "forbidden":
+            for iq in (False, True):
+                sid, xml = self.example(right or None, iq)
+                self.expect_error(await self.request(xml, sid), "auth/forbidden",
+                                  "denied sender, %s -> auth/forbidden"
+                                  % ("IQ" if iq else "message"))
+        else:
+            for iq in (False, True):
+                kind = "IQ" if iq else "message"
+                sid, xml = self.example(None, iq)
+                self.expect_error(await self.request(xml, sid),
+                                  "auth/not-authorized", "no password, %s" % kind)
+                sid, xml = self.example(right + "-wrong", iq)
+                self.expect_error(await self.request(xml, sid),
+                                  "auth/not-authorized", "wrong password, %s" % kind)
+                sid, xml = self.example(right, iq)
+                r = await self.request(xml, sid)
+                et = r.find("{%s}example_tag" % NS) if r is not None else None
+                self.check(r is not None and r.get("type") == "result" and
+                           et is not None and et.get("data") == "p",
+                           "right password, %s -> result" % kind,
+                           ET.tostring(r, encoding="unicode") if r is not None
+                           else "no reply")
+                self.check(et is not None and et.get("password") is None,
+                           "the password is not echoed (%s)" % kind)
+            if self.args.burst:
+                sids = []
+                for _ in range(self.args.burst):
+                    sid, xml = self.example(right)
+                    fut = asyncio.get_event_loop().create_future()
+                    self.waiters[sid] = fut
+                    sids.append(fut)
+                    self.send_raw(xml)
+                done = await asyncio.wait_for(asyncio.gather(*sids), 30)
+                conds = [self.condition(r) for r in done]
+                limited = conds.count("wait/policy-violation")
+                self.check(limited > 0 and limited + conds.count(None)
+                           == len(conds), "burst of %d: some wait/policy-"
+                           "violation, the rest answered" % len(conds),
+                           "conditions %r" % sorted(set(map(str, conds))))
+                texts = [r.findtext("{jabber:client}error/{%s}text" % STANZAS)
+                         for r in done if self.condition(r)]
+                self.check(any("rate limit" in (t or "") for t in texts),
+                           "the policy-violation text says rate limit")
+                await asyncio.sleep(self.args.refill)
+                sid, xml = self.example(right)
+                r = await self.request(xml, sid)
+                self.check(r is not None and r.get("type") == "result",
+                           "answers again after the refill",
+                           str(self.condition(r)))
+        sid, xml = self.iq("get", "<ping xmlns='urn:xmpp:ping'/>")
+        r = await self.request(xml, sid)
+        self.check(r is not None and r.get("type") == "result",
+                   "ping stays public")
+
     async def on_start(self, _event):
         try:
             if self.args.flood:
                 await self.flood()
+            elif self.args.access:
+                await self.run_access_checks()
             else:
                 await self.run_checks()
         except Exception as exc:  # report, don't hang
@@ -301,6 +376,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--interval", type=float, default=0.5)
     ap.add_argument("--within", type=float, default=2.0)
+    ap.add_argument("--access", choices=("password", "forbidden"))
+    ap.add_argument("--burst", type=int, default=0)
+    ap.add_argument("--refill", type=float, default=2.0)
     args = ap.parse_args()
     password = os.environ.get("OPE_PASSWORD")
     if not password:

@@ -18,8 +18,8 @@ set -u
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
-server_restart wrong_secret features entity_time password_argv load
-metrics flood failover"
+server_restart wrong_secret features entity_time password_argv load metrics access
+access_reload hostile flood failover"
 # ejabberd_service has direct TLS (tls: true); Prosody's component port not.
 [ "${OPE_E2E_SERVER:-prosody}" = ejabberd ] && ALL_SCENARIOS="$ALL_SCENARIOS link_tls"
 
@@ -319,7 +319,8 @@ while True:
 	[[ $port =~ ^[0-9]+$ ]] || fail "the silent listener did not start: $(cat "$listen")"
 	n=0
 	for form in "-qp$secret" "-qp $secret" "-dp$secret" "-p$secret" \
-		"-p $secret" "--password=$secret" "--password $secret"; do
+		"-p $secret" "--password=$secret" "--password $secret" \
+		"-px --service-password=$secret" "-px --service-password $secret"; do
 		n=$((n + 1))
 		# shellcheck disable=SC2086 # FORM is one or two words on purpose
 		"$OPE_BUILDDIR/ope-client" -j alice@localhost -t ope.localhost \
@@ -344,13 +345,16 @@ while True:
 		kill "$pid"
 		wait "$pid" 2>/dev/null
 	done
-	note "$n forms of -p/--password: none left in /proc/PID/cmdline"
+	note "$n forms of -p/--password and --service-password: none left in /proc/PID/cmdline"
 }
 
 # 12. Load: 2000 round trips, 50 in flight.
 scn_load()
 {
 	local out=$E2E_TMP/load.out rc=0
+	# One account at full speed is abuse by the default limits.
+	echo 'limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };' \
+		>"$E2E_TMP/load.extra"
 	comp_start load || fail "ope-component did not connect"
 	e2e_client "$out" alice load --count 2000 --window 50 --timeout 60 \
 		--another load --data "load-ü&" --body "load body" || rc=$?
@@ -480,6 +484,199 @@ scn_failover()
 	e2e_client "$out.2" alice fo2 --body "second" || rc=$?
 	expect_rc 0 "$rc" "$out.2" "round trip through the second server"
 	note "$(grep -E 'lost|failing over|connected to' "$E2E_TMP/fo.log" | sed 's/^[^ ]* //' | tr '\n' ' ' | cut -c1-300)"
+}
+
+# The service password of the access scenarios and its yescrypt hash, made
+# by ope-component itself (stdin, never argv).
+SVC_PASSWORD=svc-e2e-$$
+svc_hash()
+{
+	printf '%s\n' "$SVC_PASSWORD" | "$OPE_BUILDDIR/ope-component" --hash-password
+}
+
+# summary_field OUT NAME: NAME's value in ope-client's --count summary.
+summary_field()
+{
+	grep -o "$2=[0-9.]*" "$1" | tail -n 1 | cut -d= -f2
+}
+
+run_probe()
+{
+	local out=$1 py rc=0
+	shift
+	py=$(e2e_python_slixmpp) || fail "no python3 with slixmpp: install python3-slixmpp"
+	OPE_PASSWORD=$E2E_PASSWORD OPE_SERVICE_PASSWORD=$SVC_PASSWORD timeout 120 \
+		"$py" "$E2E_SRC/probe.py" --host 127.0.0.1 --port "$E2E_C2S_PORT" \
+		--cafile "$E2E_CAFILE" --component "$E2E_COMPONENT" "$@" \
+		>"$out" 2>&1 || rc=$?
+	sed 's/^/    probe: /' "$out"
+	[ "$rc" = 0 ] || fail "probe.py $* failed (exit $rc)"
+}
+
+# 11. The permission table and the service password, with ope-client and
+# the independent slixmpp probe: allowed, denied, password right, wrong and
+# missing, and a burst over the sender rate.
+scn_access()
+{
+	local out=$E2E_TMP/access hash rc log=$E2E_TMP/acc.log pwfile
+	hash=$(svc_hash) || fail "ope-component --hash-password failed"
+	case $hash in "\$y\$"*) ;; *) fail "--hash-password printed '$hash'" ;; esac
+	cat >"$E2E_TMP/acc.extra" <<EOF
+access = {
+  default = "deny";
+  rules = (
+    { match = "bob@$E2E_HOST"; action = "allow"; },
+    { match = "carol@$E2E_HOST"; action = "deny"; },
+    { match = "*@$E2E_HOST"; action = "allow"; password = "$hash"; }
+  );
+};
+limits = { sender = { rate = 5.0; burst = 10; }; };
+EOF
+	e2e_component_config acc
+	"$OPE_BUILDDIR/ope-component" -c "$E2E_TMP/acc.conf" --check-config \
+		>"$out.check" 2>&1 || { cat "$out.check"; fail "--check-config refused the access config"; }
+	expect_text "$out.check" "access: 3 rules, default deny" "--check-config lacks the access summary"
+	comp_start acc || fail "ope-component did not connect"
+	rc=0; e2e_client "$out.bob" bob a1 --data bob-ok || rc=$?
+	expect_rc 0 "$rc" "$out.bob" "allowed without a password (bob)"
+	rc=0; e2e_client "$out.carol" carol a2 || rc=$?
+	expect_rc 1 "$rc" "$out.carol" "denied (carol)"
+	expect_text "$out.carol" "type=auth condition=forbidden" "carol did not get auth/forbidden"
+	pwfile=$E2E_TMP/svc-pw
+	printf '%s\n' "$SVC_PASSWORD" >"$pwfile"
+	chmod 600 "$pwfile"
+	rc=0; e2e_client "$out.right" alice a3 --service-password-file "$pwfile" \
+		--data right-pw || rc=$?
+	expect_rc 0 "$rc" "$out.right" "right password from a file (alice)"
+	rc=0; OPE_SERVICE_PASSWORD=$SVC_PASSWORD e2e_client "$out.env" alice a4 --iq || rc=$?
+	expect_rc 0 "$rc" "$out.env" "right password from OPE_SERVICE_PASSWORD (--iq)"
+	rc=0; OPE_SERVICE_PASSWORD=wrong-$SVC_PASSWORD e2e_client "$out.wrong" alice a5 || rc=$?
+	expect_rc 1 "$rc" "$out.wrong" "wrong password"
+	expect_text "$out.wrong" "type=auth condition=not-authorized" "wrong password: not auth/not-authorized"
+	rc=0; e2e_client "$out.none" alice a6 || rc=$?
+	expect_rc 1 "$rc" "$out.none" "missing password"
+	expect_text "$out.none" "type=auth condition=not-authorized" "missing password: not auth/not-authorized"
+	rc=0; e2e_client "$out.ping" carol a7 --ping || rc=$?
+	expect_rc 0 "$rc" "$out.ping" "ping from a denied sender (public)"
+	# A burst of 30 at once against burst = 10, rate = 5/s.
+	rc=0; e2e_client "$out.burst" alice a8 --service-password-file "$pwfile" \
+		--count 30 --window 30 || rc=$?
+	expect_rc 1 "$rc" "$out.burst" "burst over the sender rate"
+	expect_text "$out.burst" "type=wait condition=policy-violation" "burst: no wait/policy-violation"
+	expect_text "$out.burst" "rate limit" "burst: the error text does not say rate limit"
+	[ "$(summary_field "$out.burst" timeouts)" = 0 ] || fail "burst: requests went unanswered"
+	note "burst of 30: $(grep -o 'ok=[0-9]* errors=[0-9]*' "$out.burst")"
+	sleep 1.5
+	rc=0; e2e_client "$out.after" alice a9 --service-password-file "$pwfile" || rc=$?
+	expect_rc 0 "$rc" "$out.after" "answers again after the refill"
+	run_probe "$out.probe" --jid "probe@$E2E_HOST/acc" --access password --burst 25
+	run_probe "$out.probe2" --jid "carol@$E2E_HOST/acc" --access forbidden
+	grep -q "denied carol@$E2E_HOST by rule $E2E_TMP/acc.conf:" "$log" ||
+		{ cat "$log"; fail "no denial line naming carol and the rule's FILE:LINE"; }
+	grep -q "$SVC_PASSWORD" "$log" && fail "the service password appears in the component log"
+	note "probe: $(grep -c '^ok' "$out.probe") + $(grep -c '^ok' "$out.probe2") access checks ok"
+}
+
+# 12. SIGHUP changes the table live; the requests in flight are all answered.
+scn_access_reload()
+{
+	local out=$E2E_TMP/reload pid rc log=$E2E_TMP/ar.log
+	cat >"$E2E_TMP/ar.extra" <<EOF
+access = { default = "allow"; rules = ( { match = "carol@$E2E_HOST"; action = "deny"; } ); };
+limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };
+EOF
+	comp_start ar || fail "ope-component did not connect"
+	e2e_client "$out.load" alice r1 --count 50000 --window 20 --timeout 20 &
+	pid=$!
+	scn_track "$pid"
+	sleep 0.7
+	cat >"$E2E_TMP/ar.extra" <<EOF
+access = { default = "allow"; rules = ( { match = "alice@$E2E_HOST"; action = "deny"; } ); };
+limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };
+EOF
+	e2e_component_config ar
+	kill -HUP "$(cat "$E2E_TMP/ar.pid")"
+	e2e_wait_log "$log" "configuration reloaded" 10 "$(cat "$E2E_TMP/ar.pid")" ||
+		{ cat "$log"; fail "no 'configuration reloaded' line"; }
+	rc=0; wait "$pid" || rc=$?
+	note "load across the reload: $(grep -o 'sent=.*timeouts=[0-9]*' "$out.load")"
+	[ "$(summary_field "$out.load" timeouts)" = 0 ] || { cat "$out.load"; fail "requests in flight were not answered"; }
+	[ "$(summary_field "$out.load" sent)" = 50000 ] || { cat "$out.load"; fail "not all 50000 sent"; }
+	[ "$(summary_field "$out.load" ok)" -gt 0 ] || fail "nothing was allowed before the reload"
+	[ "$(summary_field "$out.load" errors)" -gt 0 ] ||
+		fail "nothing was refused after the reload (did the load end before it?)"
+	expect_text "$out.load" "condition=forbidden" "refusals after the reload are not forbidden"
+	rc=0; e2e_client "$out.alice" alice r2 || rc=$?
+	expect_rc 1 "$rc" "$out.alice" "alice after the reload"
+	expect_text "$out.alice" "condition=forbidden" "alice after the reload"
+	rc=0; e2e_client "$out.carol" carol r3 || rc=$?
+	expect_rc 0 "$rc" "$out.carol" "carol after the reload"
+	# A broken table is refused and the running one stays.
+	echo 'access = { rules = ( { match = "a@b/c"; action = "allow"; } ); };' >"$E2E_TMP/ar.extra"
+	e2e_component_config ar
+	kill -HUP "$(cat "$E2E_TMP/ar.pid")"
+	e2e_wait_log "$log" "reload failed" 10 "$(cat "$E2E_TMP/ar.pid")" ||
+		{ cat "$log"; fail "a broken table was not refused"; }
+	grep -q "ar.conf:[0-9]*: 'a@b/c' is not a valid pattern" "$log" ||
+		{ cat "$log"; fail "the refusal lacks FILE:LINE"; }
+	rc=0; e2e_client "$out.alice2" alice r4 || rc=$?
+	expect_rc 1 "$rc" "$out.alice2" "alice after a refused reload (old table kept)"
+}
+
+# 13. Hostile: one account floods wrong passwords far over its rate while a
+# second one does single round trips; all of the second's replies arrive.
+scn_hostile()
+{
+	local out=$E2E_TMP/hostile hash rc p1 p2 f1 f2 t0 t1 log=$E2E_TMP/hs.log
+	hash=$(svc_hash) || fail "ope-component --hash-password failed"
+	cat >"$E2E_TMP/hs.extra" <<EOF
+access = {
+  default = "deny";
+  rules = (
+    { match = "bob@$E2E_HOST"; action = "allow"; password = "$hash"; },
+    { match = "*@$E2E_HOST"; action = "allow"; password = "$hash"; }
+  );
+};
+# Room for bob's 300 quick round trips (the burst); the flood goes far
+# beyond the rate.
+limits = { sender = { rate = 100.0; burst = 300; }; };
+EOF
+	comp_start hs || fail "ope-component did not connect"
+	rc=0; OPE_SERVICE_PASSWORD=$SVC_PASSWORD e2e_client "$out.quiet" bob h1 \
+		--count 300 --window 1 || rc=$?
+	expect_rc 0 "$rc" "$out.quiet" "bob without the flood"
+	p1=$(summary_field "$out.quiet" p99)
+	t0=$(cpu_ticks "$(cat "$E2E_TMP/hs.pid")")
+	OPE_SERVICE_PASSWORD=guess e2e_client "$out.flood1" alice f1 \
+		--count 30000 --window 100 --timeout 20 &
+	f1=$!
+	scn_track "$f1"
+	OPE_SERVICE_PASSWORD=guess e2e_client "$out.flood2" alice f2 --iq \
+		--count 30000 --window 100 --timeout 20 &
+	f2=$!
+	scn_track "$f2"
+	sleep 0.5
+	rc=0; OPE_SERVICE_PASSWORD=$SVC_PASSWORD e2e_client "$out.busy" bob h2 \
+		--count 300 --window 1 || rc=$?
+	kill -0 "$f1" 2>/dev/null || note "warning: the flood ended before bob's run did"
+	expect_rc 0 "$rc" "$out.busy" "bob during the flood"
+	p2=$(summary_field "$out.busy" p99)
+	wait "$f1" || true
+	wait "$f2" || true
+	t1=$(cpu_ticks "$(cat "$E2E_TMP/hs.pid")")
+	grep -q "wrong password from alice@$E2E_HOST" "$log" ||
+		{ cat "$log"; fail "no wrong password was checked"; }
+	# One line a minute per sender: whichever limit refused it first.
+	grep -Eq "(too many password attempts from|over its rate limit:) alice@$E2E_HOST" "$log" ||
+		{ cat "$log"; fail "the flood was not rate-limited"; }
+	[ "$(summary_field "$out.flood1" ok)" = 0 ] || fail "a wrong password was accepted"
+	[ "$(grep -c 'wrong password from alice' "$log")" -le 2 ] ||
+		fail "the log floods: $(grep -c 'wrong password from alice' "$log") lines for alice"
+	grep -q guess "$log" && fail "a guessed password appears in the log"
+	note "hostile: bob p99 ${p1} ms without the flood, ${p2} ms with it (300 round trips each, all answered)"
+	note "flood (alice, wrong password): $(grep -o 'sent=.*timeouts=[0-9]*' "$out.flood1"); $(grep -o 'rate=[0-9.]*/s' "$out.flood1")"
+	note "flood --iq: $(grep -o 'sent=.*timeouts=[0-9]*' "$out.flood2")"
+	note "ope-component CPU during the flood and bob's run: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms for $(( $(summary_field "$out.flood1" sent) + $(summary_field "$out.flood2" sent) + 300 )) requests; machine load: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # GET http://127.0.0.1:PORT/metrics into FILE (no curl on a bare Debian).
@@ -669,7 +866,7 @@ main()
 	fi
 	grep ' e2e: ' "$E2E_TMP/server-start.log" >&2
 	echo "# server: $(e2e_server_describe)"
-	for s in alice bob probe; do
+	for s in alice bob carol probe; do
 		if ! e2e_server_register "$s" "$E2E_PASSWORD" \
 			>>"$E2E_TMP/register.log" 2>&1; then
 			sed 's/^/#   /' "$E2E_TMP/register.log"

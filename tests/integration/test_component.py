@@ -95,6 +95,8 @@ component = { domain = "%(domain)s"; secret = "%(secret)s"; };
 log = { level = "%(level)s"; timestamps = true; };
 reconnect = { initial = %(initial)s; maximum = %(maximum)s; };
 service = { name = "%(name)s"; show_os = true; max_payload = %(max_payload)d; };
+# One fake user sends everything here: keep the per-sender limit out of the way.
+limits = { sender = { rate = 1000000.0; burst = 1000000; }; };
 '''
 
 _cfg_seq = [0]
@@ -111,7 +113,8 @@ def write_config(port, secret=SECRET, level='info', initial='0.1',
                                    level=level, initial=initial,
                                    maximum=maximum, name=SERVICE_NAME,
                                    max_payload=MAX_PAYLOAD,
-                                   server_extra=server_extra) + extra
+                                   server_extra=server_extra)
+    text += extra
     # It holds the secret: ope-component warns about wider modes.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, 'w') as f:
@@ -272,12 +275,13 @@ def new_id(prefix='t'):
 
 def message(id_, frm=USER, to=DOMAIN, another='some', data='stuff',
             body='OUR_MESSAGE', children='', mtype='chat', ex_text='',
-            with_tag=True):
+            with_tag=True, password=None):
     ex = ''
     if with_tag:
         ex = fs.prosody_xml('example_tag', [('xmlns', NS_EX),
                                             ('another', another),
-                                            ('data', data)],
+                                            ('data', data),
+                                            ('password', password)],
                             fs.xml_escape(ex_text) + children, lang=None)
     b = '' if body is None else '<body>%s</body>' % fs.xml_escape(body)
     return fs.prosody_xml('message', {'from': frm, 'to': to, 'id': id_,
@@ -912,6 +916,141 @@ def t_sighup():
         srv.close()
 
 
+# "pw-right" (mkpasswd -m sha512crypt)
+PW_HASH = ('$6$AcmlSbM6nEC.9.Io$Jk7V6ooFrrxk3L7tafPXufHXkuWpUhGA3KINNit4UROv'
+           'F/sfakdRb0y6KhXtio4jm59e025Qvm8uVfBlhOyaH1')
+ACCESS_CFG = '''
+access = {
+  default = "deny";
+  rules = (
+    { match = "admin@localhost"; action = "allow"; },
+    { match = "*@localhost"; action = "allow"; password = "%s"; },
+    { match = "evil.example"; action = "deny"; }
+  );
+};
+''' % PW_HASH
+
+
+def access_error(r, etype, cond, id_, to, name='message'):
+    """R is a <NAME type='error'> to TO with ID_ and <error type=ETYPE>
+    holding COND; returns its <text/> or ''."""
+    check(r is not None, 'no reply to %s' % id_)
+    check(r.tag == '{%s}%s' % (NS_C, name) and r.get('type') == 'error'
+          and r.get('id') == id_ and r.get('to') == to
+          and r.get('from') == DOMAIN, 'not an error reply to %s from %s: %s'
+          % (to, DOMAIN, show(r)))
+    errs = [c for c in r if c.tag == '{%s}error' % NS_C]
+    check(len(errs) == 1 and errs[0].get('type') == etype,
+          'error type is not %s: %s' % (etype, show(r)))
+    conds = [c.tag for c in errs[0] if c.tag != '{%s}text' % NS_ERR]
+    check(conds == ['{%s}%s' % (NS_ERR, cond)], 'condition is not %s: %s'
+          % (cond, show(r)))
+    texts = [c.text or '' for c in errs[0] if c.tag == '{%s}text' % NS_ERR]
+    return texts[0] if texts else ''
+
+
+@case('access: allowed, forbidden (auth), not-authorized (auth) for a '
+      'missing or wrong password, right password; never echoed or logged')
+def t_access():
+    srv, comp, conn = start_connected(level='debug', extra=ACCESS_CFG)
+    try:
+        ok = new_id()
+        conn.send(message(ok, frm='Admin@LOCALHOST/x', password='pw-right'))
+        r = conn.recv_stanza(REPLY_TIMEOUT)
+        check(r is not None and r.get('type') == 'result',
+              'admin not answered: %s %s' % (show(r), comp.why()))
+        ex = [c for c in r if c.tag == '{%s}example_tag' % NS_EX]
+        check(ex and 'password' not in ex[0].attrib,
+              'the password was copied into the reply: %s' % show(r))
+        for frm, pw, cond, idx in (
+                ('eve@evil.example/r', None, 'forbidden', 'deny rule'),
+                ('x@other.example/r', None, 'forbidden', 'default'),
+                (USER, None, 'not-authorized', 'no password'),
+                (USER, 'pw-wrong', 'not-authorized', 'wrong password')):
+            id_ = new_id()
+            conn.send(message(id_, frm=frm, password=pw))
+            access_error(conn.recv_stanza(REPLY_TIMEOUT), 'auth', cond, id_,
+                         frm)
+        id_ = new_id()
+        conn.send(iq(id_, 'get', "<example_tag xmlns='%s' password='pw-wrong'>"
+                     "t</example_tag>" % NS_EX))
+        access_error(conn.recv_stanza(REPLY_TIMEOUT), 'auth', 'not-authorized',
+                     id_, USER, name='iq')
+        for i in range(3):
+            id_ = new_id()
+            conn.send(message(id_, password='pw-right'))
+            check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+        # Ping stays public.
+        id_ = new_id()
+        conn.send(iq(id_, 'get', "<ping xmlns='%s'/>" % NS_PING,
+                     frm='eve@evil.example/r'))
+        r = conn.recv_stanza(REPLY_TIMEOUT)
+        check(r is not None and r.get('type') == 'result',
+              'ping from a denied sender not answered: %s' % show(r))
+        check(comp.wait_log('denied eve@evil.example by rule '),
+              'no denial log line naming the rule %s' % comp.tail())
+        check(comp.config + ':' in comp.stderr(),
+              'the denial line lacks FILE:LINE: %s' % comp.tail())
+        err = comp.stderr()
+        check('masked' in err, 'the debug log shows no masked traffic line: '
+              'nothing to judge')
+        check('pw-right' not in err and 'pw-wrong' not in err,
+              'a password appears in the debug log')
+    finally:
+        comp.stop()
+        srv.close()
+
+
+@case('limits: a burst over the sender rate -> policy-violation (wait), '
+      'answers again after the refill; total rate -> resource-constraint')
+def t_limits():
+    extra = ('limits = { sender = { rate = 10.0; burst = 5; }; '
+             'total = { rate = 0.1; burst = 8; }; };\n')
+    # The template's own limits line comes first; libconfig refuses a
+    # duplicate, so drop it.
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    text = CFG_TEMPLATE % dict(port=srv.port, domain=DOMAIN, secret=SECRET,
+                               level='info', initial='0.1', maximum='0.4',
+                               name=SERVICE_NAME, max_payload=MAX_PAYLOAD,
+                               server_extra='')
+    text = '\n'.join(l for l in text.split('\n')
+                     if not l.startswith('limits')) + extra
+    comp = Component(write_config(0, text=text))
+    try:
+        conn = srv.accept(REPLY_TIMEOUT)
+        check(conn is not None, 'no connection %s' % comp.why())
+        conn.handshake(fs.ACCEPT)
+        ids = [new_id('rl') for _ in range(7)]
+        conn.send(''.join(message(i) for i in ids))
+        got = {r.get('id'): r for r in conn.recv_stanzas(7, REPLY_TIMEOUT)}
+        check(len(got) == 7, 'only %d replies' % len(got))
+        for i in ids[:5]:
+            check_example_reply(got[i], i)
+        for i in ids[5:]:
+            text = access_error(got[i], 'wait', 'policy-violation', i, USER)
+            check('rate limit' in text, 'no rate-limit text: %r' % text)
+        time.sleep(0.25)
+        id_ = new_id()
+        conn.send(message(id_))
+        check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+        # 6 of the total's 8 are spent; another sender gets 2, then waits.
+        ids = [new_id('tot') for _ in range(4)]
+        conn.send(''.join(message(i, frm='bob@localhost/b') for i in ids))
+        got = {r.get('id'): r for r in conn.recv_stanzas(4, REPLY_TIMEOUT)}
+        conds = sorted(r.get('type') for r in got.values())
+        check(conds == ['error', 'error', 'result', 'result'],
+              'expected 2 results and 2 errors, got %r' % conds)
+        for r in got.values():
+            if r.get('type') == 'error':
+                access_error(r, 'wait', 'resource-constraint', r.get('id'),
+                             'bob@localhost/b')
+        check(comp.wait_log('over its rate limit'),
+              'no rate-limit log line %s' % comp.tail())
+    finally:
+        comp.stop()
+        srv.close()
+
+
 # ---------------------------------------------------------------------------
 # Hostile servers (issue 8): for each, no crash, no CPU spin, bounded memory,
 # the right log line, a reconnect where one is due, and requests still
@@ -1289,7 +1428,16 @@ def t_metrics_health():
 
 @case('hostile: a server that never reads -> bounded memory, nothing lost')
 def t_never_reads():
-    srv, comp, conn = start_connected(extra='limits = { output_queue = 262144; };\n')
+    # The template's limits group gains output_queue (a second group
+    # would be a duplicate setting).
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    text = write_config(srv.port)
+    with open(text) as f:
+        text = f.read().replace('limits = {', 'limits = { output_queue = 262144;', 1)
+    comp = Component(write_config(0, text=text))
+    conn = srv.accept(REPLY_TIMEOUT)
+    check(conn is not None, 'no connection %s' % comp.why())
+    conn.handshake()
     try:
         check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
         rss0 = comp.rss_kib()

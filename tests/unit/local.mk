@@ -19,6 +19,7 @@ tests_unit_test_common_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_log.c \
 	tests/unit/test_secretfile.c \
 	tests/unit/test_jid.c \
+	tests/unit/test_hash.c \
 	tests/unit/test_stanza.c
 tests_unit_test_common_CPPFLAGS = $(AM_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_common_CFLAGS = $(UNIT_CFLAGS)
@@ -38,7 +39,11 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_xmlstream.c \
 	tests/unit/test_ext_example.c \
 	tests/unit/test_ext_time.c \
-	tests/unit/test_registry.c
+	tests/unit/test_registry.c \
+	tests/unit/test_access.c \
+	tests/unit/test_ratelimit.c \
+	tests/unit/test_pwcheck.c \
+	tests/unit/test_guard.c
 tests_unit_test_component_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_component_CFLAGS = $(UNIT_CFLAGS) $(EXPAT_CFLAGS)
 tests_unit_test_component_LDADD = $(COMPONENT_LIBS) $(CUNIT_LIBS)

@@ -8,6 +8,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "access.h"
 #include "config.h"
 #include "log.h"
 #include "testutil.h"
@@ -574,6 +575,108 @@ BAD(test_bad_payload_high, "bad-payload-high.conf", 3,
     "service.max_payload 16777217 is out of range")
 BAD(test_bad_name_empty, "bad-name-empty.conf", 3, "service.name is empty")
 
+/* No access section: everyone allowed; limits at their defaults. */
+static void test_access_absent(void)
+{
+	struct config cfg;
+
+	if (check_good("minimal.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_PTR_NULL(cfg.access);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_sender.rate, 20.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_sender.burst, 40.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_total.rate, 50000.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_total.burst, 100000.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_password.rate, 0.2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_password.burst, 3.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.rate, 2.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.burst, 4.0, 1e-9);
+	CU_ASSERT_EQUAL(cfg.limit_senders, 100000);
+	config_free(&cfg);
+}
+
+static void test_access_good(void)
+{
+	struct config cfg;
+	const struct access_rule *r;
+	char where[1100];
+
+	if (check_good("access-good.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg.access);
+	/* An access section without a default denies. */
+	CU_ASSERT_EQUAL(access_table_default(cfg.access), ACCESS_DENY);
+	CU_ASSERT_EQUAL(access_table_count(cfg.access), 3);
+	r = access_table_match(cfg.access, "admin@example.org");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(r->pattern, "admin@example.org");
+	CU_ASSERT_PTR_NULL(r->password);
+	snprintf(where, sizeof(where), FIXTURES "access-good.conf:4");
+	CU_ASSERT_STRING_EQUAL(r->where, where);
+	r = access_table_match(cfg.access, "bob@example.org");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT(r->password != NULL && strncmp(r->password, "$6$", 3) == 0);
+	r = access_table_match(cfg.access, "x@example.net");
+	CU_ASSERT(r != NULL && r->action == ACCESS_DENY);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_sender.rate, 5.5, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_sender.burst, 11.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_total.rate, 0.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_password.burst, 2.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.rate, 4.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.burst, 8.0, 1e-9);
+	CU_ASSERT_EQUAL(cfg.limit_senders, 1000);
+	config_free(&cfg);
+	if (check_good("access-empty.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg.access);
+	CU_ASSERT_EQUAL(access_table_count(cfg.access), 0);
+	CU_ASSERT_EQUAL(access_table_default(cfg.access), ACCESS_ALLOW);
+	config_free(&cfg);
+}
+
+static void test_bad_access_pattern(void)
+{
+	check_bad("bad-access-pattern.conf", 5, "drop the '/resource'");
+}
+
+static void test_bad_access_action(void)
+{
+	check_bad("bad-access-action.conf", 5, "unknown action 'permit'");
+}
+
+static void test_bad_access_hash(void)
+{
+	check_bad("bad-access-hash.conf", 5, "not a supported crypt(5) hash");
+	check_bad("bad-access-md5.conf", 4, "not a supported crypt(5) hash");
+}
+
+/* A plaintext password by mistake is never echoed in the error. */
+static void test_bad_access_hash_not_echoed(void)
+{
+	struct config cfg;
+	char err[1024];
+
+	CU_ASSERT_EQUAL(load_fixture("bad-access-hash.conf", &cfg, err,
+				     sizeof(err)), -1);
+	CU_ASSERT_PTR_NULL(strstr(err, "hunter2"));
+}
+
+static void test_bad_access_default(void)
+{
+	check_bad("bad-access-default.conf", 3, "access.default 'maybe'");
+}
+
+static void test_bad_access_rule_key(void)
+{
+	check_bad("bad-access-rule-key.conf", 4, "unknown setting 'pasword'");
+	check_bad("bad-access-no-match.conf", 4, "needs match");
+}
+
+static void test_bad_limits_rate(void)
+{
+	check_bad("bad-limits-rate.conf", 3, "limits.sender.rate -1 is out of range");
+}
+
 static const struct {
 	const char *name;
 	CU_TestFunc fn;
@@ -634,6 +737,15 @@ static const struct {
 	{ "max_payload 255", test_bad_payload_low },
 	{ "max_payload above 16 MiB", test_bad_payload_high },
 	{ "empty service name", test_bad_name_empty },
+	{ "access: absent, limits' defaults", test_access_absent },
+	{ "access: rules, default, limits", test_access_good },
+	{ "access: malformed pattern", test_bad_access_pattern },
+	{ "access: unknown action", test_bad_access_action },
+	{ "access: unsupported hash", test_bad_access_hash },
+	{ "access: plaintext password not echoed", test_bad_access_hash_not_echoed },
+	{ "access: unknown default", test_bad_access_default },
+	{ "access: rule keys", test_bad_access_rule_key },
+	{ "limits: negative rate", test_bad_limits_rate },
 };
 
 static int test_config_register(void)

@@ -38,7 +38,7 @@ static int creds_init(void)
 static int creds_clean(void)
 {
 	static const char *const names[] = {
-		"lf", "crlf", "nolf", "empty", "blank", "two",
+		"lf", "crlf", "nolf", "empty", "blank", "two", "svc",
 	};
 	char path[128];
 	size_t i;
@@ -142,13 +142,45 @@ static void test_creds_resolve(void)
 	client_opts_free(&o);
 }
 
+static void test_creds_service(void)
+{
+	struct client_opts o;
+	char err[256];
+
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--service-password",
+		      "cli", "--service-password-file", "/nonexistent", NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, "env", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(o.service_password, "cli");
+	client_opts_free(&o);
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--service-password-file",
+		      write_tmp("svc", "from file\n"), NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, "env", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(o.service_password, "from file");
+	client_opts_free(&o);
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--service-password-file",
+		      "/nonexistent/svc", NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, "env", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/svc"));
+	client_opts_free(&o);
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, "fromenv", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(o.service_password, "fromenv");
+	client_opts_free(&o);
+	/* None at all is fine: most services want none. */
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, NULL);
+	CU_ASSERT_EQUAL(client_creds_service(&o, NULL, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NULL(o.service_password);
+	client_opts_free(&o);
+}
+
 static int test_creds_register(void)
 {
 	CU_pSuite s = CU_add_suite("client_creds", creds_init, creds_clean);
 
 	if (s == NULL ||
 	    !CU_add_test(s, "password file", test_creds_file) ||
-	    !CU_add_test(s, "resolve order", test_creds_resolve))
+	    !CU_add_test(s, "resolve order", test_creds_resolve) ||
+	    !CU_add_test(s, "service password order", test_creds_service))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -281,6 +281,11 @@ static void test_opts_scrub_forms(void)
 	expect_scrubbed("ope-client|--body=-pPW|", "ope-client", "--body=-pPW",
 			NULL);
 	expect_scrubbed("ope-client|--|-pPW|", "ope-client", "--", "-pPW", NULL);
+	/* --service-password the same way; its file option is left alone. */
+	expect_scrubbed("ope-client|--service-password||||--service-password=|||"
+			"--service-password-file|keep.txt|", "ope-client",
+			"--service-password", "S1", "--service-password=S2",
+			"--service-password-file", "keep.txt", NULL);
 	/* --password has no accepted abbreviation (--password-file shares
 	 * every prefix): the parser refuses it, without echoing the value. */
 	CU_ASSERT_EQUAL(testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--pass=PW",

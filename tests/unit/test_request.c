@@ -122,13 +122,39 @@ static void test_request_iq_kinds(void)
 	CU_ASSERT_EQUAL(testutil_live_blocks(), before);
 }
 
+static void test_request_password(void)
+{
+	struct client_opts o;
+	xmpp_stanza_t *req, *tag;
+	char err[256];
+
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--service-password",
+		      "p&'\"w", NULL);
+	req = client_request_new(ctx, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	tag = xmpp_stanza_get_child_by_name_and_ns(req, "example_tag", NS_EXAMPLE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(tag, "password"), "p&'\"w");
+	xmpp_stanza_release(req);
+	client_opts_free(&o);
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--iq", NULL);
+	req = client_request_new(ctx, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	tag = xmpp_stanza_get_child_by_name_and_ns(req, "example_tag", NS_EXAMPLE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_attribute(tag, "password"));
+	xmpp_stanza_release(req);
+	client_opts_free(&o);
+}
+
 static int test_request_register(void)
 {
 	CU_pSuite s = CU_add_suite("client_request", ctx_init, ctx_clean);
 
 	if (s == NULL ||
 	    !CU_add_test(s, "message request", test_request_message) ||
-	    !CU_add_test(s, "iq requests", test_request_iq_kinds))
+	    !CU_add_test(s, "iq requests", test_request_iq_kinds) ||
+	    !CU_add_test(s, "service password attribute", test_request_password))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

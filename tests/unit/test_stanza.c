@@ -50,6 +50,13 @@ static void test_condition_types(void)
 	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_POLICY_VIOLATION), "modify");
 	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_SERVICE_UNAVAILABLE), "cancel");
 	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_RESOURCE_CONSTRAINT), "wait");
+	/* RFC 6120 §8.3.3: the access answers' types. */
+	CU_ASSERT_STRING_EQUAL(stanza_cond_name(STANZA_COND_FORBIDDEN), "forbidden");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_FORBIDDEN), "auth");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_name(STANZA_COND_NOT_AUTHORIZED), "not-authorized");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_NOT_AUTHORIZED), "auth");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_name(STANZA_COND_RATE_LIMITED), "policy-violation");
+	CU_ASSERT_STRING_EQUAL(stanza_cond_type(STANZA_COND_RATE_LIMITED), "wait");
 	CU_ASSERT_STRING_EQUAL(stanza_cond_name((enum stanza_cond)999),
 			       "undefined-condition");
 }

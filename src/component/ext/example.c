@@ -30,6 +30,7 @@ static int example_text(const struct ext_request *req, xmpp_stanza_t *tag)
 
 static int example_handle(const struct ext_request *req, struct ext_reply *reply)
 {
+	/* Only these: the password attribute must never travel back. */
 	static const char *const copied[] = { "another", "data" };
 	xmpp_stanza_t *tag, *child;
 	size_t i;
@@ -74,4 +75,5 @@ const struct ext ext_example = {
 	.feature = NS_EXAMPLE,
 	.kinds = EXT_MESSAGE | EXT_IQ_GET | EXT_IQ_SET,
 	.handle = example_handle,
+	.guarded = 1,
 };

@@ -48,7 +48,13 @@ struct ext {
 	const char *feature;     /* disco#info feature to advertise, or NULL */
 	unsigned kinds;          /* mask of enum ext_kind */
 	ext_handler_fn handle;
+	int guarded;             /* the access table and service passwords
+	                            apply (dispatch decides before handle()) */
 };
+
+/* The payload attribute carrying the service password of a guarded
+ * extension. Handlers never copy it into a reply. */
+#define EXT_PASSWORD_ATTR "password"
 
 /* The extensions ope ships; each lives in its own ext/<name>.c and is
  * listed once in registry.c. */
