@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e, deploy), Prosody under Docker, distcheck, Debian packages, sanitizer build.
+# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e, deploy), Prosody under Docker, distcheck, Debian packages, sanitizer build, fuzzing.
 #
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
@@ -147,7 +147,7 @@ deb_counts=$(awk '/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0 }
 tests_passed=$((tests_passed + ${deb_counts% *}))
 tests_failed=$((tests_failed + ${deb_counts#* }))
 
-section "Sanitizers: unit, integration, notify and fuzz corpus tests (build-san/)"
+section "Sanitizers: unit, integration, notify, fuzz corpus, e2e through Prosody and ejabberd (build-san/)"
 san=$root/build-san
 rm -rf "$san"
 mkdir -p "$san"
@@ -155,7 +155,7 @@ if step "configure --enable-sanitizers" \
 	bash -c "cd '$san' && '$root/configure' --enable-sanitizers" &&
    step "make (sanitizers)" make -C "$san" -j"$jobs"; then
 	step "make check (sanitizers)" make -C "$san" -j"$jobs" check \
-		TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/integration/test_notify.py tests/fuzz/corpus.test' ||
+		TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/integration/test_notify.py tests/fuzz/corpus.test tests/e2e/prosody.test tests/e2e/ejabberd.test' ||
 		show_test_logs "$san"
 	count_tests "$san"
 fi

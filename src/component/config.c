@@ -43,6 +43,36 @@ static int hook_log_level(struct config_loader *, const struct config_row *,
 			  const config_setting_t *, struct config *);
 static int hook_not_empty(struct config_loader *, const struct config_row *,
 			  const config_setting_t *, struct config *);
+static int hook_hosts(struct config_loader *, const struct config_row *,
+		      const config_setting_t *, struct config *);
+static void release_servers(void *field);
+static int same_servers(const void *a, const void *b);
+/* Without server.hosts the one server is server.host and server.port. */
+static int servers_from_host(struct config *cfg)
+{
+	struct config_servers *ss = &cfg->servers;
+
+	if (ss->n > 0)
+		return 0;
+	ss->list = calloc(1, sizeof(*ss->list));
+	if (ss->list == NULL ||
+	    (ss->list[0].host = strdup(cfg->server_host)) == NULL) {
+		free(ss->list);
+		ss->list = NULL;
+		return -1;
+	}
+	ss->list[0].port = cfg->server_port;
+	ss->n = 1;
+	ss->derived = 1;
+	return 0;
+}
+
+static int hook_tls_mode(struct config_loader *, const struct config_row *,
+			 const config_setting_t *, struct config *);
+static int hook_tls_ca_file(struct config_loader *, const struct config_row *,
+			    const config_setting_t *, struct config *);
+static int hook_tls_name(struct config_loader *, const struct config_row *,
+			 const config_setting_t *, struct config *);
 static int hook_access_default(struct config_loader *, const struct config_row *,
 			       const config_setting_t *, struct config *);
 static int hook_access_rules(struct config_loader *, const struct config_row *,
@@ -67,6 +97,27 @@ static const struct config_row rows[] = {
 	{ "server", "port", CONFIG_UINT, 0, FIELD(server_port), "5347",
 	  1, 65535, NULL, 0, NULL, NULL,
 	  "TCP port of the server's component listener" },
+	{ "server", "hosts", CONFIG_CUSTOM, 0, FIELD(servers), NULL,
+	  NO_BOUNDS, NULL, 0, hook_hosts, release_servers,
+	  "instead of host and port: several listeners tried in order, "
+	  "( \"10.0.0.1:5347\", \"[2001:db8::2]:5347\", \"xmpp.example.org\" ); "
+	  "a missing port is server.port's default" },
+	{ "server", "connect_timeout", CONFIG_MS, 0, FIELD(connect_timeout_ms),
+	  "10.0", 0.1, 600, "s", 0, NULL, NULL,
+	  "seconds allowed for each address's TCP connect, and again for TLS, "
+	  "the stream header and the handshake" },
+	{ "server.tls", "mode", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
+	  FIELD(tls_direct), "none", NO_BOUNDS, NULL, 0, hook_tls_mode, NULL,
+	  "\"none\" (plain TCP) or \"direct\" (TLS from the first byte, as "
+	  "ejabberd_service's tls: true)" },
+	{ "server.tls", "ca_file", CONFIG_STRING, 0, FIELD(tls_ca_file), NULL,
+	  NO_BOUNDS, NULL, 0, hook_tls_ca_file, NULL,
+	  "PEM file of the CAs that may sign the server's certificate "
+	  "(relative to the config file's directory); default: the system's CAs" },
+	{ "server.tls", "name", CONFIG_STRING, 0, FIELD(tls_name), NULL,
+	  NO_BOUNDS, NULL, 0, hook_tls_name, NULL,
+	  "the name the server's certificate must carry, also sent as SNI; "
+	  "default: the host connected to" },
 	{ "component", "domain", CONFIG_STRING, 0, FIELD(domain), NULL,
 	  NO_BOUNDS, NULL, CONFIG_REQUIRED, hook_domain, NULL,
 	  "the component's XMPP domain, e.g. \"ope.example.org\"" },
@@ -123,6 +174,17 @@ static const struct config_row rows[] = {
 	{ "limits", "text_bytes", CONFIG_SIZE, 0, FIELD(limits.text_bytes),
 	  STR(XMLSTREAM_DEFAULT_TEXT_BYTES), 16, 16777216, "bytes", 0,
 	  NULL, NULL, "bytes of text directly inside one element" },
+	{ "limits", "output_queue", CONFIG_SIZE, 0, FIELD(queue_max), "4194304",
+	  65536, 1073741824, "bytes", 0, NULL, NULL,
+	  "replies waiting for the server above which ope stops reading "
+	  "requests until the server reads again" },
+	{ "liveness", "idle", CONFIG_MS, 0, FIELD(liveness_idle_ms), "60.0",
+	  0, 86400, "s", 0, NULL, NULL,
+	  "seconds of silence from the server before ope pings it (XEP-0199); "
+	  "0 turns pings off" },
+	{ "liveness", "timeout", CONFIG_MS, 0, FIELD(liveness_timeout_ms),
+	  "20.0", 0.1, 3600, "s", 0, NULL, NULL,
+	  "seconds to wait for any answer to that ping before reconnecting" },
 	{ "access", "default", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
 	  FIELD(access_default), "deny", NO_BOUNDS, NULL, CONFIG_RELOAD,
 	  hook_access_default, NULL,
@@ -726,6 +788,193 @@ static int hook_not_empty(struct config_loader *ld, const struct config_row *row
 	return 0;
 }
 
+static void release_servers(void *field)
+{
+	struct config_servers *ss = field;
+	size_t i;
+
+	for (i = 0; i < ss->n; i++)
+		free(ss->list[i].host);
+	free(ss->list);
+	ss->list = NULL;
+	ss->n = 0;
+	ss->derived = 0;
+}
+
+static int same_servers(const void *a, const void *b)
+{
+	const struct config_servers *x = a, *y = b;
+	size_t i;
+
+	/* Derived from host and port, whose own rows report a change. */
+	if (x->derived && y->derived)
+		return 1;
+	if (x->n != y->n || x->derived != y->derived)
+		return 0;
+	for (i = 0; i < x->n; i++)
+		if (x->list[i].port != y->list[i].port ||
+		    strcmp(x->list[i].host, y->list[i].host) != 0)
+			return 0;
+	return 1;
+}
+
+/* Parse "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
+ * into SRV (host malloc'd). Returns 0, or -1 after config_fail(). */
+static int parse_host_port(struct config_loader *ld, const config_setting_t *s,
+			   const char *text, unsigned def_port,
+			   struct config_server *srv)
+{
+	const char *host = text, *port = NULL, *colon = strrchr(text, ':');
+	size_t hlen = strlen(text);
+	char esc[300], *end;
+	unsigned long p = def_port;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			goto bad;
+		host = text + 1;
+		hlen = (size_t)(close - host);
+		if (close[1] == ':')
+			port = close + 2;
+	} else if (colon != NULL && strchr(text, ':') == colon) {
+		hlen = (size_t)(colon - text);
+		port = colon + 1;
+	}
+	if (port != NULL) {
+		errno = 0;
+		p = strtoul(port, &end, 10);
+		if (*port == '\0' || *end != '\0' || errno != 0 || p < 1 ||
+		    p > 65535)
+			return config_fail(ld, s, "server.hosts entry '%s' has a "
+					   "bad port; give host:port with a port "
+					   "from 1 to 65535",
+					   log_escape(esc, sizeof(esc), text));
+	}
+	srv->host = strndup(host, hlen);
+	if (srv->host == NULL)
+		return config_fail(ld, NULL, "out of memory");
+	if (!jid_host_valid(srv->host)) {
+		free(srv->host);
+		srv->host = NULL;
+		goto bad;
+	}
+	srv->port = (unsigned)p;
+	return 0;
+bad:
+	return config_fail(ld, s, "server.hosts entry '%s' is not host:port "
+			   "(a host name, an IPv4 address or a bracketed IPv6 "
+			   "address, then an optional :port)",
+			   log_escape(esc, sizeof(esc), text));
+}
+
+static int hook_hosts(struct config_loader *ld, const struct config_row *row,
+		      const config_setting_t *s, struct config *cfg)
+{
+	struct config_servers *ss = &cfg->servers;
+	const config_setting_t *other;
+	int i, n;
+
+	(void)row;
+	release_servers(ss);
+	/* Without server.hosts, servers_from_host() fills it in once host
+	 * and port are known. */
+	if (s == NULL)
+		return 0;
+	other = config_lookup(&ld->lc, "server.host");
+	if (other == NULL)
+		other = config_lookup(&ld->lc, "server.port");
+	if (other != NULL)
+		return config_fail(ld, other, "give either server.hosts or "
+				   "server.host and server.port, not both");
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
+		return config_fail(ld, s, "server.hosts must be a list of strings, "
+				   "e.g. ( \"10.0.0.1:5347\", \"10.0.0.2:5347\" )");
+	n = config_setting_length(s);
+	if (n < 1)
+		return config_fail(ld, s, "server.hosts is empty; list at least "
+				   "one \"host:port\"");
+	ss->list = calloc((size_t)n, sizeof(*ss->list));
+	if (ss->list == NULL)
+		return config_fail(ld, NULL, "out of memory");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *text = config_setting_get_string(e);
+
+		if (text == NULL)
+			return config_fail(ld, e, "server.hosts entries must be "
+					   "strings in double quotes");
+		if (parse_host_port(ld, e, text, cfg->server_port,
+				    &ss->list[i]) < 0)
+			return -1;
+		ss->n++;
+	}
+	return 0;
+}
+
+static int hook_tls_mode(struct config_loader *ld, const struct config_row *row,
+			 const config_setting_t *s, struct config *cfg)
+{
+	const char *text = s ? config_setting_get_string(s) : row->def;
+	char esc[100];
+
+	if (strcmp(text, "none") == 0)
+		cfg->tls_direct = 0;
+	else if (strcmp(text, "direct") == 0)
+		cfg->tls_direct = 1;
+	else
+		return config_fail(ld, s, "server.tls.mode '%s' is unknown; use "
+				   "\"none\" or \"direct\"",
+				   log_escape(esc, sizeof(esc), text));
+	return 0;
+}
+
+static int hook_tls_ca_file(struct config_loader *ld,
+			    const struct config_row *row,
+			    const config_setting_t *s, struct config *cfg)
+{
+	char *file = cfg->tls_ca_file, *path;
+	size_t n;
+
+	(void)row;
+	if (s == NULL || file == NULL)
+		return 0;
+	if (*file == '\0')
+		return config_fail(ld, s, "server.tls.ca_file is empty; give a "
+				   "PEM file or leave it out for the system's CAs");
+	if (file[0] == '/')
+		return 0;
+	n = strlen(ld->dir) + 1 + strlen(file) + 1;
+	if ((path = malloc(n)) == NULL)
+		return config_fail(ld, NULL, "out of memory");
+	snprintf(path, n, "%s/%s", ld->dir, file);
+	free(file);
+	cfg->tls_ca_file = path;
+	return 0;
+}
+
+static int hook_tls_name(struct config_loader *ld, const struct config_row *row,
+			 const config_setting_t *s, struct config *cfg)
+{
+	char *name = cfg->tls_name, esc[300];
+	size_t len;
+
+	(void)row;
+	if (s == NULL || name == NULL)
+		return 0;
+	if (!jid_host_valid(name))
+		return config_fail(ld, s, "server.tls.name '%s' is not a valid "
+				   "host name or address",
+				   log_escape(esc, sizeof(esc), name));
+	len = strlen(name);
+	if (name[0] == '[') {
+		memmove(name, name + 1, len - 2);
+		name[len - 2] = '\0';
+	}
+	return 0;
+}
+
 static void release_access(void *field)
 {
 	struct access_table **t = field;
@@ -897,6 +1146,12 @@ static int check_across(struct config_loader *ld, struct config *c)
 		return config_fail(ld, config_lookup(&ld->lc, "component"),
 				   "missing required setting: give one of "
 				   "'component.secret' or 'component.secret_file'");
+	if (servers_from_host(c) < 0)
+		return config_fail(ld, NULL, "out of memory");
+	if (!c->tls_direct && (c->tls_ca_file != NULL || c->tls_name != NULL))
+		return config_fail(ld, config_lookup(&ld->lc, "server.tls"),
+				   "server.tls.ca_file and server.tls.name apply "
+				   "only with server.tls.mode = \"direct\"");
 	if (c->reconnect_max_ms < c->reconnect_initial_ms)
 		return config_fail(ld, max ? max : ini, "reconnect.maximum "
 				   "(%.3g s) is less than reconnect.initial "
@@ -1054,6 +1309,9 @@ static int row_differs(const struct config_row *row, struct config *a,
 
 		return (x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0);
 	}
+	/* A list owns memory: compare what it holds, not its pointer. */
+	if (row->offset == offsetof(struct config, servers))
+		return !same_servers(field_of(row, a), field_of(row, b));
 	return memcmp(field_of(row, a), field_of(row, b), row->size) != 0;
 }
 

@@ -14,6 +14,19 @@ struct access_table;
 /* Where ope-component looks when -c is not given. */
 #define CONFIG_DEFAULT_PATH OPE_SYSCONFDIR "/ope/ope-component.conf"
 
+/* One entry of server.hosts (or server.host and server.port). */
+struct config_server {
+	char *host;                 /* an IPv6 literal without its brackets */
+	unsigned port;
+};
+
+/* The servers to try, in order (at least one). */
+struct config_servers {
+	struct config_server *list;
+	size_t n;
+	int derived;                /* built from server.host and server.port */
+};
+
 /* The whole configuration. Every field but `path` is described by one row
  * of the settings table in config.c (its name, default, bounds and doc
  * live there, not here). Strings are owned by the struct and freed by
@@ -23,6 +36,11 @@ struct config {
 
 	char *server_host;          /* an IPv6 literal without its brackets */
 	unsigned server_port;
+	struct config_servers servers; /* server.hosts, else host and port */
+	unsigned connect_timeout_ms;
+	int tls_direct;             /* server.tls.mode "direct" */
+	char *tls_ca_file;          /* NULL: the system's CAs */
+	char *tls_name;             /* NULL: the host connected to */
 
 	char *domain;
 	char *secret;               /* component.secret, or the contents of
@@ -40,6 +58,11 @@ struct config {
 	size_t max_payload;
 
 	struct xmlstream_limits limits;  /* of what the server sends */
+	size_t queue_max;           /* output queue high-water mark */
+
+	unsigned liveness_idle_ms;  /* 0: no pings */
+	unsigned liveness_timeout_ms;
+
 	char *metrics_listen;       /* NULL: no HTTP endpoint */
 
 	struct access_table *access; /* NULL: no access section, all allowed */

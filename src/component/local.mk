@@ -20,10 +20,10 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/presence.c src/component/presence.h \
 	src/component/dispatch.c src/component/dispatch.h \
 	src/component/xmlstream.c src/component/xmlstream.h \
+	src/component/tls.c src/component/tls.h \
+	src/component/link.c src/component/link.h \
 	src/component/metrics.c src/component/metrics.h \
 	src/component/link_state.h \
-	src/component/strophe_compat.c src/component/strophe_compat.h \
-	src/component/conn.c src/component/conn.h \
 	src/component/notify.c src/component/notify.h \
 	src/component/settings_doc.c src/component/settings_doc.h \
 	src/component/handover.c src/component/handover.h \

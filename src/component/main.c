@@ -8,7 +8,7 @@
 #include "build_config.h"
 #include "access.h"
 #include "config.h"
-#include "conn.h"
+#include "link.h"
 #include "log.h"
 #include "pwcheck.h"
 #include "metrics.h"
@@ -58,11 +58,11 @@ static void usage(FILE *out)
 "  1  internal error (out of memory, library failure)\n"
 "  2  usage or configuration error (printed as FILE:LINE: problem)\n"
 "  3  the server refused the component for good: wrong secret\n"
-"     (not-authorized), domain already connected (conflict), or domain\n"
-"     unknown to the server (host-unknown)\n"
+"     (not-authorized) or domain unknown to the server (host-unknown)\n"
 "\n"
-"Transient faults (server down, connection lost) are retried with\n"
-"exponential back-off; ope-component never exits on its own for them.\n",
+"Transient faults (server down, connection lost, malformed XML, a stream\n"
+"error, conflict) are retried with exponential back-off, trying each of\n"
+"server.hosts in turn; ope-component never exits on its own for them.\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -72,12 +72,12 @@ static int install_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a signal should cut xmpp_run_once()'s wait short. */
+	/* No SA_RESTART: a signal should cut link_run_once()'s wait short. */
 	sa.sa_handler = on_signal;
 	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
 	    sigaction(SIGHUP, &sa, NULL) != 0)
 		return -1;
-	/* libstrophe's send() lacks MSG_NOSIGNAL: a peer reset would kill us. */
+	/* The link sends with MSG_NOSIGNAL; this also covers TLS and stdio. */
 	sa.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &sa, NULL);
 }
@@ -136,14 +136,13 @@ static void on_link_state(void *arg, enum link_state state, const char *detail)
 		metrics_link_state(m, state, detail);
 }
 
-/* Run the event loop until the connection is finished. */
-static enum component_exit serve(xmpp_ctx_t *ctx, struct conn *c,
-				 struct config *cfg, int level_override,
-				 struct metrics *m)
+/* Run the event loop until the link is finished. */
+static enum component_exit serve(struct link *l, struct config *cfg,
+				 int level_override, struct metrics *m)
 {
 	uint64_t deadline = 0;
 
-	while (!conn_done(c)) {
+	while (!link_done(l)) {
 		metrics_loop_alive(m);
 		if (reload_requested) {
 			reload_requested = 0;
@@ -152,19 +151,20 @@ static enum component_exit serve(xmpp_ctx_t *ctx, struct conn *c,
 		if (stop_signal && deadline == 0) {
 			log_info("shutting down (%s)", strsignal(stop_signal));
 			notify_stopping("shutting down");
-			conn_stop(c);
+			link_stop(l);
 			deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
 		notify_watchdog();
-		xmpp_run_once(ctx, notify_wait_ms(200));
+		if (link_run_once(l, notify_wait_ms(200)) != 0)
+			break;
 		if (deadline != 0 && util_now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "
 				 "exiting anyway", SHUTDOWN_GRACE_MS);
 			break;
 		}
 	}
-	return conn_exit_status(c);
+	return link_exit_status(l);
 }
 
 int main(int argc, char **argv)
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	int check_only = 0, health = 0, level_override = -1, initialized = 0, opt;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
-	struct conn *c = NULL;
+	struct link *l = NULL;
 	struct metrics *m = NULL;
 	enum component_exit status = COMPONENT_EXIT_INTERNAL;
 	char err[1024];
@@ -215,8 +215,10 @@ int main(int argc, char **argv)
 		return COMPONENT_EXIT_CONFIG;
 	}
 	if (check_only) {
-		printf("%s: configuration OK (component %s, server %s:%u)\n", path,
-		       cfg.domain, cfg.server_host, cfg.server_port);
+		printf("%s: configuration OK (component %s, server %s:%u%s)\n",
+		       path, cfg.domain, cfg.servers.list[0].host,
+		       cfg.servers.list[0].port,
+		       cfg.servers.n > 1 ? " and others" : "");
 		if (cfg.access != NULL)
 			printf("access: %zu rules, default %s\n",
 			       access_table_count(cfg.access),
@@ -246,19 +248,21 @@ int main(int argc, char **argv)
 		}
 	}
 	ctx = xmpp_ctx_new(NULL, log_strophe_logger());
-	if (ctx == NULL || (c = conn_new(ctx, &cfg, m)) == NULL) {
+	if (ctx == NULL) {
 		log_error("out of memory while starting");
 		goto out;
 	}
+	if ((l = link_new(ctx, &cfg, m)) == NULL)
+		goto out;
 	notify_init();
-	conn_set_observer(c, on_link_state, m);
+	link_set_observer(l, on_link_state, m);
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, path);
-	if (conn_start(c) != 0)
+	if (link_start(l) != 0)
 		goto out;
-	status = serve(ctx, c, &cfg, level_override, m);
+	status = serve(l, &cfg, level_override, m);
 out:
-	conn_free(c);
+	link_free(l);
 	metrics_free(m);
 	if (ctx != NULL)
 		xmpp_ctx_free(ctx);

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """e2e_util.py: small socket/text helpers for the end-to-end shell harness (stdlib only)."""
 import html
+import selectors
 import socket
 import sys
 import time
@@ -72,6 +73,37 @@ def contains(path, value):
     return 1
 
 
+def relay(listen_port, target_port):
+    """Forward every connection to 127.0.0.1:LISTEN_PORT to TARGET_PORT until
+    killed (a stand-in for a server that dies). Prints "listening"."""
+    lsn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsn.bind(("127.0.0.1", listen_port))
+    lsn.listen(8)
+    sel = selectors.DefaultSelector()
+    sel.register(lsn, selectors.EVENT_READ, None)
+    print("listening", flush=True)
+    while True:
+        for key, _ in sel.select():
+            if key.data is None:
+                a, _ = lsn.accept()
+                b = socket.create_connection(("127.0.0.1", target_port))
+                sel.register(a, selectors.EVENT_READ, b)
+                sel.register(b, selectors.EVENT_READ, a)
+                continue
+            src, dst = key.fileobj, key.data
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if data:
+                dst.sendall(data)
+                continue
+            for s in (src, dst):
+                sel.unregister(s)
+                s.close()
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "free-ports" and len(argv) == 3:
@@ -80,8 +112,11 @@ def main(argv):
         return wait_stream(int(argv[2]), argv[3], argv[4], float(argv[5]))
     if cmd == "contains" and len(argv) == 4:
         return contains(argv[2], argv[3])
+    if cmd == "relay" and len(argv) == 4:
+        return relay(int(argv[2]), int(argv[3]))
     print("usage: e2e_util.py free-ports N | wait-stream PORT NS TO TIMEOUT"
-          " | contains FILE VALUE", file=sys.stderr)
+          " | contains FILE VALUE | relay LISTEN_PORT TARGET_PORT",
+          file=sys.stderr)
     return 64
 
 

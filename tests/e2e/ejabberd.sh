@@ -97,6 +97,24 @@ listen:
     hosts:
       $E2E_COMPONENT:
         password: "$E2E_SECRET"
+  -
+    port: $E2E_COMP_TLS_PORT
+    ip: "127.0.0.1"
+    module: ejabberd_service
+    tls: true
+    certfile: "$E2E_TMP/certs/localhost.pem"
+    shaper: none
+    hosts:
+      $E2E_COMPONENT:
+        password: "$E2E_SECRET"
+  -
+    port: $E2E_COMP2_PORT
+    ip: "127.0.0.1"
+    module: ejabberd_service
+    shaper: none
+    hosts:
+      $E2E_COMPONENT:
+        password: "$E2E_SECRET"
 acl:
   local:
     user_regexp: ""

@@ -138,12 +138,16 @@ e2e_init()
 	E2E_SECRET=$(openssl rand -hex 16) || return 1
 	E2E_PASSWORD=pw-$(openssl rand -hex 6) || return 1
 	local ports
-	ports=$(e2e_util free-ports 3) || return 1
-	read -r E2E_C2S_PORT E2E_COMP_PORT E2E_DIST_PORT <<<"$ports"
+	ports=$(e2e_util free-ports 6) || return 1
+	# COMP_TLS and COMP2: ejabberd's direct-TLS and second component
+	# listeners; RELAY: a stand-in server that a scenario kills.
+	read -r E2E_C2S_PORT E2E_COMP_PORT E2E_DIST_PORT E2E_COMP_TLS_PORT \
+		E2E_COMP2_PORT E2E_RELAY_PORT <<<"$ports"
 	e2e_make_cert || return 1
 	E2E_CAFILE=$E2E_TMP/certs/localhost.crt
 	export E2E_TMP E2E_SERVER E2E_ID E2E_SECRET E2E_PASSWORD E2E_C2S_PORT \
-		E2E_COMP_PORT E2E_DIST_PORT E2E_CAFILE
+		E2E_COMP_PORT E2E_DIST_PORT E2E_CAFILE E2E_COMP_TLS_PORT \
+		E2E_COMP2_PORT E2E_RELAY_PORT
 }
 
 # Self-signed certificate for "localhost" (CN and SAN).

@@ -3,6 +3,7 @@
 
 Usage: OPE_PASSWORD=pw probe.py --jid probe@localhost/probe --host 127.0.0.1
        --port PORT --cafile CERT --component ope.localhost [--max-payload N]
+       [--flood CHILDREN --repeat K --interval S]
        [--access password|forbidden [--burst N]]
 --access runs only the access-control checks: "password" expects a rule that
 wants the service password in OPE_SERVICE_PASSWORD (missing and wrong ones
@@ -10,7 +11,10 @@ get auth/not-authorized; --burst N then sends N requests at once and expects
 wait/policy-violation for some, and an answer again after a pause);
 "forbidden" expects auth/forbidden. Ping must stay public in both.
 Prints "ok - ..." / "not ok - ..." per check; exits 0 when all pass,
-1 when one fails, 3 when it cannot log in.
+1 when one fails, 3 when it cannot log in. With --flood it only sends K
+messages whose example_tag holds CHILDREN empty children, S seconds apart,
+and checks that each is refused with policy-violation within --within
+seconds.
 """
 import argparse
 import asyncio
@@ -110,6 +114,28 @@ class Probe(slixmpp.ClientXMPP):
         self.check(got == want, what, "got %s" % (
             got if reply is not None else "no reply"))
 
+    async def flood(self):
+        """K over-limit messages; each must be refused, and quickly."""
+        a = self.args
+        kids = "<c/>" * a.flood
+        worst = 0.0
+        for i in range(a.repeat):
+            sid = "probe-flood-%d-%s" % (i, uuid.uuid4().hex[:6])
+            xml = ("<message to='%s' id='%s' type='chat'><example_tag xmlns='%s'>"
+                   "%s</example_tag></message>" % (self.comp, sid, NS, kids))
+            t = asyncio.get_event_loop().time()
+            r = await self.request(xml, sid, timeout=30)
+            took = asyncio.get_event_loop().time() - t
+            worst = max(worst, took)
+            self.expect_error(r, "modify/policy-violation",
+                              "%d children (%d bytes) refused in %.0f ms"
+                              % (a.flood, len(xml), took * 1000))
+            self.check(took <= a.within, "refused within %.1f s" % a.within,
+                       "took %.2f s" % took)
+            await asyncio.sleep(a.interval)
+        print("# flood: %d stanzas of %d children, slowest refusal %.0f ms"
+              % (a.repeat, a.flood, worst * 1000))
+
     def example(self, password=None, iq=False):
         """An example_tag request (message or IQ set) with PASSWORD."""
         pw = "" if password is None else " password=%s" % quoteattr(password)
@@ -179,7 +205,9 @@ class Probe(slixmpp.ClientXMPP):
 
     async def on_start(self, _event):
         try:
-            if self.args.access:
+            if self.args.flood:
+                await self.flood()
+            elif self.args.access:
                 await self.run_access_checks()
             else:
                 await self.run_checks()
@@ -344,6 +372,10 @@ def main():
     ap.add_argument("--component", required=True)
     ap.add_argument("--max-payload", type=int, default=65536)
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--flood", type=int, default=0, metavar="CHILDREN")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--interval", type=float, default=0.5)
+    ap.add_argument("--within", type=float, default=2.0)
     ap.add_argument("--access", choices=("password", "forbidden"))
     ap.add_argument("--burst", type=int, default=0)
     ap.add_argument("--refill", type=float, default=2.0)

@@ -19,7 +19,9 @@ set -u
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
 server_restart wrong_secret features entity_time password_argv load metrics access
-access_reload hostile"
+access_reload hostile flood failover"
+# ejabberd_service has direct TLS (tls: true); Prosody's component port not.
+[ "${OPE_E2E_SERVER:-prosody}" = ejabberd ] && ALL_SCENARIOS="$ALL_SCENARIOS link_tls"
 
 # Scenario output goes to a log; notes reach the terminal through fd 3.
 # Background processes close fd 3 (3>&-) so they never hold the output open.
@@ -358,6 +360,134 @@ scn_load()
 		--another load --data "load-ü&" --body "load body" || rc=$?
 	expect_rc 0 "$rc" "$out" "--count 2000 --window 50"
 	grep -v '^+' "$out" | while IFS= read -r line; do note "$line"; done
+}
+
+# 13. One user floods ope with 60,000-child stanzas (240 KB each, under the
+# server's stanza limit): each is refused with policy-violation at once,
+# while another user's round trips keep their latency (issue 8: with
+# libstrophe's parser one such stanza froze ope for 12-17 s).
+scn_flood()
+{
+	local out=$E2E_TMP/flood py rc=0 p99a p99b fpid
+	py=$(e2e_python_slixmpp) || fail "no python3 with slixmpp: install python3-slixmpp"
+	# Round trips at full speed from one account are abuse by the default
+	# rate limits; this scenario is about the parser's limits.
+	echo 'limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };' \
+		>"$E2E_TMP/flood.extra"
+	comp_start flood || fail "ope-component did not connect"
+	e2e_client "$out.before" alice flood1 --count 500 --window 1 \
+		--another f --data f --body f || rc=$?
+	expect_rc 0 "$rc" "$out.before" "round trips before the flood"
+	OPE_PASSWORD=$E2E_PASSWORD timeout 120 "$py" "$E2E_SRC/probe.py" \
+		--jid "probe@$E2E_HOST/flood" --host 127.0.0.1 --port "$E2E_C2S_PORT" \
+		--cafile "$E2E_CAFILE" --component "$E2E_COMPONENT" \
+		--flood 60000 --repeat 8 --interval 0.3 --within 5 \
+		>"$out.probe" 2>&1 3>&- &
+	fpid=$!
+	scn_track "$fpid"
+	sleep 0.5
+	rc=0
+	e2e_client "$out.during" alice flood2 --count 500 --window 1 \
+		--another f --data f --body f || rc=$?
+	expect_rc 0 "$rc" "$out.during" "round trips during the flood"
+	rc=0
+	wait "$fpid" || rc=$?
+	sed 's/^/    probe: /' "$out.probe"
+	[ "$rc" = 0 ] || fail "the flooding user was not refused quickly (probe exit $rc)"
+	p99a=$(sed -n 's/.*p99=\([0-9.]*\)ms.*/\1/p' "$out.before" | tail -n 1)
+	p99b=$(sed -n 's/.*p99=\([0-9.]*\)ms.*/\1/p' "$out.during" | tail -n 1)
+	[ -n "$p99a" ] && [ -n "$p99b" ] || fail "no p99 in ope-client's summary"
+	note "second user's p99: ${p99a} ms before, ${p99b} ms during the flood"
+	note "$(grep '^# flood' "$out.probe")"
+	# "Normal latency": within 10x or 100 ms of the quiet run (the server
+	# parses each 240 KB stanza too, on its one thread).
+	awk -v a="$p99a" -v b="$p99b" 'BEGIN { exit !(b <= 10 * a || b <= a + 100) }' ||
+		fail "p99 during the flood ${p99b} ms vs ${p99a} ms before"
+	grep -q 'skipped a <message> from probe@' "$E2E_TMP/flood.log" ||
+		fail "no 'skipped' line in ope-component's log"
+}
+
+# A config for ope-component NAME with SERVER_BLOCK inside server = { }.
+link_config()
+{
+	local name=$1
+	cat >"$E2E_TMP/$name.conf" <<EOF
+# ope-component configuration written by tests/e2e/scenarios.sh
+server    = { $2 };
+component = { domain = "$E2E_COMPONENT"; secret = "$E2E_SECRET"; };
+log       = { level = "info"; timestamps = true; };
+reconnect = { initial = 0.2; maximum = 1.0; };
+EOF
+	chmod 600 "$E2E_TMP/$name.conf"
+}
+
+link_launch()
+{
+	local name=$1
+	"$OPE_BUILDDIR/ope-component" -c "$E2E_TMP/$name.conf" \
+		>"$E2E_TMP/$name.out" 2>"$E2E_TMP/$name.log" 3>&- &
+	E2E_COMPONENT_PID=$!
+	scn_track "$E2E_COMPONENT_PID"
+}
+
+# 14. Direct TLS to ejabberd's ejabberd_service (tls: true), verified against
+# the run's CA file and the name "localhost"; a wrong name is refused.
+scn_link_tls()
+{
+	local out=$E2E_TMP/link_tls.out rc=0 tls
+	tls="mode = \"direct\"; ca_file = \"$E2E_CAFILE\""
+	link_config ltls "host = \"127.0.0.1\"; port = $E2E_COMP_TLS_PORT;
+		tls = { $tls; name = \"localhost\"; };"
+	link_launch ltls
+	e2e_wait_log "$E2E_TMP/ltls.log" "connected to 127.0.0.1:$E2E_COMP_TLS_PORT" \
+		15 "$E2E_COMPONENT_PID" || { tail -n 5 "$E2E_TMP/ltls.log"; fail "no TLS link"; }
+	grep -q "certificate verified for 'localhost'" "$E2E_TMP/ltls.log" ||
+		fail "no 'certificate verified' line"
+	e2e_client "$out" alice ltls --another tls --data tls --body "over TLS" || rc=$?
+	expect_rc 0 "$rc" "$out" "round trip over the TLS link"
+	note "$(grep 'TLS with' "$E2E_TMP/ltls.log" | sed 's/^[^ ]* //')"
+	link_config ltlsbad "host = \"127.0.0.1\"; port = $E2E_COMP_TLS_PORT;
+		tls = { $tls; name = \"wrong.example\"; };"
+	link_launch ltlsbad
+	e2e_wait_log "$E2E_TMP/ltlsbad.log" "certificate verification failed" 15 \
+		"$E2E_COMPONENT_PID" || { tail -n 5 "$E2E_TMP/ltlsbad.log"; fail "a wrong name was not refused"; }
+	if grep -q "connected to" "$E2E_TMP/ltlsbad.log"; then
+		fail "connected although the certificate lacks the name"
+	fi
+	note "$(grep -m1 'certificate verification failed' "$E2E_TMP/ltlsbad.log" | cut -c1-160)"
+}
+
+# 15. server.hosts: the first server (a relay in front of the component
+# port) dies; ope fails over to the second (ejabberd: another
+# ejabberd_service listener; Prosody: its component port) and answers.
+scn_failover()
+{
+	local out=$E2E_TMP/failover.out rc=0 second relay i
+	second=$E2E_COMP_PORT
+	[ "$E2E_SERVER" = ejabberd ] && second=$E2E_COMP2_PORT
+	"$PYTHON3" "$E2E_SRC/e2e_util.py" relay "$E2E_RELAY_PORT" "$E2E_COMP_PORT" \
+		>"$E2E_TMP/relay.out" 2>&1 3>&- &
+	relay=$!
+	scn_track "$relay"
+	for i in $(seq 50); do
+		grep -q listening "$E2E_TMP/relay.out" && break
+		sleep 0.1
+	done
+	link_config fo "hosts = ( \"127.0.0.1:$E2E_RELAY_PORT\", \"127.0.0.1:$second\" );"
+	link_launch fo
+	e2e_wait_log "$E2E_TMP/fo.log" "connected to 127.0.0.1:$E2E_RELAY_PORT" 15 \
+		"$E2E_COMPONENT_PID" || { tail -n 5 "$E2E_TMP/fo.log"; fail "not connected through the relay"; }
+	e2e_client "$out.1" alice fo1 --body "first" || rc=$?
+	expect_rc 0 "$rc" "$out.1" "round trip through the first server"
+	e2e_kill "$relay"
+	e2e_wait_log "$E2E_TMP/fo.log" "connected to 127.0.0.1:$second" 15 \
+		"$E2E_COMPONENT_PID" || { tail -n 5 "$E2E_TMP/fo.log"; fail "no failover"; }
+	grep -q "failing over to 127.0.0.1:$second" "$E2E_TMP/fo.log" ||
+		fail "no 'failing over' line"
+	rc=0
+	e2e_client "$out.2" alice fo2 --body "second" || rc=$?
+	expect_rc 0 "$rc" "$out.2" "round trip through the second server"
+	note "$(grep -E 'lost|failing over|connected to' "$E2E_TMP/fo.log" | sed 's/^[^ ]* //' | tr '\n' ' ' | cut -c1-300)"
 }
 
 # The service password of the access scenarios and its yescrypt hash, made

@@ -11,6 +11,13 @@ ElementTree's XMLPullParser, so stanzas split across reads are fine.
 
 Everything is synchronous and bounded by deadlines: no threads, no sleeps.
 Run as a script it listens, prints "PORT <n>" and logs what it receives.
+
+Hostile mode: hostile(NAME, ...) builds the bytes of one attack (garbage,
+invalid UTF-8, a DOCTYPE, deep nesting, many children or attributes, a
+huge stanza, every stream error condition) for a test to send after the
+handshake; a FakeServer with a TLS context speaks direct TLS (as
+ejabberd_service with tls: true). As a script: --hostile NAME sends one
+attack after each handshake.
 """
 
 import hashlib
@@ -18,6 +25,7 @@ import os
 import random
 import select
 import socket
+import ssl
 import sys
 import time
 import uuid
@@ -103,6 +111,10 @@ class Connection:
         self.stream_id = None
         self.digest = None          # what the component sent in <handshake>
         self.digest_ok = None
+        # Answer the component's XEP-0199 pings to the server, as Prosody
+        # and ejabberd do; they are kept in PINGS, not in STANZAS.
+        self.answer_pings = True
+        self.pings = []
 
     # ---- reading -------------------------------------------------------
     def _feed(self, data):
@@ -120,9 +132,22 @@ class Connection:
                 if self.depth == 0:
                     self.stream_closed = True
                 elif self.depth == 1:
-                    self.stanzas.append(elem)
                     # Keep memory flat over long streams.
                     self.root.remove(elem)
+                    if self._is_server_ping(elem):
+                        self.pings.append(elem)
+                        if self.answer_pings:
+                            self.send("<iq type='result' id='%s' from='%s' "
+                                      "to='%s'/>" % (xml_escape(elem.get('id', '')),
+                                                     xml_escape(elem.get('to', '')),
+                                                     xml_escape(elem.get('from', ''))))
+                        continue
+                    self.stanzas.append(elem)
+
+    def _is_server_ping(self, elem):
+        return (local_name(elem.tag) == 'iq' and elem.get('type') == 'get'
+                and elem.get('to') != self.server.domain
+                and elem.find('{urn:xmpp:ping}ping') is not None)
 
     def _read_some(self, deadline):
         """Wait until data or EOF, at most until DEADLINE (a passed deadline
@@ -131,14 +156,16 @@ class Connection:
             self.eof = True
             return False
         remaining = max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select([self.sock], [], [], remaining)
-        if not ready:
-            return False
+        pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+        if not pending:
+            ready, _, _ = select.select([self.sock], [], [], remaining)
+            if not ready:
+                return False
         try:
             data = self.sock.recv(65536)
-        except (ConnectionResetError, BrokenPipeError):
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
             data = b''
-        except BlockingIOError:
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             return True
         if not data:
             self.eof = True
@@ -263,10 +290,12 @@ class FakeServer:
     """The listening side. PORT is read back after binding (0 = any)."""
 
     def __init__(self, domain='ope.localhost', secret='s3cret', port=0,
-                 host='127.0.0.1'):
+                 host='127.0.0.1', tls=None):
         self.domain = domain
         self.secret = secret
         self.host = host
+        self.tls = tls              # an ssl.SSLContext: direct TLS
+        self.tls_errors = []        # why TLS handshakes failed
         self.listener = None
         self.conns = []
         self.accepted = 0
@@ -295,6 +324,14 @@ class FakeServer:
             return None
         sock, _ = self.listener.accept()
         self.accepted += 1
+        if self.tls is not None:
+            sock.settimeout(timeout)
+            try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                self.tls_errors.append(str(e))
+                sock.close()
+                return None
         conn = Connection(sock, self)
         self.conns.append(conn)
         return conn
@@ -312,6 +349,63 @@ class FakeServer:
         self.conns = []
 
 
+# ---- hostile mode ---------------------------------------------------------
+
+# RFC 6120 section 4.9.3's stream error conditions.
+STREAM_ERRORS = (
+    'bad-format', 'bad-namespace-prefix', 'conflict', 'connection-timeout',
+    'host-gone', 'host-unknown', 'improper-addressing',
+    'internal-server-error', 'invalid-from', 'invalid-namespace',
+    'invalid-xml', 'not-authorized', 'not-well-formed', 'policy-violation',
+    'remote-connection-failed', 'reset', 'resource-constraint',
+    'restricted-xml', 'see-other-host', 'system-shutdown',
+    'undefined-condition', 'unsupported-encoding', 'unsupported-feature',
+    'unsupported-stanza-type', 'unsupported-version')
+
+HOSTILE = ('garbage', 'bad-utf8', 'doctype', 'entity', 'second-header',
+           'deep', 'children', 'attributes', 'huge', 'huge-token')
+
+
+def hostile(name, frm='mallory@localhost/x', to='ope.localhost', id_='evil',
+            n=None):
+    """The bytes of attack NAME (one of HOSTILE), sent after the handshake.
+    Stanza-shaped attacks are messages from FRM with ID so a component can
+    answer policy-violation; N scales them."""
+    head = ("<message from='%s' to='%s' id='%s' type='chat'>"
+            % (frm, to, id_)).encode()
+    ex = b"<example_tag xmlns='https://example.net/our_extension'>"
+    tail = b'</example_tag></message>'
+    if name == 'garbage':
+        return b'\x00\x01 this is not XML <<<>>> \xff\xfe'
+    if name == 'bad-utf8':
+        return head + b'<body>\xc3\x28 \xed\xa0\x80</body></message>'
+    if name == 'doctype':
+        return b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + head + b'</message>'
+    if name == 'entity':
+        return head + b'<body>&undefined;</body></message>'
+    if name == 'second-header':
+        return (b"<stream:stream xmlns='jabber:component:accept' "
+                b"xmlns:stream='http://etherx.jabber.org/streams' id='x'>")
+    if name == 'deep':
+        n = n or 1000000
+        return head + b'<a>' * n + b'</a>' * n + b'</message>'
+    if name == 'children':
+        n = n or 100000
+        return head + ex + b'<c/>' * n + tail
+    if name == 'attributes':
+        n = n or 200000
+        return (head + b'<example_tag xmlns=\'https://example.net/our_extension\''
+                + b''.join(b" a%d=''" % i for i in range(n)) + b'/></message>')
+    if name == 'huge':
+        n = n or 50 * 1024 * 1024
+        chunk = b'x' * 65536
+        return head + b'<body>' + chunk * (n // len(chunk)) + b'</body></message>'
+    if name == 'huge-token':
+        n = n or 1024 * 1024
+        return head + b'<!--' + b'y' * n + b'-->' + b'</message>'
+    raise ValueError('unknown hostile mode %r' % name)
+
+
 def main(argv):
     import argparse
     ap = argparse.ArgumentParser(description='fake XEP-0114 server')
@@ -320,6 +414,9 @@ def main(argv):
     ap.add_argument('--port', type=int, default=0)
     ap.add_argument('--answer', default=ACCEPT,
                     choices=[ACCEPT, NOT_AUTHORIZED, CONFLICT, HOST_UNKNOWN])
+    ap.add_argument('--hostile', choices=HOSTILE + tuple(
+        'stream-error:' + c for c in STREAM_ERRORS),
+        help='after each handshake send this attack')
     args = ap.parse_args(argv)
     srv = FakeServer(args.domain, args.secret, args.port)
     print('PORT %d' % srv.port, flush=True)
@@ -331,6 +428,10 @@ def main(argv):
             try:
                 ok = conn.handshake(args.answer)
                 print('handshake %s' % ('ok' if ok else 'BAD DIGEST'), flush=True)
+                if args.hostile and args.hostile.startswith('stream-error:'):
+                    conn.send_stream_error(args.hostile.split(':', 1)[1])
+                elif args.hostile:
+                    conn.send(hostile(args.hostile, to=args.domain))
                 while conn.sock is not None and not conn.eof:
                     st = conn.recv_stanza(timeout=3600)
                     if st is not None:

@@ -36,8 +36,8 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_handover.c \
 	tests/unit/test_drain.c \
 	tests/unit/test_dispatch.c \
-	tests/unit/test_xmlstream.c \
 	tests/unit/test_metrics.c \
+	tests/unit/test_xmlstream.c \
 	tests/unit/test_ext_example.c \
 	tests/unit/test_ext_time.c \
 	tests/unit/test_registry.c \
@@ -46,7 +46,7 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_pwcheck.c \
 	tests/unit/test_guard.c
 tests_unit_test_component_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(UNIT_CPPFLAGS)
-tests_unit_test_component_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_component_CFLAGS = $(UNIT_CFLAGS) $(EXPAT_CFLAGS)
 tests_unit_test_component_LDADD = $(COMPONENT_LIBS) $(CUNIT_LIBS)
 
 # src/client: libopeclient.a (with libopecommon.a)

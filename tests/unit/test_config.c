@@ -111,6 +111,63 @@ static void test_full(void)
 	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
 }
 
+static void test_link_settings(void)
+{
+	struct config cfg;
+	const struct config_server *sv;
+
+	if (check_good("link.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_EQUAL_FATAL(cfg.servers.n, 4);
+	sv = cfg.servers.list;
+	CU_ASSERT_STRING_EQUAL(sv[0].host, "10.0.0.1");
+	CU_ASSERT_EQUAL(sv[0].port, 5348);
+	CU_ASSERT_STRING_EQUAL(sv[1].host, "2001:db8::2");
+	CU_ASSERT_EQUAL(sv[1].port, 5349);
+	CU_ASSERT_STRING_EQUAL(sv[2].host, "xmpp3.example.org");
+	CU_ASSERT_EQUAL(sv[2].port, 5347);
+	CU_ASSERT_STRING_EQUAL(sv[3].host, "::1");
+	CU_ASSERT_EQUAL(sv[3].port, 5347);
+	CU_ASSERT_EQUAL(cfg.connect_timeout_ms, 2500);
+	CU_ASSERT_EQUAL(cfg.tls_direct, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.tls_ca_file, FIXTURES "ca.pem");
+	CU_ASSERT_STRING_EQUAL(cfg.tls_name, "xmpp.example.org");
+	CU_ASSERT_EQUAL(cfg.limits.stanza_bytes, 100000);
+	CU_ASSERT_EQUAL(cfg.limits.depth, 10);
+	CU_ASSERT_EQUAL(cfg.limits.children, 20);
+	CU_ASSERT_EQUAL(cfg.limits.attrs, 30);
+	CU_ASSERT_EQUAL(cfg.limits.attr_bytes, 400);
+	CU_ASSERT_EQUAL(cfg.limits.text_bytes, 500);
+	CU_ASSERT_EQUAL(cfg.queue_max, 1048576);
+	CU_ASSERT_EQUAL(cfg.liveness_idle_ms, 0);
+	CU_ASSERT_EQUAL(cfg.liveness_timeout_ms, 1500);
+	config_free(&cfg);
+	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
+}
+
+/* Without server.hosts the one server is host and port. */
+static void test_link_defaults(void)
+{
+	struct config cfg;
+
+	if (check_good("minimal.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_EQUAL_FATAL(cfg.servers.n, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.servers.list[0].host, cfg.server_host);
+	CU_ASSERT_EQUAL(cfg.servers.list[0].port, cfg.server_port);
+	CU_ASSERT_EQUAL(cfg.tls_direct, 0);
+	CU_ASSERT_PTR_NULL(cfg.tls_ca_file);
+	CU_ASSERT_PTR_NULL(cfg.tls_name);
+	CU_ASSERT_EQUAL(cfg.connect_timeout_ms, 10000);
+	CU_ASSERT_EQUAL(cfg.limits.stanza_bytes, 262144);
+	CU_ASSERT_EQUAL(cfg.limits.depth, 64);
+	CU_ASSERT_EQUAL(cfg.limits.children, 256);
+	CU_ASSERT_EQUAL(cfg.queue_max, 4194304);
+	CU_ASSERT_EQUAL(cfg.liveness_idle_ms, 60000);
+	CU_ASSERT_EQUAL(cfg.liveness_timeout_ms, 20000);
+	config_free(&cfg);
+}
+
 static void test_minimal(void)
 {
 	struct config cfg;
@@ -451,6 +508,16 @@ BAD(test_bad_misplaced, "bad-misplaced.conf", 3,
     "unknown setting 'server.domain' (did you mean 'component.domain'?)")
 BAD(test_bad_unknown_top, "bad-unknown-top.conf", 3,
     "unknown setting 'port' (did you mean 'server.port'?)")
+BAD(test_bad_hosts_and_host, "bad-hosts-and-host.conf", 4,
+    "give either server.hosts or server.host and server.port, not both")
+BAD(test_bad_hosts_port, "bad-hosts-port.conf", 5,
+    "server.hosts entry '10.0.0.2:70000' has a bad port")
+BAD(test_bad_hosts_empty, "bad-hosts-empty.conf", 4,
+    "server.hosts is empty")
+BAD(test_bad_tls_mode, "bad-tls-mode.conf", 3,
+    "server.tls.mode 'starttls' is unknown; use \"none\" or \"direct\"")
+BAD(test_bad_tls_no_mode, "bad-tls-no-mode.conf", 3,
+    "apply only with server.tls.mode = \"direct\"")
 BAD(test_bad_type_port, "bad-type-port.conf", 4,
     "server.port must be an integer, not a string")
 BAD(test_bad_type_group, "bad-type-group.conf", 3,
@@ -635,6 +702,13 @@ static const struct {
 	{ "unknown key, known listed", test_bad_unknown_far },
 	{ "key in the wrong group", test_bad_misplaced },
 	{ "key at the top level", test_bad_unknown_top },
+	{ "link settings: hosts, TLS, limits, liveness", test_link_settings },
+	{ "link settings: defaults", test_link_defaults },
+	{ "server.hosts with server.host", test_bad_hosts_and_host },
+	{ "server.hosts: bad port", test_bad_hosts_port },
+	{ "server.hosts: empty", test_bad_hosts_empty },
+	{ "server.tls.mode unknown", test_bad_tls_mode },
+	{ "server.tls.ca_file without direct", test_bad_tls_no_mode },
 	{ "type: quoted port", test_bad_type_port },
 	{ "type: group as scalar", test_bad_type_group },
 	{ "type: int for bool", test_bad_type_bool },

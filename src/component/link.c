@@ -1,0 +1,1342 @@
+/* SPDX-License-Identifier: MIT */
+/* link.c: ope's XEP-0114 link to the server: connect, TLS, handshake, parse, dispatch, write, fail over, reconnect. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "backoff.h"
+#include "config.h"
+#include "dispatch.h"
+#include "jid.h"
+#include "link.h"
+#include "log.h"
+#include "metrics.h"
+#include "stanza.h"
+#include "tls.h"
+#include "util.h"
+#include "xmlstream.h"
+
+#define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
+
+/* A connection that lasted this long was healthy: the next failure starts
+ * the back-off afresh. A server that accepts the handshake and drops us at
+ * once keeps backing off instead. */
+#define STABLE_MS 30000
+/* One read: big enough for many pipelined stanzas, small enough that the
+ * replies to it stay a bounded addition to the output queue. */
+#define IN_SIZE 65536
+/* Reads per link_run_once() before writing again. */
+#define READS_PER_TURN 4
+/* The output buffer is given back when it empties and has grown past this. */
+#define OUT_KEEP 262144
+/* Over-limit senders remembered for log rate limiting (a fixed table, so
+ * memory stays bounded whoever sends). */
+#define SKIP_SLOTS 256
+#define SKIP_LOG_MS 60000
+
+enum phase {
+	P_WAITING,     /* back-off timer running, no socket */
+	P_CONNECTING,  /* non-blocking connect() to ai_cur */
+	P_TLS,         /* TLS handshake */
+	P_OPENING,     /* our stream header sent, waiting for the server's */
+	P_HANDSHAKE,   /* <handshake> sent, waiting for <handshake/> */
+	P_UP,          /* serving */
+	P_CLOSING,     /* our </stream:stream> sent, waiting for the server's */
+	P_STOPPED,     /* finished */
+};
+
+/* Why a connection ends, decided inside parser callbacks and acted on once
+ * the parser has returned. */
+enum ending {
+	END_NONE,
+	END_RETRY,     /* reconnect with back-off (reason in `reason`) */
+	END_QUIET_RETRY, /* the same, the error line was already written */
+	END_REFUSED,   /* stop for good: exit 3 */
+	END_FINISHED,  /* the server closed after our close: done */
+};
+
+struct obuf {
+	char *data;
+	size_t head, tail, cap;
+};
+
+struct skip_slot {
+	uint64_t hash;
+	uint64_t at;
+};
+
+struct link {
+	xmpp_ctx_t *ctx;
+	const struct config *cfg;
+	struct dispatch *dispatch;
+	struct metrics *metrics;  /* NULL: off */
+	link_state_fn on_state;
+	void *state_arg;
+	enum link_state pub_state;
+	struct tls_config *tls_cfg;
+
+	enum phase phase;
+	enum component_exit exit_status;
+	int stopping;
+
+	size_t server;            /* index into the configured servers */
+	unsigned round;           /* failures since the last back-off */
+	char where[300];          /* "host:port" of the current server */
+	struct backoff backoff;
+	uint32_t rng;             /* xorshift state for jitter */
+	uint64_t retry_at;
+
+	struct addrinfo *ai_list, *ai_cur;
+	char attempts[400];       /* per-address failures of this attempt */
+	uint64_t deadline;       /* of the connect or the opening */
+
+	int fd;
+	struct tls *tls;
+	short tls_want;           /* what the TLS session waits for, or 0 */
+	struct xmlstream *xs;
+	char stream_id[256];
+	uint64_t up_at;          /* 0 while not up */
+
+	char *in;                 /* IN_SIZE bytes: the last read */
+	size_t in_len;            /* bytes in it */
+	struct obuf out;
+
+	enum ending ending;
+	char reason[400];
+
+	uint64_t last_rx;        /* last byte from the server */
+	uint64_t ping_sent;      /* 0: no ping outstanding */
+	unsigned long ping_seq;
+	char ping_to[256];
+
+	struct skip_slot skips[SKIP_SLOTS];
+	unsigned long skips_quiet;  /* log lines held back since the last one */
+	unsigned long late;         /* requests read after our close */
+};
+
+static uint32_t next_random(struct link *l)
+{
+	l->rng ^= l->rng << 13;
+	l->rng ^= l->rng >> 17;
+	l->rng ^= l->rng << 5;
+	return l->rng;
+}
+
+static void set_state(struct link *l, enum link_state s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The single place the state hook is called from. */
+static void set_state(struct link *l, enum link_state s, const char *fmt, ...)
+{
+	char detail[600];
+	va_list ap;
+
+	if (s == l->pub_state && s != LINK_WAITING)
+		return;
+	l->pub_state = s;
+	if (l->on_state == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	l->on_state(l->state_arg, s, detail);
+}
+
+static const struct config_server *current_server(const struct link *l)
+{
+	return &l->cfg->servers.list[l->server];
+}
+
+static void set_where(struct link *l)
+{
+	const struct config_server *s = current_server(l);
+
+	snprintf(l->where, sizeof(l->where), strchr(s->host, ':') ?
+		 "[%s]:%u" : "%s:%u", s->host, s->port);
+}
+
+/* ---- output queue and serialisation ---------------------------------- */
+
+static size_t obuf_len(const struct obuf *b)
+{
+	return b->tail - b->head;
+}
+
+static int obuf_reserve(struct obuf *b, size_t n)
+{
+	size_t want;
+	char *p;
+
+	if (b->cap - b->tail >= n)
+		return 0;
+	if (b->head > 0) {
+		memmove(b->data, b->data + b->head, b->tail - b->head);
+		b->tail -= b->head;
+		b->head = 0;
+		if (b->cap - b->tail >= n)
+			return 0;
+	}
+	want = b->cap ? b->cap : 16384;
+	while (want - b->tail < n) {
+		if (want > SIZE_MAX / 2)
+			return -1;
+		want *= 2;
+	}
+	p = realloc(b->data, want);
+	if (p == NULL)
+		return -1;
+	b->data = p;
+	b->cap = want;
+	return 0;
+}
+
+static int put(struct obuf *b, const char *s, size_t n)
+{
+	if (obuf_reserve(b, n) < 0)
+		return -1;
+	memcpy(b->data + b->tail, s, n);
+	b->tail += n;
+	return 0;
+}
+
+static int puts_(struct obuf *b, const char *s)
+{
+	return put(b, s, strlen(s));
+}
+
+/* S escaped for character data and single-quoted attribute values. */
+static int put_escaped(struct obuf *b, const char *s)
+{
+	const char *run = s;
+
+	for (;; s++) {
+		const char *rep;
+
+		switch (*s) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '\'': rep = "&apos;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\0': return put(b, run, (size_t)(s - run));
+		default: continue;
+		}
+		if (put(b, run, (size_t)(s - run)) < 0 || puts_(b, rep) < 0)
+			return -1;
+		run = s + 1;
+	}
+}
+
+/* Replies are copies of requests the parser already bounded in depth;
+ * this only guards against a runaway. */
+#define SERIALISE_MAX_DEPTH 4096
+
+static int put_stanza(struct obuf *b, xmpp_stanza_t *st, unsigned depth)
+{
+	const char *small[32], **attrs = small, *name;
+	xmpp_stanza_t *child;
+	int n, i, ret = -1;
+
+	if (xmpp_stanza_is_text(st)) {
+		const char *text = xmpp_stanza_get_text_ptr(st);
+
+		return text ? put_escaped(b, text) : 0;
+	}
+	name = xmpp_stanza_get_name(st);
+	if (name == NULL || depth > SERIALISE_MAX_DEPTH)
+		return -1;
+	n = xmpp_stanza_get_attribute_count(st);
+	if (n > (int)(sizeof(small) / sizeof(small[0])) / 2) {
+		attrs = malloc(sizeof(*attrs) * 2 * (size_t)n);
+		if (attrs == NULL)
+			return -1;
+	}
+	n = n > 0 ? xmpp_stanza_get_attributes(st, attrs, 2 * n) : 0;
+	if (put(b, "<", 1) < 0 || puts_(b, name) < 0)
+		goto out;
+	for (i = 0; i + 1 < n; i += 2)
+		if (put(b, " ", 1) < 0 || puts_(b, attrs[i]) < 0 ||
+		    put(b, "='", 2) < 0 || put_escaped(b, attrs[i + 1]) < 0 ||
+		    put(b, "'", 1) < 0)
+			goto out;
+	child = xmpp_stanza_get_children(st);
+	if (child == NULL) {
+		ret = put(b, "/>", 2);
+		goto out;
+	}
+	if (put(b, ">", 1) < 0)
+		goto out;
+	for (; child; child = xmpp_stanza_get_next(child))
+		if (put_stanza(b, child, depth + 1) < 0)
+			goto out;
+	ret = put(b, "</", 2) < 0 || puts_(b, name) < 0 || put(b, ">", 1) < 0 ?
+	      -1 : 0;
+out:
+	if (attrs != small)
+		free(attrs);
+	return ret;
+}
+
+/* Traffic goes through the logger that masks secrets (the handshake, a
+ * password attribute a user sent), escaped; ESC is scratch space. */
+static void log_traffic(const char *dir, const char *where, const char *raw,
+			char *esc, size_t esclen)
+{
+	const xmpp_log_t *lg = log_strophe_logger();
+
+	snprintf(esc, esclen, "%s %s: %s", dir, where, raw);
+	lg->handler(lg->userdata, XMPP_LEVEL_DEBUG, "link", esc);
+}
+
+static void log_sent(struct link *l, size_t from)
+{
+	char esc[2048], raw[1024];
+	size_t n = l->out.tail - from;
+
+	if (n >= sizeof(raw))
+		n = sizeof(raw) - 1;
+	memcpy(raw, l->out.data + from, n);
+	raw[n] = '\0';
+	log_traffic("SENT to", l->where, raw, esc, sizeof(esc));
+}
+
+/* dispatch's sender: serialise REPLY into the output queue. */
+static void send_stanza(xmpp_stanza_t *reply, void *arg)
+{
+	struct link *l = arg;
+	size_t mark = l->out.tail;
+
+	if (put_stanza(&l->out, reply, 0) < 0) {
+		l->out.tail = mark;
+		log_error("out of memory while queueing a reply; reply dropped");
+		return;
+	}
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_sent(l, mark);
+}
+
+static int queue_text(struct link *l, const char *text)
+{
+	size_t mark = l->out.tail;
+
+	if (puts_(&l->out, text) < 0) {
+		l->out.tail = mark;
+		return -1;
+	}
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_sent(l, mark);
+	return 0;
+}
+
+/* ---- raw I/O --------------------------------------------------------- */
+
+#define IO_AGAIN (-1)
+#define IO_FAILED (-2)
+
+static ssize_t io_read(struct link *l, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (l->tls != NULL) {
+		n = tls_read(l->tls, buf, len, &l->tls_want);
+		if (n == TLS_FAILED)
+			snprintf(l->reason, sizeof(l->reason), "%s", tls_error(l->tls));
+		return n == TLS_AGAIN ? IO_AGAIN : n == TLS_FAILED ? IO_FAILED : n;
+	}
+	do
+		n = recv(l->fd, buf, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return IO_AGAIN;
+	snprintf(l->reason, sizeof(l->reason), "%s", strerror(errno));
+	return IO_FAILED;
+}
+
+static ssize_t io_write(struct link *l, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (l->tls != NULL) {
+		n = tls_write(l->tls, buf, len, &l->tls_want);
+		if (n == TLS_FAILED)
+			snprintf(l->reason, sizeof(l->reason), "%s", tls_error(l->tls));
+		return n == TLS_AGAIN ? IO_AGAIN : n == TLS_FAILED ? IO_FAILED : n;
+	}
+	do
+		n = send(l->fd, buf, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return IO_AGAIN;
+	snprintf(l->reason, sizeof(l->reason), "%s", strerror(errno));
+	return IO_FAILED;
+}
+
+/* Write what the socket takes. Returns 0, or -1 with l->reason set. */
+static int flush_out(struct link *l)
+{
+	struct obuf *b = &l->out;
+
+	while (b->tail > b->head) {
+		ssize_t n = io_write(l, b->data + b->head, b->tail - b->head);
+
+		if (n == IO_AGAIN)
+			break;
+		if (n < 0)
+			return -1;
+		b->head += (size_t)n;
+	}
+	if (b->head == b->tail) {
+		b->head = b->tail = 0;
+		if (b->cap > OUT_KEEP) {
+			free(b->data);
+			b->data = NULL;
+			b->cap = 0;
+		}
+	}
+	metrics_output_queue(l->metrics, obuf_len(b));
+	return 0;
+}
+
+/* ---- connection life cycle ------------------------------------------- */
+
+static void close_connection(struct link *l)
+{
+	xmlstream_free(l->xs);
+	l->xs = NULL;
+	tls_free(l->tls);
+	l->tls = NULL;
+	l->tls_want = 0;
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	if (l->ai_list != NULL)
+		freeaddrinfo(l->ai_list);
+	l->ai_list = l->ai_cur = NULL;
+	l->in_len = 0;
+	free(l->out.data);
+	memset(&l->out, 0, sizeof(l->out));
+	l->stream_id[0] = '\0';
+	l->ping_sent = 0;
+	l->ending = END_NONE;
+}
+
+static void finish(struct link *l, enum component_exit status)
+{
+	close_connection(l);
+	l->phase = P_STOPPED;
+	l->exit_status = status;
+	set_state(l, LINK_STOPPED, "stopped (exit status %d)", (int)status);
+}
+
+static void start_attempt(struct link *l);
+
+/* The connection failed or was lost for REASON (already in l->reason when
+ * QUIET): log, move to the next server, and try it at once or after the
+ * back-off once every server failed in this round. */
+static void retry(struct link *l, int quiet)
+{
+	uint64_t now = util_now_ms();
+	int was_up = l->up_at != 0, failover;
+	unsigned delay = 0;
+	char lost[sizeof(l->where)];
+
+	if (was_up && now - l->up_at >= STABLE_MS) {
+		backoff_reset(&l->backoff);
+		l->round = 0;
+	}
+	close_connection(l);
+	l->up_at = 0;
+	memcpy(lost, l->where, sizeof(lost));
+	if (!l->stopping) {
+		l->server = (l->server + 1) % l->cfg->servers.n;
+		set_where(l);
+		failover = ++l->round < l->cfg->servers.n;
+		if (!failover) {
+			l->round = 0;
+			delay = backoff_next(&l->backoff, next_random(l));
+		}
+		/* The state first: whoever reads the log line finds the state
+		 * already changed (metrics, /health). */
+		if (failover)
+			set_state(l, LINK_CONNECTING, "failing over to %s: %s",
+				  l->where, l->reason);
+		else
+			set_state(l, LINK_WAITING, "reconnecting in %u.%u s: %s",
+				  delay / 1000, delay % 1000 / 100, l->reason);
+	}
+	if (!quiet) {
+		if (was_up)
+			log_warn("connection to %s lost (%s)", lost, l->reason);
+		else
+			log_warn("cannot connect to %s (%s)", lost, l->reason);
+	}
+	if (l->stopping) {
+		finish(l, COMPONENT_EXIT_OK);
+		return;
+	}
+	if (delay == 0) {
+		log_info("failing over to %s (server %zu of %zu)", l->where,
+			 l->server + 1, l->cfg->servers.n);
+		start_attempt(l);
+		return;
+	}
+	log_info("reconnecting to %s in %u.%03u s (attempt %u)", l->where,
+		 delay / 1000, delay % 1000, l->backoff.attempts);
+	l->retry_at = now + delay;
+	l->phase = P_WAITING;
+}
+
+static void lose(struct link *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void lose(struct link *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->reason, sizeof(l->reason), fmt, ap);
+	va_end(ap);
+	retry(l, 0);
+}
+
+/* From inside a parser callback: end the connection once the parser
+ * returns. */
+static void end_later(struct link *l, enum ending e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void end_later(struct link *l, enum ending e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->ending != END_NONE)
+		return;
+	l->ending = e;
+	va_start(ap, fmt);
+	vsnprintf(l->reason, sizeof(l->reason), fmt, ap);
+	va_end(ap);
+	/* Final: the connection ends once the parser returns. */
+	xmlstream_pause(l->xs);
+}
+
+/* Best effort: queue TEXT and give the socket one chance to take it. */
+static void send_last_words(struct link *l, const char *text)
+{
+	char keep[sizeof(l->reason)];
+
+	memcpy(keep, l->reason, sizeof(keep));
+	if (queue_text(l, text) == 0)
+		flush_out(l);
+	memcpy(l->reason, keep, sizeof(keep));
+}
+
+static void tcp_options(int fd)
+{
+	int on = 1, idle = 60, intvl = 10, cnt = 3;
+
+	/* Keepalive notices a server host that vanished without a FIN within
+	 * about a minute and a half, instead of the kernel's two hours. */
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	/* Replies are written in batches, one write per batch of requests
+	 * read, so Nagle's delay would only hold back the last one. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+static void on_open(void *arg, const char *const *attrs);
+static void on_stanza(void *arg, xmpp_stanza_t *stanza);
+static void on_skipped(void *arg, const struct xmlstream_skipped *s);
+static void on_close(void *arg);
+
+static void open_stream(struct link *l)
+{
+	static const struct xmlstream_callbacks cb = {
+		on_open, on_stanza, on_skipped, on_close,
+	};
+	const struct config *c = l->cfg;
+	char header[600];
+
+	l->xs = xmlstream_new(l->ctx, &c->limits, &cb, l);
+	snprintf(header, sizeof(header), "<?xml version='1.0'?><stream:stream "
+		 "xmlns='jabber:component:accept' "
+		 "xmlns:stream='http://etherx.jabber.org/streams' to='%s'>",
+		 c->domain);
+	if (l->xs == NULL || queue_text(l, header) < 0) {
+		lose(l, "out of memory");
+		return;
+	}
+	l->phase = P_OPENING;
+	l->deadline = util_now_ms() + c->connect_timeout_ms;
+	l->last_rx = util_now_ms();
+	if (flush_out(l) < 0)
+		retry(l, 0);
+}
+
+static void connected(struct link *l)
+{
+	char err[400];
+
+	freeaddrinfo(l->ai_list);
+	l->ai_list = l->ai_cur = NULL;
+	tcp_options(l->fd);
+	if (l->tls_cfg == NULL) {
+		open_stream(l);
+		return;
+	}
+	l->tls = tls_new(l->tls_cfg, l->fd, l->cfg->tls_name ? l->cfg->tls_name :
+			 current_server(l)->host, err, sizeof(err));
+	if (l->tls == NULL) {
+		lose(l, "%s", err);
+		return;
+	}
+	l->phase = P_TLS;
+	l->deadline = util_now_ms() + l->cfg->connect_timeout_ms;
+	l->tls_want = POLLOUT;
+}
+
+static void note_attempt(struct link *l, const struct addrinfo *ai,
+			 const char *what)
+{
+	char host[NI_MAXHOST];
+	size_t used = strlen(l->attempts);
+
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), NULL, 0,
+			NI_NUMERICHOST) != 0)
+		snprintf(host, sizeof(host), "?");
+	snprintf(l->attempts + used, sizeof(l->attempts) - used, "%s%s: %s",
+		 used ? "; " : "", host, what);
+}
+
+/* Try l->ai_cur and the addresses after it until one connects or starts
+ * connecting. */
+static void try_addresses(struct link *l)
+{
+	for (; l->ai_cur != NULL; l->ai_cur = l->ai_cur->ai_next) {
+		struct addrinfo *ai = l->ai_cur;
+
+		l->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+			       SOCK_CLOEXEC, ai->ai_protocol);
+		if (l->fd < 0) {
+			note_attempt(l, ai, strerror(errno));
+			continue;
+		}
+		if (connect(l->fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			connected(l);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			l->phase = P_CONNECTING;
+			l->deadline = util_now_ms() + l->cfg->connect_timeout_ms;
+			return;
+		}
+		note_attempt(l, ai, strerror(errno));
+		close(l->fd);
+		l->fd = -1;
+	}
+	snprintf(l->reason, sizeof(l->reason), "%s", l->attempts);
+	retry(l, 0);
+}
+
+static void start_attempt(struct link *l)
+{
+	const struct config_server *s = current_server(l);
+	struct addrinfo hints = { 0 };
+	char port[16];
+	int rc;
+
+	l->attempts[0] = '\0';
+	set_state(l, LINK_CONNECTING, "connecting to %s as %s", l->where,
+		  l->cfg->domain);
+	log_info("connecting to %s as %s", l->where, l->cfg->domain);
+	l->phase = P_CONNECTING;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%u", s->port);
+	/* Blocking, but instant for the literal addresses ope's docs advise;
+	 * a name is resolved once per attempt. */
+	rc = getaddrinfo(s->host, port, &hints, &l->ai_list);
+	if (rc != 0) {
+		l->ai_list = NULL;
+		lose(l, "cannot resolve %s: %s", s->host,
+		     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return;
+	}
+	l->ai_cur = l->ai_list;
+	try_addresses(l);
+}
+
+/* ---- the stream -------------------------------------------------------- */
+
+static int handshake_digest(const char *id, const char *secret, char hex[41])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	size_t ni = strlen(id), ns = strlen(secret);
+	char *buf = malloc(ni + ns + 1);
+	int ok;
+
+	if (buf == NULL)
+		return -1;
+	memcpy(buf, id, ni);
+	memcpy(buf + ni, secret, ns);
+	ok = EVP_Digest(buf, ni + ns, md, &mdlen, EVP_sha1(), NULL) == 1 &&
+	     mdlen == 20;
+	explicit_bzero(buf, ni + ns);
+	free(buf);
+	if (!ok)
+		return -1;
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static void on_open(void *arg, const char *const *attrs)
+{
+	struct link *l = arg;
+	const char *id = NULL;
+	char hex[41], text[80];
+	size_t i;
+
+	if (l->phase != P_OPENING)
+		return;
+	for (i = 0; attrs && attrs[i] && attrs[i + 1]; i += 2)
+		if (strcmp(attrs[i], "id") == 0)
+			id = attrs[i + 1];
+	if (id == NULL || *id == '\0') {
+		end_later(l, END_RETRY, "the server's stream header has no id");
+		return;
+	}
+	snprintf(l->stream_id, sizeof(l->stream_id), "%s", id);
+	if (handshake_digest(id, l->cfg->secret, hex) < 0) {
+		end_later(l, END_RETRY, "cannot compute the handshake digest");
+		return;
+	}
+	snprintf(text, sizeof(text), "<handshake>%s</handshake>", hex);
+	if (puts_(&l->out, text) < 0) {
+		end_later(l, END_RETRY, "out of memory");
+		return;
+	}
+	explicit_bzero(text, sizeof(text));
+	explicit_bzero(hex, sizeof(hex));
+	log_debug("SENT to %s: <handshake>(digest not shown)</handshake>",
+		  l->where);
+	l->phase = P_HANDSHAKE;
+}
+
+static int is_stream_error(xmpp_stanza_t *st)
+{
+	const char *name = xmpp_stanza_get_name(st);
+
+	return util_streq(name, "stream:error") ||
+	       (util_streq(name, "error") && (xmpp_stanza_get_ns(st) == NULL ||
+				      util_streq(xmpp_stanza_get_ns(st),
+					 "http://etherx.jabber.org/streams")));
+}
+
+static void on_stream_error(struct link *l, xmpp_stanza_t *err)
+{
+	const char *cond = "undefined-condition", *domain = l->cfg->domain;
+	char *text = NULL, esc[300], tesc[300];
+	xmpp_stanza_t *c;
+
+	for (c = xmpp_stanza_get_children(err); c; c = xmpp_stanza_get_next(c)) {
+		const char *name = xmpp_stanza_get_name(c);
+
+		if (!xmpp_stanza_is_tag(c) || name == NULL)
+			continue;
+		if (strcmp(name, "text") == 0) {
+			if (text == NULL)
+				text = xmpp_stanza_get_text(c);
+		} else if (strcmp(cond, "undefined-condition") == 0 ||
+			   c == xmpp_stanza_get_children(err)) {
+			cond = name;
+		}
+	}
+	log_escape(esc, sizeof(esc), cond);
+	log_escape(tesc, sizeof(tesc), text);
+	if (l->phase == P_CLOSING) {
+		end_later(l, END_FINISHED, "stream error %s", esc);
+	} else if (strcmp(cond, "not-authorized") == 0) {
+		log_error("%s refused %s (not-authorized): the server rejected "
+			  "the handshake: the component secret does not match; "
+			  "check component.secret (or component.secret_file) "
+			  "against the server's component_secret (Prosody) or "
+			  "password (ejabberd)", l->where, domain);
+		end_later(l, END_REFUSED, "not-authorized");
+	} else if (strcmp(cond, "host-unknown") == 0) {
+		log_error("%s refused %s (host-unknown): the server does not "
+			  "know this domain; declare it (Prosody: Component \"%s\"; "
+			  "ejabberd: a hosts entry of the ejabberd_service listener)",
+			  l->where, domain, domain);
+		end_later(l, END_REFUSED, "host-unknown");
+	} else if (strcmp(cond, "conflict") == 0) {
+		log_error("%s refused %s (conflict): the server still holds "
+			  "another connection for this domain: most likely a "
+			  "half-open earlier session of this component (after a "
+			  "network blip or a paused VM; the server drops it when "
+			  "it notices), or a second ope-component for the same "
+			  "domain behind Prosody, which takes one connection per "
+			  "domain; retrying", l->where, domain);
+		end_later(l, END_QUIET_RETRY, "stream error conflict");
+	} else {
+		end_later(l, END_RETRY, "stream error %s%s%s", esc,
+			  text ? ": " : "", text ? tesc : "");
+	}
+	if (text != NULL)
+		xmpp_free(l->ctx, text);
+}
+
+static void on_stanza(void *arg, xmpp_stanza_t *st)
+{
+	struct link *l = arg;
+
+	if (l->ending != END_NONE)
+		return;
+	if (is_stream_error(st)) {
+		on_stream_error(l, st);
+		return;
+	}
+	switch (l->phase) {
+	case P_UP:
+		dispatch_stanza(l->dispatch, st);
+		return;
+	case P_HANDSHAKE:
+		if (util_streq(xmpp_stanza_get_name(st), "handshake")) {
+			l->phase = P_UP;
+			l->up_at = util_now_ms();
+			/* l->round is reset only once the link proved stable
+			 * (retry()), so servers that accept and drop at once
+			 * still lead to the back-off instead of a storm. */
+			set_state(l, LINK_UP, "connected to %s as %s", l->where,
+				  l->cfg->domain);
+			log_info("connected to %s as %s", l->where, l->cfg->domain);
+			return;
+		}
+		end_later(l, END_RETRY, "the server answered the handshake "
+			  "with something else than <handshake/>");
+		return;
+	case P_CLOSING:
+		l->late++;
+		return;
+	default:
+		end_later(l, END_RETRY, "a stanza before the handshake");
+		return;
+	}
+}
+
+/* Log at most one line per sender per minute: a fixed table indexed by a
+ * hash of the sender, so a flood of senders costs no memory. */
+static int skip_log_allowed(struct link *l, const char *from, uint64_t now)
+{
+	uint64_t h = 1469598103934665603ull;
+	struct skip_slot *slot;
+
+	for (; from && *from; from++)
+		h = (h ^ (unsigned char)*from) * 1099511628211ull;
+	slot = &l->skips[h % SKIP_SLOTS];
+	if (slot->at != 0 && slot->hash == h && now - slot->at < SKIP_LOG_MS) {
+		l->skips_quiet++;
+		return 0;
+	}
+	slot->hash = h;
+	slot->at = now;
+	return 1;
+}
+
+static void on_skipped(void *arg, const struct xmlstream_skipped *s)
+{
+	struct link *l = arg;
+	const char *domain = l->cfg->domain;
+	int answer = 0;
+	char text[200];
+
+	if (l->phase != P_UP || l->ending != END_NONE)
+		return;
+	if (s->from && *s->from && s->id && *s->id && s->to &&
+	    jid_domain_is(s->to, domain) &&
+	    jid_split(s->from, NULL, NULL, NULL, NULL, NULL, NULL) == 0) {
+		if (util_streq(s->name, "iq"))
+			answer = util_streq(s->type, "get") || util_streq(s->type, "set");
+		else if (util_streq(s->name, "message"))
+			answer = !util_streq(s->type, "error");
+	}
+	if (answer) {
+		xmpp_stanza_t *req = xmpp_stanza_new(l->ctx), *reply = NULL;
+
+		snprintf(text, sizeof(text), "the stanza is over this service's "
+			 "limit on %s", s->limit ? s->limit : "stanza size");
+		if (req != NULL && xmpp_stanza_set_name(req, s->name) == XMPP_EOK &&
+		    xmpp_stanza_set_attribute(req, "from", s->from) == XMPP_EOK &&
+		    xmpp_stanza_set_attribute(req, "id", s->id) == XMPP_EOK)
+			reply = stanza_error_reply(l->ctx, req, s->to,
+						   STANZA_COND_POLICY_VIOLATION,
+						   text);
+		if (reply != NULL) {
+			send_stanza(reply, l);
+			xmpp_stanza_release(reply);
+		} else {
+			answer = 0;
+		}
+		if (req != NULL)
+			xmpp_stanza_release(req);
+	}
+	if (skip_log_allowed(l, s->from, util_now_ms())) {
+		char name[64], from[300];
+
+		log_warn("skipped a <%s> from %s over the limit on %s (%s)%s",
+			 log_escape(name, sizeof(name), s->name),
+			 log_escape(from, sizeof(from), s->from),
+			 s->limit ? s->limit : "stanza size",
+			 answer ? "answered policy-violation" :
+			 "nothing to answer: no from, id or answerable type",
+			 l->skips_quiet ? "; more such lines held back" : "");
+		l->skips_quiet = 0;
+	}
+}
+
+static void on_close(void *arg)
+{
+	struct link *l = arg;
+
+	if (l->phase == P_CLOSING)
+		end_later(l, END_FINISHED, "closed");
+	else
+		end_later(l, END_RETRY, "the server closed the stream");
+}
+
+/* Act on what the parser callbacks decided. */
+static void act_on_ending(struct link *l)
+{
+	enum ending e = l->ending;
+
+	switch (e) {
+	case END_NONE:
+		return;
+	case END_FINISHED:
+		log_info("disconnected from %s", l->where);
+		finish(l, COMPONENT_EXIT_OK);
+		return;
+	case END_REFUSED:
+		finish(l, COMPONENT_EXIT_REFUSED);
+		return;
+	case END_RETRY:
+	case END_QUIET_RETRY:
+		/* Close our side of the stream as a server expects. */
+		if (l->phase >= P_HANDSHAKE)
+			send_last_words(l, "</stream:stream>");
+		retry(l, e == END_QUIET_RETRY);
+		return;
+	}
+}
+
+/* Parse the LEN bytes just read into l->in. */
+static void parse_input(struct link *l, size_t len)
+{
+	char esc[400];
+
+	if (xmlstream_feed(l->xs, l->in, len) < 0) {
+		if (l->ending != END_NONE) {
+			act_on_ending(l);
+			return;
+		}
+		log_error("malformed XML from %s: %s; closing the connection",
+			  l->where, log_escape(esc, sizeof(esc),
+					       xmlstream_error(l->xs)));
+		snprintf(l->reason, sizeof(l->reason), "malformed XML");
+		send_last_words(l, "<stream:error><not-well-formed xmlns='"
+				NS_STREAMS "'/></stream:error></stream:stream>");
+		retry(l, 0);
+		return;
+	}
+	if (l->ending != END_NONE)
+		act_on_ending(l);
+}
+
+static int reading(const struct link *l)
+{
+	return l->phase >= P_OPENING && l->phase <= P_CLOSING;
+}
+
+static int backpressured(const struct link *l)
+{
+	return l->phase == P_UP && obuf_len(&l->out) >= l->cfg->queue_max;
+}
+
+static void log_received(struct link *l, const char *buf, size_t n)
+{
+	char raw[1024], esc[2048];
+
+	if (n >= sizeof(raw))
+		n = sizeof(raw) - 1;
+	memcpy(raw, buf, n);
+	raw[n] = '\0';
+	log_traffic("RECV from", l->where, raw, esc, sizeof(esc));
+}
+
+static void read_and_parse(struct link *l)
+{
+	int i;
+
+	for (i = 0; i < READS_PER_TURN && reading(l); i++) {
+		ssize_t n;
+
+		/* Back-pressure between reads: the replies to one read are a
+		 * bounded addition above the high-water mark. */
+		if (backpressured(l))
+			return;
+		n = io_read(l, l->in, IN_SIZE);
+		if (n == IO_AGAIN)
+			return;
+		if (n == 0) {
+			if (l->phase == P_CLOSING) {
+				log_info("disconnected from %s", l->where);
+				finish(l, COMPONENT_EXIT_OK);
+			} else {
+				lose(l, l->up_at ? "closed by the server" :
+				     "closed by the server during the opening");
+			}
+			return;
+		}
+		if (n < 0) {
+			retry(l, 0);
+			return;
+		}
+		l->last_rx = util_now_ms();
+		l->ping_sent = 0;
+		if (log_enabled(LOG_LEVEL_DEBUG))
+			log_received(l, l->in, (size_t)n);
+		l->in_len = (size_t)n;
+		parse_input(l, l->in_len);
+	}
+}
+
+/* ---- timers ----------------------------------------------------------- */
+
+static void send_ping(struct link *l, uint64_t now)
+{
+	char text[700];
+
+	snprintf(text, sizeof(text), "<iq type='get' id='ope-live-%lu' "
+		 "from='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>",
+		 ++l->ping_seq, l->cfg->domain, l->ping_to);
+	if (queue_text(l, text) == 0)
+		l->ping_sent = now;
+}
+
+static void run_timers(struct link *l, uint64_t now)
+{
+	const struct config *c = l->cfg;
+
+	switch (l->phase) {
+	case P_WAITING:
+		if (now >= l->retry_at)
+			start_attempt(l);
+		return;
+	case P_CONNECTING:
+		if (now < l->deadline)
+			return;
+		note_attempt(l, l->ai_cur, "timed out");
+		close(l->fd);
+		l->fd = -1;
+		l->ai_cur = l->ai_cur->ai_next;
+		try_addresses(l);
+		return;
+	case P_TLS:
+	case P_OPENING:
+	case P_HANDSHAKE:
+		if (now >= l->deadline)
+			lose(l, "no %s within %u.%03u s",
+			     l->phase == P_TLS ? "TLS handshake" :
+			     l->phase == P_OPENING ? "stream header from the server" :
+			     "answer to the handshake",
+			     c->connect_timeout_ms / 1000, c->connect_timeout_ms % 1000);
+		return;
+	case P_UP:
+		if (c->liveness_idle_ms == 0)
+			return;
+		if (l->ping_sent != 0 && backpressured(l))
+			/* We are the ones not reading its answer. */
+			l->ping_sent = now;
+		if (l->ping_sent != 0 && now - l->ping_sent >= c->liveness_timeout_ms)
+			lose(l, "no answer to a ping within %u.%03u s",
+			     c->liveness_timeout_ms / 1000,
+			     c->liveness_timeout_ms % 1000);
+		else if (l->ping_sent == 0 && obuf_len(&l->out) == 0 &&
+			 now - l->last_rx >= c->liveness_idle_ms)
+			send_ping(l, now);
+		return;
+	case P_CLOSING:
+	case P_STOPPED:
+		return;
+	}
+}
+
+/* When the next timer is due (monotonic ms), or 0 for none. */
+static uint64_t next_timer(const struct link *l)
+{
+	const struct config *c = l->cfg;
+
+	switch (l->phase) {
+	case P_WAITING:
+		return l->retry_at;
+	case P_CONNECTING:
+	case P_TLS:
+	case P_OPENING:
+	case P_HANDSHAKE:
+		return l->deadline;
+	case P_UP:
+		if (c->liveness_idle_ms == 0)
+			return 0;
+		if (l->ping_sent != 0)
+			return l->ping_sent + c->liveness_timeout_ms;
+		return l->last_rx + c->liveness_idle_ms;
+	default:
+		return 0;
+	}
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void on_connect_ready(struct link *l)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0) {
+		connected(l);
+		return;
+	}
+	note_attempt(l, l->ai_cur, strerror(err));
+	close(l->fd);
+	l->fd = -1;
+	l->ai_cur = l->ai_cur->ai_next;
+	try_addresses(l);
+}
+
+static void on_tls_ready(struct link *l)
+{
+	char err[400], desc[100];
+	int rc = tls_handshake(l->tls, &l->tls_want, err, sizeof(err));
+
+	if (rc == 0)
+		return;
+	if (rc < 0) {
+		const char *name = l->cfg->tls_name ? l->cfg->tls_name :
+				   current_server(l)->host;
+
+		log_error("TLS with %s failed: %s (checked against the name '%s'%s%s); "
+			  "set server.tls.ca_file to the CA that signed the "
+			  "server's certificate, or server.tls.name to the name "
+			  "it carries", l->where, err, name,
+			  l->cfg->tls_ca_file ? " and the CAs in " : " and the system's CAs",
+			  l->cfg->tls_ca_file ? l->cfg->tls_ca_file : "");
+		lose(l, "%s", err);
+		return;
+	}
+	l->tls_want = 0;
+	log_info("TLS with %s: %s, certificate verified for '%s'", l->where,
+		 tls_describe(l->tls, desc, sizeof(desc)),
+		 l->cfg->tls_name ? l->cfg->tls_name : current_server(l)->host);
+	open_stream(l);
+}
+
+int link_run_once(struct link *l, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = -1 };
+	uint64_t now = util_now_ms(), due = next_timer(l);
+	int rc;
+
+	if (l->phase == P_STOPPED)
+		return 0;
+	if (due != 0) {
+		uint64_t wait = due > now ? due - now : 0;
+
+		if (wait < (uint64_t)timeout_ms)
+			timeout_ms = (int)wait;
+	}
+	if (l->fd >= 0) {
+		pfd.fd = l->fd;
+		if (l->phase == P_CONNECTING) {
+			pfd.events = POLLOUT;
+		} else if (l->phase == P_TLS) {
+			pfd.events = l->tls_want;
+		} else {
+			if (!backpressured(l))
+				pfd.events |= POLLIN;
+			if (obuf_len(&l->out) > 0)
+				pfd.events |= POLLOUT;
+			/* A TLS write that wants to read, or a read that wants
+			 * to write, waits for that instead. */
+			if (l->tls != NULL && l->tls_want != 0)
+				pfd.events |= l->tls_want;
+			if (l->tls != NULL && tls_pending(l->tls) &&
+			    !backpressured(l))
+				timeout_ms = 0;
+		}
+	}
+	rc = poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout_ms);
+	if (rc < 0 && errno != EINTR) {
+		log_error("poll failed: %s", strerror(errno));
+		finish(l, COMPONENT_EXIT_INTERNAL);
+		return -1;
+	}
+	if (rc < 0)
+		return 0;
+	if (pfd.fd >= 0 && pfd.revents != 0) {
+		if (l->phase == P_CONNECTING) {
+			on_connect_ready(l);
+		} else if (l->phase == P_TLS) {
+			on_tls_ready(l);
+		} else {
+			l->tls_want = 0;
+			read_and_parse(l);
+		}
+	} else if (l->tls != NULL && tls_pending(l->tls) && !backpressured(l)) {
+		read_and_parse(l);
+	}
+	if (l->fd >= 0 && l->phase >= P_OPENING && obuf_len(&l->out) > 0 &&
+	    flush_out(l) < 0) {
+		if (l->phase == P_CLOSING) {
+			log_info("disconnected from %s (%s)", l->where, l->reason);
+			finish(l, COMPONENT_EXIT_OK);
+		} else {
+			retry(l, 0);
+		}
+	}
+	run_timers(l, util_now_ms());
+	return 0;
+}
+
+/* ---- public life cycle -------------------------------------------------- */
+
+/* The server's own domain for liveness pings: the component domain's
+ * parent ("ope.example.org" -> "example.org"), or the domain itself. */
+static void ping_target(struct link *l)
+{
+	const char *d = l->cfg->domain, *dot = strchr(d, '.');
+
+	snprintf(l->ping_to, sizeof(l->ping_to), "%s",
+		 dot && dot[1] ? dot + 1 : d);
+}
+
+struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
+		      struct metrics *metrics)
+{
+	struct link *l = calloc(1, sizeof(*l));
+	char err[600];
+
+	if (l == NULL)
+		return NULL;
+	l->fd = -1;
+	l->ctx = ctx;
+	l->cfg = cfg;
+	l->metrics = metrics;
+	l->pub_state = LINK_WAITING;
+	l->phase = P_WAITING;
+	l->in = malloc(IN_SIZE);
+	l->dispatch = dispatch_new(ctx, cfg, metrics, send_stanza, l);
+	if (l->in == NULL || l->dispatch == NULL) {
+		log_error("out of memory while starting");
+		goto fail;
+	}
+	if (cfg->tls_direct) {
+		l->tls_cfg = tls_config_new(cfg->tls_ca_file, err, sizeof(err));
+		if (l->tls_cfg == NULL) {
+			log_error("%s", err);
+			goto fail;
+		}
+	}
+	backoff_init(&l->backoff, cfg->reconnect_initial_ms, cfg->reconnect_max_ms);
+	if (getrandom(&l->rng, sizeof(l->rng), GRND_NONBLOCK) != sizeof(l->rng) ||
+	    l->rng == 0)
+		l->rng = (uint32_t)time(NULL) | 1u;
+	ping_target(l);
+	set_where(l);
+	return l;
+fail:
+	link_free(l);
+	return NULL;
+}
+
+void link_set_observer(struct link *l, link_state_fn fn, void *arg)
+{
+	l->on_state = fn;
+	l->state_arg = arg;
+}
+
+int link_start(struct link *l)
+{
+	start_attempt(l);
+	return 0;
+}
+
+void link_stop(struct link *l)
+{
+	if (l->stopping || l->phase == P_STOPPED)
+		return;
+	l->stopping = 1;
+	if (l->phase != P_UP) {
+		finish(l, COMPONENT_EXIT_OK);
+		return;
+	}
+	/* Replies already queued go out before the close. */
+	if (queue_text(l, "</stream:stream>") < 0) {
+		finish(l, COMPONENT_EXIT_OK);
+		return;
+	}
+	l->phase = P_CLOSING;
+	if (flush_out(l) < 0) {
+		log_info("disconnected from %s (%s)", l->where, l->reason);
+		finish(l, COMPONENT_EXIT_OK);
+	}
+}
+
+int link_done(const struct link *l)
+{
+	return l->phase == P_STOPPED;
+}
+
+enum component_exit link_exit_status(const struct link *l)
+{
+	return l->exit_status;
+}
+
+enum link_state link_get_state(const struct link *l)
+{
+	return l->pub_state;
+}
+
+void link_free(struct link *l)
+{
+	if (l == NULL)
+		return;
+	if (l->late > 0)
+		log_warn("%lu request(s) arrived after our </stream:stream> and "
+			 "were not answered", l->late);
+	close_connection(l);
+	tls_config_free(l->tls_cfg);
+	dispatch_free(l->dispatch);
+	free(l->in);
+	free(l);
+}
