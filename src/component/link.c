@@ -21,6 +21,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "dispatch.h"
+#include "drain.h"
 #include "jid.h"
 #include "link.h"
 #include "log.h"
@@ -126,6 +127,7 @@ struct link {
 	struct skip_slot skips[SKIP_SLOTS];
 	unsigned long skips_quiet;  /* log lines held back since the last one */
 	unsigned long late;         /* requests read after our close */
+	struct drain *drain;        /* NULL unless draining (link_drain) */
 };
 
 static uint32_t next_random(struct link *l)
@@ -817,6 +819,11 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 	}
 	switch (l->phase) {
 	case P_UP:
+		if (l->drain != NULL &&
+		    drain_on_stanza(l->drain, xmpp_stanza_get_name(st),
+				    xmpp_stanza_get_type(st),
+				    xmpp_stanza_get_id(st), util_now_ms()) == 1)
+			return;
 		dispatch_stanza(l->dispatch, st);
 		return;
 	case P_HANDSHAKE:
@@ -1291,11 +1298,26 @@ int link_start(struct link *l)
 	return 0;
 }
 
+int link_drain(struct link *l, struct drain *d)
+{
+	char text[1200];
+
+	if (l->phase != P_UP || l->stopping)
+		return -1;
+	if (drain_start(d, l->cfg->domain, drain_server_of(l->cfg->domain),
+			util_now_ms(), text, sizeof(text)) < 0 ||
+	    queue_text(l, text) < 0)
+		return -1;
+	l->drain = d;
+	return 0;
+}
+
 void link_stop(struct link *l)
 {
 	if (l->stopping || l->phase == P_STOPPED)
 		return;
 	l->stopping = 1;
+	l->drain = NULL;
 	if (l->phase != P_UP) {
 		finish(l, COMPONENT_EXIT_OK);
 		return;

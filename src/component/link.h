@@ -9,6 +9,7 @@
 #include "link_state.h"
 
 struct config;
+struct drain;
 struct link;
 struct metrics;
 
@@ -32,6 +33,13 @@ int link_start(struct link *l);
  * signal arrives, so the caller can act on its flags. Returns 0, or -1 on
  * an internal error (the link is then stopped). */
 int link_run_once(struct link *l, int timeout_ms);
+
+/* Start draining (drain.h) on SIGTERM: queue D's unroute IQ and pass every
+ * stanza read from now on to drain_on_stanza(D) (its answer is dropped,
+ * requests are still answered). D is borrowed until link_stop(). Returns
+ * 0, or -1 when the link is not up or the IQ cannot be built (D is then
+ * not in use: close with link_stop()). */
+int link_drain(struct link *l, struct drain *d);
 
 /* Close the stream cleanly: no more requests are read, queued replies and
  * </stream:stream> are sent, and link_done() turns true when the server

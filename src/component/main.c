@@ -8,6 +8,7 @@
 #include "build_config.h"
 #include "access.h"
 #include "config.h"
+#include "drain.h"
 #include "link.h"
 #include "log.h"
 #include "pwcheck.h"
@@ -21,14 +22,18 @@
 #define HEALTH_TIMEOUT_MS 3000
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_count;  /* stop signals received */
 static volatile sig_atomic_t reload_requested;
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
 		reload_requested = 1;
-	else
+	} else {
 		stop_signal = sig;
+		if (stop_count < 2)
+			stop_count++;
+	}
 }
 
 static void usage(FILE *out)
@@ -49,7 +54,9 @@ static void usage(FILE *out)
 "  -h, --help          show this help and exit\n"
 "  -V, --version       show the version and exit\n"
 "\n"
-"Signals: SIGTERM and SIGINT close the stream and exit; SIGHUP re-reads the\n"
+"Signals: SIGTERM and SIGINT drain (ask ejabberd's mod_ope_drain to stop\n"
+"routing here, answer until quiet; see drain.*), close the stream and exit;\n"
+"a second one closes at once. SIGHUP re-reads the\n"
 "configuration (log and service settings; server, identity and reconnect\n"
 "changes need a restart) and keeps the running one if the file has an error.\n"
 "\n"
@@ -136,11 +143,71 @@ static void on_link_state(void *arg, enum link_state state, const char *detail)
 		metrics_link_state(m, state, detail);
 }
 
+/* The first stop signal: start a drain (D) if the link is up, else close
+ * at once. Returns 1 while draining. */
+static int begin_stop(struct link *l, const struct config *cfg,
+		      struct drain *d)
+{
+	struct drain_opts o = { .quiet_ms = cfg->drain_quiet_ms,
+				.max_ms = cfg->drain_max_ms,
+				.answer_ms = cfg->drain_answer_ms };
+
+	log_info("shutting down (%s)", strsignal(stop_signal));
+	notify_stopping("shutting down");
+	drain_init(d, &o);
+	if (link_get_state(l) == LINK_UP &&
+	    link_drain(l, d) == 0) {
+		log_info("draining: asked the server to stop routing to %s "
+			 "(at most %u ms; a second signal closes at once)",
+			 cfg->domain, cfg->drain_max_ms);
+		return 1;
+	}
+	link_stop(l);
+	return 0;
+}
+
+/* While draining: decide whether to close now; *WAIT_MS is lowered to the
+ * next moment to decide again. Returns 1 when the drain is over. */
+static int drain_over(struct link *l, struct drain *d, int *wait_ms)
+{
+	unsigned wait = 0;
+
+	if (stop_count > 1) {
+		log_info("second stop signal: closing at once");
+		return 1;
+	}
+	if (link_get_state(l) != LINK_UP) {
+		log_info("the link went down while draining: stopping");
+		return 1;
+	}
+	switch (drain_poll(d, util_now_ms(), &wait)) {
+	case DRAIN_WAIT:
+		if (wait < (unsigned)*wait_ms)
+			*wait_ms = (int)wait;
+		return 0;
+	case DRAIN_CLOSE:
+		log_info("drained: no request for %u ms (or %u ms reached); "
+			 "closing", d->opts.quiet_ms, d->opts.max_ms);
+		return 1;
+	case DRAIN_CLOSE_FALLBACK:
+	default:
+		log_warn("the server %s the drain request (%s); closing at "
+			 "once, so requests routed here meanwhile are lost: load "
+			 "mod_ope_drain (contrib/ejabberd/mod_ope_drain.erl) "
+			 "into ejabberd, see README",
+			 d->answer_was_error ? "refused" : "did not answer",
+			 d->answer_was_error ? "an error" : "timed out");
+		return 1;
+	}
+}
+
 /* Run the event loop until the link is finished. */
 static enum component_exit serve(struct link *l, struct config *cfg,
 				 int level_override, struct metrics *m)
 {
+	struct drain d;
 	uint64_t deadline = 0;
+	int draining = 0, wait_ms;
 
 	while (!link_done(l)) {
 		metrics_loop_alive(m);
@@ -148,15 +215,21 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 			reload_requested = 0;
 			reload(cfg, level_override);
 		}
-		if (stop_signal && deadline == 0) {
-			log_info("shutting down (%s)", strsignal(stop_signal));
-			notify_stopping("shutting down");
+		wait_ms = notify_wait_ms(200);
+		if (stop_signal && deadline == 0 && !draining) {
+			draining = begin_stop(l, cfg, &d);
+			if (!draining)
+				deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
+			continue;
+		}
+		if (draining && drain_over(l, &d, &wait_ms)) {
+			draining = 0;
 			link_stop(l);
 			deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
 		notify_watchdog();
-		if (link_run_once(l, notify_wait_ms(200)) != 0)
+		if (link_run_once(l, wait_ms) != 0)
 			break;
 		if (deadline != 0 && util_now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "

@@ -840,8 +840,33 @@ def t_reconnect():
 DEBUG_RUN = {}
 
 
+NS_DRAIN = 'urn:xmpp:ope:drain:0'
+
+
+def recv_unroute(conn, timeout=REPLY_TIMEOUT):
+    """The drain's unroute IQ (other stanzas before it are skipped), or a
+    failed check."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = conn.recv_stanza(max(0.0, deadline - time.monotonic()))
+        if st is None:
+            break
+        if (st.tag == '{%s}iq' % NS_C and
+                st.find('{%s}unroute' % NS_DRAIN) is not None):
+            check(st.get('type') == 'set' and st.get('from') == DOMAIN and
+                  st.get('to') == 'localhost' and st.get('id'),
+                  'unroute IQ addressed wrongly: %s' % show(st))
+            return st
+    check(False, 'no unroute IQ after SIGTERM (tail %r)'
+          % bytes(conn.raw[-200:]))
+    return None
+
+
 @case('SIGTERM -> exit 0 and </stream:stream> sent')
 def t_sigterm():
+    # The fake server answers neither the unroute IQ (no mod_ope_drain, as
+    # behind Prosody: drain.answer = 1 s, then the fallback) nor the close
+    # (the 3 s grace period runs out).
     srv, comp, conn = start_connected(level='debug')
     try:
         check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
@@ -850,17 +875,105 @@ def t_sigterm():
         check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
         t = time.monotonic()
         os.kill(comp.proc.pid, signal.SIGTERM)
+        recv_unroute(conn)
+        conn.wait_for(lambda: conn.stream_closed, 4.0)
+        closed = time.monotonic() - t
+        check(conn.stream_closed, 'no </stream:stream> before exit '
+              '(tail %r)' % bytes(conn.raw[-80:]))
+        check(0.8 <= closed < 3.0, 'closed %.2f s after SIGTERM; expected '
+              'the 1 s wait for an answer to the unroute IQ' % closed)
         rc = comp.wait_exit(5.0)
         check(rc == 0, 'exit status %r after SIGTERM, expected 0 %s'
               % (rc, comp.why()))
-        conn.wait_for(lambda: conn.stream_closed, 1.0)
-        check(conn.stream_closed, 'no </stream:stream> before exit '
-              '(tail %r)' % bytes(conn.raw[-80:]))
         check(comp.count('shutting down') >= 1, 'no "shutting down" line')
-        check(time.monotonic() - t < 5.0, 'slow exit')
+        check(comp.count('mod_ope_drain') >= 1, 'no warning naming '
+              'mod_ope_drain %s' % comp.why())
+        check(time.monotonic() - t < 7.0, 'slow exit')
     finally:
         DEBUG_RUN['stderr'] = comp.stderr()
         DEBUG_RUN['digest'] = conn.digest
+        comp.stop()
+        srv.close()
+
+
+@case('SIGTERM with mod_ope_drain: unrouted, requests answered until quiet, then closed')
+def t_sigterm_drain():
+    srv, comp, conn = start_connected(extra='drain = { quiet = 0.4; };\n')
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        os.kill(comp.proc.pid, signal.SIGTERM)
+        iq = recv_unroute(conn)
+        conn.send("<iq type='result' id='%s' from='localhost' to='%s'/>"
+                  % (iq.get('id'), DOMAIN))
+        # Requests routed before the unroute still come in and are answered.
+        for _ in range(3):
+            time.sleep(0.2)
+            id_ = new_id()
+            last = time.monotonic()
+            conn.send(message(id_))
+            check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+            check(not conn.stream_closed and comp.alive(),
+                  'closed while requests kept coming %s' % comp.why())
+        conn.wait_for(lambda: conn.stream_closed, 3.0)
+        quiet = time.monotonic() - last
+        check(conn.stream_closed, 'no </stream:stream> after the drain %s'
+              % comp.why())
+        check(0.35 <= quiet < 2.0, 'closed %.2f s after the last request; '
+              'drain.quiet is 0.4 s' % quiet)
+        check(conn.drain(0.0) == [], 'the answer to the unroute IQ was '
+              'answered or something else was sent')
+        conn.send('</stream:stream>')
+        rc = comp.wait_exit(5.0)
+        check(rc == 0, 'exit %r after the drain %s' % (rc, comp.why()))
+        check(comp.count('mod_ope_drain') == 0, 'fallback warning although '
+              'the unroute IQ was answered %s' % comp.why())
+    finally:
+        comp.stop()
+        srv.close()
+
+
+@case('SIGTERM, the unroute IQ refused -> close at once, warning names mod_ope_drain')
+def t_sigterm_drain_refused():
+    srv, comp, conn = start_connected(extra='drain = { answer = 5.0; };\n')
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        os.kill(comp.proc.pid, signal.SIGTERM)
+        iq = recv_unroute(conn)
+        t = time.monotonic()
+        conn.send("<iq type='error' id='%s' from='localhost' to='%s'>"
+                  "<error type='cancel'><service-unavailable xmlns='%s'/>"
+                  "</error></iq>" % (iq.get('id'), DOMAIN, NS_ERR))
+        conn.wait_for(lambda: conn.stream_closed, 3.0)
+        check(conn.stream_closed and time.monotonic() - t < 1.0,
+              'not closed within 1 s of the error %s' % comp.why())
+        conn.send('</stream:stream>')
+        rc = comp.wait_exit(5.0)
+        check(rc == 0, 'exit %r %s' % (rc, comp.why()))
+        check(comp.count('mod_ope_drain') >= 1, 'no warning naming '
+              'mod_ope_drain %s' % comp.why())
+    finally:
+        comp.stop()
+        srv.close()
+
+
+@case('second SIGTERM during the drain -> close at once')
+def t_sigterm_twice():
+    srv, comp, conn = start_connected(
+        extra='drain = { answer = 5.0; maximum = 20.0; };\n')
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        os.kill(comp.proc.pid, signal.SIGTERM)
+        recv_unroute(conn)
+        check(not conn.stream_closed, 'closed before the second signal')
+        t = time.monotonic()
+        os.kill(comp.proc.pid, signal.SIGTERM)
+        conn.wait_for(lambda: conn.stream_closed, 3.0)
+        check(conn.stream_closed and time.monotonic() - t < 1.0,
+              'not closed within 1 s of the second SIGTERM %s' % comp.why())
+        conn.send('</stream:stream>')
+        rc = comp.wait_exit(5.0)
+        check(rc == 0, 'exit %r %s' % (rc, comp.why()))
+    finally:
         comp.stop()
         srv.close()
 
@@ -1437,7 +1550,8 @@ def t_metrics_health():
         status, _, _ = http_get(mport, '/nonexistent')
         check(status == 404, '/nonexistent answered %d' % status)
         os.kill(comp.proc.pid, signal.SIGTERM)
-        rc = comp.wait_exit(5.0)
+        # Unanswered unroute IQ (1 s) and close (3 s grace).
+        rc = comp.wait_exit(7.0)
         check(rc == 0, 'exit %r after SIGTERM %s' % (rc, comp.why()))
         rc, out, err = ask_health(comp.config)
         check(rc == 1 and 'cannot ask http://127.0.0.1:%d/health' % mport
@@ -1745,7 +1859,9 @@ def t_metrics_misconfigured():
 def t_sigterm_shared():
     conn = env()
     os.kill(ENV.comp.proc.pid, signal.SIGTERM)
-    rc = ENV.comp.wait_exit(5.0)
+    recv_unroute(conn)
+    # Unanswered unroute IQ (1 s) and close (3 s grace).
+    rc = ENV.comp.wait_exit(7.0)
     check(rc == 0, 'exit status %r, expected 0 %s' % (rc, ENV.comp.why()))
     check(conn.wait_for(lambda: conn.stream_closed, 1.0),
           'no </stream:stream>')
