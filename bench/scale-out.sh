@@ -157,10 +157,9 @@ balancing()
 for n in 1 2 3; do
 	throughput "$n"
 done
-loss sigterm "SIGTERM of 1 of 3 (no drain yet)" act_sigterm
+loss sigterm "SIGTERM of 1 of 3 (drain)" act_sigterm
 loss sigkill "SIGKILL of 1 of 3" act_sigkill
-loss rolling "rolling restart of 3, SIGTERM (no drain yet)" act_rolling
-row "SIGTERM with drain" "not measured: drain needs ope's own link (issue 8), not merged"
+loss rolling "rolling restart of 3, SIGTERM (drain)" act_rolling
 row "takeover restart (Prosody, ejabberd)" "not measured: --takeover not implemented yet"
 balancing source
 balancing bare_source
