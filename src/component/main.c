@@ -55,10 +55,10 @@ static void usage(FILE *out)
 "  -V, --version       show the version and exit\n"
 "\n"
 "Signals: SIGTERM and SIGINT drain (ask ejabberd's mod_ope_drain to stop\n"
-"routing here, answer until quiet; see drain.*), close the stream and exit;\n"
-"a second one closes at once. SIGHUP re-reads the\n"
-"configuration (log and service settings; server, identity and reconnect\n"
-"changes need a restart) and keeps the running one if the file has an error.\n"
+"routing here and answer until quiet; see drain.*), then close the stream\n"
+"and exit; a second one closes at once. SIGHUP re-reads the configuration\n"
+"(log and service settings; server, identity and reconnect changes need a\n"
+"restart) and keeps the running one if the file has an error.\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by SIGTERM or SIGINT, or --check-config found no problem\n"
@@ -155,8 +155,7 @@ static int begin_stop(struct link *l, const struct config *cfg,
 	log_info("shutting down (%s)", strsignal(stop_signal));
 	notify_stopping("shutting down");
 	drain_init(d, &o);
-	if (link_get_state(l) == LINK_UP &&
-	    link_drain(l, d) == 0) {
+	if (link_get_state(l) == LINK_UP && link_drain(l, d) == 0) {
 		log_info("draining: asked the server to stop routing to %s "
 			 "(at most %u ms; a second signal closes at once)",
 			 cfg->domain, cfg->drain_max_ms);
@@ -166,10 +165,15 @@ static int begin_stop(struct link *l, const struct config *cfg,
 	return 0;
 }
 
+#define NO_MODULE "mod_ope_drain (contrib/ejabberd/mod_ope_drain.erl) is " \
+	"not loaded there; closing at once, so requests routed here " \
+	"meanwhile are lost (README: \"Installing mod_ope_drain\")"
+
 /* While draining: decide whether to close now; *WAIT_MS is lowered to the
  * next moment to decide again. Returns 1 when the drain is over. */
 static int drain_over(struct link *l, struct drain *d, int *wait_ms)
 {
+	uint64_t now = util_now_ms();
 	unsigned wait = 0;
 
 	if (stop_count > 1) {
@@ -180,23 +184,27 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms)
 		log_info("the link went down while draining: stopping");
 		return 1;
 	}
-	switch (drain_poll(d, util_now_ms(), &wait)) {
+	switch (drain_poll(d, now, &wait)) {
 	case DRAIN_WAIT:
 		if (wait < (unsigned)*wait_ms)
 			*wait_ms = (int)wait;
 		return 0;
 	case DRAIN_CLOSE:
-		log_info("drained: no request for %u ms (or %u ms reached); "
-			 "closing", d->opts.quiet_ms, d->opts.max_ms);
+		if (now >= d->started_ms + d->opts.max_ms)
+			log_warn("drained: drain.maximum (%u ms) reached while "
+				 "requests still came; closing", d->opts.max_ms);
+		else
+			log_info("drained: no request for %u ms; closing",
+				 d->opts.quiet_ms);
 		return 1;
 	case DRAIN_CLOSE_FALLBACK:
 	default:
-		log_warn("the server %s the drain request (%s); closing at "
-			 "once, so requests routed here meanwhile are lost: load "
-			 "mod_ope_drain (contrib/ejabberd/mod_ope_drain.erl) "
-			 "into ejabberd, see README",
-			 d->answer_was_error ? "refused" : "did not answer",
-			 d->answer_was_error ? "an error" : "timed out");
+		if (d->answer_was_error)
+			log_warn("the server answered the drain request with an "
+				 "error: %s", NO_MODULE);
+		else
+			log_warn("no answer to the drain request within %u ms "
+				 "(drain.answer): %s", d->opts.answer_ms, NO_MODULE);
 		return 1;
 	}
 }
