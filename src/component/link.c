@@ -443,7 +443,13 @@ static void finish(struct link *l, enum component_exit status)
 	close_connection(l);
 	l->phase = P_STOPPED;
 	l->exit_status = status;
-	set_state(l, LINK_STOPPED, "stopped (exit status %d)", (int)status);
+	/* A refusal names its cause: the service manager shows it as STATUS. */
+	if (status == COMPONENT_EXIT_REFUSED)
+		set_state(l, LINK_STOPPED, "refused by %s (%s); stopped (exit "
+			  "status %d)", l->where, l->reason, (int)status);
+	else
+		set_state(l, LINK_STOPPED, "stopped (exit status %d)",
+			  (int)status);
 }
 
 static void start_attempt(struct link *l);

@@ -762,12 +762,14 @@ def t_conflict():
 
 @case('a server name that does not resolve: retries go on (no lost timer)')
 def t_unresolvable():
-    # A connect that fails before any I/O is retried from inside the retry
-    # timer itself; the container deployment hits it while the server's
-    # container is stopped (its name is gone from the network's DNS).
+    # A connect that fails before any I/O (the name does not resolve) must
+    # still schedule the next attempt; the container deployment hits it
+    # while the server's container is stopped (its name is gone from the
+    # network's DNS).
     text = CFG_TEMPLATE % dict(port=5347, domain=DOMAIN, secret=SECRET,
                                level='info', initial='0.1', maximum='0.2',
-                               name=SERVICE_NAME, max_payload=MAX_PAYLOAD)
+                               name=SERVICE_NAME, max_payload=MAX_PAYLOAD,
+                               server_extra='')
     text = text.replace('"127.0.0.1"', '"ope-test.invalid"')
     check('ope-test.invalid' in text, 'config template has no host to replace')
     comp = Component(write_config(0, text=text))
@@ -775,8 +777,15 @@ def t_unresolvable():
         check(comp.wait_log('connecting to ope-test.invalid:5347 as', 10.0,
                             count=4),
               'fewer than 4 connection attempts %s' % comp.why())
-        check('already exists' not in comp.stderr(),
-              'libstrophe refused a timed handler: %s' % comp.tail())
+        failed = comp.count('cannot connect to ope-test.invalid:5347 '
+                            '(cannot resolve ope-test.invalid: ')
+        check(failed >= 3, '%d "cannot connect to ope-test.invalid:5347 '
+              '(cannot resolve ...)" lines after 4 attempts, expected 3 or '
+              'more %s' % (failed, comp.why()))
+        check(comp.count('reconnecting to ope-test.invalid:5347 in ') >= 3,
+              'the failed attempts were not followed by back-off lines %s'
+              % comp.why())
+        check(comp.alive(), 'component exited %s' % comp.why())
     finally:
         comp.stop()
 
