@@ -50,6 +50,17 @@ struct xmlstream {
 	const char *skip_limit;  /* over a limit: skipping until it closes */
 	char *skip[SK_N];
 
+	/* Expat keeps a tag record (~160 bytes) per open element, even while
+	 * we skip, and after some 450,000 of them its reset fails (expat
+	 * 2.5.0, "out of memory" replaying the header): a skipped stanza
+	 * nested deeper than scan_depth() is walked by scan() instead, and
+	 * expat is reset and fed the header again where the stanza ends. */
+	int scanning;
+	int scan_state, scan_match, scan_slash;
+	char scan_quote;
+	unsigned long long scan_depth;  /* open elements of the stanza */
+	unsigned long scan_line;        /* line of the stream */
+
 	/* Offsets count bytes of the stream; expat's restart at each reset. */
 	unsigned long long fed;  /* bytes handed to expat */
 	unsigned long long mark; /* end of the last event expat reported */
@@ -465,6 +476,12 @@ out:
 	free(names);
 }
 
+/* Deeper than this in a skipped stanza, xmlstream_feed() scans. */
+static unsigned scan_depth(const struct xmlstream *x)
+{
+	return 2 * x->lim.depth;
+}
+
 static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 			     const XML_Char **atts)
 {
@@ -490,8 +507,19 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 		x->top_line = line(x);
 	}
 	d = x->depth++;               /* the new element's depth in the stanza */
-	if (x->skip_limit != NULL)
+	if (x->skip_limit != NULL) {
+		if (d > scan_depth(x) && !x->scanning) {
+			if (x->header == NULL) {
+				fail(x, "a skipped stanza nested too deep "
+				     "(cannot scan it: odd stream header)");
+				return;
+			}
+			x->scanning = 1;
+			x->scan_line = line(x);
+			XML_StopParser(x->p, XML_TRUE);
+		}
 		return;
+	}
 	name = strchr(nsname, NS_SEP);
 	name = name != NULL ? name + 1 : nsname;
 	if (end - x->top_start > x->lim.stanza_bytes) {
@@ -775,6 +803,99 @@ static int restart(struct xmlstream *x)
 	x->reset_at = x->mark;
 	return 0;
 }
+
+enum { SC_TEXT, SC_LT, SC_STAG, SC_QUOTE, SC_ETAG, SC_BANG, SC_UNTIL2, SC_PI };
+
+/*
+ * Walk LEN bytes of a skipped stanza too deep for expat, counting open
+ * elements until it closes. Only as much XML as finding its end needs:
+ * tags, quoted attribute values, comments, CDATA sections and processing
+ * instructions; the rest is not checked (the stanza is dropped anyway, and
+ * expat checks what follows). Returns the bytes used; x->scanning is 0
+ * once the stanza's end tag was used. Fails X on a DOCTYPE-like "<!".
+ */
+static size_t scan(struct xmlstream *x, const char *buf, size_t len)
+{
+	size_t i;
+	char c;
+
+	for (i = 0; i < len && x->scanning; i++) {
+		c = buf[i];
+		if (c == '\n')
+			x->scan_line++;
+		switch (x->scan_state) {
+		case SC_TEXT:
+			if (c == '<')
+				x->scan_state = SC_LT;
+			break;
+		case SC_LT:
+			x->scan_slash = 0;
+			x->scan_state = c == '/' ? SC_ETAG : c == '!' ? SC_BANG :
+					c == '?' ? SC_PI : SC_STAG;
+			x->scan_match = 0;
+			break;
+		case SC_STAG:
+			if (c == '\'' || c == '"') {
+				x->scan_quote = c;
+				x->scan_state = SC_QUOTE;
+			} else if (c == '>') {
+				if (!x->scan_slash)
+					x->scan_depth++;
+				x->scan_state = SC_TEXT;
+			}
+			x->scan_slash = c == '/';
+			break;
+		case SC_QUOTE:
+			if (c == x->scan_quote)
+				x->scan_state = SC_STAG;
+			break;
+		case SC_ETAG:
+			if (c == '>') {
+				x->scan_state = SC_TEXT;
+				if (--x->scan_depth == 0)
+					x->scanning = 0;
+			}
+			break;
+		case SC_BANG:
+			/* "<!--" ends at "-->", "<![CDATA[" at "]]>". */
+			if (c != '-' && c != '[') {
+				x->scanning = 0;
+				snprintf(x->err, sizeof(x->err), "markup other "
+					 "than a comment or CDATA section (\"<!\") "
+					 "in a skipped stanza at line %lu (byte "
+					 "%llu of the stream)", x->scan_line,
+					 x->mark + i);
+				x->failed = 1;
+				return i;
+			}
+			x->scan_quote = c == '-' ? '-' : ']';
+			x->scan_state = SC_UNTIL2;
+			x->scan_match = -1;  /* the opening's second '-' or "CDATA[" */
+			break;
+		case SC_UNTIL2:
+			if (x->scan_match < 0) {
+				if (c == x->scan_quote || c == '[')
+					x->scan_match = 0;
+				break;
+			}
+			if (c == '>' && x->scan_match == 2)
+				x->scan_state = SC_TEXT;
+			else if (c == x->scan_quote)
+				x->scan_match += x->scan_match < 2;
+			else
+				x->scan_match = 0;
+			break;
+		case SC_PI:
+			if (c == '>' && x->scan_match == 1)
+				x->scan_state = SC_TEXT;
+			else
+				x->scan_match = c == '?';
+			break;
+		}
+	}
+	return i;
+}
+
 static void expat_error(struct xmlstream *x)
 {
 	enum XML_Error e = XML_GetErrorCode(x->p);
@@ -804,17 +925,43 @@ int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
 		return -1;
 	}
 	while (len > 0) {
+		if (x->scanning) {
+			n = scan(x, buf, len);
+			x->fed += n;
+			x->mark += n;
+			buf += n;
+			len -= n;
+			if (x->failed)
+				return -1;
+			if (x->scanning)
+				return 0;
+			report_skip(x);
+			if (x->paused) {
+				x->unparsed = len;
+				return 0;
+			}
+			x->reset_line = x->scan_line;
+			if (restart(x) < 0)
+				return -1;
+			continue;
+		}
 		n = len > INT_MAX / 2 ? INT_MAX / 2 : len;
 		x->fed += n;
 		st = XML_Parse(x->p, buf, (int)n, XML_FALSE);
-		if (st == XML_STATUS_SUSPENDED && x->resetting) {
-			/* Feed what the stop left of this piece to the new parser. */
+		if (st == XML_STATUS_SUSPENDED && (x->resetting || x->scanning)) {
+			/* Feed what the stop left of this piece to the new
+			 * parser, or to scan(). */
 			rest = (size_t)(x->fed - x->mark);
-			if (restart(x) < 0)
-				return -1;
 			x->fed -= rest;
 			buf += n - rest;
 			len -= n - rest;
+			if (x->scanning) {
+				x->scan_state = SC_TEXT;
+				x->scan_depth = x->depth - 1;
+				continue;
+			}
+			if (restart(x) < 0)
+				return -1;
 			continue;
 		}
 		if (st != XML_STATUS_OK) {

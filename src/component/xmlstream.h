@@ -14,6 +14,11 @@
  * - one markup token (a tag, comment, CDATA section) longer than
  *   stanza_bytes is a stream error, not a skip: expat must buffer a whole
  *   token before it can report it.
+ * - a skipped stanza nested deeper than 2 x limits.depth is walked without
+ *   expat (which keeps a record per open element) until it closes: only
+ *   tags, quotes, comments, CDATA and PIs are told apart there, so the rest
+ *   of its well-formedness is not checked; "<!" other than a comment or
+ *   CDATA is an error. The stream goes on after it.
  *
  * Stanzas come out as libstrophe 0.12's own parser builds them: every
  * element carries its namespace as an "xmlns" attribute (inherited ones

@@ -2,6 +2,7 @@
 """e2e_util.py: small socket/text helpers for the end-to-end shell harness (stdlib only)."""
 import html
 import selectors
+import random
 import socket
 import sys
 import time
@@ -11,15 +12,40 @@ STREAM_OPEN = ("<?xml version='1.0'?><stream:stream xmlns='{ns}' "
                "to='{to}' version='1.0'>")
 
 
-def free_ports(count):
-    """Bind COUNT sockets to 127.0.0.1:0 at once and print their ports."""
-    socks = []
+def ephemeral_range():
+    """The kernel's range for outgoing connections' local ports."""
     try:
-        for _ in range(count):
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_ports(count):
+    """Print COUNT ports free on 127.0.0.1 right now, chosen at random
+    outside the kernel's ephemeral range: a port picked by binding to 0
+    comes from that range, and any outgoing connection (a client, a server's
+    own) can take it before the server under test binds it (seen as
+    eaddrinuse when several e2e tests run at once)."""
+    lo, hi = ephemeral_range()
+    candidates = [p for p in range(10000, 65000) if not lo <= p <= hi]
+    rng = random.SystemRandom()
+    chosen, socks = [], []
+    try:
+        while len(chosen) < count:
+            port = rng.choice(candidates)
+            if port in chosen:
+                continue
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()
+                continue
             socks.append(s)
-        print(" ".join(str(s.getsockname()[1]) for s in socks))
+            chosen.append(port)
+        print(" ".join(str(p) for p in chosen))
     finally:
         for s in socks:
             s.close()

@@ -585,6 +585,96 @@ static void test_resets(void)
 	finish(&r);
 }
 
+/* A skipped stanza longer than stanza_bytes ends where a parser reset is
+ * due: the stream goes on after it, fed in socket-sized pieces or whole. */
+static void test_reset_after_skip(void)
+{
+	static const char head[] = "<message type='chat' id='d1' from='f@e/x' to='c'>";
+	static const char next[] = "<presence from='n@e/x' to='c'/>";
+	size_t n = 1000000, len, off, step, i;
+	struct rec r;
+	struct xmlstream *x;
+	char *buf, *p;
+	int piece;
+
+	len = strlen(head) + n * 7 + strlen("</message>") + strlen(next);
+	buf = malloc(len + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	p = buf + strlen(strcpy(buf, head));
+	for (i = 0; i < n; i++, p += 3)
+		memcpy(p, "<a>", 3);
+	for (i = 0; i < n; i++, p += 4)
+		memcpy(p, "</a>", 4);
+	strcpy(p, "</message>");
+	strcat(p, next);
+	for (piece = 0; piece < 2; piece++) {
+		step = piece == 0 ? 16384 : len;
+		x = start(&r, NULL);
+		CU_ASSERT_EQUAL(feed(x, HDR), 0);
+		for (off = 0; off < len; off += step)
+			if (xmlstream_feed(x, buf + off,
+					   len - off < step ? len - off : step) != 0)
+				break;
+		CU_ASSERT_STRING_EQUAL(xmlstream_error(x), "");
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.log,
+			"[K message chat d1 f@e/x c: nesting depth][S <presence"));
+		CU_ASSERT_EQUAL(feed(x, next), 0);
+		CU_ASSERT_EQUAL(r.stanzas, 2);
+		finish(&r);
+	}
+	free(buf);
+}
+
+/* Past twice the depth limit, a skipped stanza is scanned without expat:
+ * markup that holds '>' or "</" must not end it early, at any split. */
+static void test_deep_skip_scan(void)
+{
+	static const char inner[] = "<b x='>' y=\"/>\"/>\n<!-- </a> -->"
+		"<![CDATA[</a>]]><?pi </a>?><c/>";
+	static const char next[] = "<presence from='n@e/x' to='c'/>";
+	char buf[4096], want[64], *p = buf;
+	size_t len, i;
+	struct rec r;
+	struct xmlstream *x;
+	int mismatches = 0, k;
+
+	p += sprintf(p, "%s<message type='chat' id='d2' from='f@e/x' to='c'>", HDR);
+	for (k = 0; k < 200; k++)
+		p += sprintf(p, "<a>");
+	p += sprintf(p, "%s", inner);
+	for (k = 0; k < 200; k++)
+		p += sprintf(p, "</a>");
+	sprintf(p, "</message>%s", next);
+	len = strlen(buf);
+	for (i = 1; i < len; i++) {
+		x = start(&r, NULL);
+		if (xmlstream_feed(x, buf, i) != 0 ||
+		    xmlstream_feed(x, buf + i, len - i) != 0 ||
+		    strstr(r.log, "[K message chat d2 f@e/x c: nesting depth]"
+			   "[S <presence") == NULL || r.stanzas != 1)
+			mismatches++;
+		finish(&r);
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+
+	/* Lines still count; a DOCTYPE-like "<!" in the scan is an error. */
+	x = start(&r, NULL);
+	CU_ASSERT_EQUAL(feed(x, buf), 0);
+	CU_ASSERT_EQUAL(feed(x, "\n<a></b>"), -1);
+	/* Expat places a mismatched tag at its name, past "</". */
+	snprintf(want, sizeof(want), "at line 3 (byte %zu ", len + 6);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), want));
+	finish(&r);
+	p = strstr(buf, "<!--");
+	memcpy(p, "<!DO", 4);
+	x = start(&r, NULL);
+	CU_ASSERT_EQUAL(feed(x, buf), -1);
+	snprintf(want, sizeof(want), "in a skipped stanza at line 2 (byte %zu ",
+		 (size_t)(p - buf) + 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(xmlstream_error(x), want));
+	finish(&r);
+}
+
 /* Trees that libstrophe would serialise into XML that is not well-formed. */
 static void test_unserialisable(void)
 {
@@ -645,6 +735,8 @@ static int test_xmlstream_register(void)
 	    !CU_add_test(s, "malformed input", test_errors) ||
 	    !CU_add_test(s, "pause and unparsed bytes", test_pause) ||
 	    !CU_add_test(s, "parser resets between stanzas", test_resets) ||
+	    !CU_add_test(s, "the stream goes on after a long skip", test_reset_after_skip) ||
+	    !CU_add_test(s, "a skip too deep for expat is scanned", test_deep_skip_scan) ||
 	    !CU_add_test(s, "unserialisable trees are skipped", test_unserialisable) ||
 	    !CU_add_test(s, "config defaults are xmlstream's", test_config_defaults) ||
 	    !CU_add_test(s, "zero limits refused", test_new_rejects_zero_limits))
