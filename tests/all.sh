@@ -6,7 +6,7 @@
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
 # set native or auto to change it) and ejabberd. Build dirs: build-all/,
 # build-san/ and build-fuzz/ (recreated). Exits non-zero when any step fails.
-# OPE_FUZZ_SECONDS sets how long each fuzz target runs (default 60).
+# OPE_FUZZ_SECONDS sets how long each fuzz target runs (default 30).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -160,14 +160,14 @@ if step "configure --enable-sanitizers" \
 	count_tests "$san"
 fi
 
-section "Fuzzing: libFuzzer targets with ASan+UBSan, ${OPE_FUZZ_SECONDS:-60}s each (build-fuzz/)"
+section "Fuzzing: libFuzzer targets with ASan+UBSan, ${OPE_FUZZ_SECONDS:-30}s each (build-fuzz/)"
 fuzz=$root/build-fuzz
 rm -rf "$fuzz"
 mkdir -p "$fuzz"
 if step "configure CC=clang --enable-fuzzing" \
 	bash -c "cd '$fuzz' && CC=clang '$root/configure' --enable-fuzzing" &&
    step "make (fuzzing)" make -C "$fuzz" -j"$jobs"; then
-	step "fuzz" bash "$root/tests/fuzz/run.sh" "$fuzz" "${OPE_FUZZ_SECONDS:-60}"
+	step "fuzz" bash "$root/tests/fuzz/run.sh" "$fuzz" "${OPE_FUZZ_SECONDS:-30}"
 fi
 
 finish
