@@ -54,15 +54,20 @@ so_node_ports()
 {
 	local node=$1 f=$E2E_TMP/ports-${1:-main}
 	if [ ! -f "$f" ]; then
+		# Every listener ejabberd.sh writes needs its own port per node
+		# (two nodes on one host).
 		if [ -z "$node" ]; then
-			echo "$E2E_C2S_PORT $E2E_COMP_PORT $E2E_DIST_PORT" >"$f"
+			echo "$E2E_C2S_PORT $E2E_COMP_PORT $E2E_DIST_PORT" \
+			     "$E2E_COMP_TLS_PORT $E2E_COMP2_PORT" >"$f"
 		else
-			e2e_util free-ports 3 >"$f" || return 1
+			e2e_util free-ports 5 >"$f" || return 1
 		fi
 	fi
-	read -r E2E_C2S_PORT E2E_COMP_PORT E2E_DIST_PORT <"$f"
+	read -r E2E_C2S_PORT E2E_COMP_PORT E2E_DIST_PORT E2E_COMP_TLS_PORT \
+		E2E_COMP2_PORT <"$f"
 	EJABBERD_NODE=$node
-	export E2E_C2S_PORT E2E_COMP_PORT E2E_DIST_PORT
+	export E2E_C2S_PORT E2E_COMP_PORT E2E_DIST_PORT E2E_COMP_TLS_PORT \
+		E2E_COMP2_PORT
 }
 
 # so_cluster_mode: the next nodes start as cluster members (private epmd).
