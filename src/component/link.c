@@ -22,6 +22,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "drain.h"
+#include "hash.h"
 #include "jid.h"
 #include "link.h"
 #include "log.h"
@@ -125,6 +126,7 @@ struct link {
 	char ping_to[256];
 
 	struct skip_slot skips[SKIP_SLOTS];
+	uint8_t skip_key[16];        /* keys the senders' slots (hash.h) */
 	unsigned long skips_quiet;  /* log lines held back since the last one */
 	unsigned long late;         /* requests read after our close */
 	struct drain *drain;        /* NULL unless draining (link_drain) */
@@ -860,11 +862,10 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
  * hash of the sender, so a flood of senders costs no memory. */
 static int skip_log_allowed(struct link *l, const char *from, uint64_t now)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = hash_sip(l->skip_key, from ? from : "",
+			      from ? strlen(from) : 0);
 	struct skip_slot *slot;
 
-	for (; from && *from; from++)
-		h = (h ^ (unsigned char)*from) * 1099511628211ull;
 	slot = &l->skips[h % SKIP_SLOTS];
 	if (slot->at != 0 && slot->hash == h && now - slot->at < SKIP_LOG_MS) {
 		l->skips_quiet++;
@@ -1267,6 +1268,7 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	l->metrics = metrics;
 	l->pub_state = LINK_WAITING;
 	l->phase = P_WAITING;
+	hash_random_key(l->skip_key);
 	l->in = malloc(IN_SIZE);
 	l->dispatch = dispatch_new(ctx, cfg, metrics, send_stanza, l);
 	if (l->in == NULL || l->dispatch == NULL) {
