@@ -21,6 +21,7 @@
 #define VERSION 2u
 #define KIND_LINK 1u
 #define KIND_REFUSAL 2u
+#define KIND_NONE 3u
 /* A stream header is one start tag; a refusal one line. */
 #define HEADER_MAX 4096u
 #define REASON_MAX 1024u
@@ -286,6 +287,14 @@ int handover_refuse(int fd, const char *why)
 	return send_frame(fd, &w, -1, blocks, lens, 1);
 }
 
+int handover_send_none(int fd)
+{
+	struct wire w = { .magic = MAGIC, .version = VERSION,
+			  .kind = KIND_NONE };
+
+	return send_frame(fd, &w, -1, NULL, NULL, 0);
+}
+
 int handover_peer_pid(int fd)
 {
 	struct ucred cred;
@@ -363,6 +372,9 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 	if (n == (ssize_t)sizeof(w) && w.magic == MAGIC &&
 	    w.version == VERSION && w.kind == KIND_REFUSAL && l->fd < 0)
 		return recv_refusal(fd, &w, timeout_ms, err, errlen);
+	if (n == (ssize_t)sizeof(w) && w.magic == MAGIC &&
+	    w.version == VERSION && w.kind == KIND_NONE && l->fd < 0)
+		return 0;
 	if (n != (ssize_t)sizeof(w) || l->fd < 0 || w.magic != MAGIC ||
 	    w.version != VERSION || w.kind != KIND_LINK ||
 	    w.id_len >= sizeof(l->stream_id) ||

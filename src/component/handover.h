@@ -42,6 +42,11 @@ int handover_read_request(int fd, int timeout_ms, char *err, size_t errlen);
 int handover_send(int fd, const struct handover_link *l, char *err,
 		  size_t errlen);
 
+/* The old process, with no stream up (connecting or waiting to
+ * reconnect): tell the new one to connect by itself. Returns 0 or -1;
+ * wait for the answer with handover_wait_ack(). */
+int handover_send_none(int fd);
+
 /* The old process: decline the request on FD, with WHY (one line, for the
  * new process to print). Returns 0 or -1. */
 int handover_refuse(int fd, const char *why);
@@ -51,8 +56,9 @@ int handover_peer_pid(int fd);
 
 /* The new process: receive a link on FD into L within TIMEOUT_MS. On
  * success returns 0 and L owns a new fd, the header and the unparsed
- * bytes; -2 when the old process refused (ERR holds its reason); -1 with
- * ERR filled otherwise. */
+ * bytes, or L->fd is -1 when the old process had no stream up
+ * (handover_send_none()); -2 when the old process refused (ERR holds its
+ * reason); -1 with ERR filled otherwise. */
 int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 		  size_t errlen);
 

@@ -1455,23 +1455,29 @@ int link_watched_ready(struct link *l)
 
 const char *link_why_not_movable(const struct link *l)
 {
+	if (l->stopping || l->phase == P_STOPPED)
+		return "it is stopping";
+	if (l->drain != NULL)
+		return "it is draining to stop";
+	if (l->phase != P_UP)
+		return NULL;
 	if (l->tls != NULL)
 		return "its link is direct TLS (server.tls.direct), and a TLS "
 		       "session cannot move between processes; restart it "
 		       "with SIGTERM instead (behind ejabberd with "
 		       "mod_ope_drain nothing is lost)";
-	if (l->phase != P_UP || l->stopping)
-		return "its link is not up (connecting, reconnecting or "
-		       "closing); start the new one once the old one is "
-		       "stopped";
-	if (l->drain != NULL)
-		return "it is draining to stop";
 	return NULL;
+}
+
+int link_has_stream(const struct link *l)
+{
+	return l->phase == P_UP && !l->stopping;
 }
 
 int link_hold(struct link *l)
 {
-	if (link_why_not_movable(l) != NULL || l->hold != HOLD_NONE)
+	if (link_why_not_movable(l) != NULL || !link_has_stream(l) ||
+	    l->hold != HOLD_NONE)
 		return -1;
 	l->hold = HOLD_WAIT;
 	if (xmlstream_at_boundary(l->xs)) {

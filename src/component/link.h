@@ -64,8 +64,13 @@ void link_watch(struct link *l, int fd);
 /* True once since the watched fd was seen readable. */
 int link_watched_ready(struct link *l);
 
-/* Why the link cannot be handed over now (static text), or NULL. */
+/* Why the link cannot be handed over now (static text), or NULL: a link
+ * that is up can move (link_hold()), one still connecting or waiting to
+ * reconnect has no stream to move. */
 const char *link_why_not_movable(const struct link *l);
+
+/* True when the stream is up (and not closing): there is one to move. */
+int link_has_stream(const struct link *l);
 
 /* Stop reading at the next stanza boundary (at once if the parser is at
  * one), answering what was read; pings stop. Returns 0, or -1 when the

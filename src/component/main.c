@@ -224,6 +224,24 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms)
 	}
 }
 
+/* SIGUSR2: start a successor that takes the link over; when the link
+ * cannot move (TLS), at least re-read the configuration. */
+static void restart_in_place(struct link *l, struct config *cfg,
+			     int level_override, struct takeover *t)
+{
+	const char *why = link_why_not_movable(l);
+
+	if (why == NULL) {
+		takeover_spawn(t);
+	} else if (stop_signal) {
+		log_info("SIGUSR2 ignored: %s", why);
+	} else {
+		log_warn("SIGUSR2: no takeover restart: %s; re-reading the "
+			 "configuration instead, as for SIGHUP", why);
+		reload(cfg, level_override);
+	}
+}
+
 /* Run the event loop until the link is finished or handed over (T: the
  * takeover side). */
 static enum component_exit serve(struct link *l, struct config *cfg,
@@ -242,7 +260,7 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 		}
 		if (spawn_requested) {
 			spawn_requested = 0;
-			takeover_spawn(t);
+			restart_in_place(l, cfg, level_override, t);
 		}
 		wait_ms = notify_wait_ms(200);
 		if (stop_signal && deadline == 0 && !draining) {
@@ -275,8 +293,9 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 }
 
 /* --takeover: take the link over from the process listening on PATH
- * instead of connecting (L not started yet). Returns 0 once L carries
- * the stream; otherwise the reason was logged. */
+ * instead of connecting (L not started yet). Returns 1 once L carries
+ * the stream, 0 when the old process had none up (start L), -1 when the
+ * takeover failed (the reason was logged). */
 static int take_over(struct link *l, const char *path)
 {
 	struct handover_link h;
@@ -298,6 +317,16 @@ static int take_over(struct link *l, const char *path)
 		return -1;
 	}
 	old = handover_peer_pid(fd);
+	if (h.fd < 0) {
+		if (takeover_confirm(fd, 1) < 0) {
+			log_error("takeover failed: the running ope-component "
+				  "(pid %d) could not be told", old);
+			return -1;
+		}
+		log_info("took over from pid %d, which had no link up: "
+			 "connecting", old);
+		return 0;
+	}
 	if (link_adopt(l, &h, lerr, sizeof(lerr)) < 0) {
 		log_error("takeover failed: %s; the running ope-component "
 			  "(pid %d) serves on", lerr, old);
@@ -318,7 +347,7 @@ static int take_over(struct link *l, const char *path)
 	log_info("took over the link to %s from pid %d (%zu bytes left over)",
 		 h.server, old, h.unparsed_len);
 	handover_link_clear(&h);
-	return 0;
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -336,7 +365,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_PATH, *takeover_from = NULL, *ctl;
-	int check_only = 0, health = 0, takeover = 0, level_override = -1;
+	int check_only = 0, health = 0, takeover = 0, adopted = 0;
+	int level_override = -1;
 	int initialized = 0, opt;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
@@ -431,7 +461,8 @@ int main(int argc, char **argv)
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, path);
 	if (takeover) {
-		if (take_over(l, takeover_from ? takeover_from : ctl) != 0) {
+		adopted = take_over(l, takeover_from ? takeover_from : ctl);
+		if (adopted < 0) {
 			status = COMPONENT_EXIT_TAKEOVER;
 			goto out;
 		}
@@ -446,7 +477,7 @@ int main(int argc, char **argv)
 		log_error("out of memory while starting");
 		goto out;
 	}
-	if (takeover)
+	if (adopted)
 		/* READY=1, now that this process is the service's main one. */
 		on_link_state(m, link_get_state(l), "took over the link");
 	else if (link_start(l) != 0)

@@ -234,34 +234,70 @@ static void refuse(struct takeover *t, int fd, const char *why)
 		close(fd);
 }
 
-/* A connection on the control socket: a new process asks for the link. */
-static void accept_request(struct takeover *t, struct link *l)
+/* Done: L was handed over (or had nothing to hand over) to the peer. */
+static int handed_over(struct takeover *t, struct link *l)
+{
+	/* The service manager follows the new process from now on. */
+	if (t->peer > 0)
+		notify_mainpid(t->peer);
+	link_release(l);
+	/* takeover_free() closes the listener and then the connection: the
+	 * new process's cue to go on. */
+	t->handed_over = 1;
+	return 1;
+}
+
+/* No stream up: the new process connects by itself once we are gone. */
+static int hand_over_nothing(struct takeover *t, struct link *l)
+{
+	if (handover_send_none(t->conn) < 0 ||
+	    !handover_wait_ack(t->conn, ACK_MS)) {
+		log_warn("takeover failed: the new process (pid %d) did not "
+			 "answer; carrying on", t->peer);
+		end_request(t);
+		return 0;
+	}
+	log_info("no link was up: pid %d connects by itself; exiting",
+		 t->peer);
+	return handed_over(t, l);
+}
+
+/* A connection on the control socket: a new process asks for the link.
+ * Returns 1 when it was told to go on without one (we are done). */
+static int accept_request(struct takeover *t, struct link *l)
 {
 	char err[300];
 	const char *why;
 	int fd = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
-		return;
+		return 0;
 	if (handover_read_request(fd, REQUEST_MS, err, sizeof(err)) < 0) {
 		log_warn("control socket: %s; ignored", err);
 		close(fd);
-		return;
+		return 0;
 	}
 	if (t->state != TK_IDLE) {
 		refuse(t, fd, "another takeover is under way");
-		return;
+		return 0;
 	}
-	if ((why = link_why_not_movable(l)) != NULL || link_hold(l) < 0) {
-		refuse(t, fd, why ? why : "it cannot hold its link still");
-		return;
+	if ((why = link_why_not_movable(l)) != NULL) {
+		refuse(t, fd, why);
+		return 0;
 	}
 	t->conn = fd;
 	t->peer = handover_peer_pid(fd);
+	if (!link_has_stream(l))
+		return hand_over_nothing(t, l);
+	if (link_hold(l) < 0) {
+		refuse(t, fd, "it cannot hold its link still");
+		return 0;
+	}
 	t->state = TK_HOLDING;
 	t->deadline = util_now_ms() + HOLD_MS;
 	log_info("takeover requested by pid %d: stopping at the next stanza "
 		 "boundary and writing the replies", t->peer);
+	return 0;
 }
 
 /* Held still: pass the link and wait for the new process's answer. */
@@ -296,14 +332,7 @@ static int hand_over(struct takeover *t, struct link *l)
 	log_info("handed the link over to pid %d (%zu bytes left over); "
 		 "exiting", t->peer, h.unparsed_len);
 	handover_link_clear(&h);
-	/* The service manager follows the new process from now on. */
-	if (t->peer > 0)
-		notify_mainpid(t->peer);
-	link_release(l);
-	/* takeover_free() closes the listener and then the connection: the
-	 * new process's cue to go on. */
-	t->handed_over = 1;
-	return 1;
+	return handed_over(t, l);
 }
 
 int takeover_run(struct takeover *t, struct link *l, int ready)
@@ -311,8 +340,8 @@ int takeover_run(struct takeover *t, struct link *l, int ready)
 	int held;
 
 	reap_child(t);
-	if (ready && t->listen_fd >= 0)
-		accept_request(t, l);
+	if (ready && t->listen_fd >= 0 && accept_request(t, l))
+		return 1;
 	if (t->state != TK_HOLDING)
 		return 0;
 	held = link_held(l);

@@ -50,8 +50,9 @@ void takeover_free(struct takeover *t);
 
 /* Ask the process listening on PATH for its link, waiting while it
  * reaches a stanza boundary and writes its replies. Returns the control
- * connection (for takeover_confirm()) with H filled, or -1 with ERR
- * filled: *REFUSED is set when the old process said no (ERR: its reason). */
+ * connection (for takeover_confirm()) with H filled (H->fd -1: it had no
+ * stream up, connect anew), or -1 with ERR filled: *REFUSED is set when
+ * the old process said no (ERR: its reason). */
 int takeover_request(const char *path, struct handover_link *h,
 		     int *refused, char *err, size_t errlen);
 

@@ -1122,18 +1122,28 @@ def t_takeover_tls():
         tls=server_tls(d, 'server'),
         server_extra='  tls = { mode = "direct"; ca_file = "%s"; };\n'
         % os.path.join(d, 'ca.pem'), extra=control_extra('tk3.sock'))
+    other = None
     try:
         check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        # SIGUSR2 cannot restart in place: it re-reads the config instead.
         os.kill(comp.proc.pid, signal.SIGUSR2)
-        check(comp.wait_log('takeover refused'), 'no refusal %s' % comp.why())
-        check(comp.wait_log('exited with status 4'),
-              'the new process did not exit 4 %s' % comp.why())
-        check(comp.count('TLS session cannot move') >= 1,
-              'the refusal does not say why %s' % comp.why())
+        check(comp.wait_log('configuration reloaded'), 'no reload %s'
+              % comp.why())
+        check(comp.count('no takeover restart: its link is direct TLS') == 1,
+              'SIGUSR2 does not say why %s' % comp.why())
+        # By hand: refused with the reason, exit 4.
+        other = Component(comp.config, args=['--takeover'])
+        check(other.wait_exit(10.0) == 4, 'exit %r, expected 4 %s'
+              % (other.proc.poll(), other.why()))
+        check(other.count('takeover refused') == 1 and
+              other.count('TLS session cannot move') == 1,
+              'the refusal does not say why %s' % other.why())
         check(comp.alive(), 'the old process died')
         round_trip(conn, comp, 'after the refused takeover')
         check(srv.accepted == 1, 'reconnected')
     finally:
+        if other is not None:
+            other.stop()
         comp.stop()
         srv.close()
 
@@ -1161,21 +1171,40 @@ def t_takeover_fails():
               % comp.why())
         round_trip(conn, comp, 'after the failed takeover')
         check(comp.alive() and srv.accepted == 1, 'the old link suffered')
-        # A second process while the link is down is refused.
+    finally:
+        if other is not None:
+            other.stop()
+        comp.stop()
+        srv.close()
+
+
+@case('takeover: with no link up, the new process connects by itself')
+def t_takeover_no_link():
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    comp = Component(write_config(srv.port, initial='5', maximum='5',
+                                  extra=control_extra('tk5.sock')))
+    other = None
+    try:
+        conn = srv.accept(REPLY_TIMEOUT)
+        check(conn is not None, 'no connection %s' % comp.why())
+        conn.handshake()
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
         conn.close()
-        check(comp.wait_log('reconnecting'), 'no reconnect %s' % comp.why())
-        srv.stop_listening()
-        with open(comp.config, 'w') as f:
-            f.write(CFG_TEMPLATE % dict(
-                port=srv.port, domain=DOMAIN, secret=SECRET, level='info',
-                initial='5', maximum='5', name=SERVICE_NAME,
-                max_payload=MAX_PAYLOAD, server_extra='')
-                + control_extra('tk4.sock'))
+        check(comp.wait_log('reconnecting to'), 'no back-off %s' % comp.why())
         other = Component(comp.config, args=['--takeover'])
-        check(other.wait_exit(10.0) == 4, 'exit %r, expected 4 %s'
-              % (other.proc.poll(), other.why()))
-        check(other.count('link is not up') == 1, 'unclear refusal %s'
+        check(comp.wait_exit(5.0) == 0, 'the old process did not exit 0 %s'
+              % comp.why())
+        check(comp.count('no link was up') == 1, 'no "no link was up" line '
+              '%s' % comp.why())
+        check(other.wait_log('which had no link up: connecting'),
+              'no line from the new process %s' % other.why())
+        conn = srv.accept(REPLY_TIMEOUT)
+        check(conn is not None, 'the new process did not connect at once %s'
               % other.why())
+        conn.handshake()
+        check(other.wait_log('connected to'), 'not connected %s'
+              % other.why())
+        round_trip(conn, other, 'after taking over no link')
     finally:
         if other is not None:
             other.stop()
