@@ -89,7 +89,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+trap 'nok "interrupted by a signal"; finish' HUP INT TERM
 
 # As tests/e2e/container.sh: runc (crun rejects hybrid cgroups) and default
 # ulimits within the host's hard limits (no CAP_SYS_RESOURCE).
