@@ -30,7 +30,6 @@
 --       modules_enabled = { "ope_hold" }
 local st = require "util.stanza";
 local time_now = require "util.time".now;
-local modulemanager = require "core.modulemanager";
 
 local NS_DRAIN = "urn:xmpp:ope:drain:0";
 
@@ -46,7 +45,7 @@ local overflow = 0;
 
 -- mod_component's current session for this host, or nil.
 local function component_session()
-	local env = modulemanager.get_module(module.host, "component");
+	local env = prosody.hosts[module.host].modules.component;
 	return env and env.session or nil;
 end
 
