@@ -1,6 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- mod_ope_hold: Prosody holds stanzas for an external component (XEP-0114)
--- for a few seconds while it reconnects, instead of bouncing them.
+-- mod_ope_hold: Prosody holds an external component's stanzas while it restarts, instead of bouncing them.
 --
 -- Prosody has one connection per component domain. While it has none,
 -- mod_component bounces every stanza for the domain with
@@ -91,7 +90,8 @@ end
 local function hold(event)
 	if not since then return; end
 	local stanza = event.stanza;
-	-- mod_component answers this one itself when "name" is set.
+	-- mod_component answers disco#info itself when "name" is set:
+	-- let it (a disco#info to a node it bounces at once, as before).
 	if stanza.name == "iq" and stanza.attr.type == "get" and stanza.attr.to == module.host
 		and module:get_option_string("name") and stanza.tags[1]
 		and stanza.tags[1].attr.xmlns == "http://jabber.org/protocol/disco#info" then
