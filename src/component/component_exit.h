@@ -9,6 +9,8 @@ enum component_exit {
 	COMPONENT_EXIT_INTERNAL = 1,  /* out of memory, library failure */
 	COMPONENT_EXIT_CONFIG = 2,    /* usage or configuration error */
 	COMPONENT_EXIT_REFUSED = 3,   /* the server refused us for good */
+	COMPONENT_EXIT_TAKEOVER = 4,  /* --takeover: the link was not taken
+				       * over (the old process serves on) */
 };
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -80,6 +81,8 @@ static int hook_access_rules(struct config_loader *, const struct config_row *,
 static void release_access(void *field);
 static int hook_metrics_listen(struct config_loader *, const struct config_row *,
 			       const config_setting_t *, struct config *);
+static int hook_control_path(struct config_loader *, const struct config_row *,
+			     const config_setting_t *, struct config *);
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define NO_BOUNDS 1, 0
@@ -240,6 +243,11 @@ static const struct config_row rows[] = {
 	  0.05, 60, "s", CONFIG_RELOAD, NULL, NULL,
 	  "seconds to wait for mod_ope_drain's answer before closing as "
 	  "without it (with a warning)" },
+	{ "control", "path", CONFIG_STRING, 0, FIELD(control_path), NULL,
+	  NO_BOUNDS, NULL, 0, hook_control_path, NULL,
+	  "the unix socket (mode 0600) a new ope-component takes the link "
+	  "over through (SIGUSR2, --takeover); unset: "
+	  "$RUNTIME_DIRECTORY/control.sock under systemd, else none" },
 };
 
 const struct config_row *config_rows(size_t *n)
@@ -1130,6 +1138,27 @@ static int hook_metrics_listen(struct config_loader *ld,
 	if (cfg->metrics_listen != NULL &&
 	    metrics_listen_check(cfg->metrics_listen, err, sizeof(err)) != 0)
 		return config_fail(ld, s, "%s", err);
+	return 0;
+}
+
+static int hook_control_path(struct config_loader *ld,
+			     const struct config_row *row,
+			     const config_setting_t *s, struct config *cfg)
+{
+	struct sockaddr_un sa;
+	const char *p = cfg->control_path;
+
+	(void)row;
+	if (p == NULL)
+		return 0;
+	if (p[0] != '/')
+		return config_fail(ld, s, "control.path must be an absolute "
+				   "path (\"/run/ope-component/control.sock\"), "
+				   "not \"%s\"", p);
+	if (strlen(p) >= sizeof(sa.sun_path))
+		return config_fail(ld, s, "control.path is %zu bytes long; a "
+				   "unix socket path takes at most %zu",
+				   strlen(p), sizeof(sa.sun_path) - 1);
 	return 0;
 }
 

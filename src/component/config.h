@@ -77,6 +77,8 @@ struct config {
 	unsigned drain_quiet_ms;    /* drain on SIGTERM (drain.h) */
 	unsigned drain_max_ms;
 	unsigned drain_answer_ms;
+
+	char *control_path;         /* takeover socket; NULL: see takeover.h */
 };
 
 /* How a setting is stored in struct config. */

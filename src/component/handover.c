@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* handover.c: pass a live component link to a new ope-component process (SCM_RIGHTS over a local control socket). */
+/* struct ucred (SO_PEERCRED) */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,18 +18,25 @@
 
 #define REQUEST "OPE-TAKEOVER 1\n"
 #define MAGIC 0x4f504548u          /* "OPEH" */
-#define VERSION 1u
+#define VERSION 2u
+#define KIND_LINK 1u
+#define KIND_REFUSAL 2u
+#define KIND_NONE 3u
+/* A stream header is one start tag; a refusal one line. */
+#define HEADER_MAX 4096u
+#define REASON_MAX 1024u
 /* More than any read buffer can leave behind: a bigger claim is a bug. */
 #define UNPARSED_MAX (16u << 20)
 
 /* The fixed part of the message; strings and bytes follow it. */
 struct wire {
-	uint32_t magic, version, server_index;
-	uint32_t id_len, server_len, unparsed_len;
+	uint32_t magic, version, kind, server_index;
+	uint32_t id_len, server_len, header_len, unparsed_len;
 };
 
 void handover_link_clear(struct handover_link *l)
 {
+	free(l->header);
 	free(l->unparsed);
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
@@ -196,51 +205,133 @@ int handover_read_request(int fd, int timeout_ms, char *err, size_t errlen)
 	return 0;
 }
 
-int handover_send(int fd, const struct handover_link *l, char *err,
-		  size_t errlen)
+/* Send W, with FD (>= 0) as SCM_RIGHTS, then the blocks it announces. */
+static int send_frame(int sock, const struct wire *w, int fd,
+		      const void *const blocks[], const uint32_t lens[],
+		      size_t nblocks)
 {
-	struct wire w = {
-		.magic = MAGIC, .version = VERSION,
-		.server_index = l->server_index,
-		.id_len = (uint32_t)strlen(l->stream_id),
-		.server_len = (uint32_t)strlen(l->server),
-		.unparsed_len = (uint32_t)l->unparsed_len,
-	};
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	struct iovec iov = { .iov_base = &w, .iov_len = sizeof(w) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
+	struct wire copy = *w;
+	struct iovec iov = { .iov_base = &copy, .iov_len = sizeof(copy) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
 	ssize_t n;
+	size_t i;
 
-	if (l->unparsed_len > UNPARSED_MAX) {
-		snprintf(err, errlen, "internal error: %zu unparsed bytes to "
-			 "hand over", l->unparsed_len);
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(copy))
+		return -1;
+	for (i = 0; i < nblocks; i++)
+		if (write_full(sock, blocks[i], lens[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int handover_send(int fd, const struct handover_link *l, char *err,
+		  size_t errlen)
+{
+	struct wire w = {
+		.magic = MAGIC, .version = VERSION, .kind = KIND_LINK,
+		.server_index = l->server_index,
+		.id_len = (uint32_t)strlen(l->stream_id),
+		.server_len = (uint32_t)strlen(l->server),
+		.header_len = (uint32_t)l->header_len,
+		.unparsed_len = (uint32_t)l->unparsed_len,
+	};
+	const void *blocks[] = { l->stream_id, l->server, l->header,
+				 l->unparsed };
+	const uint32_t lens[] = { w.id_len, w.server_len, w.header_len,
+				  w.unparsed_len };
+
+	if (l->unparsed_len > UNPARSED_MAX || l->header_len > HEADER_MAX ||
+	    l->fd < 0) {
+		snprintf(err, errlen, "internal error: a link with %zu unparsed "
+			 "and %zu header bytes to hand over", l->unparsed_len,
+			 l->header_len);
 		return -1;
 	}
-	memset(&ctl, 0, sizeof(ctl));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &l->fd, sizeof(int));
-	do
-		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(w) ||
-	    write_full(fd, l->stream_id, w.id_len) < 0 ||
-	    write_full(fd, l->server, w.server_len) < 0 ||
-	    write_full(fd, l->unparsed, l->unparsed_len) < 0) {
+	if (send_frame(fd, &w, l->fd, blocks, lens, 4) < 0) {
 		snprintf(err, errlen, "cannot pass the link to the new process: "
 			 "%s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+int handover_refuse(int fd, const char *why)
+{
+	size_t len = strlen(why);
+	struct wire w = { .magic = MAGIC, .version = VERSION,
+			  .kind = KIND_REFUSAL };
+	const void *blocks[] = { why };
+	uint32_t lens[1];
+
+	if (len > REASON_MAX)
+		len = REASON_MAX;
+	lens[0] = w.header_len = (uint32_t)len;
+	return send_frame(fd, &w, -1, blocks, lens, 1);
+}
+
+int handover_send_none(int fd)
+{
+	struct wire w = { .magic = MAGIC, .version = VERSION,
+			  .kind = KIND_NONE };
+
+	return send_frame(fd, &w, -1, NULL, NULL, 0);
+}
+
+int handover_peer_pid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    cred.pid <= 0)
+		return -1;
+	return (int)cred.pid;
+}
+
+/* Read a block of LEN bytes into a new buffer (*OUT; NULL for 0 bytes).
+ * 0 or -1. */
+static int read_block(int fd, char **out, size_t len, int timeout_ms)
+{
+	*out = NULL;
+	if (len == 0)
+		return 0;
+	if ((*out = malloc(len + 1)) == NULL)
+		return -1;
+	(*out)[len] = '\0';
+	return read_full(fd, *out, len, timeout_ms);
+}
+
+static int recv_refusal(int fd, const struct wire *w, int timeout_ms,
+			char *err, size_t errlen)
+{
+	char *why = NULL;
+
+	if (w->header_len > REASON_MAX ||
+	    read_block(fd, &why, w->header_len, timeout_ms) < 0)
+		snprintf(err, errlen, "the running ope-component refused "
+			 "(its reason was cut short)");
+	else
+		snprintf(err, errlen, "%s", why ? why : "no reason given");
+	free(why);
+	return -2;
 }
 
 int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
@@ -273,23 +364,36 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 	if (c != NULL && c->cmsg_level == SOL_SOCKET &&
 	    c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(&l->fd, CMSG_DATA(c), sizeof(int));
+	if (n == 0) {
+		snprintf(err, errlen, "the running ope-component closed the "
+			 "control connection without an answer");
+		goto fail;
+	}
+	if (n == (ssize_t)sizeof(w) && w.magic == MAGIC &&
+	    w.version == VERSION && w.kind == KIND_REFUSAL && l->fd < 0)
+		return recv_refusal(fd, &w, timeout_ms, err, errlen);
+	if (n == (ssize_t)sizeof(w) && w.magic == MAGIC &&
+	    w.version == VERSION && w.kind == KIND_NONE && l->fd < 0)
+		return 0;
 	if (n != (ssize_t)sizeof(w) || l->fd < 0 || w.magic != MAGIC ||
-	    w.version != VERSION || w.id_len >= sizeof(l->stream_id) ||
-	    w.server_len >= sizeof(l->server) || w.unparsed_len > UNPARSED_MAX) {
+	    w.version != VERSION || w.kind != KIND_LINK ||
+	    w.id_len >= sizeof(l->stream_id) ||
+	    w.server_len >= sizeof(l->server) || w.header_len > HEADER_MAX ||
+	    w.unparsed_len > UNPARSED_MAX) {
 		snprintf(err, errlen, "the running ope-component answered "
-			 "with something that is not a link (version skew?)");
+			 "with something that is not a link (a different "
+			 "version of ope-component?)");
 		goto fail;
 	}
 	l->server_index = w.server_index;
+	l->header_len = w.header_len;
 	l->unparsed_len = w.unparsed_len;
-	if (w.unparsed_len > 0 && (l->unparsed = malloc(w.unparsed_len)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	if (read_full(fd, l->stream_id, w.id_len, timeout_ms) < 0 ||
 	    read_full(fd, l->server, w.server_len, timeout_ms) < 0 ||
-	    read_full(fd, l->unparsed, w.unparsed_len, timeout_ms) < 0) {
-		snprintf(err, errlen, "the link's state was cut short");
+	    read_block(fd, &l->header, w.header_len, timeout_ms) < 0 ||
+	    read_block(fd, &l->unparsed, w.unparsed_len, timeout_ms) < 0) {
+		snprintf(err, errlen, "the link's state was cut short (or out "
+			 "of memory)");
 		goto fail;
 	}
 	l->stream_id[w.id_len] = '\0';

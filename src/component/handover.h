@@ -11,11 +11,13 @@ struct handover_link {
 	char stream_id[256];    /* the server's stream id, for logs */
 	char server[300];       /* "host:port" it is connected to, for logs */
 	unsigned server_index;  /* which entry of server.hosts */
+	char *header;           /* the stream header to prime a parser with */
+	size_t header_len;      /* (malloc'd; handover_link_clear frees) */
 	char *unparsed;         /* bytes read past the last whole stanza */
 	size_t unparsed_len;    /* (malloc'd; handover_link_clear frees) */
 };
 
-/* Release what L owns (the unparsed bytes; not the fd) and zero it. */
+/* Release what L owns (header and unparsed bytes; not the fd) and zero it. */
 void handover_link_clear(struct handover_link *l);
 
 /* Listen on the unix socket PATH with mode 0600, replacing a stale socket
@@ -40,9 +42,23 @@ int handover_read_request(int fd, int timeout_ms, char *err, size_t errlen);
 int handover_send(int fd, const struct handover_link *l, char *err,
 		  size_t errlen);
 
+/* The old process, with no stream up (connecting or waiting to
+ * reconnect): tell the new one to connect by itself. Returns 0 or -1;
+ * wait for the answer with handover_wait_ack(). */
+int handover_send_none(int fd);
+
+/* The old process: decline the request on FD, with WHY (one line, for the
+ * new process to print). Returns 0 or -1. */
+int handover_refuse(int fd, const char *why);
+
+/* The process at the other end of the connected unix socket FD, or -1. */
+int handover_peer_pid(int fd);
+
 /* The new process: receive a link on FD into L within TIMEOUT_MS. On
- * success returns 0 and L owns a new fd and the unparsed bytes; -1 with
- * ERR filled otherwise. */
+ * success returns 0 and L owns a new fd, the header and the unparsed
+ * bytes, or L->fd is -1 when the old process had no stream up
+ * (handover_send_none()); -2 when the old process refused (ERR holds its
+ * reason); -1 with ERR filled otherwise. */
 int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 		  size_t errlen);
 

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "drain.h"
+#include "handover.h"
 #include "hash.h"
 #include "jid.h"
 #include "link.h"
@@ -70,6 +71,17 @@ enum ending {
 	END_REFUSED,   /* stop for good: exit 3 */
 	END_FINISHED,  /* the server closed after our close: done */
 };
+
+/* Holding the stream still for a takeover (link_hold). */
+enum hold {
+	HOLD_NONE,
+	HOLD_WAIT,     /* reading on until the next stanza boundary */
+	HOLD_STILL,    /* parser paused at a boundary; no more reading */
+};
+
+/* How a stream header looks when the server's own could not be kept. */
+#define DEFAULT_HEADER "<stream:stream xmlns='jabber:component:accept' " \
+	"xmlns:stream='http://etherx.jabber.org/streams'>"
 
 struct obuf {
 	char *data;
@@ -130,6 +142,12 @@ struct link {
 	unsigned long skips_quiet;  /* log lines held back since the last one */
 	unsigned long late;         /* requests read after our close */
 	struct drain *drain;        /* NULL unless draining (link_drain) */
+
+	int watch_fd;               /* link_watch(); -1: none */
+	int watch_ready;
+	enum hold hold;             /* a takeover in progress (link_hold) */
+	char *leftover;             /* bytes read past the held boundary */
+	size_t leftover_len;
 };
 
 static uint32_t next_random(struct link *l)
@@ -440,6 +458,10 @@ static void close_connection(struct link *l)
 	l->stream_id[0] = '\0';
 	l->ping_sent = 0;
 	l->ending = END_NONE;
+	free(l->leftover);
+	l->leftover = NULL;
+	l->leftover_len = 0;
+	l->hold = HOLD_NONE;
 }
 
 static void finish(struct link *l, enum component_exit status)
@@ -815,6 +837,15 @@ static void on_stream_error(struct link *l, xmpp_stanza_t *err)
 		xmpp_free(l->ctx, text);
 }
 
+/* After a whole stanza: stop there if a takeover waits for a boundary. */
+static void hold_here(struct link *l)
+{
+	if (l->hold != HOLD_WAIT)
+		return;
+	l->hold = HOLD_STILL;
+	xmlstream_pause(l->xs);
+}
+
 static void on_stanza(void *arg, xmpp_stanza_t *st)
 {
 	struct link *l = arg;
@@ -833,6 +864,7 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 				    xmpp_stanza_get_id(st), util_now_ms()) == 1)
 			return;
 		dispatch_stanza(l->dispatch, st);
+		hold_here(l);
 		return;
 	case P_HANDSHAKE:
 		if (util_streq(xmpp_stanza_get_name(st), "handshake")) {
@@ -925,6 +957,7 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 			 l->skips_quiet ? "; more such lines held back" : "");
 		l->skips_quiet = 0;
 	}
+	hold_here(l);
 }
 
 static void on_close(void *arg)
@@ -962,6 +995,21 @@ static void act_on_ending(struct link *l)
 	}
 }
 
+/* Keep N bytes at P that the paused parser did not take. 0 or -1. */
+static int keep_leftover(struct link *l, const char *p, size_t n)
+{
+	free(l->leftover);
+	l->leftover = NULL;
+	l->leftover_len = 0;
+	if (n == 0)
+		return 0;
+	if ((l->leftover = malloc(n)) == NULL)
+		return -1;
+	memcpy(l->leftover, p, n);
+	l->leftover_len = n;
+	return 0;
+}
+
 /* Parse the LEN bytes just read into l->in. */
 static void parse_input(struct link *l, size_t len)
 {
@@ -981,13 +1029,22 @@ static void parse_input(struct link *l, size_t len)
 		retry(l, 0);
 		return;
 	}
-	if (l->ending != END_NONE)
+	if (l->ending != END_NONE) {
 		act_on_ending(l);
+		return;
+	}
+	if (l->hold == HOLD_STILL && keep_leftover(l, l->in + len -
+				xmlstream_unparsed(l->xs),
+				xmlstream_unparsed(l->xs)) < 0) {
+		/* Without them the stream cannot go on anywhere. */
+		lose(l, "out of memory while holding the stream for a takeover");
+	}
 }
 
 static int reading(const struct link *l)
 {
-	return l->phase >= P_OPENING && l->phase <= P_CLOSING;
+	return l->phase >= P_OPENING && l->phase <= P_CLOSING &&
+	       l->hold != HOLD_STILL;
 }
 
 static int backpressured(const struct link *l)
@@ -1085,7 +1142,7 @@ static void run_timers(struct link *l, uint64_t now)
 			     c->connect_timeout_ms / 1000, c->connect_timeout_ms % 1000);
 		return;
 	case P_UP:
-		if (c->liveness_idle_ms == 0)
+		if (c->liveness_idle_ms == 0 || l->hold != HOLD_NONE)
 			return;
 		if (l->ping_sent != 0 && backpressured(l))
 			/* We are the ones not reading its answer. */
@@ -1118,7 +1175,7 @@ static uint64_t next_timer(const struct link *l)
 	case P_HANDSHAKE:
 		return l->deadline;
 	case P_UP:
-		if (c->liveness_idle_ms == 0)
+		if (c->liveness_idle_ms == 0 || l->hold != HOLD_NONE)
 			return 0;
 		if (l->ping_sent != 0)
 			return l->ping_sent + c->liveness_timeout_ms;
@@ -1177,6 +1234,7 @@ static void on_tls_ready(struct link *l)
 
 int link_run_once(struct link *l, int timeout_ms)
 {
+	struct pollfd fds[2] = { { .fd = -1 }, { .fd = -1 } }, *w = &fds[1];
 	struct pollfd pfd = { .fd = -1 };
 	uint64_t now = util_now_ms(), due = next_timer(l);
 	int rc;
@@ -1196,7 +1254,7 @@ int link_run_once(struct link *l, int timeout_ms)
 		} else if (l->phase == P_TLS) {
 			pfd.events = l->tls_want;
 		} else {
-			if (!backpressured(l))
+			if (!backpressured(l) && reading(l))
 				pfd.events |= POLLIN;
 			if (obuf_len(&l->out) > 0)
 				pfd.events |= POLLOUT;
@@ -1209,7 +1267,14 @@ int link_run_once(struct link *l, int timeout_ms)
 				timeout_ms = 0;
 		}
 	}
-	rc = poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout_ms);
+	fds[0] = pfd;
+	w->fd = l->watch_fd;
+	w->events = POLLIN;
+	/* poll() skips entries with a negative fd. */
+	rc = poll(fds, 2, timeout_ms);
+	pfd = fds[0];
+	if (rc > 0 && w->fd >= 0 && w->revents != 0)
+		l->watch_ready = 1;
 	if (rc < 0 && errno != EINTR) {
 		log_error("poll failed: %s", strerror(errno));
 		finish(l, COMPONENT_EXIT_INTERNAL);
@@ -1263,6 +1328,7 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	if (l == NULL)
 		return NULL;
 	l->fd = -1;
+	l->watch_fd = -1;
 	l->ctx = ctx;
 	l->cfg = cfg;
 	l->metrics = metrics;
@@ -1369,4 +1435,206 @@ void link_free(struct link *l)
 	dispatch_free(l->dispatch);
 	free(l->in);
 	free(l);
+}
+
+/* ---- takeover (handover.h) ---------------------------------------------- */
+
+void link_watch(struct link *l, int fd)
+{
+	l->watch_fd = fd;
+	l->watch_ready = 0;
+}
+
+int link_watched_ready(struct link *l)
+{
+	int ready = l->watch_ready;
+
+	l->watch_ready = 0;
+	return ready;
+}
+
+const char *link_why_not_movable(const struct link *l)
+{
+	if (l->stopping || l->phase == P_STOPPED)
+		return "it is stopping";
+	if (l->drain != NULL)
+		return "it is draining to stop";
+	if (l->phase != P_UP)
+		return NULL;
+	if (l->tls != NULL)
+		return "its link is direct TLS (server.tls.direct), and a TLS "
+		       "session cannot move between processes; restart it "
+		       "with SIGTERM instead (behind ejabberd with "
+		       "mod_ope_drain nothing is lost)";
+	return NULL;
+}
+
+int link_has_stream(const struct link *l)
+{
+	return l->phase == P_UP && !l->stopping;
+}
+
+int link_hold(struct link *l)
+{
+	if (link_why_not_movable(l) != NULL || !link_has_stream(l) ||
+	    l->hold != HOLD_NONE)
+		return -1;
+	l->hold = HOLD_WAIT;
+	if (xmlstream_at_boundary(l->xs)) {
+		l->hold = HOLD_STILL;
+		xmlstream_pause(l->xs);
+	}
+	return 0;
+}
+
+int link_held(const struct link *l)
+{
+	if (l->phase != P_UP || l->hold == HOLD_NONE)
+		return -1;
+	return l->hold == HOLD_STILL && obuf_len(&l->out) == 0;
+}
+
+/* A new parser for the stream after a pause, fed HEADER (NULL: a default
+ * one). NULL with WHY set when out of memory or the header is refused. */
+static struct xmlstream *parser_after_pause(struct link *l, const char *header,
+					    size_t hlen, const char **why)
+{
+	static const struct xmlstream_callbacks cb = {
+		on_open, on_stanza, on_skipped, on_close,
+	};
+	struct xmlstream *xs = xmlstream_new(l->ctx, &l->cfg->limits, &cb, l);
+
+	if (header == NULL) {
+		header = DEFAULT_HEADER;
+		hlen = strlen(DEFAULT_HEADER);
+	}
+	*why = "out of memory";
+	if (xs != NULL && xmlstream_feed(xs, header, hlen) < 0) {
+		*why = "the stream header handed over is not well-formed";
+		xmlstream_free(xs);
+		xs = NULL;
+	}
+	return xs;
+}
+
+/* Go on with XS from the bytes the paused parser left (REST), through the
+ * usual path: they may hold whole requests to answer, or the server's
+ * close. */
+static void continue_stream(struct link *l, struct xmlstream *xs,
+			    const char *rest, size_t rlen)
+{
+	xmlstream_free(l->xs);
+	l->xs = xs;
+	if (rlen == 0)
+		return;
+	if (rlen > IN_SIZE) {
+		lose(l, "%zu bytes left over to continue the stream, more than "
+		     "one read", rlen);
+		return;
+	}
+	memcpy(l->in, rest, rlen);
+	parse_input(l, rlen);
+}
+
+void link_unhold(struct link *l)
+{
+	struct xmlstream *xs;
+	const char *header, *why;
+	char *rest = l->leftover;
+	size_t rlen = l->leftover_len, hlen;
+
+	if (l->hold == HOLD_WAIT)
+		l->hold = HOLD_NONE;
+	if (l->hold == HOLD_NONE)
+		return;
+	/* The paused parser is finished: a new one goes on from the same
+	 * place, as the new process would have. */
+	header = xmlstream_header(l->xs, &hlen);
+	xs = parser_after_pause(l, header, hlen, &why);
+	l->leftover = NULL;
+	l->leftover_len = 0;
+	l->hold = HOLD_NONE;
+	if (xs == NULL)
+		lose(l, "cannot resume the stream: %s", why);
+	else
+		continue_stream(l, xs, rest, rlen);
+	free(rest);
+}
+
+int link_export(const struct link *l, struct handover_link *h)
+{
+	const char *header;
+	size_t hlen;
+
+	memset(h, 0, sizeof(*h));
+	h->fd = -1;
+	if (link_held(l) != 1)
+		return -1;
+	header = xmlstream_header(l->xs, &hlen);
+	if (header == NULL) {
+		header = DEFAULT_HEADER;
+		hlen = strlen(DEFAULT_HEADER);
+	}
+	if ((h->header = malloc(hlen)) == NULL ||
+	    (l->leftover_len > 0 &&
+	     (h->unparsed = malloc(l->leftover_len)) == NULL)) {
+		handover_link_clear(h);
+		return -1;
+	}
+	memcpy(h->header, header, hlen);
+	h->header_len = hlen;
+	if (l->leftover_len > 0)
+		memcpy(h->unparsed, l->leftover, l->leftover_len);
+	h->unparsed_len = l->leftover_len;
+	h->fd = l->fd;
+	snprintf(h->stream_id, sizeof(h->stream_id), "%s", l->stream_id);
+	snprintf(h->server, sizeof(h->server), "%s", l->where);
+	h->server_index = (unsigned)l->server;
+	return 0;
+}
+
+void link_release(struct link *l)
+{
+	/* close(), never shutdown(): the new process holds the same socket. */
+	close_connection(l);
+	l->phase = P_STOPPED;
+	l->exit_status = COMPONENT_EXIT_OK;
+}
+
+int link_adopt(struct link *l, struct handover_link *h, char *err,
+	       size_t errlen)
+{
+	struct xmlstream *xs;
+	const char *why;
+	int flags;
+
+	if (l->phase != P_WAITING || l->fd >= 0 || h->fd < 0) {
+		snprintf(err, errlen, "internal error: nothing to take over");
+		return -1;
+	}
+	flags = fcntl(h->fd, F_GETFL);
+	if (flags < 0 || fcntl(h->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "cannot set up the socket taken over: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if ((xs = parser_after_pause(l, h->header, h->header_len, &why)) == NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	/* From here on the stream is ours. */
+	l->fd = h->fd;
+	h->fd = -1;
+	if (h->server_index < l->cfg->servers.n)
+		l->server = h->server_index;
+	/* Its address as the old process knew it, for the logs. */
+	if (h->server[0] != '\0')
+		snprintf(l->where, sizeof(l->where), "%s", h->server);
+	snprintf(l->stream_id, sizeof(l->stream_id), "%s", h->stream_id);
+	l->phase = P_UP;
+	l->up_at = l->last_rx = util_now_ms();
+	set_state(l, LINK_UP, "took over the link to %s as %s", l->where,
+		  l->cfg->domain);
+	continue_stream(l, xs, h->unparsed, h->unparsed_len);
+	return 0;
 }

@@ -10,6 +10,7 @@
 
 struct config;
 struct drain;
+struct handover_link;
 struct link;
 struct metrics;
 
@@ -54,6 +55,51 @@ enum component_exit link_exit_status(const struct link *l);
 
 /* The current state. */
 enum link_state link_get_state(const struct link *l);
+
+/* ---- takeover: moving the live stream to another process ---- */
+
+/* Also wait for FD (-1: none) to become readable in link_run_once(). */
+void link_watch(struct link *l, int fd);
+
+/* True once since the watched fd was seen readable. */
+int link_watched_ready(struct link *l);
+
+/* Why the link cannot be handed over now (static text), or NULL: a link
+ * that is up can move (link_hold()), one still connecting or waiting to
+ * reconnect has no stream to move. */
+const char *link_why_not_movable(const struct link *l);
+
+/* True when the stream is up (and not closing): there is one to move. */
+int link_has_stream(const struct link *l);
+
+/* Stop reading at the next stanza boundary (at once if the parser is at
+ * one), answering what was read; pings stop. Returns 0, or -1 when the
+ * link cannot move (link_why_not_movable()). */
+int link_hold(struct link *l);
+
+/* 1 once held still with every reply written, 0 while not yet, -1 when
+ * the link went down or is not held. */
+int link_held(const struct link *l);
+
+/* Give up holding: read and serve on (a fresh parser continues from the
+ * boundary). */
+void link_unhold(struct link *l);
+
+/* Fill H (cleared first; free with handover_link_clear()) with what a new
+ * process needs; H->fd is borrowed from L. Returns 0, or -1 when not held
+ * still or out of memory. */
+int link_export(const struct link *l, struct handover_link *h);
+
+/* The new process took the stream: close our copy of the socket without a
+ * word to the server and finish (link_done(), exit 0; no state hook). */
+void link_release(struct link *l);
+
+/* Instead of link_start(): continue the stream in H as if this process
+ * had opened it; H->fd is taken (becomes -1). Returns 0 (a loss found in
+ * the bytes left over then reconnects as usual), or -1 with ERR filled
+ * and L and H untouched. */
+int link_adopt(struct link *l, struct handover_link *h, char *err,
+	       size_t errlen);
 
 /* Close the socket and release everything (no clean stream close). */
 void link_free(struct link *l);

@@ -27,6 +27,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/notify.c src/component/notify.h \
 	src/component/settings_doc.c src/component/settings_doc.h \
 	src/component/handover.c src/component/handover.h \
+	src/component/takeover.c src/component/takeover.h \
 	src/component/drain.c src/component/drain.h \
 	src/component/ext/ext.h \
 	src/component/ext/registry.c \

@@ -3,17 +3,21 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build_config.h"
 #include "access.h"
 #include "config.h"
 #include "drain.h"
+#include "handover.h"
 #include "link.h"
 #include "log.h"
 #include "pwcheck.h"
 #include "metrics.h"
 #include "notify.h"
+#include "takeover.h"
 #include "util.h"
 
 /* How long a clean shutdown may wait for the server to close the stream. */
@@ -24,11 +28,14 @@
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t stop_count;  /* stop signals received */
 static volatile sig_atomic_t reload_requested;
+static volatile sig_atomic_t spawn_requested;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP) {
 		reload_requested = 1;
+	} else if (sig == SIGUSR2) {
+		spawn_requested = 1;
 	} else {
 		stop_signal = sig;
 		if (stop_count < 2)
@@ -49,6 +56,9 @@ static void usage(FILE *out)
 "                      link is up: exit 0 if so, 1 with the reason if not\n"
 "      --hash-password print a yescrypt hash for an access rule's password\n"
 "                      (read without echo, or from stdin; never from argv)\n"
+"      --takeover[=PATH]  take the link over from the ope-component running\n"
+"                      with control socket PATH (default: control.path), with\n"
+"                      no disconnect; what SIGUSR2 to the running one starts\n"
 "  -d, --debug         log at debug level (overrides log.level)\n"
 "  -q, --quiet         log errors only (overrides log.level)\n"
 "  -h, --help          show this help and exit\n"
@@ -58,7 +68,10 @@ static void usage(FILE *out)
 "routing here and answer until quiet; see drain.*), then close the stream\n"
 "and exit; a second one closes at once. SIGHUP re-reads the configuration\n"
 "(log and service settings; server, identity and reconnect changes need a\n"
-"restart) and keeps the running one if the file has an error.\n"
+"restart) and keeps the running one if the file has an error. SIGUSR2\n"
+"starts this binary again with --takeover: the new process takes the live\n"
+"link over (new binary and whole configuration, nothing lost); if it fails,\n"
+"this one serves on. A direct TLS link cannot be handed over.\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by SIGTERM or SIGINT, or --check-config found no problem\n"
@@ -66,6 +79,8 @@ static void usage(FILE *out)
 "  2  usage or configuration error (printed as FILE:LINE: problem)\n"
 "  3  the server refused the component for good: wrong secret\n"
 "     (not-authorized) or domain unknown to the server (host-unknown)\n"
+"  4  --takeover: the link was not taken over (the running process said\n"
+"     why, or could not be reached); it serves on\n"
 "\n"
 "Transient faults (server down, connection lost, malformed XML, a stream\n"
 "error, conflict) are retried with exponential back-off, trying each of\n"
@@ -82,7 +97,7 @@ static int install_signals(void)
 	/* No SA_RESTART: a signal should cut link_run_once()'s wait short. */
 	sa.sa_handler = on_signal;
 	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
-	    sigaction(SIGHUP, &sa, NULL) != 0)
+	    sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGUSR2, &sa, NULL) != 0)
 		return -1;
 	/* The link sends with MSG_NOSIGNAL; this also covers TLS and stdio. */
 	sa.sa_handler = SIG_IGN;
@@ -209,9 +224,29 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms)
 	}
 }
 
-/* Run the event loop until the link is finished. */
+/* SIGUSR2: start a successor that takes the link over; when the link
+ * cannot move (TLS), at least re-read the configuration. */
+static void restart_in_place(struct link *l, struct config *cfg,
+			     int level_override, struct takeover *t)
+{
+	const char *why = link_why_not_movable(l);
+
+	if (why == NULL) {
+		takeover_spawn(t);
+	} else if (stop_signal) {
+		log_info("SIGUSR2 ignored: %s", why);
+	} else {
+		log_warn("SIGUSR2: no takeover restart: %s; re-reading the "
+			 "configuration instead, as for SIGHUP", why);
+		reload(cfg, level_override);
+	}
+}
+
+/* Run the event loop until the link is finished or handed over (T: the
+ * takeover side). */
 static enum component_exit serve(struct link *l, struct config *cfg,
-				 int level_override, struct metrics *m)
+				 int level_override, struct metrics *m,
+				 struct takeover *t)
 {
 	struct drain d;
 	uint64_t deadline = 0;
@@ -223,8 +258,14 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 			reload_requested = 0;
 			reload(cfg, level_override);
 		}
+		if (spawn_requested) {
+			spawn_requested = 0;
+			restart_in_place(l, cfg, level_override, t);
+		}
 		wait_ms = notify_wait_ms(200);
 		if (stop_signal && deadline == 0 && !draining) {
+			takeover_abort(t, l, "it is stopping (a stop signal "
+				       "came)");
 			draining = begin_stop(l, cfg, &d);
 			if (!draining)
 				deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
@@ -237,8 +278,11 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 			continue;
 		}
 		notify_watchdog();
+		link_watch(l, takeover_fd(t));
 		if (link_run_once(l, wait_ms) != 0)
 			break;
+		if (takeover_run(t, l, link_watched_ready(l)))
+			return COMPONENT_EXIT_OK;
 		if (deadline != 0 && util_now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "
 				 "exiting anyway", SHUTDOWN_GRACE_MS);
@@ -248,6 +292,64 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 	return link_exit_status(l);
 }
 
+/* --takeover: take the link over from the process listening on PATH
+ * instead of connecting (L not started yet). Returns 1 once L carries
+ * the stream, 0 when the old process had none up (start L), -1 when the
+ * takeover failed (the reason was logged). */
+static int take_over(struct link *l, const char *path)
+{
+	struct handover_link h;
+	char err[1200], lerr[400];
+	int fd, refused, old;
+
+	if (path == NULL) {
+		log_error("takeover failed: no control socket to ask: set "
+			  "control.path, or give --takeover=PATH");
+		return -1;
+	}
+	log_info("asking the ope-component on %s for its link", path);
+	fd = takeover_request(path, &h, &refused, err, sizeof(err));
+	if (fd < 0) {
+		if (refused)
+			log_error("%s", err);
+		else
+			log_error("takeover failed: %s", err);
+		return -1;
+	}
+	old = handover_peer_pid(fd);
+	if (h.fd < 0) {
+		if (takeover_confirm(fd, 1) < 0) {
+			log_error("takeover failed: the running ope-component "
+				  "(pid %d) could not be told", old);
+			return -1;
+		}
+		log_info("took over from pid %d, which had no link up: "
+			 "connecting", old);
+		return 0;
+	}
+	if (link_adopt(l, &h, lerr, sizeof(lerr)) < 0) {
+		log_error("takeover failed: %s; the running ope-component "
+			  "(pid %d) serves on", lerr, old);
+		takeover_confirm(fd, 0);
+		if (h.fd >= 0)
+			close(h.fd);
+		handover_link_clear(&h);
+		return -1;
+	}
+	if (takeover_confirm(fd, 1) < 0) {
+		/* It resumes: the socket must not be touched from here. */
+		log_error("takeover failed: the running ope-component (pid %d) "
+			  "could not be told and keeps its link", old);
+		link_release(l);
+		handover_link_clear(&h);
+		return -1;
+	}
+	log_info("took over the link to %s from pid %d (%zu bytes left over)",
+		 h.server, old, h.unparsed_len);
+	handover_link_clear(&h);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -255,44 +357,61 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "hash-password", no_argument, NULL, 'P' },
 		{ "health", no_argument, NULL, 'H' },
+		{ "takeover", optional_argument, NULL, 'T' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = CONFIG_DEFAULT_PATH;
-	int check_only = 0, health = 0, level_override = -1, initialized = 0, opt;
+	const char *path = CONFIG_DEFAULT_PATH, *takeover_from = NULL, *ctl;
+	int check_only = 0, health = 0, takeover = 0, adopted = 0;
+	int level_override = -1;
+	int initialized = 0, opt;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
 	struct link *l = NULL;
 	struct metrics *m = NULL;
+	struct takeover *t = NULL;
 	enum component_exit status = COMPONENT_EXIT_INTERNAL;
-	char err[1024];
+	char err[1024], ctl_buf[256];
+	char **args;
 
 	log_init("ope-component", LOG_LEVEL_INFO, stderr);
+	/* getopt reorders argv: keep it as given, to start a successor. */
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (args == NULL) {
+		fprintf(stderr, "ope-component: out of memory\n");
+		return COMPONENT_EXIT_INTERNAL;
+	}
+	memcpy(args, argv, (size_t)argc * sizeof(*args));
 	while ((opt = getopt_long(argc, argv, "c:dqhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'k': check_only = 1; break;
-		case 'P': return pwcheck_cli();
+		case 'P': free(args); return pwcheck_cli();
 		case 'H': health = 1; break;
+		case 'T': takeover = 1; takeover_from = optarg; break;
 		case 'd': level_override = LOG_LEVEL_DEBUG; break;
 		case 'q': level_override = LOG_LEVEL_ERROR; break;
-		case 'h': usage(stdout); return COMPONENT_EXIT_OK;
-		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); return COMPONENT_EXIT_OK;
-		default: usage(stderr); return COMPONENT_EXIT_CONFIG;
+		case 'h': usage(stdout); free(args); return COMPONENT_EXIT_OK;
+		case 'V': printf("ope-component %s\n", PACKAGE_VERSION); free(args); return COMPONENT_EXIT_OK;
+		default: usage(stderr); free(args); return COMPONENT_EXIT_CONFIG;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ope-component: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
+		free(args);
 		return COMPONENT_EXIT_CONFIG;
 	}
-	if (health)
+	if (health) {
+		free(args);
 		return ask_health(path);
+	}
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ope-component: %s\n", err);
+		free(args);
 		return COMPONENT_EXIT_CONFIG;
 	}
 	if (check_only) {
@@ -305,6 +424,7 @@ int main(int argc, char **argv)
 			       access_table_count(cfg.access),
 			       cfg.access_default == ACCESS_DENY ? "deny" : "allow");
 		config_free(&cfg);
+		free(args);
 		return COMPONENT_EXIT_OK;
 	}
 	log_set_level(level_override >= 0 ? (enum log_level)level_override
@@ -317,16 +437,19 @@ int main(int argc, char **argv)
 
 	xmpp_initialize();
 	initialized = 1;
-	if (cfg.metrics_listen != NULL) {
-		if ((m = metrics_new(METRICS_STALL_MS)) == NULL) {
-			log_error("out of memory while starting");
-			goto out;
-		}
-		if (metrics_serve(m, cfg.metrics_listen, err, sizeof(err)) != 0) {
-			log_error("%s: %s", cfg.path, err);
-			status = COMPONENT_EXIT_CONFIG;
-			goto out;
-		}
+	ctl = takeover_path(&cfg, ctl_buf, sizeof(ctl_buf));
+	if (cfg.metrics_listen != NULL &&
+	    (m = metrics_new(METRICS_STALL_MS)) == NULL) {
+		log_error("out of memory while starting");
+		goto out;
+	}
+	/* A successor serves metrics once the old process let go of the
+	 * address (take_over()). */
+	if (m != NULL && !takeover &&
+	    metrics_serve(m, cfg.metrics_listen, err, sizeof(err)) != 0) {
+		log_error("%s: %s", cfg.path, err);
+		status = COMPONENT_EXIT_CONFIG;
+		goto out;
 	}
 	ctx = xmpp_ctx_new(NULL, log_strophe_logger());
 	if (ctx == NULL) {
@@ -335,20 +458,42 @@ int main(int argc, char **argv)
 	}
 	if ((l = link_new(ctx, &cfg, m)) == NULL)
 		goto out;
-	notify_init();
-	link_set_observer(l, on_link_state, m);
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, path);
-	if (link_start(l) != 0)
+	if (takeover) {
+		adopted = take_over(l, takeover_from ? takeover_from : ctl);
+		if (adopted < 0) {
+			status = COMPONENT_EXIT_TAKEOVER;
+			goto out;
+		}
+		if (m != NULL &&
+		    metrics_serve(m, cfg.metrics_listen, err, sizeof(err)) != 0)
+			log_error("%s: %s; serving on without metrics",
+				  cfg.path, err);
+	}
+	notify_init();
+	link_set_observer(l, on_link_state, m);
+	if ((t = takeover_new(ctl, args)) == NULL) {
+		log_error("out of memory while starting");
 		goto out;
-	status = serve(l, &cfg, level_override, m);
+	}
+	if (adopted)
+		/* READY=1, now that this process is the service's main one. */
+		on_link_state(m, link_get_state(l), "took over the link");
+	else if (link_start(l) != 0)
+		goto out;
+	status = serve(l, &cfg, level_override, m, t);
 out:
+	/* In this order: the metrics address and then the control socket
+	 * are free when a successor is told to go on. */
 	link_free(l);
 	metrics_free(m);
+	takeover_free(t);
 	if (ctx != NULL)
 		xmpp_ctx_free(ctx);
 	if (initialized)
 		xmpp_shutdown();
 	config_free(&cfg);
+	free(args);
 	return status;
 }

@@ -18,11 +18,16 @@ static struct {
 	long long last_pet_ms;
 	int ready;                /* READY=1 was sent */
 	int stopping;             /* STOPPING=1 was sent */
+	int silent;               /* another process is the main one now */
 } nt;
 
 static void send_state(const char *state)
 {
-	int rc = sd_notify(0, state);
+	int rc;
+
+	if (nt.silent)
+		return;
+	rc = sd_notify(0, state);
 
 	if (rc < 0)
 		log_debug("sd_notify failed: %s", strerror(-rc));
@@ -70,6 +75,16 @@ void notify_stopping(const char *detail)
 	send_state(msg);
 }
 
+void notify_mainpid(int pid)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "MAINPID=%d", pid);
+	send_state(msg);
+	nt.silent = 1;
+	nt.pet_every_ms = 0;
+}
+
 void notify_watchdog(void)
 {
 	long long now;
@@ -111,6 +126,11 @@ void notify_link_state(void *arg, enum link_state state, const char *detail)
 void notify_stopping(const char *detail)
 {
 	(void)detail;
+}
+
+void notify_mainpid(int pid)
+{
+	(void)pid;
 }
 
 void notify_watchdog(void)

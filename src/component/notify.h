@@ -17,6 +17,10 @@ void notify_link_state(void *arg, enum link_state state, const char *detail);
 /* Shutdown has begun: STOPPING=1 with STATUS=DETAIL (sent once). */
 void notify_stopping(const char *detail);
 
+/* The link was handed to process PID: tell the service manager to follow
+ * it (MAINPID=) and send nothing more from this process. */
+void notify_mainpid(int pid);
+
 /* Pet the watchdog (WATCHDOG=1) when half its interval has passed since the
  * last pet; call on every turn of the event loop. */
 void notify_watchdog(void);

@@ -1012,6 +1012,18 @@ size_t xmlstream_unparsed(const struct xmlstream *x)
 	return x->paused ? x->unparsed : 0;
 }
 
+int xmlstream_at_boundary(const struct xmlstream *x)
+{
+	return x->opened && !x->failed && !x->paused && !x->scanning &&
+	       x->depth == 1 && x->fed == x->mark;
+}
+
+const char *xmlstream_header(const struct xmlstream *x, size_t *len)
+{
+	*len = x->header != NULL ? x->header_len : 0;
+	return x->header;
+}
+
 unsigned long long xmlstream_offset(const struct xmlstream *x)
 {
 	return x->mark;

@@ -112,6 +112,16 @@ void xmlstream_pause(struct xmlstream *x);
  * parsed (the leftover to hand over with the socket); 0 otherwise. */
 size_t xmlstream_unparsed(const struct xmlstream *x);
 
+/* True when every byte fed so far has been parsed into complete events and
+ * no stanza is open: the stream can stop here and go on elsewhere. */
+int xmlstream_at_boundary(const struct xmlstream *x);
+
+/* The server's stream header as a start tag with its namespace
+ * declarations ("<stream:stream xmlns='...' xmlns:stream='...'>"), to
+ * prime another parser that continues the stream; NULL before the header
+ * or when its spelling was odd. Owned by X; *LEN gets its length. */
+const char *xmlstream_header(const struct xmlstream *x, size_t *len);
+
 /* Bytes of the stream parsed so far (for logs and tests). */
 unsigned long long xmlstream_offset(const struct xmlstream *x);
 

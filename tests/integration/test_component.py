@@ -48,6 +48,8 @@ COMPONENT = (os.environ.get('OPE_COMPONENT')
 
 TMPDIR = tempfile.mkdtemp(prefix='ope-integ-')
 PROCS = []
+# Successors our ope-components started (takeover), by PID.
+SUCCESSORS = []
 
 
 def cleanup():
@@ -58,6 +60,11 @@ def cleanup():
             except ProcessLookupError:
                 pass
             p.wait()
+    for pid in SUCCESSORS:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     shutil.rmtree(TMPDIR, ignore_errors=True)
 
 
@@ -961,6 +968,246 @@ def t_sigterm_drain_refused():
         check(comp.count('mod_ope_drain') >= 1, 'no warning naming '
               'mod_ope_drain %s' % comp.why())
     finally:
+        comp.stop()
+        srv.close()
+
+
+# ---------------------------------------------------------------------------
+# Takeover restart (SIGUSR2, --takeover): the stream moves to a new process
+
+def control_extra(name):
+    return 'control = { path = "%s"; };\n' % os.path.join(TMPDIR, name)
+
+
+def successor_pid(comp, count=1, timeout=10.0):
+    """The pid in the COUNT-th "handed the link over to pid N" line."""
+    check(comp.wait_log('handed the link over to pid', timeout, count),
+          'no "handed the link over" line %s' % comp.why())
+    with comp.cv:
+        lines = [l for _, l in comp.lines if 'handed the link over to pid' in l]
+    pid = int(re.search(r'to pid (\d+)', lines[count - 1]).group(1))
+    SUCCESSORS.append(pid)
+    return pid
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie until the test's reaper (or init) collects it.
+    with open('/proc/%d/stat' % pid) as f:
+        return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+
+
+def wait_gone(pid, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not pid_alive(pid)
+
+
+@case('takeover: SIGUSR2 twice under load: the same stream goes on, nothing lost')
+def t_takeover():
+    srv, comp, conn = start_connected(extra=control_extra('tk1.sock'))
+    successors = []
+    try:
+        check(comp.wait_log('listening for a takeover on'),
+              'no control socket line %s' % comp.why())
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        sent = []
+        stop = threading.Event()
+
+        def load():
+            n = 0
+            while not stop.is_set():
+                id_ = 'tk-%d' % n
+                conn.send(message(id_))
+                sent.append(id_)
+                n += 1
+                time.sleep(0.002)
+        th = threading.Thread(target=load, daemon=True)
+        th.start()
+        try:
+            time.sleep(0.3)
+            os.kill(comp.proc.pid, signal.SIGUSR2)
+            first = successor_pid(comp)
+            successors.append(first)
+            check(comp.wait_exit(5.0) == 0, 'the old process did not exit 0 '
+                  'after handing over %s' % comp.why())
+            check(comp.wait_log('took over the link to 127.0.0.1:%d from '
+                                'pid %d' % (srv.port, comp.proc.pid)),
+                  'no "took over" line from the new process %s' % comp.why())
+            time.sleep(0.3)
+            # The successor starts its own successor: a chain of upgrades.
+            os.kill(first, signal.SIGUSR2)
+            second = successor_pid(comp, 2)
+            successors.append(second)
+            check(wait_gone(first), 'the first successor did not exit')
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            th.join(5.0)
+        replies = conn.recv_stanzas(len(sent), 20.0)
+        got = [r.get('id') for r in replies]
+        check(sorted(got) == sorted(sent), '%d requests sent, %d answered; '
+              'missing %s' % (len(sent), len(got),
+                              sorted(set(sent) - set(got))[:5]))
+        check(len(set(got)) == len(got), 'duplicate replies')
+        for r in replies[:3] + replies[-3:]:
+            check_example_reply(r, r.get('id'))
+        check(srv.accepted == 1 and srv.accept(0.5) is None,
+              'ope-component reconnected (%d connections)' % srv.accepted)
+        check(not conn.eof and not conn.stream_closed,
+              'the stream was closed during the takeover')
+        check(pid_alive(second), 'the second successor is not running')
+        round_trip(conn, comp, 'after two takeovers')
+        check(comp.count('malformed') == 0 and comp.count('lost') == 0,
+              'a loss was logged %s' % comp.why())
+    finally:
+        DEBUG_RUN['stderr'] = comp.stderr()
+        for pid in successors:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        comp.stop()
+        srv.close()
+
+
+@case('takeover: a stanza split across the hold is finished by the old process, the bytes after it go to the new one')
+def t_takeover_split():
+    srv, comp, conn = start_connected(extra=control_extra('tk2.sock'))
+    pid = None
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        a, b, c = message('split-a'), message('split-b'), message('split-c')
+        conn.send(a + b[:25])
+        check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), 'split-a')
+        os.kill(comp.proc.pid, signal.SIGUSR2)
+        check(comp.wait_log('takeover requested by pid'),
+              'no request line %s' % comp.why())
+        time.sleep(0.3)
+        check(comp.count('handed the link over') == 0,
+              'handed over in the middle of a stanza')
+        conn.send(b[25:] + c[:40])
+        time.sleep(0.1)
+        conn.send(c[40:])
+        pid = successor_pid(comp)
+        got = sorted(r.get('id') for r in conn.recv_stanzas(2, 10.0))
+        check(got == ['split-b', 'split-c'], 'replies %r' % got)
+        check(comp.wait_log('took over the link'), 'no "took over" line')
+        with comp.cv:
+            left = [l for _, l in comp.lines if 'took over the link' in l]
+        check(re.search(r'\((\d+) bytes left over\)', left[0]) and
+              int(re.search(r'\((\d+) bytes left over\)', left[0]).group(1))
+              == 40, 'expected the 40 bytes read after the boundary to be '
+              'handed over: %s' % left[0])
+        check(srv.accepted == 1, 'reconnected')
+        round_trip(conn, comp, 'after the takeover')
+    finally:
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        comp.stop()
+        srv.close()
+
+
+@case('takeover: refused for a direct TLS link; the old process serves on')
+def t_takeover_tls():
+    d = make_certs()
+    srv, comp, conn = start_connected(
+        tls=server_tls(d, 'server'),
+        server_extra='  tls = { mode = "direct"; ca_file = "%s"; };\n'
+        % os.path.join(d, 'ca.pem'), extra=control_extra('tk3.sock'))
+    other = None
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        # SIGUSR2 cannot restart in place: it re-reads the config instead.
+        os.kill(comp.proc.pid, signal.SIGUSR2)
+        check(comp.wait_log('configuration reloaded'), 'no reload %s'
+              % comp.why())
+        check(comp.count('no takeover restart: its link is direct TLS') == 1,
+              'SIGUSR2 does not say why %s' % comp.why())
+        # By hand: refused with the reason, exit 4.
+        other = Component(comp.config, args=['--takeover'])
+        check(other.wait_exit(10.0) == 4, 'exit %r, expected 4 %s'
+              % (other.proc.poll(), other.why()))
+        check(other.count('takeover refused') == 1 and
+              other.count('TLS session cannot move') == 1,
+              'the refusal does not say why %s' % other.why())
+        check(comp.alive(), 'the old process died')
+        round_trip(conn, comp, 'after the refused takeover')
+        check(srv.accepted == 1, 'reconnected')
+    finally:
+        if other is not None:
+            other.stop()
+        comp.stop()
+        srv.close()
+
+
+@case('takeover: a new process that cannot start or reach the old one changes nothing')
+def t_takeover_fails():
+    sock = os.path.join(TMPDIR, 'tk4.sock')
+    srv, comp, conn = start_connected(extra=control_extra('tk4.sock'))
+    other = None
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        # By hand, at a socket nobody listens on: exit 4, clear line.
+        other = Component(comp.config, args=['--takeover=%s.none' % sock])
+        check(other.wait_exit(10.0) == 4, 'exit %r, expected 4 %s'
+              % (other.proc.poll(), other.why()))
+        check(other.count('takeover failed: cannot reach') == 1,
+              'unclear failure %s' % other.why())
+        # A config broken in place: the successor exits 2, the old goes on.
+        with open(comp.config, 'a') as f:
+            f.write('nonsense = ;\n')
+        os.kill(comp.proc.pid, signal.SIGUSR2)
+        check(comp.wait_log('exited with status 2'),
+              'no failure line for the broken successor %s' % comp.why())
+        check(comp.count('carrying on') >= 1, 'no "carrying on" %s'
+              % comp.why())
+        round_trip(conn, comp, 'after the failed takeover')
+        check(comp.alive() and srv.accepted == 1, 'the old link suffered')
+    finally:
+        if other is not None:
+            other.stop()
+        comp.stop()
+        srv.close()
+
+
+@case('takeover: with no link up, the new process connects by itself')
+def t_takeover_no_link():
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    comp = Component(write_config(srv.port, initial='5', maximum='5',
+                                  extra=control_extra('tk5.sock')))
+    other = None
+    try:
+        conn = srv.accept(REPLY_TIMEOUT)
+        check(conn is not None, 'no connection %s' % comp.why())
+        conn.handshake()
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        conn.close()
+        check(comp.wait_log('reconnecting to'), 'no back-off %s' % comp.why())
+        other = Component(comp.config, args=['--takeover'])
+        check(comp.wait_exit(5.0) == 0, 'the old process did not exit 0 %s'
+              % comp.why())
+        check(comp.count('no link was up') == 1, 'no "no link was up" line '
+              '%s' % comp.why())
+        check(other.wait_log('which had no link up: connecting'),
+              'no line from the new process %s' % other.why())
+        conn = srv.accept(REPLY_TIMEOUT)
+        check(conn is not None, 'the new process did not connect at once %s'
+              % other.why())
+        conn.handshake()
+        check(other.wait_log('connected to'), 'not connected %s'
+              % other.why())
+        round_trip(conn, other, 'after taking over no link')
+    finally:
+        if other is not None:
+            other.stop()
         comp.stop()
         srv.close()
 

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* takeover.h: restart in place: hand the live link to a new ope-component process, or take it over from the running one. */
+#ifndef OPE_TAKEOVER_H
+#define OPE_TAKEOVER_H
+
+#include <stddef.h>
+
+struct config;
+struct handover_link;
+struct link;
+struct takeover;
+
+/* The control socket for CFG: control.path, else
+ * $RUNTIME_DIRECTORY/control.sock when systemd set RUNTIME_DIRECTORY,
+ * else NULL (no takeover). The result may live in BUF (LEN bytes). */
+const char *takeover_path(const struct config *cfg, char *buf, size_t len);
+
+/* ---- the running process ---- */
+
+/* Listen on PATH (NULL: takeover off) for a new process that takes the
+ * link over, and keep ARGV (NULL-terminated, copied) to start one on
+ * takeover_spawn(). A socket that cannot be made is logged and leaves
+ * takeover off. NULL only when out of memory. */
+struct takeover *takeover_new(const char *path, char *const argv[]);
+
+/* The listening socket to watch for readability, or -1. */
+int takeover_fd(const struct takeover *t);
+
+/* On SIGUSR2: start this binary again with the same arguments and
+ * --takeover=PATH; it asks for the link over the control socket. Logs
+ * what it did, and why not when it cannot. */
+void takeover_spawn(struct takeover *t);
+
+/* Every turn of the event loop; READY: the listening socket was readable.
+ * Serves a takeover request from start to end, holding L meanwhile.
+ * Returns 1 once L was handed over (the caller exits 0; L is released),
+ * else 0: no request, one in progress, or it failed (logged; L serves
+ * on). */
+int takeover_run(struct takeover *t, struct link *l, int ready);
+
+/* Give up a takeover in progress (a stop signal came): the new process is
+ * told why, L serves on. */
+void takeover_abort(struct takeover *t, struct link *l, const char *why);
+
+/* Close the control socket and remove it, unless the link was handed over
+ * (the path is the new process's then). NULL is a no-op. */
+void takeover_free(struct takeover *t);
+
+/* ---- the new process ---- */
+
+/* Ask the process listening on PATH for its link, waiting while it
+ * reaches a stanza boundary and writes its replies. Returns the control
+ * connection (for takeover_confirm()) with H filled (H->fd -1: it had no
+ * stream up, connect anew), or -1 with ERR filled: *REFUSED is set when
+ * the old process said no (ERR: its reason). */
+int takeover_request(const char *path, struct handover_link *h,
+		     int *refused, char *err, size_t errlen);
+
+/* Answer the old process on FD: ACCEPTED, or give the link back. When
+ * accepted, wait until the old process has let go (it made this process
+ * the service's main one) before returning. Closes FD. Returns 0, or -1
+ * when the old process could not be told (it resumes serving: the caller
+ * must then not use the link). */
+int takeover_confirm(int fd, int accepted);
+
+#endif
