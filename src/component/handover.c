@@ -28,7 +28,9 @@
 /* More than any read buffer can leave behind: a bigger claim is a bug. */
 #define UNPARSED_MAX (16u << 20)
 
-/* The fixed part of the message; strings and bytes follow it. */
+/* The fixed part of the message; the blocks it announces follow it: for a
+ * link the stream id, server, header and unparsed bytes (and its fd rides
+ * along as SCM_RIGHTS); for a refusal only the reason, in header_len. */
 struct wire {
 	uint32_t magic, version, kind, server_index;
 	uint32_t id_len, server_len, header_len, unparsed_len;

@@ -229,7 +229,10 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms)
 static void restart_in_place(struct link *l, struct config *cfg,
 			     int level_override, struct takeover *t)
 {
-	const char *why = link_why_not_movable(l);
+	const char *why = takeover_why_not();
+
+	if (why == NULL)
+		why = link_why_not_movable(l);
 
 	if (why == NULL) {
 		takeover_spawn(t);

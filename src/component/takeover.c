@@ -56,6 +56,16 @@ struct takeover {
 	int handed_over;
 };
 
+const char *takeover_why_not(void)
+{
+	if (getpid() == 1)
+		return "this ope-component is PID 1 (a container's init): "
+		       "when it exits the container ends and takes any new "
+		       "process with it; restart the container instead "
+		       "(SIGTERM drains first)";
+	return NULL;
+}
+
 const char *takeover_path(const struct config *cfg, char *buf, size_t len)
 {
 	const char *dir = getenv("RUNTIME_DIRECTORY");
@@ -281,7 +291,8 @@ static int accept_request(struct takeover *t, struct link *l)
 		refuse(t, fd, "another takeover is under way");
 		return 0;
 	}
-	if ((why = link_why_not_movable(l)) != NULL) {
+	if ((why = takeover_why_not()) != NULL ||
+	    (why = link_why_not_movable(l)) != NULL) {
 		refuse(t, fd, why);
 		return 0;
 	}

@@ -17,6 +17,10 @@ const char *takeover_path(const struct config *cfg, char *buf, size_t len);
 
 /* ---- the running process ---- */
 
+/* Why this process can never hand its link over (static text: it is a
+ * container's PID 1), or NULL. */
+const char *takeover_why_not(void);
+
 /* Listen on PATH (NULL: takeover off) for a new process that takes the
  * link over, and keep ARGV (NULL-terminated, copied) to start one on
  * takeover_spawn(). A socket that cannot be made is logged and leaves

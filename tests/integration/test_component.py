@@ -52,6 +52,15 @@ PROCS = []
 SUCCESSORS = []
 
 
+def kill_pids(pids):
+    """SIGKILL each of PIDS that still runs (processes ours started)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def cleanup():
     for p in PROCS:
         if p.poll() is None:
@@ -60,11 +69,7 @@ def cleanup():
             except ProcessLookupError:
                 pass
             p.wait()
-    for pid in SUCCESSORS:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    kill_pids(SUCCESSORS)
     shutil.rmtree(TMPDIR, ignore_errors=True)
 
 
@@ -1066,11 +1071,7 @@ def t_takeover():
               'a loss was logged %s' % comp.why())
     finally:
         DEBUG_RUN['stderr'] = comp.stderr()
-        for pid in successors:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_pids(successors)
         comp.stop()
         srv.close()
 
@@ -1106,11 +1107,7 @@ def t_takeover_split():
         check(srv.accepted == 1, 'reconnected')
         round_trip(conn, comp, 'after the takeover')
     finally:
-        if pid is not None:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_pids([pid] if pid is not None else [])
         comp.stop()
         srv.close()
 

@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,7 @@ COMPONENT = (os.environ.get('OPE_COMPONENT')
 
 TMPDIR = tempfile.mkdtemp(prefix='ope-notify-')
 PROCS = []
+PIDS = []  # processes our ope-components started (takeover)
 
 
 def cleanup():
@@ -49,6 +51,11 @@ def cleanup():
             except ProcessLookupError:
                 pass
             p.wait()
+    for pid in PIDS:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     shutil.rmtree(TMPDIR, ignore_errors=True)
 
 
@@ -66,15 +73,15 @@ def check(cond, msg):
         raise Failure(msg)
 
 
-def write_config(port):
+def write_config(port, extra=''):
     path = os.path.join(TMPDIR, 'ope-%d.conf' % port)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as f:
         f.write('server = { host = "127.0.0.1"; port = %d; };\n'
                 'component = { domain = "%s"; secret = "%s"; };\n'
                 'log = { level = "info"; timestamps = false; };\n'
-                'reconnect = { initial = 0.2; maximum = 0.4; };\n'
-                % (port, DOMAIN, SECRET))
+                'reconnect = { initial = 0.2; maximum = 0.4; };\n%s'
+                % (port, DOMAIN, SECRET, extra))
     return path
 
 
@@ -85,11 +92,13 @@ class Manager:
 
     _seq = [0]
 
-    def __init__(self, port, watchdog_ms=WATCHDOG_MS):
+    def __init__(self, port, watchdog_ms=WATCHDOG_MS, extra=''):
         Manager._seq[0] += 1
         self.path = os.path.join(TMPDIR, 'notify-%d.sock' % Manager._seq[0])
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        # As systemd does: know who sent each message.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.sock.settimeout(0.1)
         self.msgs = []  # (monotonic time, {key: value})
         self.cv = threading.Condition()
@@ -103,7 +112,12 @@ class Manager:
             env['WATCHDOG_USEC'] = str(watchdog_ms * 1000)
         self.errlog = open(os.path.join(TMPDIR, 'stderr-%d' % Manager._seq[0]),
                            'w+')
-        self.proc = subprocess.Popen([COMPONENT, '-c', write_config(port)],
+        # As systemd does, WATCHDOG_PID names the main process (the
+        # shell's pid is ope-component's after exec).
+        self.proc = subprocess.Popen(['/bin/sh', '-c',
+                                      'export WATCHDOG_PID=$$; exec "$0" "$@"',
+                                      COMPONENT, '-c',
+                                      write_config(port, extra)],
                                      env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
                                      stderr=self.errlog)
@@ -112,12 +126,18 @@ class Manager:
     def _read(self):
         while self.running:
             try:
-                data = self.sock.recv(4096)
+                data, anc, _, _ = self.sock.recvmsg(
+                    4096, socket.CMSG_SPACE(struct.calcsize('3i')))
             except socket.timeout:
                 continue
             except OSError:
                 return
+            # '_pid': the sender, from its SCM_CREDENTIALS.
             fields = {}
+            for level, kind, cdata in anc:
+                if (level == socket.SOL_SOCKET and
+                        kind == socket.SCM_CREDENTIALS):
+                    fields['_pid'] = struct.unpack('3i', cdata[:12])[0]
             for line in data.decode('utf-8', 'replace').split('\n'):
                 if '=' in line:
                     k, v = line.split('=', 1)
@@ -323,6 +343,58 @@ def t_never_up():
               % m.why())
     finally:
         m.close()
+
+
+@case('takeover: the old process names the new one (MAINPID=) and goes '
+      'quiet; the new one sends READY=1 after that and pets the watchdog')
+def t_takeover():
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    m = Manager(srv.port, extra='control = { path = "%s"; };\n'
+                % os.path.join(TMPDIR, 'ctl.sock'))
+    new = None
+    try:
+        conn = srv.accept(5.0)
+        check(conn is not None, 'no connection %s' % m.why())
+        conn.handshake()
+        old = m.proc.pid
+        check(m.wait(lambda f: 'READY' in f) is not None, 'no READY %s'
+              % m.why())
+        t_usr2 = time.monotonic()
+        os.kill(old, signal.SIGUSR2)
+        r = m.wait(lambda f: 'MAINPID' in f, since=t_usr2)
+        check(r is not None, 'no MAINPID= after SIGUSR2 %s' % m.why())
+        t_main, f = r
+        new = int(f['MAINPID'])
+        PIDS.append(new)
+        check(new != old, 'MAINPID names the old process')
+        check(f.get('_pid') == old, 'MAINPID= came from pid %r, not from '
+              'the old main process %d' % (f.get('_pid'), old))
+        try:
+            rc = m.proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, 'the old process exited %r %s' % (rc, m.why()))
+        r = m.wait(lambda f: 'READY' in f and f.get('_pid') == new,
+                   since=t_usr2)
+        check(r is not None, 'no READY=1 from the new process %s' % m.why())
+        check(r[0] >= t_main, 'READY=1 from the new process came before '
+              'MAINPID= named it (systemd would drop it)')
+        time.sleep(1.5)
+        pets = [f for _, f in m.find('WATCHDOG', since=r[0])]
+        check(len(pets) >= 2 and all(f.get('_pid') == new for f in pets),
+              'WATCHDOG=1 after the takeover: %r' % pets)
+        late = [f for t, f in m.msgs if t > t_main and f.get('_pid') == old]
+        check(not late, 'the old process spoke after MAINPID=: %r' % late)
+        check(not m.find('STOPPING'), 'STOPPING=1 during a takeover')
+        check(srv.accepted == 1, 'the component reconnected')
+    finally:
+        if new is not None:
+            try:
+                os.kill(new, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        m.close()
+        srv.close()
 
 
 def main():

@@ -557,6 +557,10 @@ BAD(test_bad_host, "bad-host.conf", 3,
     "server.host 'bad host!' is not a valid host name")
 BAD(test_bad_metrics_listen, "bad-metrics-listen.conf", 3,
     "metrics.listen 'localhost:9347': 'localhost' is not an IPv4 or IPv6 address")
+BAD(test_bad_control_relative, "bad-control-relative.conf", 3,
+    "control.path must be an absolute path")
+BAD(test_bad_control_long, "bad-control-long.conf", 3,
+    "control.path is 130 bytes long; a unix socket path takes at most 107")
 BAD(test_bad_level, "bad-level.conf", 3,
     "log.level 'verbose' is unknown; use one of error, warning, info, debug")
 BAD(test_bad_reconnect_zero, "bad-reconnect-zero.conf", 3,
@@ -728,6 +732,8 @@ static const struct {
 	{ "invalid domain", test_bad_domain },
 	{ "invalid host", test_bad_host },
 	{ "invalid metrics.listen", test_bad_metrics_listen },
+	{ "relative control.path", test_bad_control_relative },
+	{ "overlong control.path", test_bad_control_long },
 	{ "unknown log level", test_bad_level },
 	{ "reconnect 0", test_bad_reconnect_zero },
 	{ "reconnect negative", test_bad_reconnect_negative },

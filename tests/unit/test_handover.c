@@ -18,6 +18,7 @@ static void test_pass_link(void)
 	int sv[2], pipefd[2];
 	char err[256] = "", buf[16] = "";
 	char leftover[] = "<message to='x'";
+	char header[] = "<stream:stream xmlns='jabber:component:accept'>";
 
 	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	CU_ASSERT_EQUAL_FATAL(pipe(pipefd), 0);
@@ -27,6 +28,8 @@ static void test_pass_link(void)
 	out.server_index = 2;
 	out.unparsed = leftover;
 	out.unparsed_len = strlen(out.unparsed);
+	out.header = header;
+	out.header_len = strlen(header);
 	CU_ASSERT_EQUAL(handover_send(sv[0], &out, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), 0);
 	CU_ASSERT_STRING_EQUAL(err, "");
@@ -35,6 +38,8 @@ static void test_pass_link(void)
 	CU_ASSERT_EQUAL(in.server_index, 2);
 	CU_ASSERT_EQUAL_FATAL(in.unparsed_len, out.unparsed_len);
 	CU_ASSERT(memcmp(in.unparsed, out.unparsed, in.unparsed_len) == 0);
+	CU_ASSERT_EQUAL_FATAL(in.header_len, strlen(header));
+	CU_ASSERT(memcmp(in.header, header, in.header_len) == 0);
 	/* The received fd is the same pipe: what goes in comes out. */
 	CU_ASSERT_FATAL(in.fd >= 0 && in.fd != pipefd[1]);
 	CU_ASSERT_EQUAL(write(in.fd, "hi", 2), 2);
@@ -79,6 +84,38 @@ static void test_empty_unparsed_and_timeout(void)
 		close(in.fd);
 	handover_link_clear(&in);
 	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_refusal_and_nothing(void)
+{
+	struct handover_link in;
+	int sv[2];
+	char err[256] = "", why[2000];
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CU_ASSERT_EQUAL(handover_peer_pid(sv[1]), (int)getpid());
+	/* A refusal carries its reason, and no fd. */
+	CU_ASSERT_EQUAL(handover_refuse(sv[0], "takeover refused: TLS"), 0);
+	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), -2);
+	CU_ASSERT_STRING_EQUAL(err, "takeover refused: TLS");
+	CU_ASSERT_EQUAL(in.fd, -1);
+	/* An overlong reason is cut, not trusted. */
+	memset(why, 'w', sizeof(why) - 1);
+	why[sizeof(why) - 1] = '\0';
+	CU_ASSERT_EQUAL(handover_refuse(sv[0], why), 0);
+	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), -2);
+	CU_ASSERT(strlen(err) < sizeof(err) && err[0] == 'w');
+	/* No stream up: success without an fd. */
+	CU_ASSERT_EQUAL(handover_send_none(sv[0]), 0);
+	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(in.fd, -1);
+	CU_ASSERT_PTR_NULL(in.header);
+	handover_link_clear(&in);
+	close(sv[0]);
+	/* Closed without a word. */
+	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "without an answer"));
 	close(sv[1]);
 }
 
@@ -168,6 +205,8 @@ static int test_handover_register(void)
 	    !CU_add_test(s, "fd, state and leftover bytes pass", test_pass_link) ||
 	    !CU_add_test(s, "empty leftover; bounded waits",
 			 test_empty_unparsed_and_timeout) ||
+	    !CU_add_test(s, "refusal with a reason; nothing to hand over",
+			 test_refusal_and_nothing) ||
 	    !CU_add_test(s, "garbage is refused", test_garbage_is_not_a_link) ||
 	    !CU_add_test(s, "control socket: 0600, stale, live, non-socket",
 			 test_control_socket))

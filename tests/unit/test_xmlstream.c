@@ -528,6 +528,56 @@ static void test_pause(void)
 	finish(&r);
 }
 
+/* Where a stream can stop and go on in another parser: between stanzas,
+ * never inside one or inside a token; the header primes the other. */
+static void test_boundary_and_header(void)
+{
+	struct rec r, r2;
+	struct xmlstream *x = start(&r, NULL), *y;
+	const char *h;
+	char *copy;
+	size_t hlen;
+
+	CU_ASSERT_FALSE(xmlstream_at_boundary(x));
+	CU_ASSERT_PTR_NULL(xmlstream_header(x, &hlen));
+	CU_ASSERT_EQUAL(feed(x, HDR), 0);
+	CU_ASSERT_TRUE(xmlstream_at_boundary(x));
+	CU_ASSERT_EQUAL(feed(x, "<message to='c'><body>hi"), 0);
+	CU_ASSERT_FALSE(xmlstream_at_boundary(x));
+	CU_ASSERT_EQUAL(feed(x, "</body></message> \n"), 0);
+	CU_ASSERT_TRUE(xmlstream_at_boundary(x));
+	CU_ASSERT_EQUAL(feed(x, "<iq"), 0);        /* half a tag */
+	CU_ASSERT_FALSE(xmlstream_at_boundary(x));
+	CU_ASSERT_EQUAL(feed(x, "/>"), 0);
+	CU_ASSERT_TRUE(xmlstream_at_boundary(x));
+	CU_ASSERT_EQUAL(r.stanzas, 2);
+	h = xmlstream_header(x, &hlen);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(strlen(h), hlen);
+	CU_ASSERT_PTR_NOT_NULL(strstr(h, "<stream:stream"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(h, "jabber:component:accept"));
+
+	copy = strdup(h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+	/* Paused: no longer a place to go on from. */
+	xmlstream_pause(x);
+	CU_ASSERT_FALSE(xmlstream_at_boundary(x));
+	finish(&r);
+
+	/* Another parser primed with that header takes the same stanzas
+	 * (prefixed stream elements included). */
+	y = start(&r2, NULL);
+	CU_ASSERT_EQUAL(xmlstream_feed(y, copy, hlen), 0);
+	CU_ASSERT_TRUE(xmlstream_at_boundary(y));
+	CU_ASSERT_EQUAL(feed(y, "<message to='c'/><stream:error><conflict "
+			     "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+			     "</stream:error>"), 0);
+	CU_ASSERT_EQUAL(r2.stanzas, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r2.log, "conflict"));
+	free(copy);
+	finish(&r2);
+}
+
 /* Expat is reset between stanzas about every stanza_bytes (it interns
  * names for good otherwise); nothing of that may show. */
 static void test_resets(void)
@@ -734,6 +784,8 @@ static int test_xmlstream_register(void)
 	    !CU_add_test(s, "no stanza held back", test_no_deferral) ||
 	    !CU_add_test(s, "malformed input", test_errors) ||
 	    !CU_add_test(s, "pause and unparsed bytes", test_pause) ||
+	    !CU_add_test(s, "stanza boundaries; the header primes another parser",
+			 test_boundary_and_header) ||
 	    !CU_add_test(s, "parser resets between stanzas", test_resets) ||
 	    !CU_add_test(s, "the stream goes on after a long skip", test_reset_after_skip) ||
 	    !CU_add_test(s, "a skip too deep for expat is scanned", test_deep_skip_scan) ||
