@@ -122,14 +122,33 @@ so_register()
 	done
 }
 
-# so_inst_launch NAME PORT [EXTRA_CONFIG]: start instance NAME connected
-# to the component port PORT; don't wait.
+# so_inst_launch NAME PORTS [EXTRA_CONFIG]: start instance NAME connected
+# to the component port PORTS, don't wait. PORTS is one port, or several
+# separated by spaces: then the config lists them all in server.hosts, in
+# that order (the link fails over to the next one when a connection drops).
+# With SO_METRICS=1 the instance also serves /metrics on a free port, kept
+# in $E2E_TMP/NAME.mport (see so_metrics).
 so_inst_launch()
 {
-	local name=$1 port=$2 extra=${3:-}
+	local name=$1 ports=$2 extra=${3:-} server p hosts= mport
+	if [ "${ports// /}" = "$ports" ]; then
+		server="server    = { host = \"127.0.0.1\"; port = $ports; };"
+	else
+		for p in $ports; do
+			hosts="$hosts${hosts:+, }\"127.0.0.1:$p\""
+		done
+		server="server    = { hosts = ( $hosts ); };"
+	fi
+	if [ "${SO_METRICS:-0}" = 1 ]; then
+		[ -s "$E2E_TMP/$name.mport" ] ||
+			e2e_util free-ports 1 >"$E2E_TMP/$name.mport" || return 1
+		mport=$(cat "$E2E_TMP/$name.mport")
+		extra="metrics   = { listen = \"127.0.0.1:$mport\"; };
+$extra"
+	fi
 	cat >"$E2E_TMP/$name.conf" <<EOF
 # ope-component instance $name, written by tests/e2e/scaleout.sh
-server    = { host = "127.0.0.1"; port = $port; };
+$server
 component = { domain = "$E2E_COMPONENT"; secret = "$E2E_SECRET"; };
 log       = { level = "info"; timestamps = true; };
 reconnect = { initial = 0.2; maximum = 1.0; };
@@ -144,16 +163,17 @@ EOF
 	e2e_track "$!"
 }
 
-# so_inst_start NAME PORT [EXTRA]: start and wait until it is connected
-# (a restart waits for a new "connected" line).
+# so_inst_start NAME PORTS [EXTRA]: start and wait until it is connected
+# to the first of PORTS (a restart waits for a new "connected" line).
 so_inst_start()
 {
-	local name=$1 port=$2 before pid i
-	before=$(grep -c "connected to" "$E2E_TMP/$name.log" 2>/dev/null)
+	local name=$1 port=${2%% *} pattern before pid i
+	pattern="connected to 127.0.0.1:$port "
+	before=$(grep -c -- "$pattern" "$E2E_TMP/$name.log" 2>/dev/null)
 	so_inst_launch "$@" || return 1
 	pid=$(cat "$E2E_TMP/$name.pid")
 	for ((i = 0; i < 300; i++)); do
-		[ "$(grep -c "connected to" "$E2E_TMP/$name.log")" -gt "${before:-0}" ] &&
+		[ "$(grep -c -- "$pattern" "$E2E_TMP/$name.log")" -gt "${before:-0}" ] &&
 			return 0
 		if ! kill -0 "$pid" 2>/dev/null; then
 			break
@@ -163,6 +183,24 @@ so_inst_start()
 	sed 's/^/  instance: /' "$E2E_TMP/$name.log" >&2
 	echo "instance $name did not connect to 127.0.0.1:$port" >&2
 	return 1
+}
+
+# so_metrics NAME FILE: GET instance NAME's /metrics (started with
+# SO_METRICS=1) into FILE; python, as a bare Debian has no curl.
+so_metrics()
+{
+	local mport
+	mport=$(cat "$E2E_TMP/$1.mport" 2>/dev/null) || return 1
+	"$PYTHON3" -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+		"http://127.0.0.1:$mport/metrics" >"$2"
+}
+
+# so_sample FILE SERIES: the value of SERIES (name and labels exactly as
+# written) in the /metrics text FILE; empty when it is not there.
+so_sample()
+{
+	awk -v s="$2" '$1 == s { print $2; exit }' "$1"
 }
 
 so_inst_pid()
