@@ -36,6 +36,8 @@ EXTRA_DIST += conf/ope-component.service.in conf/ope.sysusers
 # systemd-analyze verify and security on the unit as built here.
 TESTS += tests/systemd/unit.test
 dist_check_SCRIPTS += tests/systemd/unit.test
+# Needs root, podman and an image the e2e tests build: tests/all.sh runs it.
+EXTRA_DIST += tests/systemd/takeover-real.sh
 
 # Debian packaging, in the release tarball so `dpkg-buildpackage` works from
 # it; tests/deb/deb.sh builds, lints and installs the packages (tests/all.sh).

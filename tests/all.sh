@@ -131,6 +131,17 @@ step "make check (Prosody under Docker)" make -C "$build" check \
 	show_test_logs "$build"
 count_trs "$build/tests/e2e/prosody.trs"
 
+# A takeover (systemctl reload) under a real systemd 252 as PID 1 in a
+# podman container, with the shipped unit; it builds on the Debian image the
+# e2e tests above made.
+section "systemd: reload is a takeover, under a real systemd (tests/systemd/takeover-real.sh)"
+step "takeover under systemd" bash -o pipefail -c \
+	"cd '$build' && OPE_SRCDIR='$root' OPE_BUILDDIR='$build' bash '$root/tests/systemd/takeover-real.sh' | tee '$build/takeover-real.log'"
+sd_counts=$(awk '/^# [0-9]+ passed, [0-9]+ failed/ { p = $2; f = $4 + 0 }
+	END { print p + 0, f + 0 }' "$build/takeover-real.log" 2>/dev/null || echo 0 1)
+tests_passed=$((tests_passed + ${sd_counts% *}))
+tests_failed=$((tests_failed + ${sd_counts#* }))
+
 # distcheck proves the tarball builds and tests out of tree; the e2e tests
 # it would repeat already ran above on the same sources.
 section "make distcheck (unit, integration, docs, fuzz corpus)"

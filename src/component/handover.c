@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "handover.h"
+#include "util.h"
 
 #define REQUEST "OPE-TAKEOVER 1\n"
 #define MAGIC 0x4f504548u          /* "OPEH" */
@@ -29,11 +30,12 @@
 #define UNPARSED_MAX (16u << 20)
 
 /* The fixed part of the message; the blocks it announces follow it: for a
- * link the stream id, server, header and unparsed bytes (and its fd rides
- * along as SCM_RIGHTS); for a refusal only the reason, in header_len. */
+ * link the stream id, server, domain, header and unparsed bytes (and its
+ * fd rides along as SCM_RIGHTS); for a refusal only the reason, in
+ * header_len. */
 struct wire {
 	uint32_t magic, version, kind, server_index;
-	uint32_t id_len, server_len, header_len, unparsed_len;
+	uint32_t id_len, server_len, domain_len, header_len, unparsed_len;
 };
 
 void handover_link_clear(struct handover_link *l)
@@ -252,13 +254,14 @@ int handover_send(int fd, const struct handover_link *l, char *err,
 		.server_index = l->server_index,
 		.id_len = (uint32_t)strlen(l->stream_id),
 		.server_len = (uint32_t)strlen(l->server),
+		.domain_len = (uint32_t)strlen(l->domain),
 		.header_len = (uint32_t)l->header_len,
 		.unparsed_len = (uint32_t)l->unparsed_len,
 	};
-	const void *blocks[] = { l->stream_id, l->server, l->header,
-				 l->unparsed };
-	const uint32_t lens[] = { w.id_len, w.server_len, w.header_len,
-				  w.unparsed_len };
+	const void *blocks[] = { l->stream_id, l->server, l->domain,
+				 l->header, l->unparsed };
+	const uint32_t lens[] = { w.id_len, w.server_len, w.domain_len,
+				  w.header_len, w.unparsed_len };
 
 	if (l->unparsed_len > UNPARSED_MAX || l->header_len > HEADER_MAX ||
 	    l->fd < 0) {
@@ -267,7 +270,7 @@ int handover_send(int fd, const struct handover_link *l, char *err,
 			 l->header_len);
 		return -1;
 	}
-	if (send_frame(fd, &w, l->fd, blocks, lens, 4) < 0) {
+	if (send_frame(fd, &w, l->fd, blocks, lens, ARRAY_SIZE(lens)) < 0) {
 		snprintf(err, errlen, "cannot pass the link to the new process: "
 			 "%s", strerror(errno));
 		return -1;
@@ -380,7 +383,8 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 	if (n != (ssize_t)sizeof(w) || l->fd < 0 || w.magic != MAGIC ||
 	    w.version != VERSION || w.kind != KIND_LINK ||
 	    w.id_len >= sizeof(l->stream_id) ||
-	    w.server_len >= sizeof(l->server) || w.header_len > HEADER_MAX ||
+	    w.server_len >= sizeof(l->server) ||
+	    w.domain_len >= sizeof(l->domain) || w.header_len > HEADER_MAX ||
 	    w.unparsed_len > UNPARSED_MAX) {
 		snprintf(err, errlen, "the running ope-component answered "
 			 "with something that is not a link (a different "
@@ -392,6 +396,7 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 	l->unparsed_len = w.unparsed_len;
 	if (read_full(fd, l->stream_id, w.id_len, timeout_ms) < 0 ||
 	    read_full(fd, l->server, w.server_len, timeout_ms) < 0 ||
+	    read_full(fd, l->domain, w.domain_len, timeout_ms) < 0 ||
 	    read_block(fd, &l->header, w.header_len, timeout_ms) < 0 ||
 	    read_block(fd, &l->unparsed, w.unparsed_len, timeout_ms) < 0) {
 		snprintf(err, errlen, "the link's state was cut short (or out "
@@ -400,6 +405,7 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 	}
 	l->stream_id[w.id_len] = '\0';
 	l->server[w.server_len] = '\0';
+	l->domain[w.domain_len] = '\0';
 	return 0;
 fail:
 	if (l->fd >= 0)

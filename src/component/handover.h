@@ -10,6 +10,7 @@ struct handover_link {
 	int fd;                 /* the connected socket (plain TCP only) */
 	char stream_id[256];    /* the server's stream id, for logs */
 	char server[300];       /* "host:port" it is connected to, for logs */
+	char domain[256];       /* the component domain the stream is for */
 	unsigned server_index;  /* which entry of server.hosts */
 	char *header;           /* the stream header to prime a parser with */
 	size_t header_len;      /* (malloc'd; handover_link_clear frees) */

@@ -1589,6 +1589,7 @@ int link_export(const struct link *l, struct handover_link *h)
 	h->fd = l->fd;
 	snprintf(h->stream_id, sizeof(h->stream_id), "%s", l->stream_id);
 	snprintf(h->server, sizeof(h->server), "%s", l->where);
+	snprintf(h->domain, sizeof(h->domain), "%s", l->cfg->domain);
 	h->server_index = (unsigned)l->server;
 	return 0;
 }
@@ -1610,6 +1611,15 @@ int link_adopt(struct link *l, struct handover_link *h, char *err,
 
 	if (l->phase != P_WAITING || l->fd >= 0 || h->fd < 0) {
 		snprintf(err, errlen, "internal error: nothing to take over");
+		return -1;
+	}
+	/* The server authenticated the stream for that domain. */
+	if (strcmp(h->domain, l->cfg->domain) != 0) {
+		snprintf(err, errlen, "the running ope-component serves %s and "
+			 "this configuration says component.domain = \"%s\"; a "
+			 "takeover keeps the stream the server accepted for %s: "
+			 "stop the old one and start this one instead",
+			 h->domain, l->cfg->domain, h->domain);
 		return -1;
 	}
 	flags = fcntl(h->fd, F_GETFL);

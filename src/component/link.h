@@ -97,7 +97,8 @@ void link_release(struct link *l);
 /* Instead of link_start(): continue the stream in H as if this process
  * had opened it; H->fd is taken (becomes -1). Returns 0 (a loss found in
  * the bytes left over then reconnects as usual), or -1 with ERR filled
- * and L and H untouched. */
+ * and L and H untouched (H is for another component.domain, or out of
+ * memory). */
 int link_adopt(struct link *l, struct handover_link *h, char *err,
 	       size_t errlen);
 

@@ -73,16 +73,20 @@ prosody_image()
 # network) listens on this run's loopback ports only; "bridge" (compose)
 # listens on all of the container's interfaces on the standard ports 5222
 # and 5347, which compose.yml publishes on the host's 127.0.0.1.
+# PROSODY_COMPONENT_EXTRA (config lines) ends the Component section; Prosody
+# finds modules a test copies into $E2E_TMP/prosody/plugins.
 prosody_write_config()
 {
-	local mode=$1 net=$2 d=$E2E_TMP/prosody certs extra listen
+	local mode=$1 net=$2 d=$E2E_TMP/prosody certs extra listen plugins
 	local ifs='"127.0.0.1"' c2s=$E2E_C2S_PORT comp=$E2E_COMP_PORT
-	mkdir -p "$d/data" && chmod 755 "$d"
+	mkdir -p "$d/data" "$d/plugins" && chmod 755 "$d" "$d/plugins"
 	if [ "$mode" = container ]; then
 		certs=/etc/prosody/ope-certs
+		plugins=/etc/prosody/ope-plugins
 		extra=""
 	else
 		certs=$E2E_TMP/certs
+		plugins=$d/plugins
 		extra="data_path = \"$d/data\"
 pidfile = \"$d/prosody.pid\""
 	fi
@@ -124,6 +128,8 @@ limits = {
 c2s_stanza_size_limit = 1048576
 log = { { levels = { min = "info" }, to = "console" } }
 certificates = "$certs"
+-- Modules a test puts in \$E2E_TMP/prosody/plugins (contrib/prosody).
+plugin_paths = { "$plugins" }
 
 VirtualHost "localhost"
 	ssl = {
@@ -133,6 +139,7 @@ VirtualHost "localhost"
 
 Component "$E2E_COMPONENT"
 	component_secret = "$E2E_SECRET"
+${PROSODY_COMPONENT_EXTRA:-}
 EOF
 	chmod 644 "$d/prosody.cfg.lua"
 }
@@ -177,6 +184,7 @@ prosody_compose()
 	OPE_E2E_CONTAINER=$E2E_ID \
 	OPE_E2E_PROSODY_CONFIG=$E2E_TMP/prosody/prosody.cfg.lua \
 	OPE_E2E_CERTDIR=$E2E_TMP/certs \
+	OPE_E2E_PLUGINDIR=$E2E_TMP/prosody/plugins \
 	OPE_E2E_C2S_PORT=$E2E_C2S_PORT \
 	OPE_E2E_COMPONENT_PORT=$E2E_COMP_PORT \
 		$compose -p "$E2E_ID" -f "$E2E_SRC/compose.yml" "$@"
@@ -221,6 +229,7 @@ prosody_container_start()
 		if ! "$E2E_ENGINE" run -d --name "$E2E_ID" --network=host \
 			-v "$d/prosody.cfg.lua:/etc/prosody/prosody.cfg.lua:ro" \
 			-v "$E2E_TMP/certs:/etc/prosody/ope-certs:ro" \
+			-v "$d/plugins:/etc/prosody/ope-plugins:ro" \
 			"$E2E_PROSODY_IMAGE" prosody -F >"$d/run.log" 2>&1; then
 			cat "$d/run.log" >&2
 			echo "$E2E_ENGINE run failed (log above)" >&2

@@ -1168,6 +1168,25 @@ def t_takeover_fails():
               % comp.why())
         round_trip(conn, comp, 'after the failed takeover')
         check(comp.alive() and srv.accepted == 1, 'the old link suffered')
+        # A successor for another domain gives the link back: the server
+        # accepted the stream for this one.
+        other_cfg = comp.config + '.other'
+        with open(comp.config) as f:
+            text = f.read().replace('nonsense = ;\n', '')
+        fd = os.open(other_cfg, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            f.write(text.replace('domain = "%s"' % DOMAIN,
+                                 'domain = "other.localhost"'))
+        other = Component(other_cfg, args=['--takeover=%s' % sock])
+        check(other.wait_exit(10.0) == 4, 'exit %r for another domain, '
+              'expected 4 %s' % (other.proc.poll(), other.why()))
+        check(other.count('serves %s and this configuration says '
+                          'component.domain = "other.localhost"' % DOMAIN)
+              == 1, 'unclear refusal %s' % other.why())
+        check(comp.wait_log('gave the link back'), 'the old process did not '
+              'notice %s' % comp.why())
+        round_trip(conn, comp, 'after a successor for another domain')
+        check(comp.alive() and srv.accepted == 1, 'the old link suffered')
     finally:
         if other is not None:
             other.stop()

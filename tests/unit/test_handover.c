@@ -25,6 +25,7 @@ static void test_pass_link(void)
 	out.fd = pipefd[1];
 	strcpy(out.stream_id, "abc-123");
 	strcpy(out.server, "127.0.0.1:5347");
+	strcpy(out.domain, "ope.example.org");
 	out.server_index = 2;
 	out.unparsed = leftover;
 	out.unparsed_len = strlen(out.unparsed);
@@ -35,6 +36,7 @@ static void test_pass_link(void)
 	CU_ASSERT_STRING_EQUAL(err, "");
 	CU_ASSERT_STRING_EQUAL(in.stream_id, "abc-123");
 	CU_ASSERT_STRING_EQUAL(in.server, "127.0.0.1:5347");
+	CU_ASSERT_STRING_EQUAL(in.domain, "ope.example.org");
 	CU_ASSERT_EQUAL(in.server_index, 2);
 	CU_ASSERT_EQUAL_FATAL(in.unparsed_len, out.unparsed_len);
 	CU_ASSERT(memcmp(in.unparsed, out.unparsed, in.unparsed_len) == 0);
