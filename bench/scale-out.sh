@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# bench/scale-out.sh: ope-component behind ejabberd with 1, 2 and 3 instances: throughput, the busiest process, and requests lost on stops, restarts and a cluster node stop.
+# bench/scale-out.sh: ope-component behind ejabberd with 1, 2 and 3 instances: throughput, the busiest process, and requests lost on stops, restarts, takeover restarts (ejabberd and Prosody) and a cluster node stop.
 #
 # Usage: OPE_BUILDDIR=build bench/scale-out.sh
 # Environment: SO_CLIENTS (3), SO_COUNT (3000 per client), SO_WINDOW (50),
@@ -93,6 +93,14 @@ throughput()
 	}')"
 }
 
+# Control sockets for takeovers (sun_path holds about 100 bytes).
+sockdir=$E2E_TMP/s
+if [ "${#sockdir}" -gt 60 ]; then
+	sockdir=$(mktemp -d /tmp/ope.XXXX) || exit 1
+	trap 'rc=$?; rm -rf "$sockdir"; (exit "$rc"); e2e_cleanup' EXIT
+fi
+mkdir -p "$sockdir" && chmod 700 "$sockdir"
+
 # loss TAG NAME ACTION: 3 instances, load, ACTION during it; the lost count.
 loss()
 {
@@ -125,6 +133,57 @@ act_rolling()
 		so_inst_start "i$i" "$E2E_COMP_PORT"
 		sleep 0.5
 	done
+}
+
+# takeover_all: 3 instances with control sockets; under the same load as
+# the other rows, all three get SIGUSR2 at once (as a reload of every
+# instance would) and their successors take the links over (no
+# disconnect, nothing drained). At once, not in turn: the load is short.
+takeover_all()
+{
+	local line count=$((SO_COUNT * 2)) i j pid log t0 t1 ms= under=yes
+	local -A old handed new
+	for i in 1 2 3; do
+		so_inst_stop "i$i"
+		so_inst_start "i$i" "$E2E_COMP_PORT" "control = { path = \"$sockdir/i$i.sock\"; };" ||
+			return 1
+	done
+	so_load_start takeover "$SO_CLIENTS" "$count" "$SO_WINDOW"
+	sleep 1
+	t0=$(date +%s%N)
+	for i in 1 2 3; do
+		old[$i]=$(so_inst_pid "i$i")
+		handed[$i]=$(grep -c "handed the link over to pid" "$E2E_TMP/i$i.log")
+		kill -USR2 "${old[$i]}"
+	done
+	for i in 1 2 3; do
+		log=$E2E_TMP/i$i.log
+		new[$i]=
+		for ((j = 0; j < 400; j++)); do
+			if [ "$(grep -c "handed the link over to pid" "$log")" -gt "${handed[$i]}" ]; then
+				new[$i]=$(sed -n 's/.*handed the link over to pid \([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
+				break
+			fi
+			sleep 0.05
+		done
+		if [ -z "${new[$i]}" ]; then
+			row "takeover restart of all 3 at once, ejabberd" "failed: i$i logged no hand-over: $(grep -E 'takeover|took over' "$log" | tail -n 2 | tr '\n' ' ')"
+			so_load_wait takeover >/dev/null
+			return 1
+		fi
+		e2e_track "${new[$i]}"
+		echo "${new[$i]}" >"$E2E_TMP/i$i.pid"
+		wait "${old[$i]}" 2>/dev/null
+	done
+	t1=$(date +%s%N)
+	ms=$(( (t1 - t0) / 1000000 ))
+	for pid in $(so_load_pids takeover); do
+		kill -0 "$pid" 2>/dev/null && break
+		pid=
+	done
+	[ -n "$pid" ] || under="no: the load ended first, raise SO_COUNT"
+	line=$(so_load_wait takeover)
+	row "takeover restart of all 3 at once, ejabberd" "lost $(so_field "$line" lost) of $(so_field "$line" sent), duplicated $(so_field "$line" duplicates), errors $(so_field "$line" errors); SIGUSR2 to the last hand-over: $ms ms; under load: $under"
 }
 
 # balancing TYPE: domain_balancing TYPE with component_number 3, one of 3
@@ -160,7 +219,7 @@ done
 loss sigterm "SIGTERM of 1 of 3 (drain)" act_sigterm
 loss sigkill "SIGKILL of 1 of 3" act_sigkill
 loss rolling "rolling restart of 3, SIGTERM (drain)" act_rolling
-row "takeover restart (Prosody, ejabberd)" "not measured: --takeover not implemented yet"
+takeover_all
 balancing source
 balancing bare_source
 
@@ -176,6 +235,18 @@ if [ -n "$line" ]; then
 	row "cluster: node B stopped (clients on A)" "lost $(so_field "$line" lost) of $(so_field "$line" sent), duplicated $(so_field "$line" duplicates); B's instances on A after the stop began: ${moved:-none within 30 s}"
 else
 	row "cluster: node B stopped (clients on A)" "failed to run: $(echo "$clu" | tail -n 3 | tr '\n' ' ')"
+fi
+
+# Behind Prosody (one connection per component, so one instance): the
+# Prosody part of tests/e2e/takeover.test with this run's load, two
+# takeovers in a row; its summary line.
+tk=$(TK_ONLY=prosody TK_CLIENTS=$SO_CLIENTS TK_COUNT=$((SO_COUNT * 2)) TK_WINDOW=$SO_WINDOW \
+	OPE_SRCDIR=$root bash "$root/tests/e2e/takeover.test" 2>&1)
+line=$(echo "$tk" | sed -n 's/^#   prosody: \(clients=[^;]*\);.*/\1/p')
+if [ -n "$line" ]; then
+	row "two takeover restarts in a row, Prosody" "lost $(so_field "$line" lost) of $(so_field "$line" sent), duplicated $(so_field "$line" duplicates), errors $(so_field "$line" errors); $(echo "$tk" | grep -c '^ok ') of $(echo "$tk" | grep -c '^\(not \)\?ok ') checks passed$(echo "$tk" | grep -E '^(prosody|backlog): ' | head -n 2 | sed 's/^/; /' | tr '\n' ' ')"
+else
+	row "two takeover restarts in a row, Prosody" "failed to run: $(echo "$tk" | grep -v '^  ' | tail -n 3 | tr '\n' ' ')"
 fi
 
 printf '\nope scale-out behind ejabberd (%s), %s clients x %s requests, window %s:\n%s' \

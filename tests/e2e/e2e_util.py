@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: MIT
 """e2e_util.py: small socket/text helpers for the end-to-end shell harness (stdlib only)."""
+import ctypes
 import html
+import os
 import selectors
 import random
+import signal
 import socket
 import sys
 import time
+
+PR_SET_CHILD_SUBREAPER = 36
 
 STREAM_OPEN = ("<?xml version='1.0'?><stream:stream xmlns='{ns}' "
                "xmlns:stream='http://etherx.jabber.org/streams' "
@@ -130,6 +135,40 @@ def relay(listen_port, target_port):
                 s.close()
 
 
+def reap(status_path, cmd):
+    """Run CMD as a child of this process, made a child subreaper: the
+    processes CMD leaves behind when it exits (a takeover's successor) are
+    reparented here, not to init, so their exit statuses can be seen too.
+    Appends "started PID" for CMD, then "exited PID STATUS" or "killed PID
+    SIGNAL" for every process reaped, to STATUS_PATH; returns when none is
+    left."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        print("reap: prctl(PR_SET_CHILD_SUBREAPER): %s"
+              % os.strerror(ctypes.get_errno()), file=sys.stderr)
+        return 1
+    with open(status_path, "a", buffering=1) as out:
+        pid = os.fork()
+        if pid == 0:
+            # Python ignores SIGPIPE; the program gets the default back.
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            try:
+                os.execv(cmd[0], cmd)
+            except OSError as e:
+                print("reap: cannot run %s: %s" % (cmd[0], e), file=sys.stderr)
+            os._exit(127)
+        out.write("started %d\n" % pid)
+        while True:
+            try:
+                child, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                return 0
+            if os.WIFEXITED(status):
+                out.write("exited %d %d\n" % (child, os.WEXITSTATUS(status)))
+            elif os.WIFSIGNALED(status):
+                out.write("killed %d %d\n" % (child, os.WTERMSIG(status)))
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "free-ports" and len(argv) == 3:
@@ -140,8 +179,11 @@ def main(argv):
         return contains(argv[2], argv[3])
     if cmd == "relay" and len(argv) == 4:
         return relay(int(argv[2]), int(argv[3]))
+    if cmd == "reap" and len(argv) >= 4:
+        return reap(argv[2], argv[3:])
     print("usage: e2e_util.py free-ports N | wait-stream PORT NS TO TIMEOUT"
-          " | contains FILE VALUE | relay LISTEN_PORT TARGET_PORT",
+          " | contains FILE VALUE | relay LISTEN_PORT TARGET_PORT"
+          " | reap STATUS_FILE PROGRAM [ARGS...]",
           file=sys.stderr)
     return 64
 

@@ -13,18 +13,22 @@
 #
 # prosody-hold.test loads contrib/prosody/mod_ope_hold.lua into the
 # test's Prosody and restarts ope-component under load (TAP).
+#
+# takeover.test: takeover restarts (SIGUSR2, --takeover) under load behind
+# Prosody, then ejabberd; a refused TLS link; a successor that can't start.
 TEST_EXTENSIONS += .test
 TEST_LOG_DRIVER = $(TAP_DRIVER)
 TESTS += tests/e2e/prosody.test tests/e2e/ejabberd.test \
 	tests/e2e/prosody-hold.test \
 	tests/e2e/scaleout.test tests/e2e/scaleout-cluster.test \
-	tests/e2e/deploy.test
+	tests/e2e/takeover.test tests/e2e/deploy.test
 dist_check_SCRIPTS += \
 	tests/e2e/prosody.test \
 	tests/e2e/ejabberd.test \
 	tests/e2e/prosody-hold.test \
 	tests/e2e/scaleout.test \
 	tests/e2e/scaleout-cluster.test \
+	tests/e2e/takeover.test \
 	tests/e2e/deploy.test \
 	tests/e2e/deploy.sh \
 	tests/e2e/scenarios.sh
