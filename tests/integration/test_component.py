@@ -53,11 +53,15 @@ SUCCESSORS = []
 
 
 def kill_pids(pids):
-    """SIGKILL each of PIDS that still runs (processes ours started)."""
+    """SIGKILL each of PIDS that still runs an ope-component of this run
+    (a successor ours started; a PID alone may have been reused)."""
     for pid in pids:
         try:
+            with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                if TMPDIR.encode() not in f.read():
+                    continue
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except (FileNotFoundError, ProcessLookupError):
             pass
 
 
@@ -218,10 +222,21 @@ class Component:
         state = ('running' if rc is None else 'exited with status %d' % rc)
         return '(ope-component %s; stderr tail: %s)' % (state, self.tail())
 
+    def successors(self):
+        """PIDs of the processes this one started or handed its link to
+        (takeover), from its log: they outlive it."""
+        pattern = re.compile(r'(?:started \S+ \(pid|handed the link over '
+                             r'to pid) (\d+)')
+        with self.cv:
+            return [int(m.group(1)) for _, l in self.lines
+                    for m in [pattern.search(l)] if m]
+
     def stop(self):
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+        # Successors first read the same stderr pipe: stop them too.
+        kill_pids(self.successors())
         self.reader.join(2.0)
 
 
@@ -1015,7 +1030,6 @@ def wait_gone(pid, timeout=5.0):
 @case('takeover: SIGUSR2 twice under load: the same stream goes on, nothing lost')
 def t_takeover():
     srv, comp, conn = start_connected(extra=control_extra('tk1.sock'))
-    successors = []
     try:
         check(comp.wait_log('listening for a takeover on'),
               'no control socket line %s' % comp.why())
@@ -1037,7 +1051,6 @@ def t_takeover():
             time.sleep(0.3)
             os.kill(comp.proc.pid, signal.SIGUSR2)
             first = successor_pid(comp)
-            successors.append(first)
             check(comp.wait_exit(5.0) == 0, 'the old process did not exit 0 '
                   'after handing over %s' % comp.why())
             check(comp.wait_log('took over the link to 127.0.0.1:%d from '
@@ -1047,7 +1060,6 @@ def t_takeover():
             # The successor starts its own successor: a chain of upgrades.
             os.kill(first, signal.SIGUSR2)
             second = successor_pid(comp, 2)
-            successors.append(second)
             check(wait_gone(first), 'the first successor did not exit')
             time.sleep(0.3)
         finally:
@@ -1071,7 +1083,6 @@ def t_takeover():
               'a loss was logged %s' % comp.why())
     finally:
         DEBUG_RUN['stderr'] = comp.stderr()
-        kill_pids(successors)
         comp.stop()
         srv.close()
 
@@ -1079,7 +1090,6 @@ def t_takeover():
 @case('takeover: a stanza split across the hold is finished by the old process, the bytes after it go to the new one')
 def t_takeover_split():
     srv, comp, conn = start_connected(extra=control_extra('tk2.sock'))
-    pid = None
     try:
         check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
         a, b, c = message('split-a'), message('split-b'), message('split-c')
@@ -1094,7 +1104,7 @@ def t_takeover_split():
         conn.send(b[25:] + c[:40])
         time.sleep(0.1)
         conn.send(c[40:])
-        pid = successor_pid(comp)
+        successor_pid(comp)
         got = sorted(r.get('id') for r in conn.recv_stanzas(2, 10.0))
         check(got == ['split-b', 'split-c'], 'replies %r' % got)
         check(comp.wait_log('took over the link'), 'no "took over" line')
@@ -1107,7 +1117,6 @@ def t_takeover_split():
         check(srv.accepted == 1, 'reconnected')
         round_trip(conn, comp, 'after the takeover')
     finally:
-        kill_pids([pid] if pid is not None else [])
         comp.stop()
         srv.close()
 
