@@ -180,7 +180,9 @@ static const struct config_row rows[] = {
 	{ "limits", "output_queue", CONFIG_SIZE, 0, FIELD(queue_max), "4194304",
 	  65536, 1073741824, "bytes", 0, NULL, NULL,
 	  "replies waiting for the server above which ope stops reading "
-	  "requests until the server reads again" },
+	  "requests until the server reads again; if it takes nothing for "
+	  "1 s meanwhile, ope reads on and answers resource-constraint, up "
+	  "to 4 times this" },
 	{ "liveness", "idle", CONFIG_MS, 0, FIELD(liveness_idle_ms), "60.0",
 	  0, 86400, "s", 0, NULL, NULL,
 	  "seconds of silence from the server before ope pings it (XEP-0199); "

@@ -44,6 +44,12 @@
 #define IN_SIZE 65536
 /* Reads per link_run_once() before writing again. */
 #define READS_PER_TURN 4
+/* Over limits.output_queue ope stops reading. If the server takes nothing
+ * for this long meanwhile, it may itself be stuck writing to us (ejabberd
+ * blocks in send): ope reads on and answers requests with a short
+ * resource-constraint error, until the queue reaches four times the
+ * limit (which bounds memory when the server reads nothing at all). */
+#define STALL_MS 1000
 /* The output buffer is given back when it empties and has grown past this. */
 #define OUT_KEEP 262144
 /* Over-limit senders remembered for log rate limiting (a fixed table, so
@@ -128,6 +134,9 @@ struct link {
 	char *in;                 /* IN_SIZE bytes: the last read */
 	size_t in_len;            /* bytes in it */
 	struct obuf out;
+	uint64_t tx_at;           /* last write progress, or queue empty */
+	unsigned long shed;       /* requests answered resource-constraint */
+	uint64_t shed_logged;     /* when that was last logged */
 
 	enum ending ending;
 	char reason[400];
@@ -342,6 +351,9 @@ static void send_stanza(xmpp_stanza_t *reply, void *arg)
 	struct link *l = arg;
 	size_t mark = l->out.tail;
 
+	if (obuf_len(&l->out) == 0)
+		l->tx_at = util_now_ms();
+
 	if (put_stanza(&l->out, reply, 0) < 0) {
 		l->out.tail = mark;
 		log_error("out of memory while queueing a reply; reply dropped");
@@ -354,6 +366,9 @@ static void send_stanza(xmpp_stanza_t *reply, void *arg)
 static int queue_text(struct link *l, const char *text)
 {
 	size_t mark = l->out.tail;
+
+	if (obuf_len(&l->out) == 0)
+		l->tx_at = util_now_ms();
 
 	if (puts_(&l->out, text) < 0) {
 		l->out.tail = mark;
@@ -423,6 +438,8 @@ static int flush_out(struct link *l)
 			break;
 		if (n < 0)
 			return -1;
+		if (n > 0)
+			l->tx_at = util_now_ms();
 		b->head += (size_t)n;
 	}
 	if (b->head == b->tail) {
@@ -837,6 +854,9 @@ static void on_stream_error(struct link *l, xmpp_stanza_t *err)
 		xmpp_free(l->ctx, text);
 }
 
+static int stalled(const struct link *l);
+static void shed_request(struct link *l, xmpp_stanza_t *st);
+
 /* After a whole stanza: stop there if a takeover waits for a boundary. */
 static void hold_here(struct link *l)
 {
@@ -863,7 +883,10 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 				    xmpp_stanza_get_type(st),
 				    xmpp_stanza_get_id(st), util_now_ms()) == 1)
 			return;
-		dispatch_stanza(l->dispatch, st);
+		if (stalled(l))
+			shed_request(l, st);
+		else
+			dispatch_stanza(l->dispatch, st);
 		hold_here(l);
 		return;
 	case P_HANDSHAKE:
@@ -908,43 +931,54 @@ static int skip_log_allowed(struct link *l, const char *from, uint64_t now)
 	return 1;
 }
 
+/* Answer a request we will not serve with COND and TEXT, from what its top
+ * element says (the rest of it is not copied). Only iq get/set and
+ * non-error messages from a valid JID to our domain get an answer.
+ * Returns 1 when one was queued. */
+static int answer_error(struct link *l, const char *name, const char *type,
+			const char *id, const char *from, const char *to,
+			enum stanza_cond cond, const char *text)
+{
+	xmpp_stanza_t *req, *reply = NULL;
+	int answer = 0;
+
+	if (from && *from && id && *id && to &&
+	    jid_domain_is(to, l->cfg->domain) &&
+	    jid_split(from, NULL, NULL, NULL, NULL, NULL, NULL) == 0) {
+		if (util_streq(name, "iq"))
+			answer = util_streq(type, "get") || util_streq(type, "set");
+		else if (util_streq(name, "message"))
+			answer = !util_streq(type, "error");
+	}
+	if (!answer)
+		return 0;
+	req = xmpp_stanza_new(l->ctx);
+	if (req != NULL && xmpp_stanza_set_name(req, name) == XMPP_EOK &&
+	    xmpp_stanza_set_attribute(req, "from", from) == XMPP_EOK &&
+	    xmpp_stanza_set_attribute(req, "id", id) == XMPP_EOK)
+		reply = stanza_error_reply(l->ctx, req, to, cond, text);
+	if (reply != NULL) {
+		send_stanza(reply, l);
+		xmpp_stanza_release(reply);
+		metrics_error_sent(l->metrics, cond);
+	}
+	if (req != NULL)
+		xmpp_stanza_release(req);
+	return reply != NULL;
+}
+
 static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 {
 	struct link *l = arg;
-	const char *domain = l->cfg->domain;
-	int answer = 0;
+	int answer;
 	char text[200];
 
 	if (l->phase != P_UP || l->ending != END_NONE)
 		return;
-	if (s->from && *s->from && s->id && *s->id && s->to &&
-	    jid_domain_is(s->to, domain) &&
-	    jid_split(s->from, NULL, NULL, NULL, NULL, NULL, NULL) == 0) {
-		if (util_streq(s->name, "iq"))
-			answer = util_streq(s->type, "get") || util_streq(s->type, "set");
-		else if (util_streq(s->name, "message"))
-			answer = !util_streq(s->type, "error");
-	}
-	if (answer) {
-		xmpp_stanza_t *req = xmpp_stanza_new(l->ctx), *reply = NULL;
-
-		snprintf(text, sizeof(text), "the stanza is over this service's "
-			 "limit on %s", s->limit ? s->limit : "stanza size");
-		if (req != NULL && xmpp_stanza_set_name(req, s->name) == XMPP_EOK &&
-		    xmpp_stanza_set_attribute(req, "from", s->from) == XMPP_EOK &&
-		    xmpp_stanza_set_attribute(req, "id", s->id) == XMPP_EOK)
-			reply = stanza_error_reply(l->ctx, req, s->to,
-						   STANZA_COND_POLICY_VIOLATION,
-						   text);
-		if (reply != NULL) {
-			send_stanza(reply, l);
-			xmpp_stanza_release(reply);
-		} else {
-			answer = 0;
-		}
-		if (req != NULL)
-			xmpp_stanza_release(req);
-	}
+	snprintf(text, sizeof(text), "the stanza is over this service's "
+		 "limit on %s", s->limit ? s->limit : "stanza size");
+	answer = answer_error(l, s->name, s->type, s->id, s->from, s->to,
+			      STANZA_COND_POLICY_VIOLATION, text);
 	if (skip_log_allowed(l, s->from, util_now_ms())) {
 		char name[64], from[300];
 
@@ -958,6 +992,30 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 		l->skips_quiet = 0;
 	}
 	hold_here(l);
+}
+
+/* Stalled (see STALL_MS): answer ST with a short error instead of serving
+ * it, and say so once a minute. */
+static void shed_request(struct link *l, xmpp_stanza_t *st)
+{
+	uint64_t now = util_now_ms();
+
+	if (answer_error(l, xmpp_stanza_get_name(st), xmpp_stanza_get_type(st),
+			 xmpp_stanza_get_id(st), xmpp_stanza_get_from(st),
+			 xmpp_stanza_get_to(st), STANZA_COND_RESOURCE_CONSTRAINT,
+			 "the server is not taking this service's replies; "
+			 "try again later"))
+		l->shed++;
+	if (l->shed > 0 && (l->shed_logged == 0 ||
+			    now - l->shed_logged >= SKIP_LOG_MS)) {
+		log_warn("%s has taken none of our %zu bytes of replies for %u ms "
+			 "while we held back its requests (it may itself be "
+			 "waiting for us to read): reading on and answering "
+			 "resource-constraint; %lu request(s) so far",
+			 l->where, obuf_len(&l->out), (unsigned)(now - l->tx_at),
+			 l->shed);
+		l->shed_logged = now;
+	}
 }
 
 static void on_close(void *arg)
@@ -1047,9 +1105,23 @@ static int reading(const struct link *l)
 	       l->hold != HOLD_STILL;
 }
 
+/* Over the output limit while the server has taken nothing for STALL_MS:
+ * requests read now are answered resource-constraint (see STALL_MS). */
+static int stalled(const struct link *l)
+{
+	return l->phase == P_UP && obuf_len(&l->out) >= l->cfg->queue_max &&
+	       util_now_ms() - l->tx_at >= STALL_MS;
+}
+
+/* Whether to stop reading: over the output limit, unless stalled (then
+ * up to four times the limit). */
 static int backpressured(const struct link *l)
 {
-	return l->phase == P_UP && obuf_len(&l->out) >= l->cfg->queue_max;
+	size_t q = obuf_len(&l->out);
+
+	if (l->phase != P_UP || q < l->cfg->queue_max)
+		return 0;
+	return !stalled(l) || q / 4 >= l->cfg->queue_max;
 }
 
 static void log_received(struct link *l, const char *buf, size_t n)
@@ -1165,6 +1237,7 @@ static void run_timers(struct link *l, uint64_t now)
 static uint64_t next_timer(const struct link *l)
 {
 	const struct config *c = l->cfg;
+	uint64_t stall = 0, ping;
 
 	switch (l->phase) {
 	case P_WAITING:
@@ -1175,11 +1248,17 @@ static uint64_t next_timer(const struct link *l)
 	case P_HANDSHAKE:
 		return l->deadline;
 	case P_UP:
+		/* Over the output limit: look again once it may count as a
+		 * stall (stalled()). */
+		if (obuf_len(&l->out) >= c->queue_max && !stalled(l))
+			stall = l->tx_at + STALL_MS;
 		if (c->liveness_idle_ms == 0 || l->hold != HOLD_NONE)
-			return 0;
+			return stall;
 		if (l->ping_sent != 0)
-			return l->ping_sent + c->liveness_timeout_ms;
-		return l->last_rx + c->liveness_idle_ms;
+			ping = l->ping_sent + c->liveness_timeout_ms;
+		else
+			ping = l->last_rx + c->liveness_idle_ms;
+		return stall != 0 && stall < ping ? stall : ping;
 	default:
 		return 0;
 	}

@@ -1902,6 +1902,66 @@ def t_never_reads():
         srv.close()
 
 
+@case('a server stuck writing to us while we wait for it to read -> ope reads on, answers resource-constraint, loses nothing')
+def t_mutual_stall():
+    # ejabberd blocks in send while its socket to us is full, and reads
+    # nothing meanwhile: with ope waiting for it to read its replies, both
+    # would wait for ever. This server writes everything before it reads.
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    text = write_config(srv.port)
+    with open(text) as f:
+        text = f.read().replace('limits = {', 'limits = { output_queue = 1048576;', 1)
+    comp = Component(write_config(0, text=text))
+    conn = srv.accept(REPLY_TIMEOUT)
+    check(conn is not None, 'no connection %s' % comp.why())
+    conn.handshake()
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        rss0 = comp.rss_kib()
+        # More than the kernel's socket buffers both ways hold (about 10 MB
+        # on loopback) plus ope's queue, so the writer does block.
+        n, body = 2500, 'q' * 7000
+        blob = ''.join(message('ms-%d' % i, body=body)
+                       for i in range(n)).encode()
+        done = threading.Event()
+
+        def writer():
+            s = conn.sock.dup()
+            s.setblocking(True)
+            try:
+                s.sendall(blob)
+            except OSError:
+                pass
+            finally:
+                s.close()
+                done.set()
+
+        threading.Thread(target=writer, daemon=True).start()
+        check(done.wait(30.0), 'the server is still blocked writing after '
+              '30 s: ope stopped reading and waits for the server (deadlock) '
+              '%s' % comp.why())
+        got = conn.recv_stanzas(n, 60.0)
+        ids = {r.get('id') for r in got}
+        check(len(got) == n and ids == {'ms-%d' % i for i in range(n)},
+              '%d of %d requests answered %s' % (len(got), n, comp.why()))
+        errors = [r for r in got if r.get('type') == 'error']
+        for r in errors:
+            error_condition(r, 'wait', 'resource-constraint', r.get('id'))
+        check(0 < len(errors) < n, '%d of %d answered resource-constraint'
+              % (len(errors), n))
+        check(comp.count('reading on and answering resource-constraint') >= 1,
+              'no log line for the stall %s' % comp.why())
+        check(comp.rss_kib() - rss0 < 16384, 'RSS grew by %d KiB'
+              % (comp.rss_kib() - rss0))
+        print('# mutual stall: %d of %d answered resource-constraint, %d '
+              'served' % (len(errors), n, n - len(errors)))
+        round_trip(conn, comp, 'after the stall')
+        check(comp.count('connecting to') == 1, 'the link was reconnected')
+    finally:
+        comp.stop()
+        srv.close()
+
+
 @case('hostile: every stream error condition -> logged by name, reconnect or exit 3')
 def t_stream_errors():
     srv, comp, conn = start_connected()
