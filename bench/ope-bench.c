@@ -724,15 +724,19 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	res->p99_us = (lat[(spec->n - 1) * 99 / 100] - 1) / 1e3;
 	res->max_us = (lat[spec->n - 1] - 1) / 1e3;
 	if (spec->metrics) {
-		/* The counters must have seen exactly what was sent. */
-		double got;
+		/* The counters must have seen exactly what was sent: the
+		 * measured messages and the warm-up one (and, with a flood,
+		 * the flood's). */
+		double got, want = (double)spec->n * (1 + spec->flood) + 1;
 
 		scrape_metrics(metrics_port, &scraped);
 		res->scrapes++;
 		got = sample(&scraped, "ope_stanzas_received_total{kind=\"message\"}");
-		if (got != spec->n ||
-		    sample(&scraped, "ope_request_duration_seconds_count") != spec->n)
-			die("/metrics counted %.0f messages, %u were sent", got, spec->n);
+		if (got != want ||
+		    sample(&scraped, "ope_request_duration_seconds_count") != want)
+			die("/metrics counted %.0f messages, %.0f were sent "
+			    "(%u measured, the warm-up and the flood's)", got,
+			    want, spec->n);
 	}
 
 	send_all(fd, "</stream:stream>", strlen("</stream:stream>"));
