@@ -384,19 +384,17 @@ static int queue_text(struct link *l, const char *text)
 #define IO_AGAIN (-1)
 #define IO_FAILED (-2)
 
-static ssize_t io_read(struct link *l, char *buf, size_t len)
+/* What a TLS read or write returned (N), as IO_*: the error is kept. */
+static ssize_t tls_result(struct link *l, ssize_t n)
 {
-	ssize_t n;
+	if (n == TLS_FAILED)
+		snprintf(l->reason, sizeof(l->reason), "%s", tls_error(l->tls));
+	return n == TLS_AGAIN ? IO_AGAIN : n == TLS_FAILED ? IO_FAILED : n;
+}
 
-	if (l->tls != NULL) {
-		n = tls_read(l->tls, buf, len, &l->tls_want);
-		if (n == TLS_FAILED)
-			snprintf(l->reason, sizeof(l->reason), "%s", tls_error(l->tls));
-		return n == TLS_AGAIN ? IO_AGAIN : n == TLS_FAILED ? IO_FAILED : n;
-	}
-	do
-		n = recv(l->fd, buf, len, 0);
-	while (n < 0 && errno == EINTR);
+/* What a recv() or send() returned (N, errno), as IO_*. */
+static ssize_t sock_result(struct link *l, ssize_t n)
+{
 	if (n >= 0)
 		return n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -405,25 +403,28 @@ static ssize_t io_read(struct link *l, char *buf, size_t len)
 	return IO_FAILED;
 }
 
+static ssize_t io_read(struct link *l, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (l->tls != NULL)
+		return tls_result(l, tls_read(l->tls, buf, len, &l->tls_want));
+	do
+		n = recv(l->fd, buf, len, 0);
+	while (n < 0 && errno == EINTR);
+	return sock_result(l, n);
+}
+
 static ssize_t io_write(struct link *l, const char *buf, size_t len)
 {
 	ssize_t n;
 
-	if (l->tls != NULL) {
-		n = tls_write(l->tls, buf, len, &l->tls_want);
-		if (n == TLS_FAILED)
-			snprintf(l->reason, sizeof(l->reason), "%s", tls_error(l->tls));
-		return n == TLS_AGAIN ? IO_AGAIN : n == TLS_FAILED ? IO_FAILED : n;
-	}
+	if (l->tls != NULL)
+		return tls_result(l, tls_write(l->tls, buf, len, &l->tls_want));
 	do
 		n = send(l->fd, buf, len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return IO_AGAIN;
-	snprintf(l->reason, sizeof(l->reason), "%s", strerror(errno));
-	return IO_FAILED;
+	return sock_result(l, n);
 }
 
 /* Write what the socket takes. Returns 0, or -1 with l->reason set. */

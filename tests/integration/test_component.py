@@ -1842,39 +1842,51 @@ def t_metrics_health():
         srv.close()
 
 
-@case('hostile: a server that never reads -> bounded memory, nothing lost')
-def t_never_reads():
-    # The template's limits group gains output_queue (a second group
-    # would be a duplicate setting).
+def start_with_output_queue(size):
+    """start_connected() with limits.output_queue = SIZE (the template's
+    limits group gains it: a second group would be a duplicate setting)."""
     srv = fs.FakeServer(DOMAIN, SECRET)
     text = write_config(srv.port)
     with open(text) as f:
-        text = f.read().replace('limits = {', 'limits = { output_queue = 262144;', 1)
+        text = f.read().replace('limits = {', 'limits = { output_queue = %d;'
+                                % size, 1)
     comp = Component(write_config(0, text=text))
     conn = srv.accept(REPLY_TIMEOUT)
     check(conn is not None, 'no connection %s' % comp.why())
     conn.handshake()
+    return srv, comp, conn
+
+
+def flood_in_background(conn, prefix, n, body):
+    """Write N messages (ids PREFIX-0...) with BODY on CONN from a thread,
+    without reading; returns an Event set once all are written."""
+    blob = ''.join(message('%s-%d' % (prefix, i), body=body)
+                   for i in range(n)).encode()
+    done = threading.Event()
+
+    def writer():
+        s = conn.sock.dup()
+        s.setblocking(True)
+        try:
+            s.sendall(blob)
+        except OSError:
+            pass
+        finally:
+            s.close()
+            done.set()
+
+    threading.Thread(target=writer, daemon=True).start()
+    return done
+
+
+@case('hostile: a server that never reads -> bounded memory, nothing lost')
+def t_never_reads():
+    srv, comp, conn = start_with_output_queue(262144)
     try:
         check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
         rss0 = comp.rss_kib()
-        n, body = 8000, 'p' * 4000
-        blob = ''.join(message('nr-%d' % i, body=body)
-                       for i in range(n)).encode()
-        sent = [0]
-
-        def writer():
-            s = conn.sock.dup()
-            s.setblocking(True)
-            try:
-                s.sendall(blob)
-                sent[0] = len(blob)
-            except OSError:
-                pass
-            finally:
-                s.close()
-
-        w = threading.Thread(target=writer, daemon=True)
-        w.start()
+        n = 8000
+        done = flood_in_background(conn, 'nr', n, 'p' * 4000)
         # Let the component fill its queue and stop reading.
         peak = 0
         for _ in range(20):
@@ -1892,7 +1904,7 @@ def t_never_reads():
         check(comp.alive(), 'component died %s' % comp.why())
         # The server reads again: every reply arrives.
         got = conn.recv_stanzas(n, 60.0)
-        w.join(10.0)
+        done.wait(10.0)
         ids = {r.get('id') for r in got}
         check(len(got) == n and ids == {'nr-%d' % i for i in range(n)},
               '%d of %d replies after the stall %s' % (len(got), n, comp.why()))
@@ -1907,36 +1919,14 @@ def t_mutual_stall():
     # ejabberd blocks in send while its socket to us is full, and reads
     # nothing meanwhile: with ope waiting for it to read its replies, both
     # would wait for ever. This server writes everything before it reads.
-    srv = fs.FakeServer(DOMAIN, SECRET)
-    text = write_config(srv.port)
-    with open(text) as f:
-        text = f.read().replace('limits = {', 'limits = { output_queue = 1048576;', 1)
-    comp = Component(write_config(0, text=text))
-    conn = srv.accept(REPLY_TIMEOUT)
-    check(conn is not None, 'no connection %s' % comp.why())
-    conn.handshake()
+    srv, comp, conn = start_with_output_queue(1048576)
     try:
         check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
         rss0 = comp.rss_kib()
         # More than the kernel's socket buffers both ways hold (about 10 MB
         # on loopback) plus ope's queue, so the writer does block.
-        n, body = 2500, 'q' * 7000
-        blob = ''.join(message('ms-%d' % i, body=body)
-                       for i in range(n)).encode()
-        done = threading.Event()
-
-        def writer():
-            s = conn.sock.dup()
-            s.setblocking(True)
-            try:
-                s.sendall(blob)
-            except OSError:
-                pass
-            finally:
-                s.close()
-                done.set()
-
-        threading.Thread(target=writer, daemon=True).start()
+        n = 2500
+        done = flood_in_background(conn, 'ms', n, 'q' * 7000)
         check(done.wait(30.0), 'the server is still blocked writing after '
               '30 s: ope stopped reading and waits for the server (deadlock) '
               '%s' % comp.why())
