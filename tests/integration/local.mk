@@ -6,4 +6,4 @@ PY_LOG_DRIVER = $(TAP_DRIVER)
 TESTS += tests/integration/test_component.py tests/integration/test_notify.py
 dist_check_SCRIPTS += tests/integration/test_component.py \
 	tests/integration/test_notify.py
-EXTRA_DIST += tests/integration/fakeserver.py
+EXTRA_DIST += tests/integration/fakeserver.py tests/integration/harness.py

@@ -9,7 +9,6 @@ the plan "1..N", "ok N - name" or "not ok N - name: why" per case, then
 "# N passed, M failed"; exits 1 if any case failed. Every process it starts is killed by PID on the way out.
 """
 
-import atexit
 import os
 import re
 import shutil
@@ -17,7 +16,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -25,6 +23,9 @@ import xml.etree.ElementTree as ET
 sys.dont_write_bytecode = True  # the source tree is read-only under distcheck
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakeserver as fs  # noqa: E402
+import harness  # noqa: E402
+from harness import (COMPONENT, PROCS, SUCCESSORS, case,  # noqa: E402
+                     check, kill_pids)
 
 NS_EX = 'https://example.net/our_extension'
 NS_C = fs.NS_COMPONENT
@@ -42,54 +43,7 @@ MAX_PAYLOAD = 8192
 USER = 'alice@localhost/laptop'
 REPLY_TIMEOUT = 5.0
 
-BUILDDIR = os.environ.get('OPE_BUILDDIR', os.getcwd())
-COMPONENT = (os.environ.get('OPE_COMPONENT')
-             or os.path.join(BUILDDIR, 'ope-component'))
-
-TMPDIR = tempfile.mkdtemp(prefix='ope-integ-')
-PROCS = []
-# Successors our ope-components started (takeover), by PID.
-SUCCESSORS = []
-
-
-def kill_pids(pids):
-    """SIGKILL each of PIDS that still runs an ope-component of this run
-    (a successor ours started; a PID alone may have been reused)."""
-    for pid in pids:
-        try:
-            with open('/proc/%d/cmdline' % pid, 'rb') as f:
-                if TMPDIR.encode() not in f.read():
-                    continue
-            os.kill(pid, signal.SIGKILL)
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-
-
-def cleanup():
-    for p in PROCS:
-        if p.poll() is None:
-            try:
-                os.kill(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
-    kill_pids(SUCCESSORS)
-    shutil.rmtree(TMPDIR, ignore_errors=True)
-
-
-atexit.register(cleanup)
-# atexit does not run on a signal: turn SIGTERM/SIGHUP into a normal exit.
-for _sig in (signal.SIGTERM, signal.SIGHUP):
-    signal.signal(_sig, lambda signum, frame: sys.exit(128 + signum))
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
+TMPDIR = harness.start('ope-integ-')
 
 
 def show(elem):
@@ -419,16 +373,6 @@ def error_condition(r, etype, cond, id_):
 
 # ---------------------------------------------------------------------------
 # The cases
-
-CASES = []
-
-
-def case(name):
-    def register(fn):
-        CASES.append((name, fn))
-        return fn
-    return register
-
 
 @case('handshake digest accepted, connected log line')
 def t_handshake():
@@ -2015,16 +1959,22 @@ def t_liveness():
         srv.close()
 
 
+def component_on_two(a, b):
+    """A component whose server.hosts lists fake servers A and B."""
+    hosts = 'hosts = ( "127.0.0.1:%d", "127.0.0.1:%d" );' % (a.port, b.port)
+    with open(write_config(a.port)) as f:
+        text = f.read().replace('host = "127.0.0.1";\n  port = %d;' % a.port,
+                                hosts)
+    return Component(write_config(0, text=text))
+
+
 @case('several servers: the first dies -> fail over to the second')
 def t_failover():
     a = fs.FakeServer(DOMAIN, SECRET)
     b = fs.FakeServer(DOMAIN, SECRET)
     comp = None
     try:
-        hosts = 'hosts = ( "127.0.0.1:%d", "127.0.0.1:%d" );' % (a.port, b.port)
-        text = open(write_config(a.port)).read().replace(
-            'host = "127.0.0.1";\n  port = %d;' % a.port, hosts)
-        comp = Component(write_config(0, text=text))
+        comp = component_on_two(a, b)
         ca = a.accept(REPLY_TIMEOUT)
         check(ca is not None, 'no connection to the first server %s' % comp.why())
         ca.handshake()
@@ -2056,10 +2006,7 @@ def t_flapping():
     b = fs.FakeServer(DOMAIN, SECRET)
     comp = None
     try:
-        hosts = 'hosts = ( "127.0.0.1:%d", "127.0.0.1:%d" );' % (a.port, b.port)
-        text = open(write_config(a.port)).read().replace(
-            'host = "127.0.0.1";\n  port = %d;' % a.port, hosts)
-        comp = Component(write_config(0, text=text))
+        comp = component_on_two(a, b)
         t_end = time.monotonic() + 3.0
         n = 0
         while time.monotonic() < t_end:
@@ -2198,40 +2145,19 @@ def t_sigterm_shared():
           'no </stream:stream>')
 
 
+def no_extra_stanzas():
+    extra = extra_stanzas()
+    check(not extra, 'extra stanza(s) after the expected ones: %s'
+          % '; '.join(show(x) for x in extra))
+
+
 def main():
-    if not os.access(COMPONENT, os.X_OK):
-        print('1..1')
-        print('not ok 1 - ope-component not found at %s (set OPE_BUILDDIR)'
-              % COMPONENT)
-        print('# 0 passed, 1 failed')
-        return 1
-    print('1..%d' % len(CASES), flush=True)
-    passed = failed = 0
     # OPE_TEST_ONLY=WORD runs only the cases whose name contains WORD.
-    only = os.environ.get('OPE_TEST_ONLY')
-    for n, (name, fn) in enumerate(CASES, 1):
-        if only and only not in name:
-            continue
-        try:
-            fn()
-            extra = extra_stanzas()
-            check(not extra, 'extra stanza(s) after the expected ones: %s'
-                  % '; '.join(show(x) for x in extra))
-        except Failure as e:
-            failed += 1
-            print('not ok %d - %s: %s' % (n, name, e), flush=True)
-        except Exception as e:  # a bug in a case or the fake server
-            failed += 1
-            print('not ok %d - %s: %s: %s' % (n, name, type(e).__name__, e),
-                  flush=True)
-        else:
-            passed += 1
-            print('ok %d - %s' % (n, name), flush=True)
+    rc = harness.run_cases(no_extra_stanzas, os.environ.get('OPE_TEST_ONLY'))
     if ENV.comp is not None:
         ENV.comp.stop()
         ENV.srv.close()
-    print('# %d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+    return rc
 
 
 if __name__ == '__main__':

@@ -14,63 +14,26 @@ built without libsystemd it prints a skip plan ("1..0 # SKIP ..."), which
 tests/all.sh counts as a failure.
 """
 
-import atexit
 import os
 import re
-import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.dont_write_bytecode = True  # the source tree is read-only under distcheck
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakeserver as fs  # noqa: E402
+import harness  # noqa: E402
+from harness import COMPONENT, PROCS, SUCCESSORS, case, check  # noqa: E402
 
 DOMAIN = 'ope.localhost'
 SECRET = 'notify-secret-7781'
 WATCHDOG_MS = 400
-BUILDDIR = os.environ.get('OPE_BUILDDIR', os.getcwd())
-COMPONENT = (os.environ.get('OPE_COMPONENT')
-             or os.path.join(BUILDDIR, 'ope-component'))
-
-TMPDIR = tempfile.mkdtemp(prefix='ope-notify-')
-PROCS = []
-PIDS = []  # processes our ope-components started (takeover)
-
-
-def cleanup():
-    for p in PROCS:
-        if p.poll() is None:
-            try:
-                os.kill(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
-    for pid in PIDS:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    shutil.rmtree(TMPDIR, ignore_errors=True)
-
-
-atexit.register(cleanup)
-for _sig in (signal.SIGTERM, signal.SIGHUP):
-    signal.signal(_sig, lambda signum, frame: sys.exit(128 + signum))
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
+TMPDIR = harness.start('ope-notify-')
 
 
 def write_config(port, extra=''):
@@ -215,16 +178,6 @@ def check_watchdog(m, since, until):
     return len(pets), max(gaps) if gaps else 0.0
 
 
-CASES = []
-
-
-def case(name):
-    def register(fn):
-        CASES.append((name, fn))
-        return fn
-    return register
-
-
 @case('READY only after the handshake; STATUS follows a server restart; '
       'WATCHDOG all along; STOPPING on SIGTERM')
 def t_lifecycle():
@@ -365,7 +318,7 @@ def t_takeover():
         check(r is not None, 'no MAINPID= after SIGUSR2 %s' % m.why())
         t_main, f = r
         new = int(f['MAINPID'])
-        PIDS.append(new)
+        SUCCESSORS.append(new)
         check(new != old, 'MAINPID names the old process')
         check(f.get('_pid') == old, 'MAINPID= came from pid %r, not from '
               'the old main process %d' % (f.get('_pid'), old))
@@ -388,40 +341,17 @@ def t_takeover():
         check(not m.find('STOPPING'), 'STOPPING=1 during a takeover')
         check(srv.accepted == 1, 'the component reconnected')
     finally:
-        if new is not None:
-            try:
-                os.kill(new, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        harness.kill_pids([new] if new is not None else [])
         m.close()
         srv.close()
 
 
 def main():
-    if not os.access(COMPONENT, os.X_OK):
-        print('1..1')
-        print('not ok 1 - ope-component not found at %s (set OPE_BUILDDIR)'
-              % COMPONENT)
-        print('# 0 passed, 1 failed')
-        return 1
     if os.environ.get('OPE_HAVE_SYSTEMD') == 'no':
         print('1..0 # SKIP ope-component was built without libsystemd '
               '(configure found no libsystemd-dev): install it and reconfigure')
         return 0
-    print('1..%d' % len(CASES), flush=True)
-    passed = failed = 0
-    for n, (name, fn) in enumerate(CASES, 1):
-        try:
-            fn()
-        except (Failure, fs.ServerError, OSError) as e:
-            failed += 1
-            print('not ok %d - %s: %s' % (n, name, e))
-        else:
-            passed += 1
-            print('ok %d - %s' % (n, name))
-        sys.stdout.flush()
-    print('# %d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+    return harness.run_cases()
 
 
 if __name__ == '__main__':
