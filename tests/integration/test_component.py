@@ -72,6 +72,15 @@ limits = { sender = { rate = 1000000.0; burst = 1000000; }; };
 _cfg_seq = [0]
 
 
+def config_text(port, secret=SECRET, level='info', initial='0.1',
+                maximum='0.4', server_extra=''):
+    """CFG_TEMPLATE filled in for PORT."""
+    return CFG_TEMPLATE % dict(port=port, domain=DOMAIN, secret=secret,
+                               level=level, initial=initial, maximum=maximum,
+                               name=SERVICE_NAME, max_payload=MAX_PAYLOAD,
+                               server_extra=server_extra)
+
+
 def write_config(port, secret=SECRET, level='info', initial='0.1',
                  maximum='0.4', text=None, server_extra='', extra=''):
     """A config for PORT; SERVER_EXTRA goes inside server = { }, EXTRA at
@@ -79,11 +88,8 @@ def write_config(port, secret=SECRET, level='info', initial='0.1',
     _cfg_seq[0] += 1
     path = os.path.join(TMPDIR, 'ope-component-%d.conf' % _cfg_seq[0])
     if text is None:
-        text = CFG_TEMPLATE % dict(port=port, domain=DOMAIN, secret=secret,
-                                   level=level, initial=initial,
-                                   maximum=maximum, name=SERVICE_NAME,
-                                   max_payload=MAX_PAYLOAD,
-                                   server_extra=server_extra)
+        text = config_text(port, secret, level, initial, maximum,
+                           server_extra)
     text += extra
     # It holds the secret: ope-component warns about wider modes.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -737,10 +743,7 @@ def t_unresolvable():
     # still schedule the next attempt; the container deployment hits it
     # while the server's container is stopped (its name is gone from the
     # network's DNS).
-    text = CFG_TEMPLATE % dict(port=5347, domain=DOMAIN, secret=SECRET,
-                               level='info', initial='0.1', maximum='0.2',
-                               name=SERVICE_NAME, max_payload=MAX_PAYLOAD,
-                               server_extra='')
+    text = config_text(5347, maximum='0.2')
     text = text.replace('"127.0.0.1"', '"ope-test.invalid"')
     check('ope-test.invalid' in text, 'config template has no host to replace')
     comp = Component(write_config(0, text=text))
@@ -1222,10 +1225,7 @@ def run_check_config(text):
 
 @case('--check-config: good -> 0, bad -> 2 with FILE:LINE:')
 def t_check_config():
-    good = CFG_TEMPLATE % dict(port=5347, domain=DOMAIN, secret=SECRET,
-                               level='info', initial='1.0', maximum='60.0',
-                               name=SERVICE_NAME, max_payload=MAX_PAYLOAD,
-                               server_extra='')
+    good = config_text(5347, initial='1.0', maximum='60.0')
     _, rc, err = run_check_config(good)
     check(rc == 0, 'good config: exit %d, stderr %r' % (rc, err))
     # A syntax error on line 3 and an out-of-range value on line 4.
@@ -1368,10 +1368,7 @@ def t_limits():
     # The template's own limits line comes first; libconfig refuses a
     # duplicate, so drop it.
     srv = fs.FakeServer(DOMAIN, SECRET)
-    text = CFG_TEMPLATE % dict(port=srv.port, domain=DOMAIN, secret=SECRET,
-                               level='info', initial='0.1', maximum='0.4',
-                               name=SERVICE_NAME, max_payload=MAX_PAYLOAD,
-                               server_extra='')
+    text = config_text(srv.port)
     text = '\n'.join(l for l in text.split('\n')
                      if not l.startswith('limits')) + extra
     comp = Component(write_config(0, text=text))
@@ -1630,11 +1627,8 @@ def ask_health(config):
 
 
 def metrics_config(port, mport):
-    return write_config(port, text=CFG_TEMPLATE % dict(
-        port=port, domain=DOMAIN, secret=SECRET, level='info',
-        initial='0.1', maximum='0.4', name=SERVICE_NAME,
-        max_payload=MAX_PAYLOAD, server_extra='')
-        + 'metrics = { listen = "127.0.0.1:%d"; };\n' % mport)
+    return write_config(port, extra='metrics = { listen = "127.0.0.1:%d"; };\n'
+                        % mport)
 
 
 def start_with_metrics():
