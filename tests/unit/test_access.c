@@ -179,10 +179,7 @@ static void test_many_rules(void)
 	access_table_free(t);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct testutil_test tests[] = {
 	{ "normalise bare JIDs", test_normalise },
 	{ "each kind of pattern", test_kinds },
 	{ "first match wins", test_first_match_wins },
@@ -193,15 +190,7 @@ static const struct {
 
 static int test_access_register(void)
 {
-	CU_pSuite suite = CU_add_suite("access", NULL, NULL);
-	size_t i;
-
-	if (suite == NULL)
-		return CU_get_error();
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			return CU_get_error();
-	return CUE_SUCCESS;
+	return testutil_add_tests("access", tests, sizeof(tests) / sizeof(tests[0]));
 }
 
 TESTUTIL_SUITE(test_access_register)

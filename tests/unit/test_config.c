@@ -681,10 +681,7 @@ static void test_bad_limits_rate(void)
 	check_bad("bad-limits-rate.conf", 3, "limits.sender.rate -1 is out of range");
 }
 
-static const struct {
-	const char *name;
-	CU_TestFunc fn;
-} tests[] = {
+static const struct testutil_test tests[] = {
 	{ "defaults", test_defaults },
 	{ "full file: every value read", test_full },
 	{ "minimal file: defaults applied", test_minimal },
@@ -756,15 +753,7 @@ static const struct {
 
 static int test_config_register(void)
 {
-	CU_pSuite suite = CU_add_suite("config", NULL, NULL);
-	size_t i;
-
-	if (suite == NULL)
-		return CU_get_error();
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			return CU_get_error();
-	return CUE_SUCCESS;
+	return testutil_add_tests("config", tests, sizeof(tests) / sizeof(tests[0]));
 }
 
 TESTUTIL_SUITE(test_config_register)

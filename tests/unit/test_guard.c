@@ -188,10 +188,7 @@ static void test_open(void)
 	teardown();
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct testutil_test tests[] = {
 	{ "rules and default", test_rules },
 	{ "passwords: missing, wrong, right, cached", test_passwords },
 	{ "a flood of guesses costs no hashes", test_guess_flood },
@@ -202,15 +199,7 @@ static const struct {
 
 static int test_guard_register(void)
 {
-	CU_pSuite suite = CU_add_suite("guard", NULL, NULL);
-	size_t i;
-
-	if (suite == NULL)
-		return CU_get_error();
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			return CU_get_error();
-	return CUE_SUCCESS;
+	return testutil_add_tests("guard", tests, sizeof(tests) / sizeof(tests[0]));
 }
 
 TESTUTIL_SUITE(test_guard_register)

@@ -110,10 +110,7 @@ static void test_make(void)
 	pwcheck_free(pc);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct testutil_test tests[] = {
 	{ "accepted hash kinds", test_valid },
 	{ "verify yescrypt, sha512crypt, bcrypt", test_verify },
 	{ "cache keyed by hash, JID, password", test_cache },
@@ -123,15 +120,7 @@ static const struct {
 
 static int test_pwcheck_register(void)
 {
-	CU_pSuite suite = CU_add_suite("pwcheck", NULL, NULL);
-	size_t i;
-
-	if (suite == NULL)
-		return CU_get_error();
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			return CU_get_error();
-	return CUE_SUCCESS;
+	return testutil_add_tests("pwcheck", tests, sizeof(tests) / sizeof(tests[0]));
 }
 
 TESTUTIL_SUITE(test_pwcheck_register)

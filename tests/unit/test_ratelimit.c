@@ -124,10 +124,7 @@ static void test_table_churn(void)
 	CU_ASSERT_PTR_NULL(ratelimit_table_new(0));
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct testutil_test tests[] = {
 	{ "bucket: burst, refill, clock steps", test_bucket },
 	{ "bucket: unlimited, shrunk burst", test_bucket_unlimited_and_shrunk },
 	{ "log throttle", test_due },
@@ -137,15 +134,7 @@ static const struct {
 
 static int test_ratelimit_register(void)
 {
-	CU_pSuite suite = CU_add_suite("ratelimit", NULL, NULL);
-	size_t i;
-
-	if (suite == NULL)
-		return CU_get_error();
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			return CU_get_error();
-	return CUE_SUCCESS;
+	return testutil_add_tests("ratelimit", tests, sizeof(tests) / sizeof(tests[0]));
 }
 
 TESTUTIL_SUITE(test_ratelimit_register)

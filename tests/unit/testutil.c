@@ -9,6 +9,20 @@
 static long live_blocks;
 static struct testutil_suite *suites, **suites_tail = &suites;
 
+int testutil_add_tests(const char *name, const struct testutil_test *tests,
+		       size_t n)
+{
+	CU_pSuite suite = CU_add_suite(name, NULL, NULL);
+	size_t i;
+
+	if (suite == NULL)
+		return CU_get_error();
+	for (i = 0; i < n; i++)
+		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
+			return CU_get_error();
+	return CUE_SUCCESS;
+}
+
 void testutil_enlist(struct testutil_suite *suite)
 {
 	suite->next = NULL;

@@ -28,6 +28,17 @@ void testutil_enlist(struct testutil_suite *suite);
 /* The suites enlisted so far, in link order. */
 struct testutil_suite *testutil_suites(void);
 
+/* One entry of a table of tests for testutil_add_tests(). */
+struct testutil_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Add the suite NAME (no set-up or clean-up) holding the N TESTS. Returns
+ * 0 (CUE_SUCCESS) or the CUnit error. */
+int testutil_add_tests(const char *name, const struct testutil_test *tests,
+		       size_t n);
+
 /* A libstrophe context whose allocator counts live blocks. */
 xmpp_ctx_t *testutil_ctx_new(void);
 
