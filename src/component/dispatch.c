@@ -18,6 +18,17 @@
 #include "presence.h"
 #include "util.h"
 
+/* Stanzas dropped unanswered (no from, a malformed from, not for us): the
+ * addresses may be forged, so the log line is held to one a minute per
+ * kind, whoever sends, with a count of those held back. */
+enum { DROP_NO_FROM, DROP_BAD_FROM, DROP_NOT_OURS, DROP_KINDS };
+#define DROP_LOG_MS 60000
+
+struct drop_log {
+	uint64_t at;           /* when the last line was written; 0: never */
+	unsigned long quiet;   /* drops since, not logged */
+};
+
 /* Open addressing, kept at most a quarter full so probes stay short. */
 #define NSLOTS 64
 _Static_assert(NSLOTS >= 4 * EXT_REGISTRY_MAX, "dispatch table too small");
@@ -32,6 +43,7 @@ struct dispatch {
 	uint32_t id_prefix;
 	unsigned long id_next;
 	struct guard *guard;   /* rate and access state; survives reloads */
+	struct drop_log drops[DROP_KINDS];
 };
 
 /* FNV-1a over NAME, a separator, then NS. */
@@ -289,36 +301,61 @@ static enum dispatch_result on_presence(struct dispatch *d, xmpp_stanza_t *p)
 	return n > 0 ? DISPATCH_REPLIED : DISPATCH_IGNORED;
 }
 
+/* Whether a drop of KIND may be logged now; *QUIET is then how many were
+ * held back since the last line. */
+static int drop_log_allowed(struct dispatch *d, int kind, unsigned long *quiet)
+{
+	struct drop_log *dl = &d->drops[kind];
+	uint64_t now = util_now_ms();
+
+	if (dl->at != 0 && now - dl->at < DROP_LOG_MS) {
+		dl->quiet++;
+		return 0;
+	}
+	*quiet = dl->quiet;
+	dl->quiet = 0;
+	dl->at = now;
+	return 1;
+}
+
 static enum dispatch_result decide(struct dispatch *d, xmpp_stanza_t *stanza)
 {
 	const char *name = xmpp_stanza_get_name(stanza);
 	const char *from = xmpp_stanza_get_from(stanza);
 	const char *to = xmpp_stanza_get_to(stanza);
 	char buf1[256], buf2[256];
+	unsigned long quiet;
 
 	if (name == NULL)
 		return DISPATCH_IGNORED;
 	/* Without a from there is nobody to answer, and a reply without a to
 	 * makes ejabberd close the whole component stream. */
 	if (from == NULL || *from == '\0') {
-		log_warn("dropped a <%s> without a from address (to %s)",
-			 log_escape(buf1, sizeof(buf1), name),
-			 log_escape(buf2, sizeof(buf2), to));
+		if (drop_log_allowed(d, DROP_NO_FROM, &quiet))
+			log_warn("dropped a <%s> without a from address (to %s); "
+				 "%lu more such in the last minute",
+				 log_escape(buf1, sizeof(buf1), name),
+				 log_escape(buf2, sizeof(buf2), to), quiet);
 		metrics_drop(d->metrics, METRICS_DROP_NO_FROM);
 		return DISPATCH_DROPPED;
 	}
 	if (jid_split(from, NULL, NULL, NULL, NULL, NULL, NULL) != 0) {
-		log_warn("dropped a <%s> from the malformed address %s",
-			 log_escape(buf1, sizeof(buf1), name),
-			 log_escape(buf2, sizeof(buf2), from));
+		if (drop_log_allowed(d, DROP_BAD_FROM, &quiet))
+			log_warn("dropped a <%s> from the malformed address %s; "
+				 "%lu more such in the last minute",
+				 log_escape(buf1, sizeof(buf1), name),
+				 log_escape(buf2, sizeof(buf2), from), quiet);
 		metrics_drop(d->metrics, METRICS_DROP_BAD_FROM);
 		return DISPATCH_DROPPED;
 	}
 	if (to == NULL || !jid_domain_is(to, d->cfg->domain)) {
-		log_warn("dropped a <%s> from %s addressed to %s, outside %s",
-			 log_escape(buf1, sizeof(buf1), name),
-			 log_escape(buf2, sizeof(buf2), from),
-			 to ? "another domain" : "nobody", d->cfg->domain);
+		if (drop_log_allowed(d, DROP_NOT_OURS, &quiet))
+			log_warn("dropped a <%s> from %s addressed to %s, outside "
+				 "%s; %lu more such in the last minute",
+				 log_escape(buf1, sizeof(buf1), name),
+				 log_escape(buf2, sizeof(buf2), from),
+				 to ? "another domain" : "nobody", d->cfg->domain,
+				 quiet);
 		metrics_drop(d->metrics, METRICS_DROP_NOT_OURS);
 		return DISPATCH_DROPPED;
 	}

@@ -976,16 +976,23 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 
 	if (l->phase != P_UP || l->ending != END_NONE)
 		return;
-	snprintf(text, sizeof(text), "the stanza is over this service's "
-		 "limit on %s", s->limit ? s->limit : "stanza size");
+	if (s->forged)
+		snprintf(text, sizeof(text), "two attributes of the stanza "
+			 "would be read under one name, or a namespaced "
+			 "attribute stands in for from, to, id or type");
+	else
+		snprintf(text, sizeof(text), "the stanza is over this "
+			 "service's limit on %s",
+			 s->limit ? s->limit : "stanza size");
 	answer = answer_error(l, s->name, s->type, s->id, s->from, s->to,
 			      STANZA_COND_POLICY_VIOLATION, text);
 	if (skip_log_allowed(l, s->from, util_now_ms())) {
 		char name[64], from[300];
 
-		log_warn("skipped a <%s> from %s over the limit on %s (%s)%s",
+		log_warn("skipped a <%s> from %s %s %s (%s)%s",
 			 log_escape(name, sizeof(name), s->name),
 			 log_escape(from, sizeof(from), s->from),
+			 s->forged ? "with forged or clashing" : "over the limit on",
 			 s->limit ? s->limit : "stanza size",
 			 answer ? "answered policy-violation" :
 			 "nothing to answer: no from, id or answerable type",

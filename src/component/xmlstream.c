@@ -18,6 +18,9 @@
 #define NS_XML "http://www.w3.org/XML/1998/namespace"
 #define NS_XMLNS "http://www.w3.org/2000/xmlns/"
 
+/* The skip reason of a stanza with attributes under one name (forged()). */
+static const char attr_names[] = "attribute names";
+
 /* One open element of the stanza being built. */
 struct level {
 	xmpp_stanza_t *stanza;
@@ -347,7 +350,7 @@ static void report_skip(struct xmlstream *x)
 		.name = x->skip[SK_NAME], .type = x->skip[SK_TYPE],
 		.id = x->skip[SK_ID], .from = x->skip[SK_FROM],
 		.to = x->skip[SK_TO], .limit = x->skip_limit,
-		.line = x->top_line,
+		.line = x->top_line, .forged = x->skip_limit == attr_names,
 	};
 
 	if (x->cb.skipped != NULL)
@@ -476,6 +479,44 @@ out:
 	free(names);
 }
 
+/* Whether NSNAME, an attribute of a stanza's top element, is in a namespace
+ * other than xml's and has the local name of a routing attribute. Those are
+ * only ever taken from attributes in no namespace: Prosody passes a client's
+ * x:from on next to the from it stamps, and without its prefix it would
+ * read as the sender. */
+static int forged_routing(const char *nsname)
+{
+	static const char *const routing[] = { "from", "to", "id", "type", "lang" };
+	const char *sep = strchr(nsname, NS_SEP);
+	size_t i;
+
+	if (sep == NULL ||
+	    ((size_t)(sep - nsname) == sizeof(NS_XML) - 1 &&
+	     memcmp(nsname, NS_XML, sizeof(NS_XML) - 1) == 0))
+		return 0;
+	for (i = 0; i < sizeof(routing) / sizeof(routing[0]); i++) {
+		if (strcmp(sep + 1, routing[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Two attributes of one element would be read under one name (their
+ * prefixes dropped), or a namespaced one would stand in for a routing
+ * attribute (forged_routing): skip the stanza as a policy violation. At the
+ * top (D == 1) what was built is dropped first, so that the skip report
+ * reads the routing attributes from ATTS, in no namespace only. */
+static void forged(struct xmlstream *x, unsigned d, const char *topname,
+		   const char **atts)
+{
+	if (d == 1) {
+		release_tree(x);
+		start_skip(x, attr_names, topname, atts);
+	} else {
+		start_skip(x, attr_names, NULL, NULL);
+	}
+}
+
 /* Deeper than this in a skipped stanza, xmlstream_feed() scans. */
 static unsigned scan_depth(const struct xmlstream *x)
 {
@@ -490,8 +531,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 	struct level *l, *parent;
 	const char *name, *ns, *an;
 	char xname[48];
+	const char *name_top;
 	xmpp_stanza_t *s;
 	unsigned d, n;
+	size_t i;
 
 	if (x->depth == 0) {
 		open_stream(x, nsname, atts);
@@ -522,6 +565,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 	}
 	name = strchr(nsname, NS_SEP);
 	name = name != NULL ? name + 1 : nsname;
+	name_top = name;
 	if (end - x->top_start > x->lim.stanza_bytes) {
 		start_skip(x, "stanza size", name, atts);
 		return;
@@ -576,13 +620,18 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 	name = split_name(x, nsname, &ns);
 	if (name == NULL || xmpp_stanza_set_name(s, name) != 0)
 		goto oom;
-	for (; *atts != NULL; atts += 2) {
-		an = attr_name(atts[0], xname, sizeof(xname));
+	for (i = 0; atts[i] != NULL; i += 2) {
+		an = attr_name(atts[i], xname, sizeof(xname));
 		/* A prefixed attribute named xmlns would, without its prefix,
 		 * turn into a namespace declaration when serialised. */
 		if (strcmp(an, "xmlns") == 0)
 			continue;
-		if (xmpp_stanza_set_attribute(s, an, atts[1]) != 0)
+		if ((d == 1 && forged_routing(atts[i])) ||
+		    xmpp_stanza_get_attribute(s, an) != NULL) {
+			forged(x, d, name_top, atts);
+			return;
+		}
+		if (xmpp_stanza_set_attribute(s, an, atts[i + 1]) != 0)
 			goto oom;
 	}
 	if (ns != NULL && xmpp_stanza_set_ns(s, ns) != 0)

@@ -4,10 +4,8 @@
 #define OPE_XMLSTREAM_H
 
 /*
- * Changes from the proposal in /work/agents/link-design.md (API otherwise as
- * proposed): added xmlstream_offset(), xmlstream_skipped.line and the
- * limit elements (elements in one stanza: each costs libstrophe about 7
- * allocations, so this bounds the cost of a stanza of many tiny elements).
+ * The limit on elements in one stanza exists because each costs libstrophe
+ * about 7 allocations: it bounds the cost of a stanza of many tiny elements.
  * Semantics pinned down here:
  * - a pause is final (it serves a socket takeover): the paused feed returns
  *   0, xmlstream_unparsed() gives the leftover, later feeds return -1.
@@ -30,6 +28,11 @@
  * never come out: a stanza with an element in the xml or xmlns namespace
  * is skipped ("reserved namespace"), a prefixed attribute named xmlns is
  * dropped.
+ * Routing attributes (from, to, id, type) of a stanza are only ever those
+ * in no namespace, and xml:lang only the xml namespace's: a stanza whose
+ * top element has a namespaced attribute with one of those local names, or
+ * any element with two attributes that would end up under one name, is
+ * skipped ("attribute names", forged set).
  */
 
 #include <stddef.h>
@@ -66,9 +69,15 @@ struct xmlstream_skipped {
 	const char *name, *type, *id, *from, *to;
 	/* Which limit: "stanza size", "nesting depth", "children per element",
 	 * "elements per stanza", "attributes per element", "attribute size",
-	 * "text size" or "reserved namespace". Static. */
+	 * "text size", "reserved namespace" or "attribute names". Static. */
 	const char *limit;
 	size_t line;           /* line of the stream where the stanza began */
+	/* "attribute names": not a limit but a forgery. Two attributes of one
+	 * element would be read under one name once their prefixes are dropped
+	 * (from and ns1:from), or a namespaced attribute on the top element
+	 * has a routing name (from, to, id, type, lang). The routing fields
+	 * above then come from attributes in no namespace only. */
+	int forged;
 };
 
 /* Every callback may be NULL. Each may call xmlstream_pause(). */

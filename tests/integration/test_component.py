@@ -1360,6 +1360,89 @@ def t_access():
         srv.close()
 
 
+FORGERY_CFG = '''
+access = {
+  default = "deny";
+  rules = ( { match = "bob@localhost"; action = "allow"; } );
+};
+'''
+
+# The bytes Prosody 0.12 writes for a client's stanza that carries a
+# namespaced from: the namespaced attribute stays, next to the stamped from,
+# in an order the sender steers by choosing the URI.
+FORGED = 'bob@localhost/x'
+EX_TAG = "<example_tag xmlns='%s'/>" % NS_EX
+
+
+def forged_shapes(i):
+    """(name, stanza, answered) for the I-th set of forged stanzas from
+    alice: the forgery before and after the real from, bound to
+    jabber:client, eight copies, on message, iq and presence."""
+    real = USER
+    shapes = []
+    for name, kind, inner in (('message', 'chat', '<body>hi</body>' + EX_TAG),
+                              ('iq', 'get', EX_TAG),
+                              ('presence', None, '')):
+        tp = " type='%s'" % kind if kind else ''
+        n = 'f%d-%s' % (i, name)
+        shapes += [
+            (name, "<%s xmlns:ns1='urn:anything' ns1:from='%s' id='%s-1'%s "
+             "to='%s' from='%s' xml:lang='en'>%s</%s>"
+             % (name, FORGED, n, tp, DOMAIN, real, inner, name), kind),
+            (name, "<%s id='%s-2'%s to='%s' from='%s' xml:lang='en' "
+             "xmlns:ns1='urn:anything' ns1:from='%s'>%s</%s>"
+             % (name, n, tp, DOMAIN, real, FORGED, inner, name), kind),
+            (name, "<%s xmlns:ns1='jabber:client' ns1:from='%s' id='%s-3'%s "
+             "to='%s' from='%s'>%s</%s>"
+             % (name, FORGED, n, tp, DOMAIN, real, inner, name), kind),
+            (name, "<%s %s id='%s-4'%s to='%s' from='%s' %s>%s</%s>"
+             % (name, ' '.join("xmlns:n%d='urn:%d' n%d:from='%s'"
+                               % (k, k, k, FORGED) for k in range(4)),
+                n, tp, DOMAIN, real,
+                ' '.join("xmlns:m%d='urn:m%d' m%d:from='%s'"
+                         % (k, k, k, FORGED) for k in range(4)),
+                inner, name), kind),
+        ]
+    return shapes
+
+
+@case('forged sender: a namespaced from never stands in for the stamped '
+      'one (Prosody\'s bytes); the real sender gets policy-violation, '
+      'nobody else anything')
+def t_forged_from():
+    srv, comp, conn = start_connected(extra=FORGERY_CFG)
+    try:
+        answered = 0
+        for i in range(5):
+            for name, stanza, kind in forged_shapes(i):
+                conn.send(stanza)
+                if kind is None:
+                    continue
+                answered += 1
+                r = conn.recv_stanza(REPLY_TIMEOUT)
+                access_error(r, 'modify', 'policy-violation',
+                             stanza.split("id='")[1].split("'")[0], USER,
+                             name=name)
+        # A forged presence gets no answer; bob's own request is served.
+        id_ = new_id()
+        conn.send(message(id_, frm='bob@localhost/r'))
+        r = conn.recv_stanza(REPLY_TIMEOUT)
+        check(r is not None and r.get('id') == id_
+              and r.get('type') == 'result'
+              and r.get('to') == 'bob@localhost/r',
+              'bob not served after the forgeries: %s %s'
+              % (show(r), comp.why()))
+        check(comp.alive(), 'component died %s' % comp.why())
+        check(comp.count('forged or clashing attribute names') == 1,
+              'not one log line for alice\'s %d forgeries: %s'
+              % (answered, comp.tail()))
+        check(FORGED not in comp.stderr(), 'the forged address was logged '
+              'or served: %s' % comp.tail())
+    finally:
+        comp.stop()
+        srv.close()
+
+
 @case('limits: a burst over the sender rate -> policy-violation (wait), '
       'answers again after the refill; total rate -> resource-constraint')
 def t_limits():

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_dispatch.c: what each kind of incoming stanza gets back, and what gets nothing. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
@@ -7,6 +8,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "ext.h"
+#include "log.h"
 #include "ns.h"
 #include "stanza.h"
 #include "testutil.h"
@@ -374,6 +376,59 @@ static void test_presence(void)
 	CU_ASSERT_EQUAL(sent.n, 0);
 }
 
+/* Lines in F (rewound). */
+static int count_lines(FILE *f)
+{
+	int c, n = 0;
+
+	rewind(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	return n;
+}
+
+/* Dropped stanzas carry addresses anyone can forge: a flood of them writes
+ * one line a minute per kind, not one each. */
+static void test_drops_throttled(void)
+{
+	static const char *const kinds[] = {
+		"<message to='ope.example.org' id='%s'/>",
+		"<message from='@bad@' to='ope.example.org' id='%s'/>",
+		"<message from='" FROM "' to='other.example.org' id='%s'/>",
+	};
+	struct dispatch *own = dispatch_new(ctx, &cfg, NULL, testutil_capture,
+					    &sent);
+	FILE *f = tmpfile();
+	char xml[256];
+	size_t k;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(own);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	log_init("ope-unit", LOG_LEVEL_WARNING, f);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		for (i = 0; i < 100; i++) {
+			xmpp_stanza_t *s;
+
+			const char *at = strstr(kinds[k], "%s");
+
+			/* The same stanza with id I: no format string at run time. */
+			snprintf(xml, sizeof(xml), "%.*s%d%s", (int)(at - kinds[k]),
+				 kinds[k], i, at + 2);
+			s = testutil_parse(ctx, xml);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+			CU_ASSERT_EQUAL(dispatch_stanza(own, s), DISPATCH_DROPPED);
+			xmpp_stanza_release(s);
+		}
+	}
+	fflush(f);
+	log_init("ope-unit", LOG_LEVEL_ERROR, stderr);
+	CU_ASSERT_EQUAL(count_lines(f), 3);
+	CU_ASSERT_EQUAL(sent.n, 0);
+	fclose(f);
+	dispatch_free(own);
+}
+
 static int test_dispatch_register(void)
 {
 	CU_pSuite s = CU_add_suite_with_setup_and_teardown("dispatch", setup,
@@ -387,6 +442,8 @@ static int test_dispatch_register(void)
 	    !CU_add_test(s, "no reply for errors, results, plain chat",
 			 test_nothing_for_these) ||
 	    !CU_add_test(s, "dropped: no from, foreign to", test_dropped) ||
+	    !CU_add_test(s, "dropped: one log line a minute per kind",
+			 test_drops_throttled) ||
 	    !CU_add_test(s, "example_tag iq", test_iq_example) ||
 	    !CU_add_test(s, "iq errors", test_iq_errors) ||
 	    !CU_add_test(s, "oversized payloads", test_oversized) ||

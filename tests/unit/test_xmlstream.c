@@ -760,6 +760,87 @@ static void test_config_defaults(void)
 	config_free(&cfg);
 }
 
+/* A forged routing attribute (Prosody passes a client's x:from on next to
+ * the from it stamps, in an order the sender steers) never stands in for the
+ * real one: the stanza is skipped, and the skip reports the real one. */
+static void check_forged(const char *stanza, const char *want)
+{
+	char *log = run(NULL, stanza);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, want));
+	CU_ASSERT_PTR_NULL(strstr(log, "boss"));
+	/* The stanza after it is delivered. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "[S <presence"));
+	if (strstr(log, want) == NULL || strstr(log, "boss") != NULL)
+		fprintf(stderr, "\nwanted %s in %s\n", want, log);
+	free(log);
+}
+
+#define FORGE "xmlns:ns1='urn:anything' ns1:from='boss@example.org/x'"
+#define FORGE_JC "xmlns:jc='jabber:client' jc:from='boss@example.org/x'"
+
+static void test_forged_attributes(void)
+{
+	static const char *const names[] = { "message", "iq", "presence" };
+	char stanza[1024], want[256];
+	char *log;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		const char *n = names[i], *type = i == 1 ? "get" : "chat";
+
+		/* The forged copy before, then after the real from. */
+		snprintf(stanza, sizeof(stanza), "<%s " FORGE " from='alice@e/r' "
+			 "to='c' id='m1' type='%s'><body>hi</body></%s>", n, type, n);
+		snprintf(want, sizeof(want), "[K %s %s m1 alice@e/r c: "
+			 "attribute names]", n, type);
+		check_forged(stanza, want);
+		snprintf(stanza, sizeof(stanza), "<%s from='alice@e/r' to='c' "
+			 "id='m1' type='%s' " FORGE "><body>hi</body></%s>",
+			 n, type, n);
+		check_forged(stanza, want);
+		/* A prefix bound to the stanza's own namespace. */
+		snprintf(stanza, sizeof(stanza), "<%s from='alice@e/r' " FORGE_JC
+			 " to='c' id='m1' type='%s'/>", n, type);
+		check_forged(stanza, want);
+		/* Eight copies under eight namespaces. */
+		snprintf(stanza, sizeof(stanza), "<%s xmlns:a='u:1' xmlns:b='u:2' "
+			 "xmlns:c='u:3' xmlns:d='u:4' xmlns:e='u:5' xmlns:f='u:6' "
+			 "xmlns:g='u:7' xmlns:h='u:8' a:from='boss@e/1' "
+			 "b:from='boss@e/2' c:from='boss@e/3' d:from='boss@e/4' "
+			 "from='alice@e/r' e:from='boss@e/5' f:from='boss@e/6' "
+			 "g:from='boss@e/7' h:from='boss@e/8' to='c' id='m1' "
+			 "type='%s'/>", n, type);
+		check_forged(stanza, want);
+	}
+	/* Without a real one, a namespaced routing attribute still does not
+	 * stand in: the skip reports none. */
+	check_forged("<message xmlns:x='urn:x' x:from='boss@e/x' to='c' id='m1'/>",
+		     "[K message - m1 - c: attribute names]");
+	check_forged("<iq from='alice@e/r' to='c' xmlns:x='urn:x' x:id='boss' "
+		     "type='get'><q xmlns='urn:q'/></iq>",
+		     "[K iq get - alice@e/r c: attribute names]");
+	check_forged("<iq from='alice@e/r' to='c' id='i' xmlns:x='urn:x' "
+		     "x:to='boss@e' type='get'/>",
+		     "[K iq get i alice@e/r c: attribute names]");
+	check_forged("<iq from='alice@e/r' to='c' id='i' xmlns:x='urn:x' "
+		     "x:type='set' x:lang='boss'/>",
+		     "[K iq - i alice@e/r c: attribute names]");
+	/* Inside the payload: two attributes that would clash. */
+	check_forged("<message from='alice@e/r' to='c' id='m1'><example_tag "
+		     "xmlns='https://example.net/our_extension' xmlns:q='urn:q' "
+		     "q:data='boss' data='stuff'/></message>",
+		     "[K message - m1 alice@e/r c: attribute names]");
+	/* A lone prefixed payload attribute stays as it was; so does xml:lang
+	 * on the stanza and other prefixed attributes on it. */
+	log = run(NULL, "<message from='alice@e/r' to='c' id='m1' xml:lang='en' "
+		  "xmlns:x='urn:x' x:note='n'><example_tag xmlns='urn:e' "
+		  "xmlns:q='urn:q' q:attr='v'/></message>");
+	CU_ASSERT_PTR_NULL(strstr(log, "[K "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "attr=\"v\""));
+	free(log);
+}
+
 static void test_new_rejects_zero_limits(void)
 {
 	struct xmlstream_limits lim;
@@ -780,6 +861,7 @@ static int test_xmlstream_register(void)
 	    !CU_add_test(s, "namespaces and xml:lang", test_namespaces) ||
 	    !CU_add_test(s, "every limit: at and one over", test_limits) ||
 	    !CU_add_test(s, "what a skipped stanza reports", test_skip_report) ||
+	    !CU_add_test(s, "forged and clashing attributes", test_forged_attributes) ||
 	    !CU_add_test(s, "big stanzas and tokens", test_big_inputs) ||
 	    !CU_add_test(s, "no stanza held back", test_no_deferral) ||
 	    !CU_add_test(s, "malformed input", test_errors) ||
