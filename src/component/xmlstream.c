@@ -891,6 +891,9 @@ static size_t scan(struct xmlstream *x, const char *buf, size_t len)
 				if (!x->scan_slash)
 					x->scan_depth++;
 				x->scan_state = SC_TEXT;
+				/* A skipped stanza that is one empty tag. */
+				if (x->scan_depth == 0)
+					x->scanning = 0;
 			}
 			x->scan_slash = c == '/';
 			break;
@@ -960,6 +963,60 @@ static void expat_error(struct xmlstream *x)
 	x->failed = 1;
 }
 
+/*
+ * Expat refuses a prefix bound to the xml namespace's URI (xmlns:ns1=
+ * 'http://www.w3.org/XML/1998/namespace'), which is well-formed XML but not
+ * namespace-well-formed. Prosody writes exactly that for a client's
+ * attribute xml:foo (any name but lang, space, base and id), so any user
+ * could cut the link with one stanza. The tag is local to one stanza: skip
+ * that stanza with scan() from the tag on, as for one nested too deep, and
+ * go on with a reset parser. Returns 0 when the stanza is being skipped
+ * (expat's unparsed bytes of the piece were handed on), -1 when the error
+ * is another or cannot be recovered from.
+ */
+static int skip_reserved(struct xmlstream *x)
+{
+	enum XML_Error e = XML_GetErrorCode(x->p);
+	unsigned long long at = event_start(x);
+	unsigned long at_line = line(x);
+	const char *ctx;
+	char *rest;
+	int off = 0, size = 0;
+	size_t n;
+	int rc;
+
+	if ((e != XML_ERROR_RESERVED_NAMESPACE_URI &&
+	     e != XML_ERROR_RESERVED_PREFIX_XML &&
+	     e != XML_ERROR_RESERVED_PREFIX_XMLNS) ||
+	    !x->opened || x->depth == 0 || x->header == NULL || x->scanning ||
+	    x->replaying)
+		return -1;
+	ctx = XML_GetInputContext(x->p, &off, &size);
+	if (ctx == NULL || off < 0 || size < off ||
+	    at + (unsigned long long)(size - off) != x->fed)
+		return -1;
+	n = (size_t)(size - off);
+	rest = malloc(n > 0 ? n : 1);
+	if (rest == NULL)
+		return -1;
+	memcpy(rest, ctx + off, n);
+	if (x->depth == 1) {
+		/* The stanza's own start tag: nothing of it was read. */
+		x->top_start = at;
+		x->top_line = at_line;
+	}
+	if (x->skip_limit == NULL)
+		start_skip(x, attr_names, NULL, NULL);
+	x->fed = x->mark = at;
+	x->scanning = 1;
+	x->scan_state = SC_TEXT;
+	x->scan_depth = x->depth - 1;
+	x->scan_line = at_line;
+	rc = xmlstream_feed(x, rest, n);
+	free(rest);
+	return rc;
+}
+
 int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
 {
 	enum XML_Status st;
@@ -1017,6 +1074,11 @@ int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
 			if (x->paused) {
 				x->unparsed = (size_t)(x->fed - x->mark) + (len - n);
 				return 0;
+			}
+			if (!x->failed && skip_reserved(x) == 0) {
+				buf += n;
+				len -= n;
+				continue;
 			}
 			if (!x->failed)
 				expat_error(x);

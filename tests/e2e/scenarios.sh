@@ -19,7 +19,7 @@ set -u
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
 server_restart wrong_secret features entity_time password_argv load metrics access
-access_reload hostile flood failover"
+access_reload hostile flood failover forgery"
 # ejabberd_service has direct TLS (tls: true); Prosody's component port not.
 [ "${OPE_E2E_SERVER:-prosody}" = ejabberd ] && ALL_SCENARIOS="$ALL_SCENARIOS link_tls"
 
@@ -681,6 +681,34 @@ EOF
 	note "flood (alice, wrong password): $(grep -o 'sent=.*timeouts=[0-9]*' "$out.flood1"); $(grep -o 'rate=[0-9.]*/s' "$out.flood1")"
 	note "flood --iq: $(grep -o 'sent=.*timeouts=[0-9]*' "$out.flood2")"
 	note "ope-component CPU during the flood and bob's run: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms for $(( $(summary_field "$out.flood1" sent) + $(summary_field "$out.flood2" sent) + 300 )) requests; machine load: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# 19. Forged senders: alice, denied, sends requests that carry bob's address
+# in every shape a client can give the server (tests/e2e/forge.py) while bob
+# is online there. None is served, bob hears nothing, the link stays up, and
+# the forged address is never read as a sender.
+scn_forgery()
+{
+	local out=$E2E_TMP/forgery py rc=0 log=$E2E_TMP/fg.log
+	cat >"$E2E_TMP/fg.extra" <<EOF
+access = { default = "deny"; rules = ( { match = "bob@$E2E_HOST"; action = "allow"; } ); };
+# No rate limit: every refusal is the access table's, however fast it runs.
+limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };
+EOF
+	comp_start fg || fail "ope-component did not connect"
+	py=$(e2e_python_slixmpp) || fail "no python3 with slixmpp: install python3-slixmpp"
+	OPE_PASSWORD=$E2E_PASSWORD timeout 120 "$py" "$E2E_SRC/forge.py" \
+		--attacker "alice@$E2E_HOST/forge" --victim "bob@$E2E_HOST/victim" \
+		--host 127.0.0.1 --port "$E2E_C2S_PORT" --cafile "$E2E_CAFILE" \
+		--component "$E2E_COMPONENT" --rounds 10 >"$out" 2>&1 || rc=$?
+	sed 's/^/    forge: /' "$out"
+	[ "$rc" = 0 ] || fail "forge.py failed (exit $rc)"
+	[ "$(grep -c "connected to 127.0.0.1:$E2E_COMP_PORT" "$log")" = 1 ] ||
+		{ cat "$log"; fail "the link was lost and made again during the forgeries"; }
+	grep -q "malformed XML" "$log" && { cat "$log"; fail "the forgeries broke the stream"; }
+	grep -q "bob@$E2E_HOST/victim" "$log" &&
+		{ cat "$log"; fail "the forged address reached the log (it was read as a sender)"; }
+	note "$(grep '^# attacker heard' "$out" | sed 's/^# //')"
 }
 
 # GET http://127.0.0.1:PORT/metrics into FILE (no curl on a bare Debian).

@@ -841,6 +841,57 @@ static void test_forged_attributes(void)
 	free(log);
 }
 
+/* What Prosody writes for a client's xml:foo: a prefix bound to the xml
+ * namespace's URI, which expat refuses. Only that stanza is skipped, whole
+ * or split at every byte; the stream goes on. */
+#define XMLNS_XML "xmlns:ns1='http://www.w3.org/XML/1998/namespace' ns1:foo='x'"
+
+static void check_reserved(const char *stanza, const char *want)
+{
+	static const char after[] = "<presence from='n@e/x' to='c'/>";
+	char *text;
+	size_t i, n;
+	int step;
+
+	n = strlen(HDR) + strlen(stanza) + strlen(after) + 1;
+	text = malloc(n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	snprintf(text, n, "%s%s%s", HDR, stanza, after);
+	for (step = 0; step < 2; step++) {
+		struct rec r;
+		struct xmlstream *x = start(&r, NULL);
+
+		if (step == 0) {
+			CU_ASSERT_EQUAL(feed(x, text), 0);
+		} else {
+			for (i = 0; i + 1 < n; i++)
+				CU_ASSERT_EQUAL(xmlstream_feed(x, text + i, 1), 0);
+		}
+		CU_ASSERT_STRING_EQUAL(xmlstream_error(x), "");
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.log, want));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "[S <presence"));
+		CU_ASSERT_EQUAL(r.stanzas, 1);
+		if (strstr(r.log, want) == NULL || r.stanzas != 1)
+			fprintf(stderr, "\nwanted %s in %s (%s)\n", want, r.log,
+				xmlstream_error(x));
+		finish(&r);
+	}
+	free(text);
+}
+
+static void test_reserved_prefix(void)
+{
+	check_reserved("<message " XMLNS_XML " from='a@e/r' to='c' id='m1'/>",
+		       "[K - - - - -: attribute names]");
+	check_reserved("<message from='a@e/r' to='c' id='m1' " XMLNS_XML ">"
+		       "<body>a <b>&lt;</b> c</body><x a='>'/></message>",
+		       "[K - - - - -: attribute names]");
+	check_reserved("<message from='a@e/r' to='c' id='m1'><body>hi</body>"
+		       "<example_tag xmlns='urn:e' " XMLNS_XML "><i/>t</example_tag>"
+		       "<!-- </message> --></message>",
+		       "[K message - m1 a@e/r c: attribute names]");
+}
+
 static void test_new_rejects_zero_limits(void)
 {
 	struct xmlstream_limits lim;
@@ -862,6 +913,7 @@ static int test_xmlstream_register(void)
 	    !CU_add_test(s, "every limit: at and one over", test_limits) ||
 	    !CU_add_test(s, "what a skipped stanza reports", test_skip_report) ||
 	    !CU_add_test(s, "forged and clashing attributes", test_forged_attributes) ||
+	    !CU_add_test(s, "a prefix bound to the xml namespace", test_reserved_prefix) ||
 	    !CU_add_test(s, "big stanzas and tokens", test_big_inputs) ||
 	    !CU_add_test(s, "no stanza held back", test_no_deferral) ||
 	    !CU_add_test(s, "malformed input", test_errors) ||
