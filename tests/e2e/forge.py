@@ -9,7 +9,8 @@ The attacker (denied by ope's access table) sends N rounds of requests that
 carry a forged sender in every shape a client can give a server: a
 namespaced from before and after the real one, a prefix bound to
 jabber:client, eight copies under eight namespaces, a namespaced id, to or
-type, xml:foo (which Prosody writes as a prefix bound to the xml namespace),
+type, xml:foo and <xml:foo/> (which Prosody writes as a prefix or a default
+namespace bound to the xml namespace),
 on message, IQ and presence. The victim (allowed) stays online at the forged
 full JID. Then both send one plain request: the attacker's is refused, the
 victim's is answered.
@@ -108,6 +109,9 @@ def forged(comp, victim, n):
     sid = "forge-%d-payload-xml" % n
     out.append((sid, "<message to='%s' id='%s' type='chat'><example_tag "
                 "xmlns='%s' xml:foo='%s'/></message>" % (comp, sid, NS, victim)))
+    sid = "forge-%d-xml-element" % n
+    out.append((sid, "<message to='%s' id='%s' type='chat'><example_tag "
+                "xmlns='%s'/><xml:foo/></message>" % (comp, sid, NS)))
     return out
 
 

@@ -890,6 +890,10 @@ static void test_reserved_prefix(void)
 		       "<example_tag xmlns='urn:e' " XMLNS_XML "><i/>t</example_tag>"
 		       "<!-- </message> --></message>",
 		       "[K message - m1 a@e/r c: attribute names]");
+	/* A client's <xml:foo/> child, as Prosody writes it. */
+	check_reserved("<message from='a@e/r' to='c' id='m1'><foo xmlns="
+		       "'http://www.w3.org/XML/1998/namespace'/></message>",
+		       "[K message - m1 a@e/r c: attribute names]");
 }
 
 static void test_new_rejects_zero_limits(void)
