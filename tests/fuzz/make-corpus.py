@@ -89,6 +89,15 @@ def seeds():
         "empty-ns": "<message xmlns='' %s><body/></message>" % frm,
         "stream-error": "<stream:error><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>"
                         "&lt;bye&gt;</text></stream:error>",
+        # What Prosody writes for a client's forged x:from, xml:foo and <xml:foo/>.
+        "forged-from": "<message xmlns:ns1='urn:x' ns1:from='boss@localhost/x' %s id='f'>"
+                       "<example_tag %s xmlns:ns1='urn:q' ns1:data='a' data='b'/></message>"
+                       % (frm, EX),
+        "xml-ns-prefix": "<message %s id='x'><e xmlns:ns1='http://www.w3.org/XML/1998/"
+                         "namespace' ns1:foo='1'/></message><iq xmlns:ns1='http://www.w3.org/"
+                         "XML/1998/namespace' ns1:foo='1' %s/><presence %s/>" % (frm, frm, frm),
+        "xml-ns-default": "<message %s><foo xmlns='http://www.w3.org/XML/1998/namespace'>"
+                          "<a/></foo></message><presence %s/>" % (frm, frm),
     }
     for name, s in hostile.items():
         yield "hostile-" + name, 2, 0, s
