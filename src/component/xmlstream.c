@@ -1076,6 +1076,12 @@ int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
 				return 0;
 			}
 			if (!x->failed && skip_reserved(x) == 0) {
+				if (x->paused) {
+					/* At the skipped stanza's end: what
+					 * skip_reserved() left, then the rest. */
+					x->unparsed += len - n;
+					return 0;
+				}
 				buf += n;
 				len -= n;
 				continue;

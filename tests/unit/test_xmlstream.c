@@ -18,6 +18,7 @@ struct rec {
 	char *log;
 	size_t len, cap;
 	int pause_after;         /* pause at this stanza (1-based), 0: never */
+	int pause_on_skip;       /* pause at the first skipped stanza */
 	int stanzas;
 	xmpp_stanza_t *last;     /* a reference to the last stanza */
 	struct xmlstream *x;
@@ -77,6 +78,8 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 		 s->id ? s->id : "-", s->from ? s->from : "-",
 		 s->to ? s->to : "-", s->limit);
 	add(r, buf);
+	if (r->pause_on_skip)
+		xmlstream_pause(r->x);
 }
 
 static void on_close(void *arg)
@@ -896,6 +899,37 @@ static void test_reserved_prefix(void)
 		       "[K message - m1 a@e/r c: attribute names]");
 }
 
+/* A pause at the end of such a skipped stanza (a takeover's hold) leaves
+ * exactly the bytes after it unparsed, whatever the pieces. */
+static void test_reserved_prefix_pause(void)
+{
+	static const char skipped[] = "<message from='a@e/r' to='c' id='m1' "
+		XMLNS_XML "><body>x</body></message>";
+	static const char after[] = "<presence from='n@e/x' to='c'/>";
+	char text[512];
+	size_t n, cut, rest;
+
+	n = (size_t)snprintf(text, sizeof(text), "%s%s%s", HDR, skipped, after);
+	for (cut = strlen(HDR) + 1; cut < n; cut += 7) {
+		struct rec r;
+		struct xmlstream *x = start(&r, NULL);
+
+		r.pause_on_skip = 1;
+		CU_ASSERT_EQUAL(xmlstream_feed(x, text, cut), 0);
+		rest = xmlstream_unparsed(x);
+		if (strstr(r.log, "[K ") == NULL) {
+			CU_ASSERT_EQUAL(rest, 0);
+			CU_ASSERT_EQUAL(xmlstream_feed(x, text + cut, n - cut), 0);
+			CU_ASSERT_EQUAL(xmlstream_unparsed(x), strlen(after));
+		} else {
+			CU_ASSERT_EQUAL(rest + (n - cut), strlen(after));
+		}
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "attribute names]"));
+		CU_ASSERT_EQUAL(r.stanzas, 0);
+		finish(&r);
+	}
+}
+
 static void test_new_rejects_zero_limits(void)
 {
 	struct xmlstream_limits lim;
@@ -918,6 +952,7 @@ static int test_xmlstream_register(void)
 	    !CU_add_test(s, "what a skipped stanza reports", test_skip_report) ||
 	    !CU_add_test(s, "forged and clashing attributes", test_forged_attributes) ||
 	    !CU_add_test(s, "a prefix bound to the xml namespace", test_reserved_prefix) ||
+	    !CU_add_test(s, "... and a pause right after it", test_reserved_prefix_pause) ||
 	    !CU_add_test(s, "big stanzas and tokens", test_big_inputs) ||
 	    !CU_add_test(s, "no stanza held back", test_no_deferral) ||
 	    !CU_add_test(s, "malformed input", test_errors) ||
