@@ -21,6 +21,7 @@ enum {
 	OPT_INSECURE,
 	OPT_NO_ROSTER,
 	OPT_XML,
+	OPT_JSON,
 	OPT_COUNT,
 	OPT_WINDOW,
 	OPT_PASSWORD_FILE,
@@ -51,6 +52,7 @@ static const struct option long_options[] = {
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "no-roster", no_argument, NULL, OPT_NO_ROSTER },
 	{ "xml", no_argument, NULL, OPT_XML },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "iq", no_argument, NULL, OPT_IQ },
@@ -135,6 +137,8 @@ void client_opts_usage(FILE *out, const char *progname)
 "\n"
 "Output:\n"
 "      --xml                print replies as raw XML\n"
+"      --json               print the --count summary as one JSON object\n"
+"  With --count and stderr on a terminal, one line there shows the progress.\n"
 "  -q, --quiet              print nothing on success\n"
 "  -d, --debug              log the XMPP traffic (passwords masked) to stderr\n"
 "  -V, --version            print ope-client's version and exit\n"
@@ -292,6 +296,7 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 		case OPT_INSECURE: o->insecure = 1; break;
 		case OPT_NO_ROSTER: o->no_roster = 1; break;
 		case OPT_XML: o->xml = 1; break;
+		case OPT_JSON: o->json = 1; break;
 		case 'd': o->debug = 1; break;
 		case 'q': o->quiet = 1; break;
 		case OPT_IQ:
@@ -349,6 +354,10 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 	}
 	if (window_given && !o->bulk) {
 		snprintf(err, errlen, "--window needs --count");
+		return CLIENT_OPTS_ERROR;
+	}
+	if (o->json && !o->bulk) {
+		snprintf(err, errlen, "--json needs --count");
 		return CLIENT_OPTS_ERROR;
 	}
 	if (o->window > o->count)

@@ -39,6 +39,7 @@ struct client_opts {
 	int insecure;
 	int no_roster;
 	int xml;
+	int json;			/* --json: the --count summary as JSON */
 	enum client_mode mode;
 };
 

@@ -198,3 +198,39 @@ void client_report_summary(FILE *out, const struct client_stats *s,
 		s->duplicates, s->mismatches, s->late, sum->rate, sum->p50_ms,
 		sum->p99_ms, sum->elapsed_s);
 }
+
+void client_report_summary_json(FILE *out, const struct client_stats *s,
+				const struct client_summary *sum,
+				unsigned long count)
+{
+	fprintf(out, "{\"count\":%lu,\"sent\":%lu,\"ok\":%lu,\"errors\":%lu,"
+		"\"timeouts\":%lu,\"duplicates\":%lu,\"mismatches\":%lu,"
+		"\"late\":%lu,\"rate\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+		"\"elapsed_s\":%.3f}\n", count, s->sent, s->ok, s->errors,
+		s->timeouts, s->duplicates, s->mismatches, s->late, sum->rate,
+		sum->p50_ms, sum->p99_ms, sum->elapsed_s);
+}
+
+void client_report_progress(FILE *out, const struct client_stats *s,
+			    unsigned long count, uint64_t now_ns)
+{
+	unsigned long answered = s->ok + s->errors + s->mismatches;
+	double elapsed = s->start_ns != 0 && now_ns > s->start_ns ?
+			 (double)(now_ns - s->start_ns) / 1e9 : 0.0;
+	double rate = elapsed > 0 ? (double)answered / elapsed : 0.0;
+	unsigned long left = count > answered + s->timeouts ?
+			     count - answered - s->timeouts : 0;
+
+	fprintf(out, "\rsent %lu/%lu  answered %lu  errors %lu  %.0f/s",
+		s->sent, count, answered, s->errors + s->mismatches, rate);
+	if (rate > 0)
+		fprintf(out, "  about %.0f s left", (double)left / rate);
+	fputs("\033[K", out);
+	fflush(out);
+}
+
+void client_report_progress_clear(FILE *out)
+{
+	fputs("\r\033[K", out);
+	fflush(out);
+}

@@ -2,6 +2,7 @@
 /* session.c: drive one libstrophe client connection for ope-client with xmpp_run_once(). */
 #include <signal.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -57,7 +58,12 @@ struct session {
 	char cert_error[256];
 	char sasl_condition[64];
 	unsigned shown_failures;
+	int progress;			/* --count with stderr on a terminal */
+	uint64_t progress_shown_ns;	/* when the progress line was drawn */
 };
+
+/* How often the progress line is redrawn. */
+#define PROGRESS_NS 250000000ULL
 
 static volatile sig_atomic_t stop_requested;
 
@@ -155,14 +161,27 @@ static void finish(struct session *s, int result)
 	xmpp_disconnect(s->conn);
 }
 
+/* Erase the progress line before anything else goes to stderr. */
+static void progress_clear(struct session *s)
+{
+	if (s->progress_shown_ns != 0) {
+		client_report_progress_clear(stderr);
+		s->progress_shown_ns = 0;
+	}
+}
+
 static void print_summary(struct session *s)
 {
 	struct client_summary sum;
 
 	if (s->stats.end_ns == 0)
 		s->stats.end_ns = util_now_ns();
+	progress_clear(s);
 	client_stats_summarize(&s->stats, &sum);
-	client_report_summary(stdout, &s->stats, &sum);
+	if (s->o->json)
+		client_report_summary_json(stdout, &s->stats, &sum, s->o->count);
+	else
+		client_report_summary(stdout, &s->stats, &sum);
 	fflush(stdout);
 }
 
@@ -287,6 +306,7 @@ static void count_reply(struct session *s, xmpp_stanza_t *st,
 	}
 	show = !s->o->bulk || s->shown_failures < SHOWN_FAILURES;
 	if (show) {
+		progress_clear(s);
 		client_report_failure(stderr, st, c);
 		if (s->o->xml)
 			client_report_reply(stderr, st, s->o, 0);
@@ -460,6 +480,7 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 	s->disconnected = 1;
 	if (s->phase == PHASE_DONE)
 		return;
+	progress_clear(s);
 	if (!s->connected)
 		report_login_failure(s, error, se);
 	else
@@ -482,6 +503,7 @@ static void tick(struct session *s)
 	if (!s->tcp_up && xmpp_conn_is_connected(s->conn))
 		s->tcp_up = 1;
 	if (stop_requested && s->phase != PHASE_DONE) {
+		progress_clear(s);
 		log_warn("interrupted by signal %d; closing the stream",
 			 (int)stop_requested);
 		if (s->phase == PHASE_RUNNING && s->o->bulk)
@@ -506,6 +528,11 @@ static void tick(struct session *s)
 		}
 		break;
 	case PHASE_RUNNING:
+		if (s->progress && now - s->progress_shown_ns >= PROGRESS_NS) {
+			client_report_progress(stderr, &s->stats, s->o->count,
+					       now);
+			s->progress_shown_ns = now;
+		}
 		/* --timeout bounds the wait for the next reply: when none came
 		 * for that long, whatever is outstanding has timed out and the
 		 * run ends (a dead component must not cost count/window
@@ -522,6 +549,7 @@ static void tick(struct session *s)
 			log_error("no reply from %s within %u s (id %s)",
 				  s->o->to, s->o->timeout_s, id);
 		} else {
+			progress_clear(s);
 			log_error("no reply from %s for %u s: %lu outstanding "
 				  "requests timed out, %lu not sent", s->o->to,
 				  s->o->timeout_s, n,
@@ -541,6 +569,7 @@ static int setup(struct session *s, const struct client_opts *o)
 
 	s->o = o;
 	s->result = -1;
+	s->progress = o->bulk && !o->quiet && isatty(STDERR_FILENO);
 	s->timeout_ns = (uint64_t)o->timeout_s * 1000000000ULL;
 	s->logger.handler = session_log;
 	s->logger.userdata = s;

@@ -19,7 +19,7 @@ set -u
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
 server_restart wrong_secret features entity_time password_argv load metrics access
-access_reload hostile flood failover forgery"
+access_reload hostile flood failover forgery client_output"
 # ejabberd_service has direct TLS (tls: true); Prosody's component port not.
 [ "${OPE_E2E_SERVER:-prosody}" = ejabberd ] && ALL_SCENARIOS="$ALL_SCENARIOS link_tls"
 
@@ -709,6 +709,39 @@ EOF
 	grep -q "bob@$E2E_HOST/victim" "$log" &&
 		{ cat "$log"; fail "the forged address reached the log (it was read as a sender)"; }
 	note "$(grep '^# attacker heard' "$out" | sed 's/^# //')"
+}
+
+# 20. ope-client --count: --json prints one JSON object; on a terminal one
+# progress line is redrawn on stderr, and nothing of it when stderr is not
+# a terminal.
+scn_client_output()
+{
+	local out=$E2E_TMP/client-output rc=0
+	echo 'limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };' >"$E2E_TMP/co.extra"
+	comp_start co || fail "ope-component did not connect"
+	rc=0; e2e_client "$out.json" alice j2 --count 200 --window 20 --json || rc=$?
+	expect_rc 0 "$rc" "$out.json" "--json"
+	"${PYTHON3:-python3}" - "$out.json" <<'EOF' || fail "--json: not one JSON object with count=ok=200: $(cat "$out.json")"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 1, lines
+d = json.loads(lines[0])
+assert d["count"] == 200 and d["ok"] == 200 and d["sent"] == 200, d
+assert d["errors"] == 0 and d["timeouts"] == 0 and d["elapsed_s"] > 0, d
+EOF
+	grep -q "$(printf '\r')" "$out.json" && fail "a progress line went to a file"
+	command -v script >/dev/null || fail "script(1) not found: install bsdutils"
+	# script(1) gives ope-client a terminal; the typescript keeps the \r.
+	rc=0
+	OPE_PASSWORD=$E2E_PASSWORD timeout 120 script -qec "'$OPE_BUILDDIR/ope-client' \
+		-j 'alice@$E2E_HOST/j3' -t '$E2E_COMPONENT' --host 127.0.0.1 \
+		--port '$E2E_C2S_PORT' --cafile '$E2E_CAFILE' --timeout 15 \
+		--count 200 --window 20" "$out.tty" >/dev/null 2>&1 </dev/null || rc=$?
+	expect_rc 0 "$rc" "$out.tty" "--count on a terminal"
+	grep -q "$(printf '\r')sent [0-9]*/200  answered" "$out.tty" ||
+		fail "no progress line on the terminal: $(od -c "$out.tty" | head)"
+	grep -q "sent=200 ok=200" "$out.tty" || fail "no summary after the progress line"
+	note "progress: $(tr '\r' '\n' <"$out.tty" | grep -c '^sent ') lines drawn; json: $(cat "$out.json")"
 }
 
 # GET http://127.0.0.1:PORT/metrics into FILE (no curl on a bare Debian).

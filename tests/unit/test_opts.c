@@ -162,6 +162,7 @@ static void test_opts_errors(void)
 			   "x", NULL);
 	expect_usage_error("--window needs --count", TESTUTIL_BASE, "--window", "5",
 			   NULL);
+	expect_usage_error("--json needs --count", TESTUTIL_BASE, "--json", NULL);
 	expect_usage_error("--to", "-j", "a@b", NULL);
 	expect_usage_error("--to", "-j", "a@b", "-t", "", NULL);
 	expect_usage_error("user JID", "-j", "localhost", "-t", "c", NULL);

@@ -146,12 +146,64 @@ static void test_report_summary(void)
 	free(buf);
 }
 
+static void test_report_summary_json(void)
+{
+	struct client_stats s;
+	struct client_summary sum = { 2.0, 5000.0, 1.25, 9.5 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	memset(&s, 0, sizeof(s));
+	s.sent = 10000;
+	s.ok = 9990;
+	s.errors = 4;
+	s.timeouts = 3;
+	s.duplicates = 2;
+	s.mismatches = 3;
+	s.late = 1;
+	client_report_summary_json(f, &s, &sum, 10000);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(buf, "{\"count\":10000,\"sent\":10000,\"ok\":9990,"
+			       "\"errors\":4,\"timeouts\":3,\"duplicates\":2,"
+			       "\"mismatches\":3,\"late\":1,\"rate\":5000.0,"
+			       "\"p50_ms\":1.250,\"p99_ms\":9.500,"
+			       "\"elapsed_s\":2.000}\n");
+	free(buf);
+}
+
+static void test_report_progress(void)
+{
+	struct client_stats s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	memset(&s, 0, sizeof(s));
+	client_report_progress(f, &s, 100, 5);
+	s.start_ns = 1000000000ULL;
+	s.sent = 60;
+	s.ok = 45;
+	s.errors = 3;
+	s.mismatches = 2;
+	/* 50 answered in 2 s: 25/s, 50 left: about 2 s. */
+	client_report_progress(f, &s, 100, 3000000000ULL);
+	client_report_progress_clear(f);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(buf, "\rsent 0/100  answered 0  errors 0  0/s\033[K"
+			       "\rsent 60/100  answered 50  errors 5  25/s  "
+			       "about 2 s left\033[K\r\033[K");
+	free(buf);
+}
+
 static int test_report_register(void)
 {
 	CU_pSuite s = CU_add_suite("client_report", ctx_init, ctx_clean);
 
 	if (s == NULL ||
 	    !CU_add_test(s, "reply output", test_report_output) ||
+	    !CU_add_test(s, "summary as JSON", test_report_summary_json) ||
+	    !CU_add_test(s, "progress line", test_report_progress) ||
 	    !CU_add_test(s, "summary line", test_report_summary))
 		return CU_get_error();
 	return CUE_SUCCESS;
