@@ -187,11 +187,24 @@ static struct budget *budget_of(struct guard *g, const struct access_rule *rule)
 	return b;
 }
 
-/* Whether B refuses to start a hash now: after its failure budget ran out,
- * one hash at a time, each after the back-off delay. */
-static int backing_off(const struct budget *b, double now)
+/* Whether B refuses to start a hash now. Calm: no more hashes at once
+ * than wrong passwords left in the budget (at least one), since each may
+ * turn out wrong. After the budget ran out: one at a time, each after the
+ * back-off delay. */
+static int backing_off(const struct budget *b, const struct config *cfg,
+		       double now)
 {
-	return b->level > 0 && (b->running > 0 || now < b->not_before);
+	double left = cfg->limit_rule_failures;
+
+	if (b->level > 0)
+		return b->running > 0 || now < b->not_before;
+	if (b->fails.primed) {
+		left = b->fails.tokens + (now - b->fails.stamp) *
+		       cfg->limit_rule_failures / RULE_WINDOW_S;
+		if (left > cfg->limit_rule_failures)
+			left = cfg->limit_rule_failures;
+	}
+	return b->running > 0 && b->running >= left;
 }
 
 /* A hash admitted by B ended: RIGHT 1 (right), 0 (wrong) or -1 (not
@@ -239,9 +252,10 @@ static void log_backoff(struct budget *b, const struct config *cfg, double now)
 		b->quiet++;
 		return;
 	}
-	log_warn("access: rule %s is backing off after more than %u wrong "
-		 "passwords a minute: one check at a time, the next in %.0f s "
-		 "(at most %.0f s apart); %lu more refused in the last minute",
+	log_warn("access: rule %s: password checks slowed down after %u wrong "
+		 "passwords within a minute (limits.password.rule_failures): "
+		 "one at a time, the next in %.0f s, at most %.0f s apart; "
+		 "%lu more refused in the last minute",
 		 b->where, cfg->limit_rule_failures, wait,
 		 cfg->limit_rule_backoff_ms / 1000.0, b->quiet);
 	b->quiet = 0;
@@ -287,7 +301,7 @@ static enum stanza_cond check_password(struct guard *g, const struct config *cfg
 		*text = "out of memory";
 		return STANZA_COND_RESOURCE_CONSTRAINT;
 	}
-	if (backing_off(b, now)) {
+	if (backing_off(b, cfg, now)) {
 		g->backoff_refused++;
 		*text = "too many wrong passwords for this service lately: "
 			"password checks are slowed down; retry later";

@@ -295,6 +295,23 @@ static void test_rule_backoff_one_at_a_time(void)
 	struct guard_job *job;
 	int i;
 
+	struct guard_job *calm[3];
+
+	setup();
+	/* Calm: no more hashes at once than failures left in the budget. */
+	cfg.limit_rule_failures = 3;
+	cfg.limit_rule_backoff_ms = 60000;
+	for (i = 0; i < 3; i++) {
+		char from[32];
+
+		snprintf(from, sizeof(from), "c%d@example.org/r", i);
+		calm[i] = start(from, "guess", 5);
+	}
+	CU_ASSERT_EQUAL(check("c3@example.org/r", "guess", 5), STANZA_COND_RATE_LIMITED);
+	for (i = 0; i < 3; i++)
+		guard_job_cancel(g, calm[i]);
+	teardown();
+
 	setup();
 	cfg.limit_rule_failures = 1;
 	cfg.limit_rule_backoff_ms = 60000;
