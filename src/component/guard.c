@@ -246,17 +246,15 @@ static void budget_done(struct budget *b, const struct config *cfg, int right,
 
 static void log_backoff(struct budget *b, const struct config *cfg, double now)
 {
-	double wait = b->not_before > now ? b->not_before - now : 0;
-
 	if (!ratelimit_due(&b->logged, now, LOG_EVERY_S)) {
 		b->quiet++;
 		return;
 	}
 	log_warn("access: rule %s: password checks slowed down after %u wrong "
 		 "passwords within a minute (limits.password.rule_failures): "
-		 "one at a time, the next in %.0f s, at most %.0f s apart; "
-		 "%lu more refused in the last minute",
-		 b->where, cfg->limit_rule_failures, wait,
+		 "one at a time, at most %.0f s apart, until one is right or "
+		 "none is wrong for a minute; %lu more refused in the last "
+		 "minute", b->where, cfg->limit_rule_failures,
 		 cfg->limit_rule_backoff_ms / 1000.0, b->quiet);
 	b->quiet = 0;
 }
