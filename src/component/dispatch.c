@@ -140,13 +140,11 @@ static void run_check(void *arg)
 	guard_job_run(c->job);
 }
 
-static struct guard *discard_guard;
-
-static void discard_check(void *arg)
+static void discard_check(void *job, void *guard)
 {
-	struct check *c = arg;
+	struct check *c = job;
 
-	guard_job_cancel(discard_guard, c->job);
+	guard_job_cancel(guard, c->job);
 	check_free(c);
 }
 
@@ -155,9 +153,7 @@ void dispatch_free(struct dispatch *d)
 	if (d == NULL)
 		return;
 	/* Joins the worker first: a hash in progress finishes. */
-	discard_guard = d->guard;
-	workpool_free(d->pool, discard_check);
-	discard_guard = NULL;
+	workpool_free(d->pool, discard_check, d->guard);
 	guard_free(d->guard);
 	free(d);
 }

@@ -96,7 +96,7 @@ struct workpool *workpool_new(unsigned threads, size_t max, workpool_run_fn run)
 	     wp->nthreads++)
 		if (pthread_create(&wp->threads[wp->nthreads], NULL, worker,
 				   wp) != 0) {
-			workpool_free(wp, NULL);
+			workpool_free(wp, NULL, NULL);
 			return NULL;
 		}
 	return wp;
@@ -110,7 +110,8 @@ fail:
 	return NULL;
 }
 
-void workpool_free(struct workpool *wp, void (*discard)(void *job))
+void workpool_free(struct workpool *wp, void (*discard)(void *job, void *arg),
+		   void *arg)
 {
 	unsigned i;
 	void *job;
@@ -126,7 +127,7 @@ void workpool_free(struct workpool *wp, void (*discard)(void *job))
 	while ((job = ring_pop(&wp->todo, wp->max)) != NULL ||
 	       (job = ring_pop(&wp->done, wp->max)) != NULL)
 		if (discard != NULL)
-			discard(job);
+			discard(job, arg);
 	pthread_cond_destroy(&wp->wake);
 	pthread_mutex_destroy(&wp->lock);
 	close(wp->efd);

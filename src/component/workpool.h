@@ -17,8 +17,10 @@ struct workpool;
 struct workpool *workpool_new(unsigned threads, size_t max, workpool_run_fn run);
 
 /* Stop the threads (a running job finishes first) and hand every job not
- * yet taken back, run or not, to DISCARD (may be NULL) on this thread. */
-void workpool_free(struct workpool *wp, void (*discard)(void *job));
+ * yet taken back, run or not, to DISCARD(job, ARG) (DISCARD may be NULL)
+ * on this thread. */
+void workpool_free(struct workpool *wp, void (*discard)(void *job, void *arg),
+		   void *arg);
 
 /* Queue JOB (owned by the pool until workpool_take() returns it). Returns
  * 0, or -1 when MAX jobs are held already (JOB stays the caller's). */

@@ -32,7 +32,7 @@ static int setup(void)
 	/* glibc keeps a joined thread's stack, with a TLS block from the
 	 * heap, for the next thread: start and join one here, outside any
 	 * test, so the worker a test starts is not counted as a leak. */
-	workpool_free(workpool_new(1, 1, nothing), NULL);
+	workpool_free(workpool_new(1, 1, nothing), NULL, NULL);
 	testutil_config(&cfg);
 	ctx = testutil_ctx_new();
 	d = dispatch_new(ctx, &cfg, NULL, testutil_capture, &sent);
