@@ -79,6 +79,8 @@ static int hook_access_default(struct config_loader *, const struct config_row *
 static int hook_access_rules(struct config_loader *, const struct config_row *,
 			     const config_setting_t *, struct config *);
 static void release_access(void *field);
+static int hook_hashes_total(struct config_loader *, const struct config_row *,
+			     const config_setting_t *, struct config *);
 static int hook_metrics_listen(struct config_loader *, const struct config_row *,
 			       const config_setting_t *, struct config *);
 static int hook_control_path(struct config_loader *, const struct config_row *,
@@ -222,10 +224,21 @@ static const struct config_row rows[] = {
 	  NULL, NULL, "password checks one bare JID may cause at once" },
 	{ "limits.password", "total", CONFIG_DOUBLE, 0,
 	  FIELD(limit_hashes.rate), "2.0", 0, 1e6, "checks/s", CONFIG_RELOAD,
+	  hook_hashes_total, NULL,
+	  "password checks a second for everyone together, each a hash of up "
+	  "to 250 ms on a worker thread (must be above 0)" },
+	{ "limits.password", "rule_failures", CONFIG_UINT, 0,
+	  FIELD(limit_rule_failures), "10", 1, 1000000, "failures",
+	  CONFIG_RELOAD, NULL, NULL,
+	  "wrong passwords a minute one rule's password takes, from everyone "
+	  "together, before its checks back off: one at a time, 1 s apart, "
+	  "doubling with each further wrong one" },
+	{ "limits.password", "rule_backoff", CONFIG_MS, 0,
+	  FIELD(limit_rule_backoff_ms), "60.0", 1, 86400, "s", CONFIG_RELOAD,
 	  NULL, NULL,
-	  "password checks a second for everyone together; each one holds "
-	  "the component for the hash's time (yescrypt: tens of ms; 0: no "
-	  "limit)" },
+	  "the longest wait, in seconds, between two checks of a backing-off "
+	  "rule's password (senders whose password was verified before are "
+	  "never held up)" },
 	{ "limits", "senders", CONFIG_SIZE, 0, FIELD(limit_senders), "100000",
 	  1, 1e8, "senders", 0, NULL, NULL,
 	  "most senders whose rates are tracked at once; the least recently "
@@ -1119,6 +1132,20 @@ static int finish_access(struct config_loader *ld, struct config *c)
 	    (c->access = access_table_new(ACCESS_DENY)) == NULL)
 		return config_fail(ld, NULL, "out of memory");
 	access_table_set_default(c->access, (enum access_action)c->access_default);
+	return 0;
+}
+
+/* 0 used to mean "no limit" on hashing; now a limit is required. */
+static int hook_hashes_total(struct config_loader *ld,
+			     const struct config_row *row,
+			     const config_setting_t *s, struct config *cfg)
+{
+	(void)row;
+	if (cfg->limit_hashes.rate <= 0)
+		return config_fail(ld, s, "limits.password.total must be above "
+				   "0: every check is a slow hash, and 0 no "
+				   "longer means \"no limit\" (the default is "
+				   "2.0 checks a second)");
 	return 0;
 }
 

@@ -73,6 +73,9 @@ struct config {
 	struct ratelimit_rate limit_password; /* per bare JID, password hashes */
 	struct ratelimit_rate limit_hashes;   /* all senders, password hashes */
 	size_t limit_senders;                 /* senders remembered at once */
+	unsigned limit_rule_failures;         /* wrong passwords a minute one
+	                                         rule takes before backing off */
+	unsigned limit_rule_backoff_ms;       /* its longest back-off delay */
 
 	unsigned drain_quiet_ms;    /* drain on SIGTERM (drain.h) */
 	unsigned drain_max_ms;

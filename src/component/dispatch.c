@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "presence.h"
 #include "util.h"
+#include "workpool.h"
 
 /* Stanzas dropped unanswered (no from, a malformed from, not for us): the
  * addresses may be forged, so the log line is held to one a minute per
@@ -32,6 +33,25 @@ struct drop_log {
 /* Open addressing, kept at most a quarter full so probes stay short. */
 #define NSLOTS 64
 _Static_assert(NSLOTS >= 4 * EXT_REGISTRY_MAX, "dispatch table too small");
+/* Password hashes run on one worker thread: the event loop keeps the
+ * other core of a small machine, and limits.password.total keeps the
+ * worker's queue short anyway. */
+#define HASH_THREADS 1
+/* Requests waiting for a hash at once; more get resource-constraint. */
+#define CHECKS_MAX 32
+
+/* A request waiting for its password hash (guard_job) on the pool. */
+struct check {
+	struct guard_job *job;       /* first: the pool's run function takes
+	                                the check and runs only this */
+	xmpp_stanza_t *stanza;       /* a copy of the request */
+	const struct ext *ext;
+	enum ext_kind kind;
+	char *id;                    /* the reply's id */
+	uint64_t arrival_ns;
+	int abandoned;               /* the link went away: answer nothing */
+	struct check *prev, *next;   /* the live ones (dispatch.checks) */
+};
 
 struct dispatch {
 	xmpp_ctx_t *ctx;
@@ -44,6 +64,10 @@ struct dispatch {
 	unsigned long id_next;
 	struct guard *guard;   /* rate and access state; survives reloads */
 	struct drop_log drops[DROP_KINDS];
+	struct workpool *pool; /* password hashes; started at the first one */
+	struct check *checks;  /* submitted, not finished, not abandoned */
+	size_t pending;        /* how many */
+	unsigned long queue_refused;  /* checks refused: pool full */
 };
 
 /* FNV-1a over NAME, a separator, then NS. */
@@ -112,10 +136,36 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	return d;
 }
 
+static void check_free(struct check *c)
+{
+	if (c->stanza != NULL)
+		xmpp_stanza_release(c->stanza);
+	free(c->id);
+	free(c);
+}
+
+/* What a worker runs: the hash alone. */
+static void run_check(void *arg)
+{
+	struct check *c = arg;
+
+	guard_job_run(c->job);
+}
+
+static void discard_check(void *job, void *guard)
+{
+	struct check *c = job;
+
+	guard_job_cancel(guard, c->job);
+	check_free(c);
+}
+
 void dispatch_free(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
+	/* Joins the worker first: a hash in progress finishes. */
+	workpool_free(d->pool, discard_check, d->guard);
 	guard_free(d->guard);
 	free(d);
 }
@@ -176,11 +226,11 @@ static enum dispatch_result send_error(struct dispatch *d, xmpp_stanza_t *req,
 	return r;
 }
 
-/* Run EXT on PAYLOAD and send the result as an IQ result with ID, or the
- * error it chose as an error reply to STANZA. */
-static enum dispatch_result run_ext(struct dispatch *d, const struct ext *ext,
-				    xmpp_stanza_t *stanza, xmpp_stanza_t *payload,
-				    enum ext_kind kind, const char *id)
+/* Run EXT on PAYLOAD (the guard said yes) and send the result as an IQ
+ * result with ID, or the error it chose as an error reply to STANZA. */
+static enum dispatch_result serve(struct dispatch *d, const struct ext *ext,
+				  xmpp_stanza_t *stanza, xmpp_stanza_t *payload,
+				  enum ext_kind kind, const char *id)
 {
 	struct ext_request req = {
 		.ctx = d->ctx, .stanza = stanza, .payload = payload,
@@ -189,17 +239,7 @@ static enum dispatch_result run_ext(struct dispatch *d, const struct ext *ext,
 	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL };
 	/* A message's reply echoes its body too: measure all of it. */
 	xmpp_stanza_t *measured = kind == EXT_MESSAGE ? stanza : payload;
-	const char *why;
-	enum stanza_cond verdict;
 
-	/* Limits and access first: a refusal is the cheapest answer. */
-	verdict = guard_check(d->guard, d->cfg, xmpp_stanza_get_from(stanza),
-			      ext->guarded,
-			      ext->guarded ? xmpp_stanza_get_attribute(
-					payload, EXT_PASSWORD_ATTR) : NULL,
-			      now_s(), &why);
-	if (verdict != STANZA_COND_NONE)
-		return send_error(d, stanza, verdict, why);
 	if (stanza_size(measured, d->cfg->max_payload) > d->cfg->max_payload)
 		return send_error(d, stanza, STANZA_COND_POLICY_VIOLATION,
 				  "payload too large or too deeply nested for "
@@ -217,6 +257,168 @@ static enum dispatch_result run_ext(struct dispatch *d, const struct ext *ext,
 					       xmpp_stanza_get_from(stanza),
 					       reply.payload),
 			  DISPATCH_REPLIED);
+}
+
+/* Tell the metrics what the password checks look like now. */
+static void count_checks(struct dispatch *d)
+{
+	struct guard_stats st;
+
+	if (d->metrics == NULL)
+		return;
+	guard_stats(d->guard, &st);
+	metrics_password(d->metrics, st.backoff_refused, d->queue_refused,
+			 d->pending, st.rules_backing_off);
+}
+
+/* Hand JOB (for STANZA, to be served by EXT) to the worker; the answer
+ * comes from dispatch_complete(). */
+static enum dispatch_result defer(struct dispatch *d, const struct ext *ext,
+				  xmpp_stanza_t *stanza, enum ext_kind kind,
+				  const char *id, struct guard_job *job)
+{
+	struct check *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (c->stanza = xmpp_stanza_copy(stanza)) == NULL ||
+	    (c->id = strdup(id)) == NULL)
+		goto nomem;
+	c->job = job;
+	c->ext = ext;
+	c->kind = kind;
+	c->arrival_ns = util_now_ns();
+	if (d->pool == NULL &&
+	    (d->pool = workpool_new(HASH_THREADS, CHECKS_MAX, run_check)) == NULL)
+		goto nomem;
+	if (workpool_submit(d->pool, c) != 0) {
+		guard_job_cancel(d->guard, job);
+		check_free(c);
+		d->queue_refused++;
+		count_checks(d);
+		return send_error(d, stanza, STANZA_COND_RESOURCE_CONSTRAINT,
+				  "too many password checks are waiting; "
+				  "retry later");
+	}
+	c->next = d->checks;
+	if (d->checks != NULL)
+		d->checks->prev = c;
+	d->checks = c;
+	d->pending++;
+	count_checks(d);
+	return DISPATCH_PENDING;
+nomem:
+	guard_job_cancel(d->guard, job);
+	if (c != NULL)
+		check_free(c);
+	return send_error(d, stanza, STANZA_COND_RESOURCE_CONSTRAINT,
+			  "out of memory");
+}
+
+/* The guard first (a refusal is the cheapest answer, and a password that
+ * needs a hash waits for it off the loop), then EXT. */
+static enum dispatch_result run_ext(struct dispatch *d, const struct ext *ext,
+				    xmpp_stanza_t *stanza, xmpp_stanza_t *payload,
+				    enum ext_kind kind, const char *id)
+{
+	struct guard_job *job;
+	const char *why, *password = ext->guarded ?
+		xmpp_stanza_get_attribute(payload, EXT_PASSWORD_ATTR) : NULL;
+	enum stanza_cond verdict;
+
+	verdict = guard_check(d->guard, d->cfg, xmpp_stanza_get_from(stanza),
+			      ext->guarded, password, now_s(), &why, &job);
+	if (password != NULL)
+		count_checks(d);
+	if (verdict != STANZA_COND_NONE)
+		return send_error(d, stanza, verdict, why);
+	if (job != NULL)
+		return defer(d, ext, stanza, kind, id, job);
+	return serve(d, ext, stanza, payload, kind, id);
+}
+
+static void unlink_check(struct dispatch *d, struct check *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		d->checks = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	d->pending--;
+}
+
+/* The payload EXT serves in C's copy of the request. */
+static xmpp_stanza_t *payload_of(const struct check *c)
+{
+	if (c->kind != EXT_MESSAGE)
+		return stanza_first_element(c->stanza);
+	/* on_message() served the first child EXT handles. */
+	return xmpp_stanza_get_child_by_name_and_ns(c->stanza, c->ext->name,
+						    c->ext->ns);
+}
+
+int dispatch_fd(const struct dispatch *d)
+{
+	return d->pool != NULL ? workpool_fd(d->pool) : -1;
+}
+
+size_t dispatch_pending(const struct dispatch *d)
+{
+	return d->pending;
+}
+
+void dispatch_complete(struct dispatch *d)
+{
+	struct check *c;
+
+	if (d->pool == NULL)
+		return;
+	while ((c = workpool_take(d->pool)) != NULL) {
+		const char *why;
+		enum stanza_cond verdict;
+		enum dispatch_result r;
+		xmpp_stanza_t *payload;
+
+		if (c->abandoned) {
+			guard_job_cancel(d->guard, c->job);
+			check_free(c);
+			continue;
+		}
+		unlink_check(d, c);
+		verdict = guard_job_finish(d->guard, d->cfg, c->job, now_s(), &why);
+		payload = payload_of(c);
+		if (verdict != STANZA_COND_NONE)
+			r = send_error(d, c->stanza, verdict, why);
+		else if (payload == NULL)
+			r = send_error(d, c->stanza, STANZA_COND_INTERNAL_SERVER_ERROR,
+				       NULL);
+		else
+			r = serve(d, c->ext, c->stanza, payload, c->kind, c->id);
+		if (r == DISPATCH_NOMEM)
+			metrics_drop(d->metrics, METRICS_DROP_NO_MEMORY);
+		else
+			metrics_answered(d->metrics, xmpp_stanza_get_name(c->stanza),
+					 c->arrival_ns);
+		check_free(c);
+	}
+	count_checks(d);
+}
+
+void dispatch_abandon(struct dispatch *d, int answer)
+{
+	struct check *c;
+
+	if (d == NULL)
+		return;
+	/* The worker still has them: each is dropped once its hash ends. */
+	while ((c = d->checks) != NULL) {
+		if (answer)
+			send_error(d, c->stanza, STANZA_COND_RESOURCE_CONSTRAINT,
+				   "the service is stopping; retry later");
+		unlink_check(d, c);
+		c->abandoned = 1;
+	}
+	count_checks(d);
 }
 
 static enum dispatch_result on_message(struct dispatch *d, xmpp_stanza_t *msg)
@@ -378,6 +580,7 @@ enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
 	r = decide(d, stanza);
 	if (r == DISPATCH_NOMEM)
 		metrics_drop(d->metrics, METRICS_DROP_NO_MEMORY);
+	/* A pending one is counted as answered by dispatch_complete(). */
 	metrics_stanza(d->metrics, xmpp_stanza_get_name(stanza),
 		       r == DISPATCH_REPLIED || r == DISPATCH_ERROR_SENT);
 	return r;

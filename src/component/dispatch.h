@@ -20,6 +20,8 @@ enum dispatch_result {
 	DISPATCH_IGNORED,       /* nothing to answer (error/result types, ...) */
 	DISPATCH_DROPPED,       /* unusable (no from, not for our domain) */
 	DISPATCH_NOMEM,         /* out of memory; nothing sent */
+	DISPATCH_PENDING,       /* waits for a password hash on a worker
+	                           thread; dispatch_complete() answers it */
 };
 
 /* A dispatcher for CFG's domain with every extension in the registry
@@ -35,7 +37,24 @@ void dispatch_free(struct dispatch *d);
 /* The rate-limit and access state, for counters in tests and logs. */
 const struct guard *dispatch_guard(const struct dispatch *d);
 
-/* Decide and send what STANZA (borrowed) gets. */
+/* Decide and send what STANZA (borrowed) gets, or copy it to answer once
+ * its password hash is done (DISPATCH_PENDING). */
 enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza);
+
+/* An fd that is readable when password hashes have finished (poll it for
+ * POLLIN and call dispatch_complete()), or -1 while none ever started. */
+int dispatch_fd(const struct dispatch *d);
+
+/* Send what the requests whose hash finished get, in the order the hashes
+ * finished. Never blocks. */
+void dispatch_complete(struct dispatch *d);
+
+/* Requests waiting for a password hash (not counting abandoned ones). */
+size_t dispatch_pending(const struct dispatch *d);
+
+/* The stream these requests came on is ending: answer each waiting one
+ * resource-constraint now (ANSWER), or forget it (the stream is gone);
+ * their hashes finish on the worker and are dropped. */
+void dispatch_abandon(struct dispatch *d, int answer);
 
 #endif

@@ -480,6 +480,8 @@ static void close_connection(struct link *l)
 	l->leftover = NULL;
 	l->leftover_len = 0;
 	l->hold = HOLD_NONE;
+	/* Requests still waiting for a password hash came on this stream. */
+	dispatch_abandon(l->dispatch, 0);
 }
 
 static void finish(struct link *l, enum component_exit status)
@@ -1321,7 +1323,8 @@ static void on_tls_ready(struct link *l)
 
 int link_run_once(struct link *l, int timeout_ms)
 {
-	struct pollfd fds[2] = { { .fd = -1 }, { .fd = -1 } }, *w = &fds[1];
+	struct pollfd fds[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } },
+		      *w = &fds[1], *checks = &fds[2];
 	struct pollfd pfd = { .fd = -1 };
 	uint64_t now = util_now_ms(), due = next_timer(l);
 	int rc;
@@ -1357,8 +1360,11 @@ int link_run_once(struct link *l, int timeout_ms)
 	fds[0] = pfd;
 	w->fd = l->watch_fd;
 	w->events = POLLIN;
+	/* Password hashes finished on the worker (dispatch_complete()). */
+	checks->fd = dispatch_fd(l->dispatch);
+	checks->events = POLLIN;
 	/* poll() skips entries with a negative fd. */
-	rc = poll(fds, 2, timeout_ms);
+	rc = poll(fds, 3, timeout_ms);
 	pfd = fds[0];
 	if (rc > 0 && w->fd >= 0 && w->revents != 0)
 		l->watch_ready = 1;
@@ -1381,6 +1387,8 @@ int link_run_once(struct link *l, int timeout_ms)
 	} else if (l->tls != NULL && tls_pending(l->tls) && !backpressured(l)) {
 		read_and_parse(l);
 	}
+	if (rc > 0 && checks->fd >= 0 && checks->revents != 0)
+		dispatch_complete(l->dispatch);
 	if (l->fd >= 0 && l->phase >= P_OPENING && obuf_len(&l->out) > 0 &&
 	    flush_out(l) < 0) {
 		if (l->phase == P_CLOSING) {
@@ -1483,7 +1491,9 @@ void link_stop(struct link *l)
 		finish(l, COMPONENT_EXIT_OK);
 		return;
 	}
-	/* Replies already queued go out before the close. */
+	/* Replies already queued go out before the close; requests waiting
+	 * for a password hash get theirs now. */
+	dispatch_abandon(l->dispatch, 1);
 	if (queue_text(l, "</stream:stream>") < 0) {
 		finish(l, COMPONENT_EXIT_OK);
 		return;
@@ -1578,7 +1588,9 @@ int link_held(const struct link *l)
 {
 	if (l->phase != P_UP || l->hold == HOLD_NONE)
 		return -1;
-	return l->hold == HOLD_STILL && obuf_len(&l->out) == 0;
+	/* A request waiting for its password hash is answered here first. */
+	return l->hold == HOLD_STILL && obuf_len(&l->out) == 0 &&
+	       dispatch_pending(l->dispatch) == 0;
 }
 
 /* A new parser for the stream after a pause, fed HEADER (NULL: a default

@@ -16,6 +16,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/access.c src/component/access.h \
 	src/component/ratelimit.c src/component/ratelimit.h \
 	src/component/pwcheck.c src/component/pwcheck.h \
+	src/component/workpool.c src/component/workpool.h \
 	src/component/guard.c src/component/guard.h \
 	src/component/presence.c src/component/presence.h \
 	src/component/dispatch.c src/component/dispatch.h \

@@ -76,6 +76,10 @@ struct metrics {
 	                                   last is above the largest bound */
 	counter sum_ns;
 	counter queue_bytes;
+	counter pw_backoff_refused;     /* password checks: see metrics_password() */
+	counter pw_queue_refused;
+	counter pw_pending;
+	counter pw_rules_backing_off;
 	counter reconnects;
 	counter handshakes;
 	counter last_handshake_ms;      /* Unix time, 0: never */
@@ -204,6 +208,29 @@ void metrics_drop(struct metrics *m, enum metrics_drop reason)
 	if (m == NULL || (unsigned)reason >= METRICS_DROP_COUNT)
 		return;
 	bump(&m->dropped[reason], 1);
+}
+
+void metrics_answered(struct metrics *m, const char *name, uint64_t arrival_ns)
+{
+	uint64_t now;
+
+	if (m == NULL)
+		return;
+	now = util_now_ns();
+	bump(&m->answered[kind_of(name)], 1);
+	metrics_observe(m, now > arrival_ns ? now - arrival_ns : 0);
+}
+
+void metrics_password(struct metrics *m, unsigned long backoff_refused,
+		      unsigned long queue_refused, size_t pending,
+		      size_t rules_backing_off)
+{
+	if (m == NULL)
+		return;
+	set(&m->pw_backoff_refused, backoff_refused);
+	set(&m->pw_queue_refused, queue_refused);
+	set(&m->pw_pending, pending);
+	set(&m->pw_rules_backing_off, rules_backing_off);
 }
 
 void metrics_output_queue(struct metrics *m, size_t bytes)
@@ -433,6 +460,26 @@ char *metrics_render(struct metrics *m, size_t *len)
 	       "Bytes waiting in the link's output queue.");
 	put(&t, "ope_output_queue_bytes %llu\n",
 	    (unsigned long long)get(&m->queue_bytes));
+
+	family(&t, "ope_password_backoff_refusals_total", "counter",
+	       "Password checks refused (policy-violation, wait) because the "
+	       "rule's password is backing off after too many wrong ones "
+	       "(limits.password.rule_failures).");
+	put(&t, "ope_password_backoff_refusals_total %llu\n",
+	    (unsigned long long)get(&m->pw_backoff_refused));
+	family(&t, "ope_password_rules_backing_off", "gauge",
+	       "Rule passwords backing off now.");
+	put(&t, "ope_password_rules_backing_off %llu\n",
+	    (unsigned long long)get(&m->pw_rules_backing_off));
+	family(&t, "ope_password_checks_pending", "gauge",
+	       "Requests waiting for their password hash on the worker thread.");
+	put(&t, "ope_password_checks_pending %llu\n",
+	    (unsigned long long)get(&m->pw_pending));
+	family(&t, "ope_password_queue_refusals_total", "counter",
+	       "Password checks refused (resource-constraint) because too many "
+	       "were waiting for the worker thread already.");
+	put(&t, "ope_password_queue_refusals_total %llu\n",
+	    (unsigned long long)get(&m->pw_queue_refused));
 
 	if (t.failed) {
 		free(t.buf);

@@ -57,6 +57,18 @@ void metrics_error_sent(struct metrics *m, enum stanza_cond cond);
 /* A stanza was dropped for REASON. */
 void metrics_drop(struct metrics *m, enum metrics_drop reason);
 
+/* A request that arrived at ARRIVAL_NS (util_now_ns()) and waited
+ * (for a password hash) got its reply or error now: counts as answered,
+ * by its NAME's kind, and its time goes into the histogram. */
+void metrics_answered(struct metrics *m, const char *name, uint64_t arrival_ns);
+
+/* Password checks so far: refused because a rule is backing off, refused
+ * because the worker's queue was full (both running totals), waiting for
+ * a hash now, and rule passwords backing off now. */
+void metrics_password(struct metrics *m, unsigned long backoff_refused,
+		      unsigned long queue_refused, size_t pending,
+		      size_t rules_backing_off);
+
 /* The link's output queue now holds BYTES (a gauge). */
 void metrics_output_queue(struct metrics *m, size_t bytes);
 

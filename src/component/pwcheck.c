@@ -28,10 +28,128 @@ struct pwcheck {
 	uint8_t memo_tag[16];
 	struct slot *slots;
 	size_t mask;
-	struct crypt_data *scratch; /* crypt_rn's 32 KiB work area */
 };
 
 static const char *const accepted[] = { "$y$", "$6$", "$2b$", "$2y$" };
+
+/* The most work one check may take: about 250 ms on a 2-core x86-64
+ * (measured with libxcrypt 4.4.33, the machine shared with builds):
+ * sha512crypt 0.25-0.38 us a round (1,000,000 rounds: 350-390 ms; 500,000:
+ * 130 ms); bcrypt cost 12: 240-420 ms, 13: 610 ms; yescrypt N=2^12 r=32
+ * (the default, "j9T"): 100-180 ms, N=2^13 r=32: 190-235 ms, N=2^14 r=32:
+ * 410 ms. Decided from the parameters alone: nothing is timed at load. */
+#define SHA512_ROUNDS_MAX 700000UL
+#define BCRYPT_COST_MAX 12
+#define YESCRYPT_WORK_MAX ((uint64_t)1 << 18)   /* N * r * (t + 1) */
+
+/* The value of one character of crypt(5)'s base-64 alphabet
+ * ("./0-9A-Za-z"), or 64 for any other byte. */
+static unsigned b64(char c)
+{
+	if (c == '.' || c == '/')
+		return (unsigned)(c - '.');
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0') + 2;
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned)(c - 'A') + 12;
+	if (c >= 'a' && c <= 'z')
+		return (unsigned)(c - 'a') + 38;
+	return 64;
+}
+
+/* One of yescrypt's variable-length numbers at *P (its first character
+ * says how many follow), plus MIN, into *OUT; advances *P. 0, or -1 when
+ * malformed. */
+static int yescrypt_number(const char **p, uint32_t min, uint64_t *out)
+{
+	unsigned start = 0, end = 47, extra = 0, c = b64(**p);
+	uint64_t v = min;
+
+	if (c > 63)
+		return -1;
+	(*p)++;
+	/* Values 0-47 stand alone; higher first characters announce 1..5
+	 * more characters of 6 bits each. */
+	while (c > end) {
+		v += (uint64_t)(end + 1 - start) << (6 * extra);
+		start = end + 1;
+		end = start + (62 - end) / 2;
+		extra++;
+	}
+	v += (uint64_t)(c - start) << (6 * extra);
+	while (extra-- > 0) {
+		c = b64(**p);
+		if (c > 63)
+			return -1;
+		(*p)++;
+		v += (uint64_t)c << (6 * extra);
+	}
+	*out = v;
+	return 0;
+}
+
+/* yescrypt "$y$" parameters: flavour, log2 N, r, then optionally a bit set
+ * saying which of p, t, g and a ROM follow. 0 when within the cap. */
+static int yescrypt_cost_ok(const char *hash)
+{
+	const char *p = hash + 3;
+	uint64_t flavor, nlog2, r, have = 0, par = 1, t = 0, g = 0;
+
+	if (yescrypt_number(&p, 0, &flavor) < 0 ||
+	    yescrypt_number(&p, 1, &nlog2) < 0 ||
+	    yescrypt_number(&p, 1, &r) < 0)
+		return -1;
+	if (*p != '$' && yescrypt_number(&p, 1, &have) < 0)
+		return -1;
+	if ((have & 1) && yescrypt_number(&p, 2, &par) < 0)
+		return -1;
+	if ((have & 2) && yescrypt_number(&p, 1, &t) < 0)
+		return -1;
+	if ((have & 4) && yescrypt_number(&p, 1, &g) < 0)
+		return -1;
+	/* Hash upgrades (g) and a ROM are never made by mkpasswd or
+	 * crypt_gensalt; p splits the same work into lanes, except in the
+	 * classic scrypt flavour (0) where it multiplies it. */
+	if ((have & ~(uint64_t)3) != 0 || g != 0 || nlog2 > 30 || r > 4096 ||
+	    par > 64 || t > 64)
+		return -1;
+	return ((uint64_t)1 << nlog2) * r * (t + 1) * (flavor == 0 ? par : 1) <=
+	       YESCRYPT_WORK_MAX ? 0 : -1;
+}
+
+/* 0 when checking a password against HASH (already known to be of an
+ * accepted kind and well formed) takes at most about 250 ms here. */
+static int cost_ok(const char *hash, const char **why)
+{
+	if (strncmp(hash, "$6$rounds=", 10) == 0) {
+		char *end;
+		unsigned long rounds = strtoul(hash + 10, &end, 10);
+
+		if (*end == '$' && rounds <= SHA512_ROUNDS_MAX)
+			return 0;
+		*why = "too costly to check: sha512crypt with more than "
+		       "700000 rounds takes over about 250 ms a check (the "
+		       "default is 5000: drop rounds=, or use 'ope-component "
+		       "--hash-password')";
+		return -1;
+	}
+	if (strncmp(hash, "$2", 2) == 0) {
+		if (atoi(hash + 4) <= BCRYPT_COST_MAX)
+			return 0;
+		*why = "too costly to check: bcrypt costs above 12 take over "
+		       "about 250 ms a check (use cost 10 to 12, or "
+		       "'ope-component --hash-password')";
+		return -1;
+	}
+	if (strncmp(hash, "$y$", 3) == 0 && yescrypt_cost_ok(hash) != 0) {
+		*why = "too costly to check: yescrypt parameters above N=2^13, "
+		       "r=32 (mkpasswd -R 6) take over about 250 ms a check; "
+		       "use 'ope-component --hash-password' or mkpasswd's "
+		       "default";
+		return -1;
+	}
+	return 0;
+}
 
 int pwcheck_hash_valid(const char *hash, const char **why)
 {
@@ -52,7 +170,7 @@ int pwcheck_hash_valid(const char *hash, const char **why)
 		       "mkpasswd printed)";
 		return -1;
 	}
-	return 0;
+	return cost_ok(hash, why);
 }
 
 struct pwcheck *pwcheck_new(size_t slots)
@@ -65,8 +183,7 @@ struct pwcheck *pwcheck_new(size_t slots)
 	while (n < slots && n < ((size_t)1 << 24))
 		n <<= 1;
 	pc->slots = calloc(n, sizeof(*pc->slots));
-	pc->scratch = calloc(1, sizeof(*pc->scratch));
-	if (pc->slots == NULL || pc->scratch == NULL)
+	if (pc->slots == NULL)
 		goto fail;
 	pc->mask = n - 1;
 	/* Blocking: the keys must be unpredictable, even early at boot. */
@@ -84,9 +201,6 @@ void pwcheck_free(struct pwcheck *pc)
 		return;
 	OPENSSL_cleanse(pc->key, sizeof(pc->key));
 	free(pc->slots);
-	if (pc->scratch != NULL)
-		OPENSSL_cleanse(pc->scratch, sizeof(*pc->scratch));
-	free(pc->scratch);
 	free(pc);
 }
 
@@ -128,29 +242,44 @@ int pwcheck_lookup(struct pwcheck *pc, const char *hash, const char *bare,
 	return s->used && CRYPTO_memcmp(s->key.mac, key->mac, sizeof(key->mac)) == 0;
 }
 
-int pwcheck_verify(struct pwcheck *pc, const char *hash, const char *password,
-		   const struct pwcheck_key *key)
+int pwcheck_matches(const char *hash, const char *password)
 {
+	struct crypt_data *cd;
 	const char *out;
 	size_t hlen = strlen(hash);
 	int right;
 
 	if (strlen(password) > PWCHECK_PASSWORD_MAX)
 		return 0;
-	memset(pc->scratch, 0, sizeof(*pc->scratch));
-	out = crypt_rn(password, hash, pc->scratch, (int)sizeof(*pc->scratch));
-	if (out == NULL || out[0] == '*') {
-		OPENSSL_cleanse(pc->scratch, sizeof(*pc->scratch));
+	/* crypt_rn's 32 KiB work area, one per call: callers run on any
+	 * thread, and the hash itself costs far more than the allocation. */
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		return -1;
-	}
-	right = strlen(out) == hlen && CRYPTO_memcmp(out, hash, hlen) == 0;
-	OPENSSL_cleanse(pc->scratch, sizeof(*pc->scratch));
-	if (right) {
-		struct slot *s = &pc->slots[slot_of(pc, key)];
+	out = crypt_rn(password, hash, cd, (int)sizeof(*cd));
+	if (out == NULL || out[0] == '*')
+		right = -1;
+	else
+		right = strlen(out) == hlen && CRYPTO_memcmp(out, hash, hlen) == 0;
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	free(cd);
+	return right;
+}
 
-		s->key = *key;
-		s->used = 1;
-	}
+void pwcheck_remember(struct pwcheck *pc, const struct pwcheck_key *key)
+{
+	struct slot *s = &pc->slots[slot_of(pc, key)];
+
+	s->key = *key;
+	s->used = 1;
+}
+
+int pwcheck_verify(struct pwcheck *pc, const char *hash, const char *password,
+		   const struct pwcheck_key *key)
+{
+	int right = pwcheck_matches(hash, password);
+
+	if (right == 1)
+		pwcheck_remember(pc, key);
 	return right;
 }
 

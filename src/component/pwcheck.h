@@ -25,8 +25,11 @@ struct pwcheck *pwcheck_new(size_t slots);
 void pwcheck_free(struct pwcheck *pc);
 
 /* 0 when HASH is a crypt(5) hash of a kind ope accepts (yescrypt "$y$",
- * sha512crypt "$6$", bcrypt "$2b$"/"$2y$") and well formed; else -1 and
- * *WHY (static) says what is wrong. */
+ * sha512crypt "$6$", bcrypt "$2b$"/"$2y$"), well formed, and cheap enough
+ * that one check takes at most about 250 ms (sha512crypt: at most 700000
+ * rounds; bcrypt: cost at most 12; yescrypt: N * r * (t + 1) at most
+ * 2^18, as N=2^13 r=32), judged from its parameters without hashing;
+ * else -1 and *WHY (static) says what is wrong. */
 int pwcheck_hash_valid(const char *hash, const char **why);
 
 /* Cheap (about 100 ns): compute KEY for (HASH, BARE, PASSWORD) and return
@@ -35,9 +38,15 @@ int pwcheck_hash_valid(const char *hash, const char **why);
 int pwcheck_lookup(struct pwcheck *pc, const char *hash, const char *bare,
 		   const char *password, struct pwcheck_key *key);
 
-/* Slow: hash PASSWORD with HASH's settings and compare in constant time.
- * Returns 1 when right (KEY, from pwcheck_lookup(), is then cached), 0 when
- * wrong, -1 when the hash cannot be computed. */
+/* Slow, and safe on any thread (it touches no checker): hash PASSWORD
+ * with HASH's settings and compare in constant time. Returns 1 when right,
+ * 0 when wrong, -1 when the hash cannot be computed (or out of memory). */
+int pwcheck_matches(const char *hash, const char *password);
+
+/* Cache KEY (from pwcheck_lookup()) as verified. */
+void pwcheck_remember(struct pwcheck *pc, const struct pwcheck_key *key);
+
+/* pwcheck_matches(), then pwcheck_remember(KEY) when right; same returns. */
 int pwcheck_verify(struct pwcheck *pc, const char *hash, const char *password,
 		   const struct pwcheck_key *key);
 

@@ -1443,6 +1443,85 @@ def t_forged_from():
         srv.close()
 
 
+@case('passwords: a flood of wrong ones from many senders backs the rule off '
+      '(policy-violation, wait; logged with FILE:LINE) while a sender without '
+      'a password and one with a cached password are answered, in order')
+def t_password_backoff():
+    # Only the rule's budget may refuse: the per-sender and total password
+    # rates are out of the way, and the back-off outlasts the test.
+    extra = ACCESS_CFG + (
+        'limits = { sender = { rate = 1000000.0; burst = 1000000; }; '
+        'password = { rate = 1000.0; burst = 1000; total = 1000.0; '
+        'rule_failures = 3; rule_backoff = 600.0; }; };\n')
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    text = config_text(srv.port)
+    text = '\n'.join(l for l in text.split('\n')
+                     if not l.startswith('limits')) + extra
+    comp = Component(write_config(0, text=text))
+    flood = 60
+    try:
+        conn = srv.accept(REPLY_TIMEOUT)
+        check(conn is not None, 'no connection %s' % comp.why())
+        conn.handshake(fs.ACCEPT)
+        # Alice's password is verified once (a hash), then cached.
+        id_ = new_id('alice')
+        conn.send(message(id_, password='pw-right'))
+        check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+        # The flood, each guess from another account, with the two users'
+        # requests in between, all in one write.
+        mine, guesses, data = [], [], []
+        for i in range(flood):
+            g = new_id('guess')
+            guesses.append(g)
+            data.append(message(g, frm='m%d@localhost/r' % i,
+                                password='guess%d' % i))
+            a, b = new_id('alice'), new_id('admin')
+            mine += [a, b]
+            data.append(message(a, password='pw-right'))
+            data.append(message(b, frm='admin@localhost/x'))
+        conn.send(''.join(data))
+        got = conn.recv_stanzas(3 * flood, REPLY_TIMEOUT)
+        check(len(got) == 3 * flood, 'only %d of %d replies %s'
+              % (len(got), 3 * flood, comp.why()))
+        order = [r.get('id') for r in got if r.get('id') in set(mine)]
+        check(order == mine, 'the two users were not answered in order: %r'
+              % order[:10])
+        for r in got:
+            if r.get('id') in set(mine):
+                check(r.get('type') == 'result', 'a user got %s' % show(r))
+        wrong = slowed = 0
+        for r in got:
+            if r.get('id') not in set(guesses):
+                continue
+            if r.find('{%s}error/{%s}not-authorized' % (NS_C, NS_ERR)) \
+                    is not None:
+                wrong += 1
+                continue
+            text = access_error(r, 'wait', 'policy-violation', r.get('id'),
+                                r.get('to'))
+            check('slowed down' in text, 'not the back-off text: %r' % text)
+            slowed += 1
+        # 3 wrong ones in the budget, then one at a time with a delay of
+        # 1, 2, 4... s: a few more at most while the flood lasts.
+        check(wrong >= 3 and wrong <= 10 and wrong + slowed == flood,
+              'expected 3 to 10 hashed guesses and the rest refused, got '
+              '%d hashed, %d refused' % (wrong, slowed))
+        check(comp.wait_log('password checks slowed down'),
+              'no back-off log line %s' % comp.tail())
+        lines = [l for l in comp.stderr().split('\n')
+                 if 'password checks slowed down' in l]
+        check(len(lines) == 1 and 'rule %s:' % comp.config in lines[0],
+              'not one back-off line a minute naming the rule\'s FILE:LINE: '
+              '%r' % lines)
+        # Alice's cached password still works.
+        id_ = new_id('alice')
+        conn.send(message(id_, password='pw-right'))
+        check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+    finally:
+        comp.stop()
+        srv.close()
+
+
 @case('limits: a burst over the sender rate -> policy-violation (wait), '
       'answers again after the refill; total rate -> resource-constraint')
 def t_limits():

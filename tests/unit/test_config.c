@@ -596,6 +596,8 @@ static void test_access_absent(void)
 	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.rate, 2.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(cfg.limit_hashes.burst, 4.0, 1e-9);
 	CU_ASSERT_EQUAL(cfg.limit_senders, 100000);
+	CU_ASSERT_EQUAL(cfg.limit_rule_failures, 10);
+	CU_ASSERT_EQUAL(cfg.limit_rule_backoff_ms, 60000);
 	config_free(&cfg);
 }
 
@@ -652,6 +654,23 @@ static void test_bad_access_hash(void)
 {
 	check_bad("bad-access-hash.conf", 5, "not a supported crypt(5) hash");
 	check_bad("bad-access-md5.conf", 4, "not a supported crypt(5) hash");
+}
+
+/* Hashes whose parameters would take more than about 250 ms a check are
+ * refused at load, at the password's line. */
+static void test_bad_access_costly(void)
+{
+	check_bad("bad-access-costly-sha.conf", 4, "too costly to check: "
+		  "sha512crypt with more than 700000 rounds");
+	check_bad("bad-access-costly-bcrypt.conf", 5, "bcrypt costs above 12");
+	check_bad("bad-access-costly-yescrypt.conf", 4, "yescrypt parameters");
+}
+
+/* 0 used to mean unlimited hashing. */
+static void test_bad_hashes_zero(void)
+{
+	check_bad("bad-limits-hashes-zero.conf", 3,
+		  "limits.password.total must be above 0");
 }
 
 /* A plaintext password by mistake is never echoed in the error. */
@@ -746,6 +765,8 @@ static const struct testutil_test tests[] = {
 	{ "access: unknown action", test_bad_access_action },
 	{ "access: unsupported hash", test_bad_access_hash },
 	{ "access: plaintext password not echoed", test_bad_access_hash_not_echoed },
+	{ "access: hashes too costly to check", test_bad_access_costly },
+	{ "limits.password.total = 0 refused", test_bad_hashes_zero },
 	{ "access: unknown default", test_bad_access_default },
 	{ "access: rule keys", test_bad_access_rule_key },
 	{ "limits: negative rate", test_bad_limits_rate },

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* test_dispatch.c: what each kind of incoming stanza gets back, and what gets nothing. */
 #include <stdio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
 
+#include "access.h"
 #include "config.h"
 #include "dispatch.h"
 #include "ext.h"
@@ -12,6 +14,7 @@
 #include "ns.h"
 #include "stanza.h"
 #include "testutil.h"
+#include "workpool.h"
 
 #define FROM "alice@example.org/res"
 #define EX "xmlns='https://example.net/our_extension'"
@@ -21,8 +24,17 @@ static xmpp_ctx_t *ctx;
 static struct dispatch *d;
 static struct testutil_sent sent;
 
+static void nothing(void *job)
+{
+	(void)job;
+}
+
 static int setup(void)
 {
+	/* glibc keeps a joined thread's stack, with a TLS block from the
+	 * heap, for the next thread: start and join one here, outside any
+	 * test, so the worker a test starts is not counted as a leak. */
+	workpool_free(workpool_new(1, 1, nothing), NULL, NULL);
 	testutil_config(&cfg);
 	ctx = testutil_ctx_new();
 	d = dispatch_new(ctx, &cfg, NULL, testutil_capture, &sent);
@@ -191,6 +203,79 @@ static void test_iq_example(void)
 	text = xmpp_stanza_get_text(tag);
 	CU_ASSERT_STRING_EQUAL(text, "T");
 	xmpp_free(ctx, text);
+}
+
+/* "pw-right" (mkpasswd -m sha512crypt). */
+#define SHA_HASH "$6$AcmlSbM6nEC.9.Io$Jk7V6ooFrrxk3L7tafPXufHXkuWpUhGA3KINNit4UROvF/sfakdRb0y6KhXtio4jm59e025Qvm8uVfBlhOyaH1"
+#define PW_IQ(id, pw) "<iq type='set' id='" id "' to='ope.example.org' from='" \
+	FROM "'><example_tag " EX " password='" pw "'/></iq>"
+
+/* Wait (bounded, generously) for the hash to finish, then answer. */
+static void complete_one(void)
+{
+	struct pollfd p = { .fd = dispatch_fd(d), .events = POLLIN };
+
+	CU_ASSERT_FATAL(p.fd >= 0);
+	CU_ASSERT_EQUAL(poll(&p, 1, 60000), 1);
+	dispatch_complete(d);
+}
+
+/* A password that needs a hash waits for the worker; requests that need
+ * none are answered meanwhile; the waiting one is answered through
+ * dispatch_complete(), and a right one is cached from then on. */
+static void test_password_async(void)
+{
+	struct dispatch *shared = d;
+	char err[200];
+
+	/* A dispatcher of its own: its worker and budgets are freed within
+	 * the test. */
+	d = dispatch_new(ctx, &cfg, NULL, testutil_capture, &sent);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+
+	cfg.access = access_table_new(ACCESS_DENY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg.access);
+	CU_ASSERT_EQUAL(access_table_add(cfg.access, "*", ACCESS_ALLOW, SHA_HASH,
+					 "t.conf:1", err, sizeof(err)), 0);
+	cfg.limit_password = (struct ratelimit_rate){ 100, 100 };
+	cfg.limit_hashes = (struct ratelimit_rate){ 100, 100 };
+	CU_ASSERT_EQUAL(dispatch_fd(d), -1);
+	CU_ASSERT_EQUAL(feed(PW_IQ("p1", "pw-wrong")), DISPATCH_PENDING);
+	CU_ASSERT_EQUAL(sent.n, 0);
+	CU_ASSERT_EQUAL(dispatch_pending(d), 1);
+	/* Not guarded: served while the hash runs. */
+	CU_ASSERT_EQUAL(feed("<iq type='get' id='g1' to='ope.example.org' from='"
+			     FROM "'><ping xmlns='urn:xmpp:ping'/></iq>"),
+			DISPATCH_REPLIED);
+	CU_ASSERT_EQUAL(sent.n, 1);
+	testutil_sent_clear(&sent);
+	complete_one();
+	CU_ASSERT_EQUAL(dispatch_pending(d), 0);
+	assert_error("iq", "p1", "not-authorized", "auth");
+	testutil_sent_clear(&sent);
+	CU_ASSERT_EQUAL(feed(PW_IQ("p2", "pw-right")), DISPATCH_PENDING);
+	complete_one();
+	CU_ASSERT_EQUAL_FATAL(sent.n, 1);
+	assert_addressed(sent.stanza[0], "iq", "result", "ope.example.org", FROM, "p2");
+	/* Cached now: answered at once. */
+	CU_ASSERT_EQUAL(feed(PW_IQ("p3", "pw-right")), DISPATCH_REPLIED);
+	/* The stream ends while one waits: answered now, dropped later. */
+	CU_ASSERT_EQUAL(feed(PW_IQ("p4", "pw-other")), DISPATCH_PENDING);
+	dispatch_abandon(d, 1);
+	CU_ASSERT_EQUAL(dispatch_pending(d), 0);
+	assert_error("iq", "p4", "resource-constraint", "wait");
+	testutil_sent_clear(&sent);
+	complete_one();
+	CU_ASSERT_EQUAL(sent.n, 0);
+	/* Abandoned without an answer (the stream is gone). */
+	CU_ASSERT_EQUAL(feed(PW_IQ("p5", "pw-other2")), DISPATCH_PENDING);
+	dispatch_abandon(d, 0);
+	complete_one();
+	CU_ASSERT_EQUAL(sent.n, 0);
+	dispatch_free(d);
+	d = shared;
+	access_table_free(cfg.access);
+	cfg.access = NULL;
 }
 
 static void test_iq_errors(void)
@@ -449,7 +534,8 @@ static int test_dispatch_register(void)
 	    !CU_add_test(s, "oversized payloads", test_oversized) ||
 	    !CU_add_test(s, "disco#info", test_disco_info) ||
 	    !CU_add_test(s, "disco#items, ping, version", test_disco_items_ping_version) ||
-	    !CU_add_test(s, "presence", test_presence))
+	    !CU_add_test(s, "presence", test_presence) ||
+	    !CU_add_test(s, "passwords hashed off the loop", test_password_async))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

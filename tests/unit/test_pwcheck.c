@@ -93,6 +93,65 @@ static void test_cache_bounded(void)
 	pwcheck_free(pc);
 }
 
+/* The cost cap, from the parameters alone, at the thresholds measured
+ * (pwcheck.c): about 250 ms a check here. */
+static void test_cost_cap(void)
+{
+	static const char *const ok[] = {
+		"$6$rounds=700000$AcmlSbM6nEC.9.Io$Jk7V6ooFrrxk3L7tafPXufHXkuWpUhGA3KINNit4UROvF/sfakdRb0y6KhXtio4jm59e025Qvm8uVfBlhOyaH1",
+		"$2b$12$yuJB7Qfc.fMZHxBaGuYeBeuj6p5M/.GrVdESYOoLl.QInU.CQNoxy",
+		"$y$jAT$GiNHUxm0jXu2WVQ0UsTEm1$Thq2MdZbNr2xsJhUFWrCt0doBbqXLr5DhuoejvDg8N7",
+		/* p (lanes) splits N: same work */
+		"$y$j9T.0$GiNHUxm0jXu2WVQ0UsTEm1$Thq2MdZbNr2xsJhUFWrCt0doBbqXLr5DhuoejvDg8N7",
+		/* t = 1 doubles N=2^12 r=32: at the cap */
+		"$y$j9T/.$GiNHUxm0jXu2WVQ0UsTEm1$Thq2MdZbNr2xsJhUFWrCt0doBbqXLr5DhuoejvDg8N7",
+	};
+	static const char *const costly[] = {
+		"$6$rounds=700001$AcmlSbM6nEC.9.Io$Jk7V6ooFrrxk3L7tafPXufHXkuWpUhGA3KINNit4UROvF/sfakdRb0y6KhXtio4jm59e025Qvm8uVfBlhOyaH1",
+		"$6$rounds=999999999$AcmlSbM6nEC.9.Io$Jk7V6ooFrrxk3L7tafPXufHXkuWpUhGA3KINNit4UROvF/sfakdRb0y6KhXtio4jm59e025Qvm8uVfBlhOyaH1",
+		"$2b$13$yuJB7Qfc.fMZHxBaGuYeBeuj6p5M/.GrVdESYOoLl.QInU.CQNoxy",
+		"$2y$20$yuJB7Qfc.fMZHxBaGuYeBeuj6p5M/.GrVdESYOoLl.QInU.CQNoxy",
+		"$y$jBT$GiNHUxm0jXu2WVQ0UsTEm1$Thq2MdZbNr2xsJhUFWrCt0doBbqXLr5DhuoejvDg8N7",
+		/* r = 64 */
+		"$y$jAz$GiNHUxm0jXu2WVQ0UsTEm1$Thq2MdZbNr2xsJhUFWrCt0doBbqXLr5DhuoejvDg8N7",
+		/* t = 2 */
+		"$y$j9T/0$GiNHUxm0jXu2WVQ0UsTEm1$Thq2MdZbNr2xsJhUFWrCt0doBbqXLr5DhuoejvDg8N7",
+		/* N = 2^30 */
+		"$y$jRT$GiNHUxm0jXu2WVQ0UsTEm1$Thq2MdZbNr2xsJhUFWrCt0doBbqXLr5DhuoejvDg8N7",
+	};
+	const char *why = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		CU_ASSERT_EQUAL(pwcheck_hash_valid(ok[i], &why), 0);
+		if (pwcheck_hash_valid(ok[i], &why) != 0)
+			fprintf(stderr, "\nrefused %s: %s\n", ok[i], why);
+	}
+	for (i = 0; i < sizeof(costly) / sizeof(costly[0]); i++) {
+		why = NULL;
+		CU_ASSERT_EQUAL(pwcheck_hash_valid(costly[i], &why), -1);
+		CU_ASSERT(why != NULL && strstr(why, "too costly") != NULL);
+		if (why == NULL || strstr(why, "too costly") == NULL)
+			fprintf(stderr, "\naccepted %s (%s)\n", costly[i],
+				why ? why : "");
+	}
+}
+
+/* The thread-safe half and the cache half of pwcheck_verify(). */
+static void test_matches_remember(void)
+{
+	struct pwcheck *pc = pwcheck_new(16);
+	struct pwcheck_key k;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pc);
+	CU_ASSERT_EQUAL(pwcheck_matches(SHA_HASH, "pw-wrong"), 0);
+	CU_ASSERT_EQUAL(pwcheck_matches(SHA_HASH, "pw-right"), 1);
+	CU_ASSERT_EQUAL(pwcheck_lookup(pc, SHA_HASH, "a@x", "pw-right", &k), 0);
+	pwcheck_remember(pc, &k);
+	CU_ASSERT_EQUAL(pwcheck_lookup(pc, SHA_HASH, "a@x", "pw-right", &k), 1);
+	pwcheck_free(pc);
+}
+
 static void test_make(void)
 {
 	char h[256];
@@ -116,6 +175,8 @@ static const struct testutil_test tests[] = {
 	{ "cache keyed by hash, JID, password", test_cache },
 	{ "cache bounded", test_cache_bounded },
 	{ "make a yescrypt hash", test_make },
+	{ "hashes over about 250 ms refused", test_cost_cap },
+	{ "matches on any thread, remember on the loop", test_matches_remember },
 };
 
 static int test_pwcheck_register(void)
