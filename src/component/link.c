@@ -1071,6 +1071,8 @@ static void read_and_parse(struct link *l)
 		if (log_enabled(LOG_LEVEL_DEBUG))
 			log_traffic(l, "RECV from", &l->rx_mask, l->in,
 				    (size_t)n);
+		else    /* Unlogged: the next logged read starts afresh. */
+			memset(&l->rx_mask, 0, sizeof(l->rx_mask));
 		l->in_len = (size_t)n;
 		parse_input(l, l->in_len);
 	}
