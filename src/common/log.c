@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* log.c: levelled, timestamped log lines; escaping; libstrophe's log routed here. */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -15,6 +19,21 @@ static enum log_level log_threshold = LOG_LEVEL_INFO;
 static FILE *log_stream;
 static int log_timestamps = 1;
 
+/* Buffered mode (log_set_buffered()). Writing each line at once costs a
+ * system call per line, which at debug level is several per stanza. A
+ * stdio full buffer would cut lines wherever it fills up, so ope keeps its
+ * own: whole lines wait here and go out together in one write, never a
+ * part of one. The event loop flushes before it waits (nothing lingers
+ * while idle), an error line flushes at once (a crash may follow), exit()
+ * flushes (atexit), and takeover flushes before it starts a successor that
+ * writes to the same stderr. Lost on a crash: at most one loop turn's
+ * lines below error level. The lock: libmicrohttpd's thread logs too. */
+#define LOG_HELD 32768
+static char held[LOG_HELD];
+static size_t held_len;
+static int log_buffered;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
 	[LOG_LEVEL_WARNING] = "warning",
@@ -24,6 +43,7 @@ static const char *const level_names[] = {
 
 void log_init(const char *progname, enum log_level level, FILE *stream)
 {
+	log_flush();
 	log_progname = progname ? progname : "ope";
 	log_threshold = level;
 	log_stream = stream;
@@ -75,12 +95,70 @@ const char *log_level_name(enum log_level level)
 	return level_names[level];
 }
 
+/* Write N bytes at P to OUT, all of them, in as few writes as it takes. */
+static void write_out(FILE *out, const char *p, size_t n)
+{
+	int fd = fileno(out);
+
+	if (fd < 0) {
+		/* A stream without a descriptor (a memory stream in tests). */
+		fwrite(p, 1, n, out);
+		fflush(out);
+		return;
+	}
+	/* Whatever stdio holds for the same file goes first. */
+	fflush(out);
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;  /* nowhere to log: the lines are dropped */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static FILE *log_out(void)
+{
+	return log_stream ? log_stream : stderr;
+}
+
+/* With log_lock held. */
+static void flush_locked(void)
+{
+	if (held_len > 0)
+		write_out(log_out(), held, held_len);
+	held_len = 0;
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&log_lock);
+	flush_locked();
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log_set_buffered(int on)
+{
+	static int registered;
+
+	pthread_mutex_lock(&log_lock);
+	if (on && !registered)
+		registered = atexit(log_flush) == 0;
+	log_buffered = on && registered;
+	if (!log_buffered)
+		flush_locked();
+	pthread_mutex_unlock(&log_lock);
+}
+
 static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
-	FILE *out = log_stream ? log_stream : stderr;
 	char stamp[40] = "";
-	char line[4096];
+	char msg[4096], line[sizeof(msg) + 200];
 	int n = 0;
+	size_t len;
 
 	if (log_timestamps) {
 		struct timespec ts;
@@ -92,11 +170,29 @@ static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
 		snprintf(stamp + n, sizeof(stamp) - (size_t)n, ".%03ldZ ",
 			 ts.tv_nsec / 1000000);
 	}
-	vsnprintf(line, sizeof(line), fmt, ap);
-	/* One fprintf per line so concurrent writers don't interleave. */
-	fprintf(out, "%s%s[%ld] %s: %s\n", stamp, log_progname, (long)getpid(),
-		log_level_name(level), line);
-	fflush(out);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = snprintf(line, sizeof(line), "%s%s[%ld] %s: %s\n", stamp,
+		     log_progname, (long)getpid(), log_level_name(level), msg);
+	if (n < 0)
+		return;
+	len = (size_t)n;
+	if (len >= sizeof(line)) {
+		/* A very long program name: the line is cut, but whole. */
+		len = sizeof(line) - 1;
+		line[len - 1] = '\n';
+	}
+	pthread_mutex_lock(&log_lock);
+	if (!log_buffered) {
+		write_out(log_out(), line, len);
+	} else {
+		if (held_len + len > sizeof(held))
+			flush_locked();
+		memcpy(held + held_len, line, len);
+		held_len += len;
+		if (level == LOG_LEVEL_ERROR)
+			flush_locked();
+	}
+	pthread_mutex_unlock(&log_lock);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -188,6 +284,169 @@ char *log_quote(char *dst, size_t len, const char *src)
 		return dst;
 	}
 	return escape(dst, len, src, 1);
+}
+
+/* ---- masking secrets in traffic (log_mask) ---------------------------- */
+
+enum mask_state {
+	MASK_RESYNC,   /* hidden up to the next '<' (the zeroed state) */
+	MASK_TEXT,     /* looking for "password" and "<handshake" */
+	MASK_NAME,     /* after "password": the rest of a name, up to '=' */
+	MASK_EQ,       /* after '=': up to the value's quote */
+	MASK_VALUE,    /* the value: hidden up to its quote */
+	MASK_HS_TAG,   /* inside <handshake ...> */
+	MASK_HS_BODY,  /* its content: hidden up to the next '<' */
+};
+
+static const char mask_pw[] = "password", mask_hs[] = "<handshake";
+
+/* Output of log_mask(): what fits before the room kept for "...". */
+struct mask_out {
+	char *dst;
+	size_t len, room;
+	int cut, hiding;
+};
+
+static void mask_emit(struct mask_out *o, const char *p, size_t n)
+{
+	if (o->cut)
+		return;
+	if (o->len + n > o->room) {
+		o->cut = 1;
+		return;
+	}
+	memcpy(o->dst + o->len, p, n);
+	o->len += n;
+}
+
+/* C is shown (SHOW) or hidden: a run of hidden bytes shows as one "***". */
+static void mask_byte(struct mask_out *o, char c, int show)
+{
+	if (show) {
+		o->hiding = 0;
+		mask_emit(o, &c, 1);
+	} else if (!o->hiding) {
+		o->hiding = 1;
+		mask_emit(o, "***", 3);
+	}
+}
+
+static int mask_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int mask_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' ||
+	       c == ':' || (unsigned char)c >= 0x80;
+}
+
+/* Advance a match of WORD (matched so far: *AT) by C; 1 when complete. */
+static int mask_match(unsigned char *at, const char *word, char c)
+{
+	char lc = (char)tolower((unsigned char)c);
+
+	/* Neither word has a prefix that is also a suffix of a longer part
+	 * of it: on a mismatch, C alone may start a new match. */
+	if (lc == word[*at])
+		(*at)++;
+	else
+		*at = lc == word[0] ? 1 : 0;
+	if (word[*at] != '\0')
+		return 0;
+	*at = 0;
+	return 1;
+}
+
+/* One byte in state M->state: 1 when it is done with, 0 when it must be
+ * looked at again in the state just entered. */
+static int mask_step(struct log_mask *m, struct mask_out *o, char c)
+{
+	switch ((enum mask_state)m->state) {
+	case MASK_RESYNC:
+		if (c == '<') {
+			m->state = MASK_TEXT;
+			return 0;
+		}
+		mask_byte(o, c, 0);
+		return 1;
+	case MASK_TEXT:
+		mask_byte(o, c, 1);
+		if (mask_match(&m->pw, mask_pw, c)) {
+			m->hs = 0;
+			m->state = MASK_NAME;
+		} else if (mask_match(&m->hs, mask_hs, c)) {
+			m->pw = 0;
+			m->quote = 0;
+			m->slash = 0;
+			m->state = MASK_HS_TAG;
+		}
+		return 1;
+	case MASK_NAME:
+		if (c == '=')
+			m->state = MASK_EQ;
+		else if (!mask_name_char(c) && !mask_space(c))
+			break;
+		mask_byte(o, c, 1);
+		return 1;
+	case MASK_EQ:
+		if (c == '\'' || c == '"') {
+			m->quote = c;
+			m->state = MASK_VALUE;
+		} else if (!mask_space(c)) {
+			break;
+		}
+		mask_byte(o, c, 1);
+		return 1;
+	case MASK_VALUE:
+		/* No '<' in a well-formed value: past one, the value is over
+		 * (or never was one). */
+		if (c == '<')
+			break;
+		if (c == m->quote)
+			m->state = MASK_TEXT;
+		mask_byte(o, c, c == m->quote);
+		return 1;
+	case MASK_HS_TAG:
+		mask_byte(o, c, 1);
+		if (m->quote) {
+			if (c == m->quote)
+				m->quote = 0;
+		} else if (c == '\'' || c == '"') {
+			m->quote = c;
+		} else if (c == '>') {
+			m->state = m->slash ? MASK_TEXT : MASK_HS_BODY;
+		}
+		m->slash = !m->quote && c == '/';
+		return 1;
+	case MASK_HS_BODY:
+		if (c == '<')
+			break;
+		mask_byte(o, c, 0);
+		return 1;
+	}
+	m->state = MASK_TEXT;
+	m->pw = m->hs = 0;
+	return 0;
+}
+
+char *log_mask(struct log_mask *m, const char *src, size_t len, char *dst,
+	       size_t dstlen)
+{
+	struct mask_out o = { dst, 0, dstlen >= 8 ? dstlen - 4 : 0, 0, 0 };
+	size_t i = 0;
+
+	while (i < len)
+		if (mask_step(m, &o, src[i]))
+			i++;
+	if (o.cut && dstlen >= 8) {
+		memcpy(dst + o.len, "...", 3);
+		o.len += 3;
+	}
+	if (dstlen > 0)
+		dst[dstlen >= 8 ? o.len : 0] = '\0';
+	return dst;
 }
 
 /* libstrophe's debug lines may carry secrets: the XEP-0114 handshake digest

@@ -15,8 +15,19 @@ enum log_level {
 };
 
 /* Send log lines to STREAM (stderr when NULL) at LEVEL and above, tagged with
- * PROGNAME. The stream is borrowed; it must outlive the logger. */
+ * PROGNAME. The stream is borrowed; it must outlive the logger. Lines still
+ * held (log_set_buffered()) go to the previous stream first. */
 void log_init(const char *progname, enum log_level level, FILE *stream);
+
+/* ON: hold lines and write them together, whole lines only, when
+ * log_flush() is called, when the next line would not fit the buffer,
+ * at once with an error line, and at exit. For a program whose event loop
+ * calls log_flush() before it waits. OFF (the default): each line is
+ * written as it comes, in one write. Turning it off flushes. */
+void log_set_buffered(int on);
+
+/* Write the lines held, if any. */
+void log_flush(void);
 
 /* Change the threshold at run time. */
 void log_set_level(enum log_level level);
@@ -62,6 +73,26 @@ char *log_escape(char *dst, size_t dstlen, const char *src);
  * gives (absent). Cut with ... to fit LEN (>= 8; less gives "") bytes.
  * Returns DST. Same escaper as log_escape(). */
 char *log_quote(char *dst, size_t len, const char *src);
+
+/* What log_mask() needs to carry over from one piece of a stream to the
+ * next. Zeroed at the start of a stream, and whenever pieces went by
+ * unmasked: it then hides everything up to the next '<' (the rest of a
+ * secret split across the gap cannot reach past it). */
+struct log_mask {
+	unsigned char state;
+	unsigned char pw, hs;     /* chars of "password", "<handshake" matched */
+	unsigned char slash;      /* the last tag character was '/' */
+	char quote;               /* the quote that ends the current value */
+};
+
+/* Copy LEN bytes of SRC, the next piece of an XML stream, into DST (DSTLEN
+ * >= 8, always NUL-terminated) with secrets replaced by "***": the values
+ * of attributes named *password and the content of <handshake>. M carries
+ * a secret split between pieces over to the next call. Every byte of SRC
+ * is scanned; output that does not fit DST is cut and ends in "...". The
+ * result is not escaped: pass it to log_escape(). Returns DST. */
+char *log_mask(struct log_mask *m, const char *src, size_t len, char *dst,
+	       size_t dstlen);
 
 /* A libstrophe logger that writes through this module, drops libstrophe's
  * chatter below the current level and masks secrets (the component

@@ -109,8 +109,9 @@ static const struct config_row rows[] = {
 	  "a missing port is server.port's default" },
 	{ "server", "connect_timeout", CONFIG_MS, 0, FIELD(connect_timeout_ms),
 	  "10.0", 0.1, 600, "s", 0, NULL, NULL,
-	  "seconds allowed for each address's TCP connect, and again for TLS, "
-	  "the stream header and the handshake" },
+	  "seconds allowed for looking the host name up, for each address's "
+	  "TCP connect, and again for TLS, the stream header and the "
+	  "handshake" },
 	{ "server.tls", "mode", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
 	  FIELD(tls_direct), "none", NO_BOUNDS, NULL, 0, hook_tls_mode, NULL,
 	  "\"none\" (plain TCP) or \"direct\" (TLS from the first byte, as "

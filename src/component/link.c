@@ -28,6 +28,8 @@
 #include "link.h"
 #include "log.h"
 #include "metrics.h"
+#include "obuf.h"
+#include "resolve.h"
 #include "stanza.h"
 #include "tls.h"
 #include "util.h"
@@ -59,6 +61,7 @@
 
 enum phase {
 	P_WAITING,     /* back-off timer running, no socket */
+	P_RESOLVING,   /* the server's name is being looked up (resolve.h) */
 	P_CONNECTING,  /* non-blocking connect() to ai_cur */
 	P_TLS,         /* TLS handshake */
 	P_OPENING,     /* our stream header sent, waiting for the server's */
@@ -89,11 +92,6 @@ enum hold {
 #define DEFAULT_HEADER "<stream:stream xmlns='jabber:component:accept' " \
 	"xmlns:stream='http://etherx.jabber.org/streams'>"
 
-struct obuf {
-	char *data;
-	size_t head, tail, cap;
-};
-
 struct skip_slot {
 	uint64_t hash;
 	uint64_t at;
@@ -120,6 +118,8 @@ struct link {
 	uint32_t rng;             /* xorshift state for jitter */
 	uint64_t retry_at;
 
+	struct resolve *lookup;   /* while P_RESOLVING */
+	resolve_fn resolver;      /* NULL: getaddrinfo (link_set_resolver) */
 	struct addrinfo *ai_list, *ai_cur;
 	char attempts[400];       /* per-address failures of this attempt */
 	uint64_t deadline;       /* of the connect or the opening */
@@ -134,6 +134,7 @@ struct link {
 	char *in;                 /* IN_SIZE bytes: the last read */
 	size_t in_len;            /* bytes in it */
 	struct obuf out;
+	struct log_mask rx_mask, tx_mask; /* traffic log state per direction */
 	uint64_t tx_at;           /* last write progress, or queue empty */
 	unsigned long shed;       /* requests answered resource-constraint */
 	uint64_t shed_logged;     /* when that was last logged */
@@ -200,162 +201,43 @@ static void set_where(struct link *l)
 		 "[%s]:%u" : "%s:%u", s->host, s->port);
 }
 
-/* ---- output queue and serialisation ---------------------------------- */
+/* ---- output queue --------------------------------------------------- */
 
-static size_t obuf_len(const struct obuf *b)
+/* At debug level: one line for N bytes of traffic at DATA, secrets masked
+ * with M, the state of that direction's stream (a password may be split
+ * across reads), and escaped: it came off the wire. Every byte goes
+ * through M, though a line shows only the first kilobyte or so. */
+static void log_traffic(struct link *l, const char *dir, struct log_mask *m,
+			const char *data, size_t n)
 {
-	return b->tail - b->head;
+	char masked[1024], esc[2048];
+
+	log_mask(m, data, n, masked, sizeof(masked));
+	log_msg(LOG_LEVEL_DEBUG, "%s %s: %s", dir, l->where,
+		log_escape(esc, sizeof(esc), masked));
 }
 
-static int obuf_reserve(struct obuf *b, size_t n)
+/* Queued since MARK: the start of the queue may have moved meanwhile, so
+ * the mark is relative (obuf.h). */
+static void log_sent(struct link *l, size_t mark)
 {
-	size_t want;
-	char *p;
+	size_t n;
+	const char *p = obuf_since(&l->out, mark, &n);
 
-	if (b->cap - b->tail >= n)
-		return 0;
-	if (b->head > 0) {
-		memmove(b->data, b->data + b->head, b->tail - b->head);
-		b->tail -= b->head;
-		b->head = 0;
-		if (b->cap - b->tail >= n)
-			return 0;
-	}
-	want = b->cap ? b->cap : 16384;
-	while (want - b->tail < n) {
-		if (want > SIZE_MAX / 2)
-			return -1;
-		want *= 2;
-	}
-	p = realloc(b->data, want);
-	if (p == NULL)
-		return -1;
-	b->data = p;
-	b->cap = want;
-	return 0;
-}
-
-static int put(struct obuf *b, const char *s, size_t n)
-{
-	if (obuf_reserve(b, n) < 0)
-		return -1;
-	memcpy(b->data + b->tail, s, n);
-	b->tail += n;
-	return 0;
-}
-
-static int puts_(struct obuf *b, const char *s)
-{
-	return put(b, s, strlen(s));
-}
-
-/* S escaped for character data and single-quoted attribute values. */
-static int put_escaped(struct obuf *b, const char *s)
-{
-	const char *run = s;
-
-	for (;; s++) {
-		const char *rep;
-
-		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '\'': rep = "&apos;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\0': return put(b, run, (size_t)(s - run));
-		default: continue;
-		}
-		if (put(b, run, (size_t)(s - run)) < 0 || puts_(b, rep) < 0)
-			return -1;
-		run = s + 1;
-	}
-}
-
-/* Replies are copies of requests the parser already bounded in depth;
- * this only guards against a runaway. */
-#define SERIALISE_MAX_DEPTH 4096
-
-static int put_stanza(struct obuf *b, xmpp_stanza_t *st, unsigned depth)
-{
-	const char *small[32], **attrs = small, *name;
-	xmpp_stanza_t *child;
-	int n, i, ret = -1;
-
-	if (xmpp_stanza_is_text(st)) {
-		const char *text = xmpp_stanza_get_text_ptr(st);
-
-		return text ? put_escaped(b, text) : 0;
-	}
-	name = xmpp_stanza_get_name(st);
-	if (name == NULL || depth > SERIALISE_MAX_DEPTH)
-		return -1;
-	n = xmpp_stanza_get_attribute_count(st);
-	if (n > (int)(sizeof(small) / sizeof(small[0])) / 2) {
-		attrs = malloc(sizeof(*attrs) * 2 * (size_t)n);
-		if (attrs == NULL)
-			return -1;
-	}
-	n = n > 0 ? xmpp_stanza_get_attributes(st, attrs, 2 * n) : 0;
-	if (put(b, "<", 1) < 0 || puts_(b, name) < 0)
-		goto out;
-	for (i = 0; i + 1 < n; i += 2)
-		if (put(b, " ", 1) < 0 || puts_(b, attrs[i]) < 0 ||
-		    put(b, "='", 2) < 0 || put_escaped(b, attrs[i + 1]) < 0 ||
-		    put(b, "'", 1) < 0)
-			goto out;
-	child = xmpp_stanza_get_children(st);
-	if (child == NULL) {
-		ret = put(b, "/>", 2);
-		goto out;
-	}
-	if (put(b, ">", 1) < 0)
-		goto out;
-	for (; child; child = xmpp_stanza_get_next(child))
-		if (put_stanza(b, child, depth + 1) < 0)
-			goto out;
-	ret = put(b, "</", 2) < 0 || puts_(b, name) < 0 || put(b, ">", 1) < 0 ?
-	      -1 : 0;
-out:
-	if (attrs != small)
-		free(attrs);
-	return ret;
-}
-
-/* Traffic goes through the logger that masks secrets (the handshake, a
- * password attribute a user sent), escaped; ESC is scratch space. */
-static void log_traffic(const char *dir, const char *where, const char *raw,
-			char *esc, size_t esclen)
-{
-	const xmpp_log_t *lg = log_strophe_logger();
-
-	snprintf(esc, esclen, "%s %s: %s", dir, where, raw);
-	lg->handler(lg->userdata, XMPP_LEVEL_DEBUG, "link", esc);
-}
-
-static void log_sent(struct link *l, size_t from)
-{
-	char esc[2048], raw[1024];
-	size_t n = l->out.tail - from;
-
-	if (n >= sizeof(raw))
-		n = sizeof(raw) - 1;
-	memcpy(raw, l->out.data + from, n);
-	raw[n] = '\0';
-	log_traffic("SENT to", l->where, raw, esc, sizeof(esc));
+	log_traffic(l, "SENT to", &l->tx_mask, p, n);
 }
 
 /* dispatch's sender: serialise REPLY into the output queue. */
 static void send_stanza(xmpp_stanza_t *reply, void *arg)
 {
 	struct link *l = arg;
-	size_t mark = l->out.tail;
+	size_t mark = obuf_mark(&l->out);
 
 	if (obuf_len(&l->out) == 0)
 		l->tx_at = util_now_ms();
 
-	if (put_stanza(&l->out, reply, 0) < 0) {
-		l->out.tail = mark;
+	if (obuf_put_stanza(&l->out, reply) < 0) {
+		obuf_rollback(&l->out, mark);
 		log_error("out of memory while queueing a reply; reply dropped");
 		return;
 	}
@@ -365,13 +247,13 @@ static void send_stanza(xmpp_stanza_t *reply, void *arg)
 
 static int queue_text(struct link *l, const char *text)
 {
-	size_t mark = l->out.tail;
+	size_t mark = obuf_mark(&l->out);
 
 	if (obuf_len(&l->out) == 0)
 		l->tx_at = util_now_ms();
 
-	if (puts_(&l->out, text) < 0) {
-		l->out.tail = mark;
+	if (obuf_puts(&l->out, text) < 0) {
+		obuf_rollback(&l->out, mark);
 		return -1;
 	}
 	if (log_enabled(LOG_LEVEL_DEBUG))
@@ -432,8 +314,8 @@ static int flush_out(struct link *l)
 {
 	struct obuf *b = &l->out;
 
-	while (b->tail > b->head) {
-		ssize_t n = io_write(l, b->data + b->head, b->tail - b->head);
+	while (obuf_len(b) > 0) {
+		ssize_t n = io_write(l, obuf_data(b), obuf_len(b));
 
 		if (n == IO_AGAIN)
 			break;
@@ -441,15 +323,7 @@ static int flush_out(struct link *l)
 			return -1;
 		if (n > 0)
 			l->tx_at = util_now_ms();
-		b->head += (size_t)n;
-	}
-	if (b->head == b->tail) {
-		b->head = b->tail = 0;
-		if (b->cap > OUT_KEEP) {
-			free(b->data);
-			b->data = NULL;
-			b->cap = 0;
-		}
+		obuf_consume(b, (size_t)n, OUT_KEEP);
 	}
 	metrics_output_queue(l->metrics, obuf_len(b));
 	return 0;
@@ -467,12 +341,15 @@ static void close_connection(struct link *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;
+	resolve_free(l->lookup);
+	l->lookup = NULL;
 	if (l->ai_list != NULL)
 		freeaddrinfo(l->ai_list);
 	l->ai_list = l->ai_cur = NULL;
 	l->in_len = 0;
-	free(l->out.data);
-	memset(&l->out, 0, sizeof(l->out));
+	obuf_clear(&l->out);
+	memset(&l->rx_mask, 0, sizeof(l->rx_mask));
+	memset(&l->tx_mask, 0, sizeof(l->tx_mask));
 	l->stream_id[0] = '\0';
 	l->ping_sent = 0;
 	l->ending = END_NONE;
@@ -708,11 +585,35 @@ static void try_addresses(struct link *l)
 	retry(l, 0);
 }
 
+/* The server's addresses are in l->ai_list: try them in turn. */
+static void resolved(struct link *l)
+{
+	l->ai_cur = l->ai_list;
+	try_addresses(l);
+}
+
+/* The lookup answered (its descriptor turned readable). */
+static void on_resolve_ready(struct link *l)
+{
+	char err[300];
+	int rc = resolve_result(l->lookup, &l->ai_list, err, sizeof(err));
+
+	if (rc == 0)
+		return;
+	resolve_free(l->lookup);
+	l->lookup = NULL;
+	if (rc < 0) {
+		lose(l, "cannot resolve %s: %s", current_server(l)->host, err);
+		return;
+	}
+	resolved(l);
+}
+
 static void start_attempt(struct link *l)
 {
 	const struct config_server *s = current_server(l);
 	struct addrinfo hints = { 0 };
-	char port[16];
+	char port[16], err[300];
 	int rc;
 
 	l->attempts[0] = '\0';
@@ -722,18 +623,30 @@ static void start_attempt(struct link *l)
 	l->phase = P_CONNECTING;
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
 	snprintf(port, sizeof(port), "%u", s->port);
-	/* Blocking, but instant for the literal addresses ope's docs advise;
-	 * a name is resolved once per attempt. */
+	/* An address needs no lookup: it is parsed at once. */
 	rc = getaddrinfo(s->host, port, &hints, &l->ai_list);
-	if (rc != 0) {
-		l->ai_list = NULL;
+	if (rc == 0) {
+		resolved(l);
+		return;
+	}
+	l->ai_list = NULL;
+	if (rc != EAI_NONAME) {
 		lose(l, "cannot resolve %s: %s", s->host,
 		     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return;
 	}
-	l->ai_cur = l->ai_list;
-	try_addresses(l);
+	/* A name: looked up on a worker, which may take long (a DNS server
+	 * that does not answer), while the loop goes on (run_timers()). */
+	l->lookup = resolve_start(s->host, s->port, l->resolver, err,
+				  sizeof(err));
+	if (l->lookup == NULL) {
+		lose(l, "cannot resolve %s: %s", s->host, err);
+		return;
+	}
+	l->phase = P_RESOLVING;
+	l->deadline = util_now_ms() + l->cfg->connect_timeout_ms;
 }
 
 /* ---- the stream -------------------------------------------------------- */
@@ -783,7 +696,7 @@ static void on_open(void *arg, const char *const *attrs)
 		return;
 	}
 	snprintf(text, sizeof(text), "<handshake>%s</handshake>", hex);
-	if (puts_(&l->out, text) < 0) {
+	if (obuf_puts(&l->out, text) < 0) {
 		end_later(l, END_RETRY, "out of memory");
 		return;
 	}
@@ -1134,17 +1047,6 @@ static int backpressured(const struct link *l)
 	return !stalled(l) || q / 4 >= l->cfg->queue_max;
 }
 
-static void log_received(struct link *l, const char *buf, size_t n)
-{
-	char raw[1024], esc[2048];
-
-	if (n >= sizeof(raw))
-		n = sizeof(raw) - 1;
-	memcpy(raw, buf, n);
-	raw[n] = '\0';
-	log_traffic("RECV from", l->where, raw, esc, sizeof(esc));
-}
-
 static void read_and_parse(struct link *l)
 {
 	int i;
@@ -1176,7 +1078,10 @@ static void read_and_parse(struct link *l)
 		l->last_rx = util_now_ms();
 		l->ping_sent = 0;
 		if (log_enabled(LOG_LEVEL_DEBUG))
-			log_received(l, l->in, (size_t)n);
+			log_traffic(l, "RECV from", &l->rx_mask, l->in,
+				    (size_t)n);
+		else    /* Unlogged: the next logged read starts afresh. */
+			memset(&l->rx_mask, 0, sizeof(l->rx_mask));
 		l->in_len = (size_t)n;
 		parse_input(l, l->in_len);
 	}
@@ -1203,6 +1108,13 @@ static void run_timers(struct link *l, uint64_t now)
 	case P_WAITING:
 		if (now >= l->retry_at)
 			start_attempt(l);
+		return;
+	case P_RESOLVING:
+		if (now >= l->deadline)
+			lose(l, "cannot resolve %s: no answer within %u.%03u s "
+			     "(server.connect_timeout)", current_server(l)->host,
+			     c->connect_timeout_ms / 1000,
+			     c->connect_timeout_ms % 1000);
 		return;
 	case P_CONNECTING:
 		if (now < l->deadline)
@@ -1252,6 +1164,7 @@ static uint64_t next_timer(const struct link *l)
 	switch (l->phase) {
 	case P_WAITING:
 		return l->retry_at;
+	case P_RESOLVING:
 	case P_CONNECTING:
 	case P_TLS:
 	case P_OPENING:
@@ -1337,7 +1250,12 @@ int link_run_once(struct link *l, int timeout_ms)
 		if (wait < (uint64_t)timeout_ms)
 			timeout_ms = (int)wait;
 	}
-	if (l->fd >= 0) {
+	/* Lines logged since the last turn go out before the wait (log.h). */
+	log_flush();
+	if (l->phase == P_RESOLVING) {
+		pfd.fd = resolve_fd(l->lookup);
+		pfd.events = POLLIN;
+	} else if (l->fd >= 0) {
 		pfd.fd = l->fd;
 		if (l->phase == P_CONNECTING) {
 			pfd.events = POLLOUT;
@@ -1376,7 +1294,9 @@ int link_run_once(struct link *l, int timeout_ms)
 	if (rc < 0)
 		return 0;
 	if (pfd.fd >= 0 && pfd.revents != 0) {
-		if (l->phase == P_CONNECTING) {
+		if (l->phase == P_RESOLVING) {
+			on_resolve_ready(l);
+		} else if (l->phase == P_CONNECTING) {
 			on_connect_ready(l);
 		} else if (l->phase == P_TLS) {
 			on_tls_ready(l);
@@ -1453,6 +1373,11 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 fail:
 	link_free(l);
 	return NULL;
+}
+
+void link_set_resolver(struct link *l, resolve_fn fn)
+{
+	l->resolver = fn;
 }
 
 void link_set_observer(struct link *l, link_state_fn fn, void *arg)

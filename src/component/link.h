@@ -7,6 +7,7 @@
 
 #include "component_exit.h"
 #include "link_state.h"
+#include "resolve.h"
 
 struct config;
 struct drain;
@@ -24,6 +25,10 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 /* Tell FN(ARG, state, detail) every link state change from now on (the
  * one hook; see link_state.h). */
 void link_set_observer(struct link *l, link_state_fn fn, void *arg);
+
+/* Look server names up with FN (getaddrinfo's shape) instead of
+ * getaddrinfo, from the next attempt on: for tests. */
+void link_set_resolver(struct link *l, resolve_fn fn);
 
 /* Start the first connection attempt. Returns 0, or -1 on an internal
  * error (logged). */

@@ -23,6 +23,8 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/xmlstream.c src/component/xmlstream.h \
 	src/component/tls.c src/component/tls.h \
 	src/component/link.c src/component/link.h \
+	src/component/obuf.c src/component/obuf.h \
+	src/component/resolve.c src/component/resolve.h \
 	src/component/metrics.c src/component/metrics.h \
 	src/component/link_state.h \
 	src/component/notify.c src/component/notify.h \

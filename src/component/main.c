@@ -433,6 +433,8 @@ int main(int argc, char **argv)
 	log_set_level(level_override >= 0 ? (enum log_level)level_override
 					  : cfg.log_level);
 	log_set_timestamps(cfg.log_timestamps);
+	/* link_run_once() flushes before it waits (log.h). */
+	log_set_buffered(1);
 	if (install_signals() != 0) {
 		log_error("cannot install signal handlers");
 		goto out;

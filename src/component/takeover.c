@@ -182,6 +182,8 @@ void takeover_spawn(struct takeover *t)
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "WATCHDOG_PID=", 13) != 0)
 			envp[k++] = environ[i];
+	/* Our lines first: the successor writes to the same stderr. */
+	log_flush();
 	rc = posix_spawn(&pid, t->exe, NULL, NULL, t->argv, envp);
 	free(envp);
 	if (rc != 0) {

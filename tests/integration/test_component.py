@@ -764,6 +764,28 @@ def t_unresolvable():
         comp.stop()
 
 
+@case('a server given by name (localhost) is looked up and reached')
+def t_resolve_localhost():
+    # The name is looked up off the event loop (resolve.c); localhost may
+    # give ::1 first, where nothing listens: the next address is tried.
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    text = config_text(srv.port).replace('"127.0.0.1"', '"localhost"')
+    check('"localhost"' in text, 'config template has no host to replace')
+    comp = Component(write_config(0, text=text))
+    try:
+        conn = srv.accept(REPLY_TIMEOUT)
+        check(conn is not None, 'no connection via localhost %s' % comp.why())
+        conn.handshake(fs.ACCEPT)
+        check(comp.wait_log('connected to localhost:%d as' % srv.port),
+              'no "connected to localhost:%d" line %s' % (srv.port, comp.why()))
+        id_ = new_id()
+        conn.send(message(id_))
+        check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+    finally:
+        comp.stop()
+        srv.close()
+
+
 @case('server goes away: bounded back-off, then reconnects and works')
 def t_reconnect():
     srv, comp, conn = start_connected()
@@ -872,6 +894,10 @@ def t_sigterm():
         check(comp.count('mod_ope_drain') >= 1, 'no warning naming '
               'mod_ope_drain %s' % comp.why())
         check(time.monotonic() - t < 7.0, 'slow exit')
+        # Logged after the last loop turn: out only through the flush at
+        # exit (log_set_buffered()).
+        check(comp.count('exiting anyway') == 1, 'no "exiting anyway" line: '
+              'the lines held at exit were lost %s' % comp.why())
     finally:
         DEBUG_RUN['stderr'] = comp.stderr()
         DEBUG_RUN['digest'] = conn.digest
@@ -1351,8 +1377,8 @@ def t_access():
         check(comp.config + ':' in comp.stderr(),
               'the denial line lacks FILE:LINE: %s' % comp.tail())
         err = comp.stderr()
-        check('masked' in err, 'the debug log shows no masked traffic line: '
-              'nothing to judge')
+        check("password='***'" in err, 'the debug log shows no masked '
+              'traffic line: nothing to judge')
         check('pw-right' not in err and 'pw-wrong' not in err,
               'a password appears in the debug log')
     finally:
@@ -1517,6 +1543,34 @@ def t_password_backoff():
         id_ = new_id('alice')
         conn.send(message(id_, password='pw-right'))
         check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+    finally:
+        comp.stop()
+        srv.close()
+
+
+@case('debug log: a password split across two reads is masked in both')
+def t_password_split_log():
+    srv, comp, conn = start_connected(level='debug')
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        id_ = new_id()
+        data = message(id_, password='pw-SPLIT-secret').encode()
+        cut = data.index(b'pw-SPLIT-secret') + len('pw-SPL')
+        reads = comp.count('RECV from')
+        conn.send(data[:cut])
+        # ope logs every read: once the first half's line is out, the
+        # second half can only come in another read.
+        check(comp.wait_log('RECV from', count=reads + 1),
+              'no debug line for the first half %s' % comp.why())
+        conn.send(data[cut:])
+        check_example_reply(conn.recv_stanza(REPLY_TIMEOUT), id_)
+        err = comp.stderr()
+        check('pw-SPL' not in err and 'IT-secret' not in err,
+              'a part of the password appears in the debug log: %s'
+              % [l[-80:] for l in err.splitlines()
+                 if 'SPL' in l or 'IT-s' in l])
+        check("password='***" in err, 'no masked password in the debug '
+              'log: nothing to judge %s' % comp.tail())
     finally:
         comp.stop()
         srv.close()

@@ -45,7 +45,10 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_ratelimit.c \
 	tests/unit/test_pwcheck.c \
 	tests/unit/test_workpool.c \
-	tests/unit/test_guard.c
+	tests/unit/test_guard.c \
+	tests/unit/test_obuf.c \
+	tests/unit/test_resolve.c \
+	tests/unit/test_link.c
 tests_unit_test_component_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_component_CFLAGS = $(UNIT_CFLAGS) $(EXPAT_CFLAGS)
 tests_unit_test_component_LDADD = $(COMPONENT_LIBS) $(CUNIT_LIBS)
