@@ -30,8 +30,9 @@ extern char **environ;
  * its replies; the new one waits a little longer for the link. */
 #define HOLD_MS 5000
 #define RECV_MS (HOLD_MS + 5000)
-/* The new process answers within milliseconds of receiving the link. */
-#define ACK_MS 10000
+/* The new process answers within milliseconds of receiving the link;
+ * the link is held meanwhile (its frame carries the parser's state). */
+#define ACK_MS 5000
 /* How long the new process waits for the old one to let go. */
 #define LET_GO_MS 5000
 /* Connections accepted (and refused) per turn while one is served. */
@@ -356,8 +357,8 @@ static void accept_clients(struct takeover *t)
 		if (handover_peer_check(fd, t->uid, &pid, who,
 					sizeof(who)) < 0) {
 			log_warn("control socket: refused a client running as "
-				 "%s; only they may take the link over (keep "
-				 "the socket's directory private)", who);
+				 "%s (keep the socket's directory private to "
+				 "the service's user)", who);
 			close(fd);
 			continue;
 		}
