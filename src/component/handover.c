@@ -19,6 +19,8 @@
 #include "util.h"
 
 #define REQUEST "OPE-TAKEOVER 1\n"
+_Static_assert(sizeof(((struct handover_request *)0)->line) >=
+	       sizeof(REQUEST) - 1, "struct handover_request holds REQUEST");
 #define MAGIC 0x4f504548u          /* "OPEH" */
 #define VERSION 2u
 #define KIND_LINK 1u
