@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 
 void drain_init(struct drain *d, const struct drain_opts *opts)
 {
@@ -26,15 +28,32 @@ static int plain_attr(const char *s)
 	return s[0] != '\0' && strpbrk(s, "'\"<>&") == NULL;
 }
 
+/* D->id: "drain-" and 128 random bits in hex. Any user can send the
+ * component an IQ result with any id (the server only stamps its from):
+ * an id nobody can guess, and the from, tell the real answer. 0 or -1
+ * (no random bytes: better no drain than a guessable id). */
+static int random_id(struct drain *d)
+{
+	unsigned char r[16];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		return -1;
+	memcpy(d->id, "drain-", 6);
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(d->id + 6 + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
 int drain_start(struct drain *d, const char *domain, const char *server,
 		uint64_t now_ms, char *buf, size_t len)
 {
 	int n;
 
-	if (!plain_attr(domain) || !plain_attr(server))
+	if (!plain_attr(domain) || !plain_attr(server) ||
+	    strlen(server) >= sizeof(d->server) || random_id(d) < 0)
 		return -1;
-	snprintf(d->id, sizeof(d->id), "drain-%llu",
-		 (unsigned long long)now_ms);
+	strcpy(d->server, server);
 	n = snprintf(buf, len,
 		     "<iq type='set' id='%s' from='%s' to='%s'>"
 		     "<unroute xmlns='" DRAIN_NS "'/></iq>",
@@ -49,12 +68,14 @@ int drain_start(struct drain *d, const char *domain, const char *server,
 }
 
 int drain_on_stanza(struct drain *d, const char *name, const char *type,
-		    const char *id, uint64_t now_ms)
+		    const char *id, const char *from, uint64_t now_ms)
 {
 	if (d->phase == DRAIN_IDLE)
 		return 0;
+	/* Domains compare without case (ASCII: the configured ones). */
 	if (name != NULL && strcmp(name, "iq") == 0 && id != NULL &&
-	    strcmp(id, d->id) == 0 && type != NULL &&
+	    strcmp(id, d->id) == 0 && from != NULL &&
+	    strcasecmp(from, d->server) == 0 && type != NULL &&
 	    (strcmp(type, "result") == 0 || strcmp(type, "error") == 0)) {
 		if (d->phase == DRAIN_ASKED) {
 			if (strcmp(type, "result") == 0) {

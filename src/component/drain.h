@@ -36,7 +36,8 @@ struct drain {
 	enum drain_phase phase;
 	uint64_t started_ms;       /* when drain_start() ran */
 	uint64_t last_request_ms;  /* last request seen (or the unroute answer) */
-	char id[32];               /* the unroute IQ's id */
+	char id[48];               /* the unroute IQ's id: "drain-" + 32 random hex */
+	char server[256];          /* where it went: its answer must come from there */
 	int answer_was_error;      /* for the fallback's message */
 };
 
@@ -45,17 +46,20 @@ void drain_init(struct drain *d, const struct drain_opts *opts);
 
 /* Start draining at NOW_MS: write the unroute IQ from DOMAIN (the
  * component) to SERVER (the server's domain) into BUF (LEN bytes,
- * NUL-terminated). Returns its length, or -1 if BUF is too small or a
- * domain has a quote or '<' in it (D then stays idle). */
+ * NUL-terminated), with an id of 128 bits from getrandom() so that nobody
+ * can answer it but the server that got it. Returns its length, or -1 if
+ * BUF is too small, a domain has a quote or '<' in it or is too long, or
+ * no random bytes are to be had (D then stays idle). */
 int drain_start(struct drain *d, const char *domain, const char *server,
 		uint64_t now_ms, char *buf, size_t len);
 
-/* A stanza arrived while draining: NAME, TYPE and ID are its element
- * name and attributes (NULL when absent). Returns 1 when it is the answer
- * to the unroute IQ (the caller drops it), 0 for anything else (a request:
- * the quiet period starts again). */
+/* A stanza arrived while draining: NAME, TYPE, ID and FROM are its
+ * element name and attributes (NULL when absent). Returns 1 when it is the
+ * answer to the unroute IQ: its id, and from the server it was sent to
+ * (the caller drops it); 0 for anything else (a request: the quiet period
+ * starts again). */
 int drain_on_stanza(struct drain *d, const char *name, const char *type,
-		    const char *id, uint64_t now_ms);
+		    const char *id, const char *from, uint64_t now_ms);
 
 /* Decide at NOW_MS; for DRAIN_WAIT, *WAIT_MS (may be NULL) is set to the
  * longest the caller may wait before polling again. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -18,6 +19,8 @@
 #include "util.h"
 
 #define REQUEST "OPE-TAKEOVER 1\n"
+_Static_assert(sizeof(((struct handover_request *)0)->line) >=
+	       sizeof(REQUEST) - 1, "struct handover_request holds REQUEST");
 #define MAGIC 0x4f504548u          /* "OPEH" */
 #define VERSION 2u
 #define KIND_LINK 1u
@@ -28,6 +31,14 @@
 #define REASON_MAX 1024u
 /* More than any read buffer can leave behind: a bigger claim is a bug. */
 #define UNPARSED_MAX (16u << 20)
+/* The one-byte answers: the new process's, and the old one's "I keep it"
+ * once it stopped waiting for that. */
+#define ACK_YES 'Y'
+#define ACK_NO 'N'
+#define KEEP 'K'
+/* Bounds on the new process's own waits (the old one never waits). */
+#define CONNECT_MS 5000
+#define ACK_WRITE_MS 5000
 
 /* The fixed part of the message; the blocks it announces follow it: for a
  * link the stream id, server, domain, header and unparsed bytes (and its
@@ -123,10 +134,13 @@ int handover_listen(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-int handover_request(const char *path, char *err, size_t errlen)
+int handover_request(const char *path, uid_t ours, char *err,
+		     size_t errlen)
 {
 	struct sockaddr_un sa;
-	int fd;
+	struct timeval tv = { .tv_sec = CONNECT_MS / 1000 };
+	char who[200];
+	int fd, pid;
 
 	if (fill_addr(&sa, path, err, errlen) < 0)
 		return -1;
@@ -135,9 +149,21 @@ int handover_request(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
 		return -1;
 	}
+	/* Bounds connect() too, should the old process's backlog be full. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		snprintf(err, errlen, "cannot reach a running ope-component on "
 			 "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Not a word to a process that is not ours: it would get our
+	 * stream's traffic. */
+	if (handover_peer_check(fd, ours, &pid, who, sizeof(who)) < 0) {
+		snprintf(err, errlen, "the process listening on control socket "
+			 "%s is %s; not asking it for its link (keep the "
+			 "socket's directory private to the service's user)",
+			 path, who);
 		close(fd);
 		return -1;
 	}
@@ -149,6 +175,27 @@ int handover_request(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
+}
+
+int handover_peer_check(int fd, uid_t ours, int *pid, char *err,
+			size_t errlen)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	*pid = -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		snprintf(err, errlen, "unknown (SO_PEERCRED: %s)",
+			 strerror(errno));
+		return -1;
+	}
+	if (cred.pid > 0)
+		*pid = (int)cred.pid;
+	if (cred.uid == ours || cred.uid == 0)
+		return 0;
+	snprintf(err, errlen, "uid %u (pid %d), neither ours (uid %u) nor "
+		 "root", (unsigned)cred.uid, (int)cred.pid, (unsigned)ours);
+	return -1;
 }
 
 /* Read exactly LEN bytes within TIMEOUT_MS (per wait). 0 or -1. */
@@ -171,7 +218,9 @@ static int read_full(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t len)
+/* Write LEN bytes, waiting at most TIMEOUT_MS for room each time (0:
+ * never). 0 or -1. */
+static int write_full(int fd, const void *buf, size_t len, int timeout_ms)
 {
 	size_t put = 0;
 
@@ -182,7 +231,8 @@ static int write_full(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			if (wait_fd(fd, POLLOUT, 5000) <= 0)
+			if (timeout_ms == 0 ||
+			    wait_fd(fd, POLLOUT, timeout_ms) <= 0)
 				return -1;
 			continue;
 		}
@@ -193,23 +243,37 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int handover_read_request(int fd, int timeout_ms, char *err, size_t errlen)
+int handover_read_request(int fd, struct handover_request *r, char *err,
+			  size_t errlen)
 {
-	char buf[sizeof(REQUEST)];
+	size_t want = strlen(REQUEST);
 
-	if (read_full(fd, buf, strlen(REQUEST), timeout_ms) < 0) {
-		snprintf(err, errlen, "no takeover request arrived on the "
-			 "control socket");
-		return -1;
+	while (r->got < want) {
+		ssize_t n = recv(fd, r->line + r->got, want - r->got,
+				 MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
+			snprintf(err, errlen, "it hung up before a whole "
+				 "takeover request (%zu of %zu bytes)", r->got,
+				 want);
+			return -1;
+		}
+		/* Junk is refused at its first byte, not after a wait. */
+		if (memcmp(r->line + r->got, REQUEST + r->got, (size_t)n) != 0) {
+			snprintf(err, errlen, "unknown request");
+			return -1;
+		}
+		r->got += (size_t)n;
 	}
-	if (memcmp(buf, REQUEST, strlen(REQUEST)) != 0) {
-		snprintf(err, errlen, "unknown request on the control socket");
-		return -1;
-	}
-	return 0;
+	return 1;
 }
 
-/* Send W, with FD (>= 0) as SCM_RIGHTS, then the blocks it announces. */
+/* Send W, with FD (>= 0) as SCM_RIGHTS, then the blocks it announces;
+ * never waits for room (the old process's loop must not stall). */
 static int send_frame(int sock, const struct wire *w, int fd,
 		      const void *const blocks[], const uint32_t lens[],
 		      size_t nblocks)
@@ -241,7 +305,7 @@ static int send_frame(int sock, const struct wire *w, int fd,
 	if (n != (ssize_t)sizeof(copy))
 		return -1;
 	for (i = 0; i < nblocks; i++)
-		if (write_full(sock, blocks[i], lens[i]) < 0)
+		if (write_full(sock, blocks[i], lens[i], 0) < 0)
 			return -1;
 	return 0;
 }
@@ -262,6 +326,10 @@ int handover_send(int fd, const struct handover_link *l, char *err,
 				 l->header, l->unparsed };
 	const uint32_t lens[] = { w.id_len, w.server_len, w.domain_len,
 				  w.header_len, w.unparsed_len };
+	size_t total = sizeof(w) + w.id_len + w.server_len + w.domain_len +
+		       l->header_len + l->unparsed_len;
+	socklen_t optlen = sizeof(int);
+	int have = 0, want;
 
 	if (l->unparsed_len > UNPARSED_MAX || l->header_len > HEADER_MAX ||
 	    l->fd < 0) {
@@ -269,6 +337,13 @@ int handover_send(int fd, const struct handover_link *l, char *err,
 			 "and %zu header bytes to hand over", l->unparsed_len,
 			 l->header_len);
 		return -1;
+	}
+	/* Room for all of it at once (the kernel may cap it below that;
+	 * then the send fails instead of waiting). */
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &optlen) == 0 &&
+	    (size_t)have < 2 * total) {
+		want = (int)(2 * total);
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 	}
 	if (send_frame(fd, &w, l->fd, blocks, lens, ARRAY_SIZE(lens)) < 0) {
 		snprintf(err, errlen, "cannot pass the link to the new process: "
@@ -416,16 +491,47 @@ fail:
 
 int handover_ack(int fd, int accepted)
 {
-	char c = accepted ? 'Y' : 'N';
+	char c = accepted ? ACK_YES : ACK_NO;
 
-	return write_full(fd, &c, 1);
+	return write_full(fd, &c, 1, ACK_WRITE_MS);
 }
 
-int handover_wait_ack(int fd, int timeout_ms)
+enum handover_answer handover_read_ack(int fd)
 {
 	char c = 0;
+	ssize_t n;
 
-	if (read_full(fd, &c, 1, timeout_ms) < 0)
-		return 0;
-	return c == 'Y';
+	do
+		n = recv(fd, &c, 1, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return HANDOVER_NO_ANSWER;
+	return n == 1 && c == ACK_YES ? HANDOVER_TAKEN : HANDOVER_GIVEN_BACK;
+}
+
+int handover_keep(int fd)
+{
+	char c = KEEP;
+
+	return write_full(fd, &c, 1, 0);
+}
+
+int handover_wait_let_go(int fd, int timeout_ms)
+{
+	uint64_t until = util_now_ms() + (uint64_t)timeout_ms;
+	char c;
+
+	for (;;) {
+		uint64_t now = util_now_ms();
+		ssize_t n;
+
+		if (now >= until || wait_fd(fd, POLLIN, (int)(until - now)) <= 0)
+			return -1;
+		n = recv(fd, &c, 1, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		/* It closes once it let go, or says it keeps the link (an
+		 * error: it is gone either way, and the stream ours). */
+		return n == 1 && c == KEEP ? 0 : 1;
+	}
 }

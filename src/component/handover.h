@@ -4,6 +4,7 @@
 #define OPE_HANDOVER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* What a new process needs to continue the same XEP-0114 stream. */
 struct handover_link {
@@ -27,29 +28,49 @@ void handover_link_clear(struct handover_link *l);
  * ERR (size ERRLEN). */
 int handover_listen(const char *path, char *err, size_t errlen);
 
-/* The new process: connect to the running one at PATH and ask for its
+/* The new process: connect to the running one at PATH and, if it runs as
+ * OURS (our effective uid) or root (handover_peer_check()), ask for its
  * link. Returns a connected fd, or -1 with ERR filled (nobody listening,
- * permission denied, ...). */
-int handover_request(const char *path, char *err, size_t errlen);
+ * permission denied, another user's process, ...). */
+int handover_request(const char *path, uid_t ours, char *err,
+		     size_t errlen);
 
-/* The old process, after accepting a request on FD: read the request
- * line, waiting at most TIMEOUT_MS. Returns 0 for a valid takeover request,
- * -1 otherwise (ERR filled). */
-int handover_read_request(int fd, int timeout_ms, char *err, size_t errlen);
+/* Whether the process at the other end of the connected unix socket FD
+ * (SO_PEERCRED) runs as OURS or as root: the only ones a link may go to
+ * or come from. Returns 0 if so; -1 otherwise, with "uid U (pid P) ..."
+ * in ERR. *PID is set to its pid, or -1 if unknown. */
+int handover_peer_check(int fd, uid_t ours, int *pid, char *err,
+			size_t errlen);
+
+/* The request line as it arrives on the old process's side. */
+struct handover_request {
+	char line[16];
+	size_t got;
+};
+
+/* The old process: take what has arrived of the request line on the
+ * non-blocking FD into R (zeroed before the first call), never waiting.
+ * Returns 1 once a whole valid request is in, 0 while more is to come
+ * (call again when FD turns readable), -1 for anything else (ERR: junk,
+ * or closed before a whole request). */
+int handover_read_request(int fd, struct handover_request *r, char *err,
+			  size_t errlen);
 
 /* The old process: send L (its fd as SCM_RIGHTS, the rest as one framed
- * message) on FD. Returns 0, or -1 with ERR filled. The caller still owns
- * L->fd and must keep the stream open until handover_wait_ack() succeeds. */
+ * message) on FD without waiting: the message must fit the socket's send
+ * buffer (grown to fit it first). Returns 0, or -1 with ERR filled. The
+ * caller still owns L->fd and must keep the stream open until
+ * handover_read_ack() says it was taken. */
 int handover_send(int fd, const struct handover_link *l, char *err,
 		  size_t errlen);
 
 /* The old process, with no stream up (connecting or waiting to
  * reconnect): tell the new one to connect by itself. Returns 0 or -1;
- * wait for the answer with handover_wait_ack(). */
+ * its answer comes through handover_read_ack(). */
 int handover_send_none(int fd);
 
 /* The old process: decline the request on FD, with WHY (one line, for the
- * new process to print). Returns 0 or -1. */
+ * new process to print), without waiting. Returns 0 or -1. */
 int handover_refuse(int fd, const char *why);
 
 /* The process at the other end of the connected unix socket FD, or -1. */
@@ -67,9 +88,26 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
  * 1) or gives it back (0). Returns 0 or -1. */
 int handover_ack(int fd, int accepted);
 
-/* The old process: wait at most TIMEOUT_MS for the new one's answer.
- * Returns 1 when it took the link over, 0 when it gave it back, closed or
- * timed out (the old process then carries on serving). */
-int handover_wait_ack(int fd, int timeout_ms);
+/* The new process's answer, as the old process reads it. */
+enum handover_answer {
+	HANDOVER_NO_ANSWER,  /* nothing yet: look again when FD is readable */
+	HANDOVER_TAKEN,      /* it took the link over */
+	HANDOVER_GIVEN_BACK, /* it gave the link back, or hung up */
+};
+
+/* The old process: read the new one's answer on the non-blocking FD,
+ * never waiting. */
+enum handover_answer handover_read_ack(int fd);
+
+/* The old process, giving up on an answer that did not come in time:
+ * tell the new one that it keeps the link (so an answer it sent meanwhile
+ * does not count), without waiting. Returns 0 or -1. */
+int handover_keep(int fd);
+
+/* The new process, after handover_ack(FD, 1): wait at most TIMEOUT_MS
+ * for the old one to let go (it closes FD). Returns 1 once it let go, 0
+ * when it said it keeps the link (handover_keep(): it serves on), -1 when
+ * neither came in time. */
+int handover_wait_let_go(int fd, int timeout_ms);
 
 #endif

@@ -797,7 +797,8 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 		if (l->drain != NULL &&
 		    drain_on_stanza(l->drain, xmpp_stanza_get_name(st),
 				    xmpp_stanza_get_type(st),
-				    xmpp_stanza_get_id(st), util_now_ms()) == 1)
+				    xmpp_stanza_get_id(st),
+				    xmpp_stanza_get_from(st), util_now_ms()) == 1)
 			return;
 		if (stalled(l))
 			shed_request(l, st);

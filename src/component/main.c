@@ -176,6 +176,9 @@ static int begin_stop(struct link *l, const struct config *cfg,
 			 cfg->domain, cfg->drain_max_ms);
 		return 1;
 	}
+	if (link_get_state(l) == LINK_UP)
+		log_warn("cannot drain (out of memory, or no random bytes for "
+			 "the request's id yet): closing at once");
 	link_stop(l);
 	return 0;
 }
@@ -265,7 +268,7 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 			spawn_requested = 0;
 			restart_in_place(l, cfg, level_override, t);
 		}
-		wait_ms = notify_wait_ms(200);
+		wait_ms = takeover_wait_ms(t, notify_wait_ms(200));
 		if (stop_signal && deadline == 0 && !draining) {
 			takeover_abort(t, l, "it is stopping (a stop signal "
 				       "came)");
@@ -323,7 +326,8 @@ static int take_over(struct link *l, const char *path)
 	if (h.fd < 0) {
 		if (takeover_confirm(fd, 1) < 0) {
 			log_error("takeover failed: the running ope-component "
-				  "(pid %d) could not be told", old);
+				  "(pid %d) could not be told, or stopped "
+				  "waiting, and serves on", old);
 			return -1;
 		}
 		log_info("took over from pid %d, which had no link up: "
@@ -342,7 +346,8 @@ static int take_over(struct link *l, const char *path)
 	if (takeover_confirm(fd, 1) < 0) {
 		/* It resumes: the socket must not be touched from here. */
 		log_error("takeover failed: the running ope-component (pid %d) "
-			  "could not be told and keeps its link", old);
+			  "could not be told, or stopped waiting, and keeps its "
+			  "link", old);
 		link_release(l);
 		handover_link_clear(&h);
 		return -1;

@@ -2,8 +2,6 @@
 /* takeover.c: restart in place: hand the live link to a new ope-component process, or take it over from the running one. */
 /* accept4() */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -23,22 +21,30 @@
 
 extern char **environ;
 
+/* The old process never waits for its control client: it keeps serving
+ * the link and looks again on the next turn of its loop, within these
+ * bounds. */
+/* How long a request line may take to arrive once connected. */
+#define REQUEST_MS 5000
 /* How long the old process may take to reach a stanza boundary and write
  * its replies; the new one waits a little longer for the link. */
 #define HOLD_MS 5000
 #define RECV_MS (HOLD_MS + 5000)
-/* The new process answers within milliseconds of receiving the link. */
-#define ACK_MS 10000
-/* How long a request line may take to arrive once connected. */
-#define REQUEST_MS 1000
+/* The new process answers within milliseconds of receiving the link;
+ * the link is held meanwhile (its frame carries the parser's state). */
+#define ACK_MS 5000
 /* How long the new process waits for the old one to let go. */
 #define LET_GO_MS 5000
+/* Connections accepted (and refused) per turn while one is served. */
+#define ACCEPT_BURST 8
 
 #define OPTION "--takeover"
 
 enum tk_state {
 	TK_IDLE,
+	TK_READING,    /* a client connected: its request line arrives */
 	TK_HOLDING,    /* a request accepted, the link being held */
+	TK_SENT,       /* the link (or "none") sent: its answer arrives */
 };
 
 struct takeover {
@@ -49,10 +55,14 @@ struct takeover {
 	size_t argc;
 	pid_t child;          /* started by takeover_spawn(), not yet reaped */
 
+	uid_t uid;            /* ours: control clients must be too, or root */
 	enum tk_state state;
-	int conn;             /* the request being served */
+	int conn;             /* the request being served (non-blocking) */
 	int peer;             /* its pid, or -1 */
-	uint64_t deadline;
+	struct handover_request req;
+	uint64_t deadline;    /* for the state's step (not TK_IDLE) */
+	int link_sent;        /* TK_SENT: the link went (else "none") */
+	size_t left_over;     /* TK_SENT: unparsed bytes sent with it */
 	int handed_over;
 };
 
@@ -120,6 +130,7 @@ struct takeover *takeover_new(const char *path, char *const argv[])
 		return NULL;
 	t->listen_fd = t->conn = -1;
 	t->peer = -1;
+	t->uid = geteuid();
 	/* Resolved now: after a package upgrade the running binary's own
 	 * link points at a deleted file, the path at the new one. */
 	n = readlink("/proc/self/exe", t->exe, sizeof(t->exe) - 1);
@@ -143,7 +154,23 @@ fail:
 
 int takeover_fd(const struct takeover *t)
 {
+	/* While holding, the client has nothing to say: extra bytes left
+	 * readable would only spin the loop. */
+	if (t->state == TK_READING || t->state == TK_SENT)
+		return t->conn;
 	return t->listen_fd;
+}
+
+int takeover_wait_ms(const struct takeover *t, int max_ms)
+{
+	uint64_t now = util_now_ms();
+
+	if (t == NULL || t->state == TK_IDLE)
+		return max_ms;
+	if (t->deadline <= now)
+		return 0;
+	return t->deadline - now < (uint64_t)max_ms ?
+	       (int)(t->deadline - now) : max_ms;
 }
 
 void takeover_spawn(struct takeover *t)
@@ -246,9 +273,25 @@ static void refuse(struct takeover *t, int fd, const char *why)
 		close(fd);
 }
 
+/* The link or "none" went out but no taker: say we keep it (an answer
+ * the new process sends meanwhile then does not count), serve on. */
+static void keep_link(struct takeover *t, struct link *l)
+{
+	handover_keep(t->conn);
+	end_request(t);
+	if (t->link_sent)
+		link_unhold(l);
+}
+
 /* Done: L was handed over (or had nothing to hand over) to the peer. */
 static int handed_over(struct takeover *t, struct link *l)
 {
+	if (t->link_sent)
+		log_info("handed the link over to pid %d (%zu bytes left "
+			 "over); exiting", t->peer, t->left_over);
+	else
+		log_info("no link was up: pid %d connects by itself; exiting",
+			 t->peer);
 	/* The service manager follows the new process from now on. */
 	if (t->peer > 0)
 		notify_mainpid(t->peer);
@@ -259,93 +302,145 @@ static int handed_over(struct takeover *t, struct link *l)
 	return 1;
 }
 
-/* No stream up: the new process connects by itself once we are gone. */
-static int hand_over_nothing(struct takeover *t, struct link *l)
+/* Sent: wait (on later turns) for the new process's answer. */
+static void await_answer(struct takeover *t, int link_sent, size_t left_over)
 {
-	if (handover_send_none(t->conn) < 0 ||
-	    !handover_wait_ack(t->conn, ACK_MS)) {
-		log_warn("takeover failed: the new process (pid %d) did not "
-			 "answer; carrying on", t->peer);
-		end_request(t);
-		return 0;
-	}
-	log_info("no link was up: pid %d connects by itself; exiting",
-		 t->peer);
-	return handed_over(t, l);
+	t->state = TK_SENT;
+	t->link_sent = link_sent;
+	t->left_over = left_over;
+	t->deadline = util_now_ms() + ACK_MS;
 }
 
-/* A connection on the control socket: a new process asks for the link.
- * Returns 1 when it was told to go on without one (we are done). */
-static int accept_request(struct takeover *t, struct link *l)
+/* The whole request is in: hold the link, or hand over nothing. */
+static void start_request(struct takeover *t, struct link *l)
 {
-	char err[300];
 	const char *why;
-	int fd = accept4(t->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
-	if (fd < 0)
-		return 0;
-	if (handover_read_request(fd, REQUEST_MS, err, sizeof(err)) < 0) {
-		log_warn("control socket: %s; ignored", err);
-		close(fd);
-		return 0;
-	}
-	if (t->state != TK_IDLE) {
-		refuse(t, fd, "another takeover is under way");
-		return 0;
-	}
 	if ((why = takeover_why_not()) != NULL ||
 	    (why = link_why_not_movable(l)) != NULL) {
-		refuse(t, fd, why);
-		return 0;
+		refuse(t, t->conn, why);
+		return;
 	}
-	t->conn = fd;
-	t->peer = handover_peer_pid(fd);
-	if (!link_has_stream(l))
-		return hand_over_nothing(t, l);
+	if (!link_has_stream(l)) {
+		/* No stream up: the new process connects by itself once we
+		 * are gone. */
+		if (handover_send_none(t->conn) < 0) {
+			log_warn("takeover failed: cannot answer pid %d; "
+				 "carrying on", t->peer);
+			end_request(t);
+			return;
+		}
+		await_answer(t, 0, 0);
+		return;
+	}
 	if (link_hold(l) < 0) {
-		refuse(t, fd, "it cannot hold its link still");
-		return 0;
+		refuse(t, t->conn, "it cannot hold its link still");
+		return;
 	}
 	t->state = TK_HOLDING;
 	t->deadline = util_now_ms() + HOLD_MS;
 	log_info("takeover requested by pid %d: stopping at the next stanza "
 		 "boundary and writing the replies", t->peer);
-	return 0;
 }
 
-/* Held still: pass the link and wait for the new process's answer. */
-static int hand_over(struct takeover *t, struct link *l)
+/* Accept what waits on the control socket: the first client of an idle
+ * takeover is served, others are told one is under way. Only our own
+ * uid and root get an answer at all. */
+static void accept_clients(struct takeover *t)
+{
+	char who[200];
+	int i, fd, pid;
+
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		fd = accept4(t->listen_fd, NULL, NULL,
+			     SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		if (handover_peer_check(fd, t->uid, &pid, who,
+					sizeof(who)) < 0) {
+			log_warn("control socket: refused a client running as "
+				 "%s (keep the socket's directory private to "
+				 "the service's user)", who);
+			close(fd);
+			continue;
+		}
+		if (t->state != TK_IDLE) {
+			refuse(t, fd, "another takeover is under way");
+			continue;
+		}
+		t->conn = fd;
+		t->peer = pid;
+		memset(&t->req, 0, sizeof(t->req));
+		t->state = TK_READING;
+		t->deadline = util_now_ms() + REQUEST_MS;
+	}
+}
+
+/* TK_READING: take what came of the request line. */
+static void read_request(struct takeover *t, struct link *l)
+{
+	char err[300];
+	int rc = handover_read_request(t->conn, &t->req, err, sizeof(err));
+
+	if (rc < 0) {
+		log_warn("control socket: pid %d: %s; ignored", t->peer, err);
+		end_request(t);
+	} else if (rc == 1) {
+		start_request(t, l);
+	} else if (util_now_ms() >= t->deadline) {
+		log_warn("control socket: pid %d sent no takeover request "
+			 "within %d ms; gave up on it", t->peer, REQUEST_MS);
+		end_request(t);
+	}
+}
+
+/* TK_HOLDING, held still: pass the link; its answer comes later. */
+static void hand_over(struct takeover *t, struct link *l)
 {
 	struct handover_link h;
 	char err[600];
-	int ok;
+	size_t left;
 
 	if (link_export(l, &h) < 0) {
 		refuse(t, t->conn, "out of memory");
 		link_unhold(l);
-		return 0;
+		return;
 	}
+	left = h.unparsed_len;
 	if (handover_send(t->conn, &h, err, sizeof(err)) < 0) {
 		log_warn("takeover failed: %s; carrying on", err);
 		handover_link_clear(&h);
 		end_request(t);
 		link_unhold(l);
-		return 0;
+		return;
 	}
-	ok = handover_wait_ack(t->conn, ACK_MS);
-	if (!ok) {
-		log_warn("takeover failed: the new process (pid %d) gave the "
-			 "link back or did not answer within %d ms; carrying on",
-			 t->peer, ACK_MS);
-		handover_link_clear(&h);
-		end_request(t);
-		link_unhold(l);
-		return 0;
-	}
-	log_info("handed the link over to pid %d (%zu bytes left over); "
-		 "exiting", t->peer, h.unparsed_len);
 	handover_link_clear(&h);
-	return handed_over(t, l);
+	await_answer(t, 1, left);
+}
+
+/* TK_SENT: the new process's answer. Returns 1 once it took over. */
+static int read_answer(struct takeover *t, struct link *l)
+{
+	switch (handover_read_ack(t->conn)) {
+	case HANDOVER_TAKEN:
+		return handed_over(t, l);
+	case HANDOVER_GIVEN_BACK:
+		log_warn("takeover failed: the new process (pid %d) gave the "
+			 "link back; carrying on", t->peer);
+		end_request(t);
+		if (t->link_sent)
+			link_unhold(l);
+		return 0;
+	case HANDOVER_NO_ANSWER:
+	default:
+		break;
+	}
+	if (util_now_ms() >= t->deadline) {
+		log_warn("takeover failed: the new process (pid %d) did not "
+			 "answer within %d ms; carrying on", t->peer, ACK_MS);
+		keep_link(t, l);
+	}
+	return 0;
 }
 
 int takeover_run(struct takeover *t, struct link *l, int ready)
@@ -353,17 +448,31 @@ int takeover_run(struct takeover *t, struct link *l, int ready)
 	int held;
 
 	reap_child(t);
-	if (ready && t->listen_fd >= 0 && accept_request(t, l))
-		return 1;
-	if (t->state != TK_HOLDING)
+	/* Idle, the listener is watched; busy, the client is, and newcomers
+	 * are looked for on every turn (only while busy: it is rare). */
+	if (t->listen_fd >= 0 && (t->state != TK_IDLE || ready))
+		accept_clients(t);
+	switch (t->state) {
+	case TK_READING:
+		read_request(t, l);
 		return 0;
+	case TK_SENT:
+		return read_answer(t, l);
+	case TK_HOLDING:
+		break;
+	case TK_IDLE:
+	default:
+		return 0;
+	}
 	held = link_held(l);
 	if (held < 0) {
 		refuse(t, t->conn, "its link went down meanwhile");
 		return 0;
 	}
-	if (held == 1)
-		return hand_over(t, l);
+	if (held == 1) {
+		hand_over(t, l);
+		return 0;
+	}
 	if (util_now_ms() >= t->deadline) {
 		refuse(t, t->conn, "the server did not take its replies within "
 		       "5 s");
@@ -374,10 +483,24 @@ int takeover_run(struct takeover *t, struct link *l, int ready)
 
 void takeover_abort(struct takeover *t, struct link *l, const char *why)
 {
-	if (t == NULL || t->state != TK_HOLDING)
+	if (t == NULL)
 		return;
-	refuse(t, t->conn, why);
-	link_unhold(l);
+	switch (t->state) {
+	case TK_READING:
+		refuse(t, t->conn, why);
+		break;
+	case TK_HOLDING:
+		refuse(t, t->conn, why);
+		link_unhold(l);
+		break;
+	case TK_SENT:
+		log_warn("takeover given up: %s", why);
+		keep_link(t, l);
+		break;
+	case TK_IDLE:
+	default:
+		break;
+	}
 }
 
 void takeover_free(struct takeover *t)
@@ -406,7 +529,7 @@ int takeover_request(const char *path, struct handover_link *h,
 	int fd, rc;
 
 	*refused = 0;
-	fd = handover_request(path, err, errlen);
+	fd = handover_request(path, geteuid(), err, errlen);
 	if (fd < 0)
 		return -1;
 	rc = handover_recv(fd, h, RECV_MS, err, errlen);
@@ -420,30 +543,24 @@ int takeover_request(const char *path, struct handover_link *h,
 
 int takeover_confirm(int fd, int accepted)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t until = util_now_ms() + LET_GO_MS;
-	char c;
 	int rc = handover_ack(fd, accepted);
 
 	if (rc < 0 || !accepted) {
 		close(fd);
 		return rc;
 	}
-	/* The old process closes the connection once it let go. */
-	for (;;) {
-		uint64_t now = util_now_ms();
-
-		if (now >= until) {
-			log_warn("the old process did not let go within %d ms; "
-				 "going on", LET_GO_MS);
-			break;
-		}
-		rc = poll(&p, 1, (int)(until - now));
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc <= 0 || recv(fd, &c, 1, 0) <= 0)
-			break;
+	switch (handover_wait_let_go(fd, LET_GO_MS)) {
+	case 0:
+		/* It stopped waiting for us before our answer came. */
+		rc = -1;
+		break;
+	case -1:
+		log_warn("the old process did not let go within %d ms; "
+			 "going on", LET_GO_MS);
+		break;
+	default:
+		break;
 	}
 	close(fd);
-	return 0;
+	return rc;
 }

@@ -27,16 +27,24 @@ const char *takeover_why_not(void);
  * takeover off. NULL only when out of memory. */
 struct takeover *takeover_new(const char *path, char *const argv[]);
 
-/* The listening socket to watch for readability, or -1. */
+/* The socket to watch for readability (the listener, or the control
+ * client being served), or -1. */
 int takeover_fd(const struct takeover *t);
+
+/* MAX_MS, or less when a takeover step is due sooner (a client's time to
+ * send its request or answer runs out). T may be NULL. */
+int takeover_wait_ms(const struct takeover *t, int max_ms);
 
 /* On SIGUSR2: start this binary again with the same arguments and
  * --takeover=PATH; it asks for the link over the control socket. Logs
  * what it did, and why not when it cannot. */
 void takeover_spawn(struct takeover *t);
 
-/* Every turn of the event loop; READY: the listening socket was readable.
- * Serves a takeover request from start to end, holding L meanwhile.
+/* Every turn of the event loop; READY: takeover_fd() was readable.
+ * Serves a takeover request step by step without ever waiting: a control
+ * client that is not our uid or root is refused (logged), one that stays
+ * silent or does not answer is given up after a bounded time (logged);
+ * L is held only from a whole request until the new process's answer.
  * Returns 1 once L was handed over (the caller exits 0; L is released),
  * else 0: no request, one in progress, or it failed (logged; L serves
  * on). */
@@ -53,18 +61,19 @@ void takeover_free(struct takeover *t);
 /* ---- the new process ---- */
 
 /* Ask the process listening on PATH for its link, waiting while it
- * reaches a stanza boundary and writes its replies. Returns the control
- * connection (for takeover_confirm()) with H filled (H->fd -1: it had no
- * stream up, connect anew), or -1 with ERR filled: *REFUSED is set when
- * the old process said no (ERR: its reason). */
+ * reaches a stanza boundary and writes its replies; a process that is
+ * not our uid or root is not asked. Returns the control connection (for
+ * takeover_confirm()) with H filled (H->fd -1: it had no stream up,
+ * connect anew), or -1 with ERR filled: *REFUSED is set when the old
+ * process said no (ERR: its reason). */
 int takeover_request(const char *path, struct handover_link *h,
 		     int *refused, char *err, size_t errlen);
 
 /* Answer the old process on FD: ACCEPTED, or give the link back. When
  * accepted, wait until the old process has let go (it made this process
  * the service's main one) before returning. Closes FD. Returns 0, or -1
- * when the old process could not be told (it resumes serving: the caller
- * must then not use the link). */
+ * when the old process could not be told or had stopped waiting (it
+ * serves on: the caller must then not use the link). */
 int takeover_confirm(int fd, int accepted);
 
 #endif

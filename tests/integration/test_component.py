@@ -13,9 +13,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
+import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -861,6 +864,9 @@ def recv_unroute(conn, timeout=REPLY_TIMEOUT):
             check(st.get('type') == 'set' and st.get('from') == DOMAIN and
                   st.get('to') == 'localhost' and st.get('id'),
                   'unroute IQ addressed wrongly: %s' % show(st))
+            # 128 random bits: nobody can answer in the server's place.
+            check(re.fullmatch(r'drain-[0-9a-f]{32}', st.get('id')),
+                  'guessable unroute IQ id %r' % st.get('id'))
             return st
     check(False, 'no unroute IQ after SIGTERM (tail %r)'
           % bytes(conn.raw[-200:]))
@@ -1206,6 +1212,286 @@ def t_takeover_no_link():
     finally:
         if other is not None:
             other.stop()
+        comp.stop()
+        srv.close()
+
+
+@case('SIGTERM: forged answers to the unroute IQ (a user\'s from) do not end the wait for the server\'s')
+def t_sigterm_drain_forged():
+    srv, comp, conn = start_connected(extra='drain = { quiet = 0.2; };\n')
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        os.kill(comp.proc.pid, signal.SIGTERM)
+        iq = recv_unroute(conn)
+        # A user answers with the right id (the server stamps the user's
+        # from), and with the id of the old scheme from the server.
+        conn.send("<iq type='result' id='%s' from='%s' to='%s'/>"
+                  % (iq.get('id'), USER, DOMAIN))
+        conn.send("<iq type='error' id='%s' from='%s' to='%s'><error "
+                  "type='cancel'><service-unavailable xmlns='%s'/></error>"
+                  "</iq>" % (iq.get('id'), USER, DOMAIN, NS_ERR))
+        conn.send("<iq type='result' id='drain-1' from='localhost' to='%s'/>"
+                  % DOMAIN)
+        # Only drain.answer running out ends the wait: the fallback.
+        check(comp.wait_log('no answer to the drain request within'),
+              'no fallback after forged answers only %s' % comp.why())
+        check(comp.count('drained:') == 0 and
+              comp.count('answered the drain request with an error') == 0,
+              'a forged answer ended the drain %s' % comp.why())
+        conn.wait_for(lambda: conn.stream_closed, 5.0)
+        conn.send('</stream:stream>')
+        check(comp.wait_exit(5.0) == 0, 'exit %r %s'
+              % (comp.proc.poll(), comp.why()))
+    finally:
+        comp.stop()
+        srv.close()
+
+
+# The other ends of a control socket, as other processes (tests below).
+REQUEST = b'OPE-TAKEOVER 1\n'
+NOBODY = 65534
+WIRE = struct.Struct('=9I')  # handover.c's struct wire
+
+def ask_for_link(sock):
+    """Ask the process on SOCK for its link: what came back."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(sock)
+    try:
+        s.sendall(REQUEST)
+        data, fds, _, _ = socket.recv_fds(s, 65536, 4)
+    except OSError:  # closed on us: a broken pipe or a reset
+        return 'bytes=0 fds=0'
+    return 'bytes=%d fds=%d' % (len(data), len(fds))
+
+
+def listen_for_asker(sock, ready):
+    """Listen on SOCK, call READY(), and say what the one client sent
+    before hanging up."""
+    lsock = socket.socket(socket.AF_UNIX)
+    lsock.bind(sock)
+    lsock.listen(1)
+    ready()
+    lsock.settimeout(60)
+    c, _ = lsock.accept()
+    c.settimeout(30)
+    got = b''
+    try:
+        while True:
+            b = c.recv(4096)
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    return 'bytes=%d' % len(got)
+
+
+class Nobody:
+    """FN(*ARGS, ready) run in a child process as uid/gid 65534 (root
+    only); what it returns is its output. A fork, not an exec: no
+    interpreter path has to be reachable for that user."""
+
+    def __init__(self, fn, *args):
+        r, w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(r)
+            signal.alarm(90)  # never outlives the test for long
+            try:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+                out = fn(*args, lambda: os.write(w, b'ready\n'))
+                os.write(w, out.encode() + b'\n')
+            finally:
+                os._exit(0)
+        os.close(w)
+        self.pipe = os.fdopen(r)
+
+    def wait_ready(self):
+        return self.pipe.readline().strip() == 'ready'
+
+    def output(self):
+        """Its result (it has generous time-outs of its own)."""
+        out = self.pipe.readline().strip()
+        self.stop()
+        return out
+
+    def stop(self):
+        if self.pid > 0:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = -1
+            self.pipe.close()
+
+
+def need_root():
+    if os.geteuid() != 0:
+        print('# skipped: only root can act as another user here (the '
+              'unit test test_handover.c covers it with another uid)')
+        return False
+    return True
+
+
+@case('takeover: a control client of another uid is refused, named in the log; the link serves on')
+def t_takeover_other_uid():
+    if not need_root():
+        return
+    # Reachable for anyone, as a careless mode or directory would make it:
+    # the peer's uid must still keep the link.
+    d = tempfile.mkdtemp(prefix='ope-ctl-')
+    sock = os.path.join(d, 'control.sock')
+    srv, comp, conn = start_connected(
+        extra='control = { path = "%s"; };\n' % sock)
+    try:
+        check(comp.wait_log('listening for a takeover on'),
+              'no control socket %s' % comp.why())
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        os.chmod(d, 0o711)
+        os.chmod(sock, 0o666)
+        asker = Nobody(lambda path, ready: ask_for_link(path), sock)
+        pid = asker.pid
+        out = asker.output()
+        check(out == 'bytes=0 fds=0', 'uid %d got an answer: %s %s'
+              % (NOBODY, out, comp.why()))
+        check(comp.wait_log('refused a client running as uid %d (pid %d)'
+                            % (NOBODY, pid)),
+              'no log line naming uid and pid %s' % comp.why())
+        check(comp.count('takeover requested') == 0 and
+              comp.count('handed the link over') == 0, 'it held or handed '
+              'over the link %s' % comp.why())
+        round_trip(conn, comp, 'after the refused client')
+        check(comp.alive() and srv.accepted == 1, 'the link suffered')
+    finally:
+        comp.stop()
+        srv.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@case('takeover: the new process does not ask a control socket of another uid')
+def t_takeover_other_uid_listener():
+    if not need_root():
+        return
+    d = tempfile.mkdtemp(prefix='ope-ctl-')
+    os.chown(d, NOBODY, NOBODY)
+    sock = os.path.join(d, 'control.sock')
+    srv = fs.FakeServer(DOMAIN, SECRET)
+    other = fake = None
+    try:
+        fake = Nobody(listen_for_asker, sock)
+        check(fake.wait_ready(), 'the fake old process did not listen')
+        other = Component(write_config(srv.port),
+                          args=['--takeover=%s' % sock])
+        check(other.wait_exit(20.0) == 4, 'exit %r, expected 4 %s'
+              % (other.proc.poll(), other.why()))
+        check(other.count('is uid %d (pid %d)' % (NOBODY, fake.pid)) == 1,
+              'no line naming the listener\'s uid and pid %s' % other.why())
+        out = fake.output()
+        check(out == 'bytes=0', 'the listener of uid %d was asked: %s'
+              % (NOBODY, out))
+        check(srv.accepted == 0, 'it connected to the server')
+    finally:
+        if other is not None:
+            other.stop()
+        if fake is not None:
+            fake.stop()
+        srv.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def control_client(comp, sock):
+    """A control connection of ours, once the component listens."""
+    check(comp.wait_log('listening for a takeover on'),
+          'no control socket %s' % comp.why())
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(REPLY_TIMEOUT)
+    c.connect(sock)
+    return c
+
+
+def still_open(c):
+    """True while the other end has not closed C (nothing to read yet)."""
+    c.setblocking(False)
+    try:
+        return c.recv(1) != b''
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        c.settimeout(REPLY_TIMEOUT)
+
+
+@case('takeover: a control client that sends nothing does not delay answers; it is given up with a log line')
+def t_takeover_silent_client():
+    sock = os.path.join(TMPDIR, 'tk6.sock')
+    srv, comp, conn = start_connected(extra=control_extra('tk6.sock'))
+    c = None
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        c = control_client(comp, sock)
+        # Requests are answered while the silent client is still there:
+        # nothing waits for it.
+        for _ in range(3):
+            round_trip(conn, comp, 'with a silent control client')
+        check(still_open(c), 'the silent client was dropped before the '
+              'requests were answered: its wait held them up %s'
+              % comp.why())
+        check(comp.wait_log('sent no takeover request within', 20.0),
+              'the silent client was never given up %s' % comp.why())
+        check(c.recv(1) == b'', 'not closed after giving up')
+        round_trip(conn, comp, 'after giving up the silent client')
+        check(comp.alive() and srv.accepted == 1, 'the link suffered')
+    finally:
+        if c is not None:
+            c.close()
+        comp.stop()
+        srv.close()
+
+
+@case('takeover: a new process that never answers is given up, told the old one keeps the link, and nothing is lost')
+def t_takeover_no_answer():
+    sock = os.path.join(TMPDIR, 'tk7.sock')
+    srv, comp, conn = start_connected(extra=control_extra('tk7.sock'))
+    c = None
+    try:
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        c = control_client(comp, sock)
+        c.sendall(REQUEST)
+        head, fds, _, _ = socket.recv_fds(c, WIRE.size, 1)
+        for fd in fds:
+            os.close(fd)  # ours is a copy: the stream stays the old one's
+        check(len(head) == WIRE.size and len(fds) == 1,
+              'no link frame: %r, %d fds %s' % (head, len(fds), comp.why()))
+        rest = sum(WIRE.unpack(head)[4:])
+        # Requests while the link waits in our hands: held, not lost.
+        ids = [new_id() for _ in range(5)]
+        for id_ in ids:
+            conn.send(message(id_))
+        check(comp.wait_log('did not answer within', 20.0),
+              'no give-up line %s' % comp.why())
+        got = b''
+        c.settimeout(REPLY_TIMEOUT)
+        while True:
+            b = c.recv(4096)
+            if not b:
+                break
+            got += b
+        check(len(got) == rest + 1 and got[-1:] == b'K',
+              'not told that the old process keeps the link: %r' % got[-8:])
+        replies = conn.recv_stanzas(len(ids), 10.0)
+        check(sorted(r.get('id') for r in replies) == sorted(ids),
+              'requests lost while the link was held: %s %s'
+              % ([r.get('id') for r in replies], comp.why()))
+        round_trip(conn, comp, 'after the silent new process')
+        check(comp.alive() and srv.accepted == 1, 'the link suffered')
+    finally:
+        if c is not None:
+            c.close()
         comp.stop()
         srv.close()
 

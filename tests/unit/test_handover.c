@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* test_handover.c: passing a live link between processes: fd, stream state, leftover bytes, acks, the control socket. */
+/* setgroups() */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <CUnit/CUnit.h>
 
@@ -48,10 +54,11 @@ static void test_pass_link(void)
 	CU_ASSERT_EQUAL(read(pipefd[0], buf, sizeof(buf)), 2);
 	CU_ASSERT_STRING_EQUAL(buf, "hi");
 	/* Acks both ways. */
+	CU_ASSERT_EQUAL(handover_read_ack(sv[0]), HANDOVER_NO_ANSWER);
 	CU_ASSERT_EQUAL(handover_ack(sv[1], 1), 0);
-	CU_ASSERT_EQUAL(handover_wait_ack(sv[0], 1000), 1);
+	CU_ASSERT_EQUAL(handover_read_ack(sv[0]), HANDOVER_TAKEN);
 	CU_ASSERT_EQUAL(handover_ack(sv[1], 0), 0);
-	CU_ASSERT_EQUAL(handover_wait_ack(sv[0], 1000), 0);
+	CU_ASSERT_EQUAL(handover_read_ack(sv[0]), HANDOVER_GIVEN_BACK);
 	close(in.fd);
 	handover_link_clear(&in);
 	CU_ASSERT_EQUAL(in.fd, -1);
@@ -60,7 +67,7 @@ static void test_pass_link(void)
 	close(pipefd[1]);
 	close(sv[0]);
 	/* The peer gone: no ack, no link, and no hang. */
-	CU_ASSERT_EQUAL(handover_wait_ack(sv[1], 1000), 0);
+	CU_ASSERT_EQUAL(handover_read_ack(sv[1]), HANDOVER_GIVEN_BACK);
 	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), -1);
 	close(sv[1]);
 }
@@ -75,7 +82,7 @@ static void test_empty_unparsed_and_timeout(void)
 	/* Nothing sent yet: a bounded wait, then a clear error. */
 	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 50, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "did not hand its link over"));
-	CU_ASSERT_EQUAL(handover_wait_ack(sv[0], 50), 0);
+	CU_ASSERT_EQUAL(handover_read_ack(sv[0]), HANDOVER_NO_ANSWER);
 	out.fd = sv[0];
 	CU_ASSERT_EQUAL(handover_send(sv[0], &out, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), 0);
@@ -125,6 +132,7 @@ static void test_garbage_is_not_a_link(void)
 {
 	struct handover_link in;
 	int sv[2];
+	struct handover_request req = { .got = 0 };
 	char err[256] = "", junk[64];
 
 	memset(junk, 'x', sizeof(junk));
@@ -133,34 +141,35 @@ static void test_garbage_is_not_a_link(void)
 	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a link"));
 	CU_ASSERT_EQUAL(in.fd, -1);
-	CU_ASSERT_EQUAL(handover_read_request(sv[1], 50, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(handover_read_request(sv[1], &req, err, sizeof(err)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown request"));
 	close(sv[0]);
 	close(sv[1]);
 }
 
-/* Accept on the non-blocking LFD, waiting up to a second. */
+/* Accept on the non-blocking LFD, waiting up to 10 s. */
 static int accept_one(int lfd)
 {
-	int i, fd = -1;
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
 
-	for (i = 0; i < 100 && fd < 0; i++) {
-		fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			usleep(10000);
-	}
-	return fd;
+	if (poll(&p, 1, 10000) != 1)
+		return -1;
+	return accept(lfd, NULL, NULL);
 }
 
 static void test_control_socket(void)
 {
 	char dir[] = "/tmp/ope-unit-XXXXXX", path[64], err[256] = "";
+	struct handover_request req = { .got = 0 };
 	struct stat st;
 	int lfd, cfd, afd, other;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/ctl", dir);
 	/* Nobody there yet. */
-	CU_ASSERT_EQUAL(handover_request(path, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(handover_request(path, geteuid(), err, sizeof(err)),
+			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot reach a running"));
 	lfd = handover_listen(path, err, sizeof(err));
 	CU_ASSERT_FATAL(lfd >= 0);
@@ -174,13 +183,15 @@ static void test_control_socket(void)
 	 * process sees it as a refused request, then the real one. */
 	afd = accept_one(lfd);
 	CU_ASSERT_FATAL(afd >= 0);
-	CU_ASSERT_EQUAL(handover_read_request(afd, 1000, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(handover_read_request(afd, &req, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "hung up"));
 	close(afd);
-	cfd = handover_request(path, err, sizeof(err));
+	cfd = handover_request(path, geteuid(), err, sizeof(err));
 	CU_ASSERT_FATAL(cfd >= 0);
 	afd = accept_one(lfd);
 	CU_ASSERT_FATAL(afd >= 0);
-	CU_ASSERT_EQUAL(handover_read_request(afd, 1000, err, sizeof(err)), 0);
+	memset(&req, 0, sizeof(req));
+	CU_ASSERT_EQUAL(handover_read_request(afd, &req, err, sizeof(err)), 1);
 	close(afd);
 	close(cfd);
 	close(lfd);
@@ -199,6 +210,166 @@ static void test_control_socket(void)
 	rmdir(dir);
 }
 
+/* The old process reads the request as it comes, never waiting: a
+ * client that sends part of it, or nothing, costs no time. */
+static void test_request_in_pieces(void)
+{
+	struct handover_request req = { .got = 0 };
+	char err[256] = "";
+	int sv[2];
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	/* Blocking sockets: a wait would hang this test, not slow it. */
+	CU_ASSERT_EQUAL(handover_read_request(sv[1], &req, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(write(sv[0], "OPE-TAK", 7), 7);
+	CU_ASSERT_EQUAL(handover_read_request(sv[1], &req, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(handover_read_request(sv[1], &req, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(write(sv[0], "EOVER 1\n", 8), 8);
+	CU_ASSERT_EQUAL(handover_read_request(sv[1], &req, err, sizeof(err)), 1);
+	/* Junk after a good start: refused at once. */
+	memset(&req, 0, sizeof(req));
+	CU_ASSERT_EQUAL(write(sv[0], "OPE-TAKX", 8), 8);
+	CU_ASSERT_EQUAL(handover_read_request(sv[1], &req, err, sizeof(err)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown request"));
+	close(sv[0]);
+	close(sv[1]);
+	/* Hung up half-way. */
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(&req, 0, sizeof(req));
+	CU_ASSERT_EQUAL(write(sv[0], "OPE-", 4), 4);
+	close(sv[0]);
+	CU_ASSERT_EQUAL(handover_read_request(sv[1], &req, err, sizeof(err)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "4 of 15 bytes"));
+	close(sv[1]);
+}
+
+/* After its yes, the new process learns whether the old one let go
+ * (closed) or kept the link because it had stopped waiting. */
+static void test_let_go_or_keep(void)
+{
+	int sv[2];
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CU_ASSERT_EQUAL(handover_wait_let_go(sv[1], 50), -1);
+	CU_ASSERT_EQUAL(handover_keep(sv[0]), 0);
+	CU_ASSERT_EQUAL(handover_wait_let_go(sv[1], 1000), 0);
+	close(sv[0]);
+	close(sv[1]);
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[0]);
+	CU_ASSERT_EQUAL(handover_wait_let_go(sv[1], 1000), 1);
+	close(sv[1]);
+}
+
+#define NOBODY 65534
+
+/* In a child: become NOBODY. 0 or -1. */
+static int become_nobody(void)
+{
+	return setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 &&
+	       setuid(NOBODY) == 0 ? 0 : -1;
+}
+
+/* Another user at the other end of the control socket, both ways: the
+ * old process refuses its request (naming uid and pid), the new process
+ * does not ask it for a link. As root the other user is nobody (a child
+ * process); otherwise "ours" is made another uid than the caller's. */
+static void test_peer_credentials(void)
+{
+	char dir[] = "/tmp/ope-unit-XXXXXX", path[64], err[256] = "";
+	char want[64], c;
+	int sv[2], lfd, afd, cfd, pid, status;
+	uid_t ours = geteuid(), other_ours = ours + 1;
+	pid_t child;
+
+	/* Our own kind: allowed, and its pid known. */
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CU_ASSERT_EQUAL(handover_peer_check(sv[0], ours, &pid, err,
+					    sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pid, (int)getpid());
+	close(sv[0]);
+	close(sv[1]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ctl", dir);
+	if (ours != 0) {
+		/* Not root: we play the other user. */
+		lfd = handover_listen(path, err, sizeof(err));
+		CU_ASSERT_FATAL(lfd >= 0);
+		CU_ASSERT_EQUAL(handover_request(path, other_ours, err,
+						 sizeof(err)), -1);
+		snprintf(want, sizeof(want), "uid %u (pid %d)", (unsigned)ours,
+			 (int)getpid());
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+		afd = accept_one(lfd);
+		CU_ASSERT_FATAL(afd >= 0);
+		/* Not a byte was sent to it. */
+		CU_ASSERT_EQUAL(read(afd, &c, 1), 0);
+		CU_ASSERT_EQUAL(handover_peer_check(afd, other_ours, &pid, err,
+						    sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+		close(afd);
+		close(lfd);
+		unlink(path);
+		rmdir(dir);
+		return;
+	}
+	/* Root: nobody asks us... (the socket made reachable to it, as a
+	 * careless mode or directory would). */
+	lfd = handover_listen(path, err, sizeof(err));
+	CU_ASSERT_FATAL(lfd >= 0);
+	CU_ASSERT_EQUAL(chmod(dir, 0711), 0);
+	CU_ASSERT_EQUAL(chmod(path, 0666), 0);
+	child = fork();
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0) {
+		if (become_nobody() < 0)
+			_exit(2);
+		cfd = handover_request(path, NOBODY, err, sizeof(err));
+		/* Closed on it with its request unread: a reset, no answer. */
+		_exit(cfd >= 0 && read(cfd, &c, 1) <= 0 ? 0 : 1);
+	}
+	afd = accept_one(lfd);
+	CU_ASSERT_FATAL(afd >= 0);
+	CU_ASSERT_EQUAL(handover_peer_check(afd, ours, &pid, err, sizeof(err)),
+			-1);
+	snprintf(want, sizeof(want), "uid %d (pid %d)", NOBODY, (int)child);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+	CU_ASSERT_EQUAL(pid, (int)child);
+	close(afd);
+	CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(lfd);
+	unlink(path);
+	/* ...and nobody listens, where we would ask: not a byte for it. */
+	CU_ASSERT_EQUAL(chown(dir, NOBODY, NOBODY), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(sv), 0);
+	child = fork();
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0) {
+		close(sv[0]);
+		if (become_nobody() < 0)
+			_exit(2);
+		lfd = handover_listen(path, err, sizeof(err));
+		if (lfd < 0 || write(sv[1], "L", 1) != 1)
+			_exit(3);
+		afd = accept_one(lfd);
+		/* EOF before any byte: it was not asked. */
+		_exit(afd >= 0 && read(afd, &c, 1) == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	CU_ASSERT_EQUAL(read(sv[0], &c, 1), 1);
+	close(sv[0]);
+	CU_ASSERT_EQUAL(handover_request(path, ours, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "uid %d (pid %d)", NOBODY, (int)child);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+	CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	unlink(path);
+	rmdir(dir);
+}
+
 static int test_handover_register(void)
 {
 	CU_pSuite s = CU_add_suite("handover", NULL, NULL);
@@ -211,7 +382,13 @@ static int test_handover_register(void)
 			 test_refusal_and_nothing) ||
 	    !CU_add_test(s, "garbage is refused", test_garbage_is_not_a_link) ||
 	    !CU_add_test(s, "control socket: 0600, stale, live, non-socket",
-			 test_control_socket))
+			 test_control_socket) ||
+	    !CU_add_test(s, "request read in pieces, never waiting",
+			 test_request_in_pieces) ||
+	    !CU_add_test(s, "let go, or kept after giving up",
+			 test_let_go_or_keep) ||
+	    !CU_add_test(s, "peer credentials: ours or root, both ways",
+			 test_peer_credentials))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
