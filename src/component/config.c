@@ -261,9 +261,11 @@ static const struct config_row rows[] = {
 	  "without it (with a warning)" },
 	{ "control", "path", CONFIG_STRING, 0, FIELD(control_path), NULL,
 	  NO_BOUNDS, NULL, 0, hook_control_path, NULL,
-	  "the unix socket (mode 0600) a new ope-component takes the link "
-	  "over through (SIGUSR2, --takeover); unset: "
-	  "$RUNTIME_DIRECTORY/control.sock under systemd, else none" },
+	  "the unix socket (mode 0600; only our uid or root may use it, "
+	  "checked both ways) a new ope-component takes the link over "
+	  "through (SIGUSR2, --takeover); keep its directory private (0700, "
+	  "never /tmp); unset: $RUNTIME_DIRECTORY/control.sock under systemd, "
+	  "else none" },
 };
 
 const struct config_row *config_rows(size_t *n)
