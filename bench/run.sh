@@ -52,8 +52,10 @@ plot_sweep()
 	: >"$table"
 	i=0
 	while [ "$i" -lt "${PLOT_REPEAT:-3}" ]; do
+		# The tables name the binary relative to BUILDDIR: no path of
+		# this machine in files that may be committed.
 		"$builddir/bench/ope-bench" -c "$builddir/ope-component" "$@" |
-			tee -a "$table"
+			sed "s|$builddir/|BUILDDIR/|" | tee -a "$table"
 		i=$((i + 1))
 	done
 	data=$dir/window-sweep.dat
