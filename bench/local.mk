@@ -10,7 +10,8 @@ bench_dispatch_cost_CPPFLAGS = $(COMPONENT_CPPFLAGS)
 bench_dispatch_cost_LDADD = $(COMPONENT_LIBS)
 CLEANFILES += bench/ope-bench bench/dispatch-cost
 EXTRA_DIST += bench/README.md bench/run.sh bench/scale-out.sh \
-	bench/password-flood.py
+	bench/password-flood.py bench/throughput-window.png bench/latency-load.png \
+	bench/window-sweep.dat bench/window-sweep.txt
 
 # xml-shapes: ns per byte of the stream parser for each input shape (make bench/xml-shapes).
 EXTRA_PROGRAMS += bench/xml-shapes

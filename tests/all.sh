@@ -147,7 +147,7 @@ tests_failed=$((tests_failed + ${sd_counts#* }))
 section "make distcheck (unit, integration, docs, fuzz corpus)"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
 	DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
-	TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/integration/test_notify.py tests/systemd/unit.test tests/docs/man.test tests/docs/settings.test tests/fuzz/corpus.test'
+	TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/integration/test_notify.py tests/systemd/unit.test tests/docs/man.test tests/docs/settings.test tests/docs/test_monitoring.py tests/fuzz/corpus.test'
 
 section "Debian packages: build, lintian, install into a clean root (tests/deb/deb.sh)"
 step "Debian packages" bash -o pipefail -c \

@@ -13,7 +13,7 @@ PKGS="build-essential autoconf automake libtool pkg-config libstrophe-dev
 libssl-dev libconfig-dev libcrypt-dev libcunit1-dev libexpat1-dev python3 python3-slixmpp openssl
 clang libclang-rt-14-dev
 prosody ejabberd podman runc debootstrap podman-compose valgrind
-libmicrohttpd-dev prometheus libsystemd-dev systemd mandoc debhelper lintian
+libmicrohttpd-dev prometheus gnuplot-nox libsystemd-dev systemd mandoc debhelper lintian
 docker.io docker-compose iptables"
 SERVICES="prosody ejabberd prometheus docker containerd"
 
