@@ -325,7 +325,7 @@ static int flush_out(struct link *l)
 			l->tx_at = util_now_ms();
 		obuf_consume(b, (size_t)n, OUT_KEEP);
 	}
-	metrics_output_queue(l->metrics, obuf_len(b));
+	metrics_output_queue(l->metrics, obuf_len(b), l->cfg->queue_max);
 	return 0;
 }
 

@@ -161,7 +161,7 @@ static void on_link_state(void *arg, enum link_state state, const char *detail)
 /* The first stop signal: start a drain (D) if the link is up, else close
  * at once. Returns 1 while draining. */
 static int begin_stop(struct link *l, const struct config *cfg,
-		      struct drain *d)
+		      struct drain *d, struct metrics *m)
 {
 	struct drain_opts o = { .quiet_ms = cfg->drain_quiet_ms,
 				.max_ms = cfg->drain_max_ms,
@@ -176,9 +176,11 @@ static int begin_stop(struct link *l, const struct config *cfg,
 			 cfg->domain, cfg->drain_max_ms);
 		return 1;
 	}
-	if (link_get_state(l) == LINK_UP)
+	if (link_get_state(l) == LINK_UP) {
 		log_warn("cannot drain (out of memory, or no random bytes for "
 			 "the request's id yet): closing at once");
+		metrics_drain_done(m, METRICS_DRAIN_NONE);
+	}
 	link_stop(l);
 	return 0;
 }
@@ -189,17 +191,20 @@ static int begin_stop(struct link *l, const struct config *cfg,
 
 /* While draining: decide whether to close now; *WAIT_MS is lowered to the
  * next moment to decide again. Returns 1 when the drain is over. */
-static int drain_over(struct link *l, struct drain *d, int *wait_ms)
+static int drain_over(struct link *l, struct drain *d, int *wait_ms,
+		      struct metrics *m)
 {
 	uint64_t now = util_now_ms();
 	unsigned wait = 0;
 
 	if (stop_count > 1) {
 		log_info("second stop signal: closing at once");
+		metrics_drain_done(m, METRICS_DRAIN_SIGNAL);
 		return 1;
 	}
 	if (link_get_state(l) != LINK_UP) {
 		log_info("the link went down while draining: stopping");
+		metrics_drain_done(m, METRICS_DRAIN_LINK_DOWN);
 		return 1;
 	}
 	switch (drain_poll(d, now, &wait)) {
@@ -208,15 +213,19 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms)
 			*wait_ms = (int)wait;
 		return 0;
 	case DRAIN_CLOSE:
-		if (now >= d->started_ms + d->opts.max_ms)
+		if (now >= d->started_ms + d->opts.max_ms) {
 			log_warn("drained: drain.maximum (%u ms) reached while "
 				 "requests still came; closing", d->opts.max_ms);
-		else
+			metrics_drain_done(m, METRICS_DRAIN_MAXIMUM);
+		} else {
 			log_info("drained: no request for %u ms; closing",
 				 d->opts.quiet_ms);
+			metrics_drain_done(m, METRICS_DRAIN_QUIET);
+		}
 		return 1;
 	case DRAIN_CLOSE_FALLBACK:
 	default:
+		metrics_drain_done(m, METRICS_DRAIN_FALLBACK);
 		if (d->answer_was_error)
 			log_warn("the server answered the drain request with an "
 				 "error: %s", NO_MODULE);
@@ -272,12 +281,12 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 		if (stop_signal && deadline == 0 && !draining) {
 			takeover_abort(t, l, "it is stopping (a stop signal "
 				       "came)");
-			draining = begin_stop(l, cfg, &d);
+			draining = begin_stop(l, cfg, &d, m);
 			if (!draining)
 				deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
-		if (draining && drain_over(l, &d, &wait_ms)) {
+		if (draining && drain_over(l, &d, &wait_ms, m)) {
 			draining = 0;
 			link_stop(l);
 			deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
@@ -487,6 +496,7 @@ int main(int argc, char **argv)
 		log_error("out of memory while starting");
 		goto out;
 	}
+	takeover_set_metrics(t, m);
 	if (adopted)
 		/* READY=1, now that this process is the service's main one. */
 		on_link_state(m, link_get_state(l), "took over the link");

@@ -36,6 +36,21 @@ static const char *const drop_names[METRICS_DROP_COUNT] = {
 	[METRICS_DROP_NO_MEMORY] = "out_of_memory",
 };
 
+static const char *const takeover_names[METRICS_TAKEOVER_COUNT] = {
+	[METRICS_TAKEOVER_SPAWN] = "spawn",
+	[METRICS_TAKEOVER_REFUSED] = "refused",
+	[METRICS_TAKEOVER_HANDOVER] = "handover",
+};
+
+static const char *const drain_names[METRICS_DRAIN_COUNT] = {
+	[METRICS_DRAIN_QUIET] = "quiet",
+	[METRICS_DRAIN_MAXIMUM] = "maximum",
+	[METRICS_DRAIN_FALLBACK] = "fallback",
+	[METRICS_DRAIN_LINK_DOWN] = "link_down",
+	[METRICS_DRAIN_SIGNAL] = "second_signal",
+	[METRICS_DRAIN_NONE] = "not_started",
+};
+
 static const char *const state_names[] = {
 	[LINK_CONNECTING] = "connecting",
 	[LINK_UP] = "up",
@@ -76,6 +91,9 @@ struct metrics {
 	                                   last is above the largest bound */
 	counter sum_ns;
 	counter queue_bytes;
+	counter queue_limit;
+	counter takeover_failures[METRICS_TAKEOVER_COUNT];
+	counter drains[METRICS_DRAIN_COUNT];
 	counter pw_backoff_refused;     /* password checks: see metrics_password() */
 	counter pw_queue_refused;
 	counter pw_pending;
@@ -233,10 +251,25 @@ void metrics_password(struct metrics *m, unsigned long backoff_refused,
 	set(&m->pw_rules_backing_off, rules_backing_off);
 }
 
-void metrics_output_queue(struct metrics *m, size_t bytes)
+void metrics_output_queue(struct metrics *m, size_t bytes, size_t limit)
 {
-	if (m != NULL)
+	if (m != NULL) {
 		set(&m->queue_bytes, bytes);
+		set(&m->queue_limit, limit);
+	}
+}
+
+void metrics_takeover_failed(struct metrics *m,
+			     enum metrics_takeover_failure why)
+{
+	if (m != NULL && (unsigned)why < METRICS_TAKEOVER_COUNT)
+		bump(&m->takeover_failures[why], 1);
+}
+
+void metrics_drain_done(struct metrics *m, enum metrics_drain_result result)
+{
+	if (m != NULL && (unsigned)result < METRICS_DRAIN_COUNT)
+		bump(&m->drains[result], 1);
 }
 
 void metrics_loop_alive(struct metrics *m)
@@ -414,7 +447,7 @@ char *metrics_render(struct metrics *m, size_t *len)
 		 "the others were dropped or need no answer (errors, results).");
 
 	family(&t, "ope_stanza_errors_sent_total", "counter",
-	       "Stanza errors sent, by RFC 6120 condition.");
+	       "Stanza errors sent, by RFC 6120 condition and error type.");
 	/* Every condition stanza.h knows, in its order: names past the end
 	 * come back as undefined-condition, which entry 0 already is. */
 	for (i = 0; i < NCONDS; i++) {
@@ -422,8 +455,10 @@ char *metrics_render(struct metrics *m, size_t *len)
 
 		if (i > 0 && name == undefined)
 			break;
-		put(&t, "ope_stanza_errors_sent_total{condition=\"%s\"} %llu\n",
-		    name, (unsigned long long)get(&m->errors[i]));
+		put(&t, "ope_stanza_errors_sent_total{condition=\"%s\","
+		    "type=\"%s\"} %llu\n", name,
+		    stanza_cond_type((enum stanza_cond)i),
+		    (unsigned long long)get(&m->errors[i]));
 	}
 
 	family(&t, "ope_stanzas_dropped_total", "counter",
@@ -460,6 +495,24 @@ char *metrics_render(struct metrics *m, size_t *len)
 	       "Bytes waiting in the link's output queue.");
 	put(&t, "ope_output_queue_bytes %llu\n",
 	    (unsigned long long)get(&m->queue_bytes));
+	family(&t, "ope_output_queue_limit_bytes", "gauge",
+	       "limits.output_queue: at this many queued bytes ope stops "
+	       "reading requests (0 until the first write).");
+	put(&t, "ope_output_queue_limit_bytes %llu\n",
+	    (unsigned long long)get(&m->queue_limit));
+	family(&t, "ope_takeover_failures_total", "counter",
+	       "Takeovers (SIGUSR2, --takeover) after which this process kept "
+	       "its link, by reason.");
+	for (i = 0; i < METRICS_TAKEOVER_COUNT; i++)
+		put(&t, "ope_takeover_failures_total{reason=\"%s\"} %llu\n",
+		    takeover_names[i],
+		    (unsigned long long)get(&m->takeover_failures[i]));
+	family(&t, "ope_drains_total", "counter",
+	       "Drains (the first stop signal) by how they ended; counted "
+	       "when the drain decides to close, just before the exit.");
+	for (i = 0; i < METRICS_DRAIN_COUNT; i++)
+		put(&t, "ope_drains_total{result=\"%s\"} %llu\n",
+		    drain_names[i], (unsigned long long)get(&m->drains[i]));
 
 	family(&t, "ope_password_backoff_refusals_total", "counter",
 	       "Password checks refused (policy-violation, wait) because the "

@@ -69,8 +69,35 @@ void metrics_password(struct metrics *m, unsigned long backoff_refused,
 		      unsigned long queue_refused, size_t pending,
 		      size_t rules_backing_off);
 
-/* The link's output queue now holds BYTES (a gauge). */
-void metrics_output_queue(struct metrics *m, size_t bytes);
+/* The link's output queue now holds BYTES, and ope stops reading at LIMIT
+ * (limits.output_queue): two gauges. */
+void metrics_output_queue(struct metrics *m, size_t bytes, size_t limit);
+
+/* Why a takeover ended with this process keeping its link. */
+enum metrics_takeover_failure {
+	METRICS_TAKEOVER_SPAWN,    /* the new binary did not start, or ended */
+	METRICS_TAKEOVER_REFUSED,  /* another under way, the link cannot move */
+	METRICS_TAKEOVER_HANDOVER, /* passing the link failed or was not taken */
+	METRICS_TAKEOVER_COUNT
+};
+
+/* A takeover failed for WHY; this process serves on. */
+void metrics_takeover_failed(struct metrics *m,
+			     enum metrics_takeover_failure why);
+
+/* How a drain (the first stop signal) ended. */
+enum metrics_drain_result {
+	METRICS_DRAIN_QUIET,       /* unrouted, then no request for drain.quiet */
+	METRICS_DRAIN_MAXIMUM,     /* drain.maximum reached, requests still came */
+	METRICS_DRAIN_FALLBACK,    /* no module: an error or no answer */
+	METRICS_DRAIN_LINK_DOWN,   /* the link went down meanwhile */
+	METRICS_DRAIN_SIGNAL,      /* a second stop signal cut it short */
+	METRICS_DRAIN_NONE,        /* the link was up but no drain could start */
+	METRICS_DRAIN_COUNT
+};
+
+/* A drain ended with RESULT; the process closes its link next. */
+void metrics_drain_done(struct metrics *m, enum metrics_drain_result result);
 
 /* A link_state_fn: ARG is the struct metrics (or NULL). Records the state,
  * its DETAIL for /health, reconnects and the time of the last handshake. */

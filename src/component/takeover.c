@@ -15,7 +15,9 @@
 #include "handover.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
+#include "metrics.h"
 #include "takeover.h"
 #include "util.h"
 
@@ -64,7 +66,19 @@ struct takeover {
 	int link_sent;        /* TK_SENT: the link went (else "none") */
 	size_t left_over;     /* TK_SENT: unparsed bytes sent with it */
 	int handed_over;
+	struct metrics *metrics;  /* failures are counted there (or NULL) */
+	int failure_counted;      /* this attempt's failure is counted */
 };
+
+/* Count a failed takeover once per attempt (a successor that gives the
+ * link back also exits: one failure). */
+static void failed(struct takeover *t, enum metrics_takeover_failure why)
+{
+	if (t->failure_counted)
+		return;
+	metrics_takeover_failed(t->metrics, why);
+	t->failure_counted = 1;
+}
 
 const char *takeover_why_not(void)
 {
@@ -185,16 +199,19 @@ void takeover_spawn(struct takeover *t)
 			 t->path == NULL ? "no control socket (set control.path, "
 			 "or run under systemd with RuntimeDirectory=)" :
 			 "the control socket could not be made (see above)");
+		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_REFUSED);
 		return;
 	}
 	if (t->child > 0 || t->state != TK_IDLE) {
 		log_warn("SIGUSR2: a takeover is already under way; ignored");
+		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_REFUSED);
 		return;
 	}
 	if (t->exe[0] == '\0') {
 		log_warn("SIGUSR2: cannot tell which binary this is "
 			 "(/proc/self/exe); start the new one by hand with "
 			 "--takeover");
+		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_REFUSED);
 		return;
 	}
 	/* WATCHDOG_PID names us: without it the successor pets the watchdog
@@ -204,6 +221,7 @@ void takeover_spawn(struct takeover *t)
 	envp = calloc(n + 1, sizeof(*envp));
 	if (envp == NULL) {
 		log_error("SIGUSR2: out of memory");
+		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_SPAWN);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -216,9 +234,11 @@ void takeover_spawn(struct takeover *t)
 	if (rc != 0) {
 		log_error("SIGUSR2: cannot start %s: %s; carrying on", t->exe,
 			  strerror(rc));
+		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_SPAWN);
 		return;
 	}
 	t->child = pid;
+	t->failure_counted = 0;
 	log_info("SIGUSR2: started %s (pid %d) to take the link over",
 		 t->exe, (int)pid);
 }
@@ -238,6 +258,8 @@ static void reap_child(struct takeover *t)
 		t->child = 0;
 		return;
 	}
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		failed(t, METRICS_TAKEOVER_SPAWN);
 	if (WIFEXITED(status))
 		log_warn("takeover failed: the new ope-component (pid %d) "
 			 "exited with status %d (its messages are above); "
@@ -267,6 +289,10 @@ static void refuse(struct takeover *t, int fd, const char *why)
 		 (int)getpid(), why);
 	log_warn("%s", line);
 	handover_refuse(fd, line);
+	if (fd == t->conn)
+		failed(t, METRICS_TAKEOVER_REFUSED);
+	else
+		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_REFUSED);
 	if (fd == t->conn)
 		end_request(t);
 	else
@@ -327,6 +353,7 @@ static void start_request(struct takeover *t, struct link *l)
 		if (handover_send_none(t->conn) < 0) {
 			log_warn("takeover failed: cannot answer pid %d; "
 				 "carrying on", t->peer);
+			failed(t, METRICS_TAKEOVER_HANDOVER);
 			end_request(t);
 			return;
 		}
@@ -370,6 +397,7 @@ static void accept_clients(struct takeover *t)
 		}
 		t->conn = fd;
 		t->peer = pid;
+		t->failure_counted = 0;
 		memset(&t->req, 0, sizeof(t->req));
 		t->state = TK_READING;
 		t->deadline = util_now_ms() + REQUEST_MS;
@@ -409,6 +437,7 @@ static void hand_over(struct takeover *t, struct link *l)
 	left = h.unparsed_len;
 	if (handover_send(t->conn, &h, err, sizeof(err)) < 0) {
 		log_warn("takeover failed: %s; carrying on", err);
+		failed(t, METRICS_TAKEOVER_HANDOVER);
 		handover_link_clear(&h);
 		end_request(t);
 		link_unhold(l);
@@ -427,6 +456,7 @@ static int read_answer(struct takeover *t, struct link *l)
 	case HANDOVER_GIVEN_BACK:
 		log_warn("takeover failed: the new process (pid %d) gave the "
 			 "link back; carrying on", t->peer);
+		failed(t, METRICS_TAKEOVER_HANDOVER);
 		end_request(t);
 		if (t->link_sent)
 			link_unhold(l);
@@ -438,6 +468,7 @@ static int read_answer(struct takeover *t, struct link *l)
 	if (util_now_ms() >= t->deadline) {
 		log_warn("takeover failed: the new process (pid %d) did not "
 			 "answer within %d ms; carrying on", t->peer, ACK_MS);
+		failed(t, METRICS_TAKEOVER_HANDOVER);
 		keep_link(t, l);
 	}
 	return 0;
@@ -495,12 +526,19 @@ void takeover_abort(struct takeover *t, struct link *l, const char *why)
 		break;
 	case TK_SENT:
 		log_warn("takeover given up: %s", why);
+		failed(t, METRICS_TAKEOVER_HANDOVER);
 		keep_link(t, l);
 		break;
 	case TK_IDLE:
 	default:
 		break;
 	}
+}
+
+void takeover_set_metrics(struct takeover *t, struct metrics *m)
+{
+	if (t != NULL)
+		t->metrics = m;
 }
 
 void takeover_free(struct takeover *t)

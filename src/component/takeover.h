@@ -9,6 +9,7 @@ struct config;
 struct handover_link;
 struct link;
 struct takeover;
+struct metrics;
 
 /* The control socket for CFG: control.path, else
  * $RUNTIME_DIRECTORY/control.sock when systemd set RUNTIME_DIRECTORY,
@@ -56,6 +57,9 @@ void takeover_abort(struct takeover *t, struct link *l, const char *why);
 
 /* Close the control socket and remove it, unless the link was handed over
  * (the path is the new process's then). NULL is a no-op. */
+/* Count failed takeovers in M (may be NULL: not counted). */
+void takeover_set_metrics(struct takeover *t, struct metrics *m);
+
 void takeover_free(struct takeover *t);
 
 /* ---- the new process ---- */

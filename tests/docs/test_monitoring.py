@@ -11,10 +11,8 @@ histogram's _bucket, _sum and _count) with its labels and their values.
 Then, in contrib/prometheus/ope-rules.yml, its unit tests and
 contrib/grafana/ope-dashboard.json, every name starting with ope_ must be
 one of those, and every matcher `label="value"` (or `=~"a|b"`) on it must
-name an exported label and values it takes. Names in PENDING are metrics
-the rules already use but ope does not export yet: each gives a TAP TODO
-(an expected failure) until it is exported, then an ok; remove it from
-PENDING then.
+name an exported label and values it takes, and /metrics prints each
+series once.
 
 Prints TAP for automake's driver; exits 1 if any case failed. The
 component and the fake server are stopped on the way out.
@@ -47,45 +45,14 @@ DOMAIN = 'ope.localhost'
 SECRET = 'Sekr1t-xyzzy-4242'
 WAIT = 30.0  # generous: the wait ends as soon as the event happens
 
-# Metrics the rules or the dashboard use that ope does not export yet, and
-# what each should count. Remove a name once ope exports it.
-PENDING = {
-    # Branch pw (per-rule password back-off):
-    'ope_password_backoff_refusals_total':
-        'counter: password checks refused because the rule backs off',
-    'ope_password_rules_backing_off':
-        'gauge: rule passwords backing off now',
-    'ope_password_checks_pending':
-        'gauge: requests waiting for their password hash',
-    'ope_password_queue_refusals_total':
-        'counter: password checks refused because too many waited',
-    # Still to add:
-    'ope_output_queue_limit_bytes':
-        'gauge: limits.output_queue, where ope stops reading requests',
-    'ope_takeover_failures_total':
-        'counter{reason="spawn|refused|handover"}: takeovers after which '
-        'this process kept its link',
-    'ope_drains_total':
-        'counter{result="quiet|maximum|fallback|link_down"}: drains by how '
-        'they ended',
-}
-
-# Series /metrics prints twice (a defect in ope-component: Prometheus keeps
-# one of the two samples and drops the other as a duplicate). A TODO until
-# fixed, then an ok; remove the entry then.
-KNOWN_DUPLICATES = {
-    'ope_stanza_errors_sent_total{condition="policy-violation"}':
-        'rate-limited answers are policy-violation too, on a line of their own',
-}
-
 # Labels Prometheus adds to every series of a target.
 TARGET_LABELS = {'instance', 'job'}
 
-RESULTS = []  # (ok, description, directive or None)
+RESULTS = []  # (ok, description)
 
 
-def result(ok, desc, directive=None):
-    RESULTS.append((ok, desc, directive))
+def result(ok, desc):
+    RESULTS.append((ok, desc))
 
 
 # ---------------------------------------------------------------------------
@@ -360,16 +327,8 @@ def main():
     result(why is None, '/metrics of ope-component with metrics.listen, link '
            'up: %d series names' % len(names) + ('' if why is None else ': ' + why))
     if why is None:
-        unknown = [d for d in dups if d not in KNOWN_DUPLICATES]
-        result(not unknown, '/metrics prints each series once'
-               + ('' if not unknown else ': twice: ' + ', '.join(unknown)))
-        for key, what in sorted(KNOWN_DUPLICATES.items()):
-            if key in dups:
-                result(False, '/metrics prints %s once' % key,
-                       'TODO printed twice: ' + what)
-            else:
-                result(True, '/metrics prints %s once (drop it from '
-                       'KNOWN_DUPLICATES)' % key)
+        result(not dups, '/metrics prints each series once'
+               + ('' if not dups else ': twice: ' + ', '.join(dups)))
 
     used_at = {}
     uses(rules_text, 'ope-rules.yml', used_at)
@@ -380,7 +339,7 @@ def main():
         for where in ('ope-rules.yml', 'ope-rules.test.yml', 'ope-dashboard.json'):
             found = used_at.get(where, [])
             unknown = sorted({n for n, _, query in found
-                              if n not in names and n not in PENDING and
+                              if n not in names and
                               (query or n not in families)})
             wrong = sorted({w for w in (check_use(n, m, names)
                                         for n, m, _ in found) if w})
@@ -388,32 +347,17 @@ def main():
                    '%s names only exported metrics, labels and values (%d uses)'
                    % (where, len(found))
                    + ('' if found else ': no ope_ metric found in it')
-                   + ('' if not unknown else ': not exported (and not pending): '
+                   + ('' if not unknown else ': not exported: '
                       + ', '.join(unknown))
                    + ('' if not wrong else ': ' + '; '.join(wrong)))
-        used_names = {n for found in used_at.values() for n, _, _ in found}
-        for name in sorted(PENDING):
-            if name not in used_names:
-                result(False, 'pending metric %s is used somewhere (else drop '
-                       'it from PENDING)' % name)
-            elif name in names:
-                result(True, 'pending metric %s is exported now (drop it from '
-                       'PENDING)' % name)
-            else:
-                result(False, 'ope-component exports %s' % name,
-                       'TODO pending: ' + PENDING[name])
 
     print('1..%d' % len(RESULTS))
     failed = 0
-    for n, (ok, desc, directive) in enumerate(RESULTS, 1):
+    for n, (ok, desc) in enumerate(RESULTS, 1):
         desc = desc.replace('#', '\\#')
-        print('%s %d - %s%s' % ('ok' if ok else 'not ok', n, desc,
-                                ' # ' + directive if directive else ''))
-        if not ok and not directive:
-            failed += 1
-    print('# %d passed, %d failed, %d to do' % (
-        sum(1 for ok, _, _ in RESULTS if ok), failed,
-        sum(1 for ok, _, d in RESULTS if not ok and d)))
+        print('%s %d - %s' % ('ok' if ok else 'not ok', n, desc))
+        failed += not ok
+    print('# %d passed, %d failed' % (len(RESULTS) - failed, failed))
     return 1 if failed else 0
 
 

@@ -1136,7 +1136,10 @@ def t_takeover_tls():
 @case('takeover: a new process that cannot start or reach the old one changes nothing')
 def t_takeover_fails():
     sock = os.path.join(TMPDIR, 'tk4.sock')
-    srv, comp, conn = start_connected(extra=control_extra('tk4.sock'))
+    mport = free_port()
+    srv, comp, conn = start_connected(
+        extra=control_extra('tk4.sock')
+        + 'metrics = { listen = "127.0.0.1:%d"; };\n' % mport)
     other = None
     try:
         check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
@@ -1175,6 +1178,13 @@ def t_takeover_fails():
               'notice %s' % comp.why())
         round_trip(conn, comp, 'after a successor for another domain')
         check(comp.alive() and srv.accepted == 1, 'the old link suffered')
+        # The old process counted both failures, each once: the broken
+        # successor it started, and the link given back.
+        after, _ = scrape(mport)
+        got = {r: after.get('ope_takeover_failures_total{reason="%s"}' % r)
+               for r in ('spawn', 'refused', 'handover')}
+        check(got == {'spawn': 1, 'refused': 0, 'handover': 1},
+              'ope_takeover_failures_total: %r' % got)
     finally:
         if other is not None:
             other.stop()
@@ -2192,9 +2202,10 @@ def t_metrics_counts():
         'ope_stanzas_answered_total{kind="message"}': 301,
         'ope_stanzas_answered_total{kind="iq"}': 30,
         'ope_stanzas_answered_total{kind="presence"}': 5,
-        'ope_stanza_errors_sent_total{condition="service-unavailable"}': 20,
-        'ope_stanza_errors_sent_total{condition="bad-request"}': 10,
-        'ope_stanza_errors_sent_total{condition="policy-violation"}': 0,
+        'ope_stanza_errors_sent_total{condition="service-unavailable",type="cancel"}': 20,
+        'ope_stanza_errors_sent_total{condition="bad-request",type="modify"}': 10,
+        'ope_stanza_errors_sent_total{condition="policy-violation",type="modify"}': 0,
+        'ope_stanza_errors_sent_total{condition="policy-violation",type="wait"}': 0,
         'ope_stanzas_dropped_total{reason="no_from"}': 3,
         'ope_stanzas_dropped_total{reason="not_our_domain"}': 4,
         'ope_stanzas_dropped_total{reason="bad_from"}': 0,
@@ -2202,6 +2213,10 @@ def t_metrics_counts():
         'ope_request_duration_seconds_bucket{le="+Inf"}': answered,
         'ope_link_up': 1,
         'ope_reconnects_total': 0,
+        # limits.output_queue's default: the template sets none.
+        'ope_output_queue_limit_bytes': 4194304,
+        'ope_takeover_failures_total{reason="spawn"}': 0,
+        'ope_drains_total{result="quiet"}': 0,
     }
     wrong = {k: (after.get(k), v) for k, v in want.items()
              if after.get(k) != v}

@@ -67,6 +67,9 @@ static void test_fresh_text(void)
 		{ "ope_reconnects_total", "counter" },
 		{ "ope_link_last_handshake_timestamp_seconds", "gauge" },
 		{ "ope_output_queue_bytes", "gauge" },
+		{ "ope_output_queue_limit_bytes", "gauge" },
+		{ "ope_takeover_failures_total", "counter" },
+		{ "ope_drains_total", "counter" },
 	};
 	char *text, line[200];
 	size_t i;
@@ -82,8 +85,8 @@ static void test_fresh_text(void)
 	}
 	assert_line(text, "ope_stanzas_received_total{kind=\"message\"} 0");
 	assert_line(text, "ope_stanzas_received_total{kind=\"other\"} 0");
-	assert_line(text, "ope_stanza_errors_sent_total{condition=\"bad-request\"} 0");
-	assert_line(text, "ope_stanza_errors_sent_total{condition=\"service-unavailable\"} 0");
+	assert_line(text, "ope_stanza_errors_sent_total{condition=\"bad-request\",type=\"modify\"} 0");
+	assert_line(text, "ope_stanza_errors_sent_total{condition=\"service-unavailable\",type=\"cancel\"} 0");
 	assert_line(text, "ope_stanzas_dropped_total{reason=\"no_from\"} 0");
 	assert_line(text, "ope_stanzas_dropped_total{reason=\"out_of_memory\"} 0");
 	assert_line(text, "ope_request_duration_seconds_bucket{le=\"+Inf\"} 0");
@@ -94,6 +97,10 @@ static void test_fresh_text(void)
 	assert_line(text, "ope_reconnects_total 0");
 	assert_line(text, "ope_link_last_handshake_timestamp_seconds 0.000");
 	assert_line(text, "ope_output_queue_bytes 0");
+	assert_line(text, "ope_takeover_failures_total{reason=\"spawn\"} 0");
+	assert_line(text, "ope_drains_total{result=\"quiet\"} 0");
+	/* Each condition once: policy-violation comes in two types. */
+	assert_line(text, "ope_stanza_errors_sent_total{condition=\"policy-violation\",type=\"wait\"} 0");
 	/* Every sample line belongs to a family announced just before. */
 	CU_ASSERT_PTR_NULL(strstr(text, "\n\n"));
 	free(text);
@@ -133,7 +140,9 @@ static void test_null_is_off(void)
 	metrics_observe(NULL, 5);
 	metrics_error_sent(NULL, STANZA_COND_BAD_REQUEST);
 	metrics_drop(NULL, METRICS_DROP_NO_FROM);
-	metrics_output_queue(NULL, 5);
+	metrics_output_queue(NULL, 5, 10);
+	metrics_takeover_failed(NULL, METRICS_TAKEOVER_SPAWN);
+	metrics_drain_done(NULL, METRICS_DRAIN_QUIET);
 	metrics_link_state(NULL, LINK_UP, "up");
 	metrics_loop_alive(NULL);
 	metrics_free(NULL);
@@ -201,9 +210,9 @@ static void test_dispatch_counts(void)
 	assert_line(text, "ope_stanzas_answered_total{kind=\"iq\"} 3");
 	assert_line(text, "ope_stanzas_answered_total{kind=\"presence\"} 1");
 	assert_line(text, "ope_stanzas_answered_total{kind=\"other\"} 0");
-	assert_line(text, "ope_stanza_errors_sent_total{condition=\"service-unavailable\"} 1");
-	assert_line(text, "ope_stanza_errors_sent_total{condition=\"bad-request\"} 1");
-	assert_line(text, "ope_stanza_errors_sent_total{condition=\"policy-violation\"} 0");
+	assert_line(text, "ope_stanza_errors_sent_total{condition=\"service-unavailable\",type=\"cancel\"} 1");
+	assert_line(text, "ope_stanza_errors_sent_total{condition=\"bad-request\",type=\"modify\"} 1");
+	assert_line(text, "ope_stanza_errors_sent_total{condition=\"policy-violation\",type=\"modify\"} 0");
 	assert_line(text, "ope_stanzas_dropped_total{reason=\"no_from\"} 1");
 	assert_line(text, "ope_stanzas_dropped_total{reason=\"not_our_domain\"} 1");
 	assert_line(text, "ope_stanzas_dropped_total{reason=\"bad_from\"} 1");
@@ -232,8 +241,16 @@ static void test_link_and_health(void)
 	metrics_link_state(m, LINK_UP, "connected to 127.0.0.1:5347 as ope.example.org");
 	CU_ASSERT_EQUAL(metrics_health(m, reason, sizeof(reason)), 1);
 	CU_ASSERT_STRING_EQUAL(reason, "ok");
-	metrics_output_queue(m, 4096);
+	metrics_output_queue(m, 4096, 8192);
+	metrics_takeover_failed(m, METRICS_TAKEOVER_HANDOVER);
+	metrics_takeover_failed(m, METRICS_TAKEOVER_HANDOVER);
+	metrics_drain_done(m, METRICS_DRAIN_FALLBACK);
 	text = render(m);
+	assert_line(text, "ope_output_queue_limit_bytes 8192");
+	assert_line(text, "ope_takeover_failures_total{reason=\"handover\"} 2");
+	assert_line(text, "ope_takeover_failures_total{reason=\"refused\"} 0");
+	assert_line(text, "ope_drains_total{result=\"fallback\"} 1");
+	assert_line(text, "ope_drains_total{result=\"quiet\"} 0");
 	assert_line(text, "ope_link_up 1");
 	assert_line(text, "ope_link_state{state=\"up\"} 1");
 	assert_line(text, "ope_link_state{state=\"connecting\"} 0");
