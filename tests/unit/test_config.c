@@ -641,6 +641,9 @@ static void test_access_good(void)
 static void test_bad_access_pattern(void)
 {
 	check_bad("bad-access-pattern.conf", 5, "drop the '/resource'");
+	/* A pattern that nodeprep refuses is an error, not a rule that
+	 * never matches. */
+	check_bad("bad-access-nodeprep.conf", 5, "not a valid XMPP localpart");
 }
 
 static void test_bad_access_action(void)
