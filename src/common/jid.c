@@ -220,7 +220,9 @@ int jid_nodeprep(const char *local, size_t len, char *out, size_t outlen)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)local[i];
 
-		if (c <= 0x20 || c == 0x7f || strchr("\"&'/:<>@", c) != NULL)
+		if (c <= 0x20 || c == 0x7f || c == '"' || c == '&' ||
+		    c == '\'' || c == '/' || c == ':' || c == '<' || c == '>' ||
+		    c == '@')
 			return -1;
 		out[i] = ascii_lower((char)c);
 	}
