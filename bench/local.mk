@@ -2,7 +2,7 @@
 # bench/local.mk: ope-bench, a throughput/latency benchmark (make bench/ope-bench; bench/run.sh).
 EXTRA_PROGRAMS += bench/ope-bench
 bench_ope_bench_SOURCES = bench/ope-bench.c
-bench_ope_bench_LDADD = src/common/libopecommon.a $(OPENSSL_LIBS)
+bench_ope_bench_LDADD = src/common/libopecommon.a $(OPENSSL_LIBS) $(IDN_LIBS)
 # The metrics hooks' share of dispatching one stanza, in-process.
 EXTRA_PROGRAMS += bench/dispatch-cost
 bench_dispatch_cost_SOURCES = bench/dispatch-cost.c

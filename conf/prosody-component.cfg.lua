@@ -14,4 +14,7 @@ component_ports = { 5347 }
 component_interfaces = { "127.0.0.1" }
 
 Component "ope.localhost"
+	-- A placeholder: put a real secret here and the same in
+	-- ope-component.conf (e.g. `openssl rand -hex 24`); ope-component
+	-- refuses to start with "change-me".
 	component_secret = "change-me"

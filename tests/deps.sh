@@ -10,7 +10,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config libstrophe-dev
-libssl-dev libconfig-dev libcrypt-dev libcunit1-dev libexpat1-dev python3 python3-slixmpp openssl
+libssl-dev libconfig-dev libcrypt-dev libcunit1-dev libexpat1-dev libidn-dev python3 python3-slixmpp openssl
 clang libclang-rt-14-dev
 prosody ejabberd podman runc debootstrap podman-compose valgrind
 libmicrohttpd-dev prometheus gnuplot-nox libsystemd-dev systemd mandoc debhelper lintian

@@ -2,7 +2,7 @@
 # src/client/local.mk: ope-client, the bundled c2s client, and libopeclient.a (everything but its main()).
 CLIENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/client
 CLIENT_LIBS = src/client/libopeclient.a src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(OPENSSL_LIBS)
+	$(STROPHE_LIBS) $(OPENSSL_LIBS) $(IDN_LIBS)
 
 noinst_LIBRARIES += src/client/libopeclient.a
 src_client_libopeclient_a_CPPFLAGS = $(CLIENT_CPPFLAGS)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* jid.h: pure helpers for JIDs and domain names (RFC 7622), no allocation. */
+/* jid.h: pure helpers for JIDs and domain names (RFC 7622): split, compare, check, and prepare as servers compare them. */
 #ifndef OPE_JID_H
 #define OPE_JID_H
 
@@ -29,5 +29,37 @@ int jid_domain_valid(const char *name);
  * dotted quad or an IPv6 literal (with or without brackets), without a
  * port or zone. Else 0. */
 int jid_host_valid(const char *host);
+
+/* The longest localpart, domainpart or resourcepart after preparation
+ * (RFC 7622 3). */
+#define JID_PART_MAX 1023
+
+/* Prepare a JID as XMPP servers compare them (RFC 6122's stringprep
+ * profiles through libidn, as Prosody does), into OUT (size OUTLEN,
+ * NUL-terminated):
+ *   the localpart through nodeprep ("\xc3\x89VE" -> "\xc3\xa9ve"),
+ *   the domain through nameprep, as lower-case A-labels without a
+ *   trailing dot ("B\xc3\x9cCHER.example." and "XN--BCHER-KVA.example"
+ *   -> "xn--bcher-kva.example"),
+ *   the resource through resourceprep, left out when BARE is non-zero.
+ * All-ASCII parts take a fast path with the same result as libidn's.
+ * Returns the length, or -1 when JID is malformed (jid_split()), a part
+ * fails its profile, is empty or longer than JID_PART_MAX after it, a
+ * domain label is empty or over 63 bytes, or the result does not fit. */
+int jid_prep(const char *jid, int bare, char *out, size_t outlen);
+
+/* The LEN bytes at LOCAL through nodeprep, into OUT (size OUTLEN,
+ * NUL-terminated). Returns the length, or -1 as jid_prep(). */
+int jid_nodeprep(const char *local, size_t len, char *out, size_t outlen);
+
+/* The LEN bytes at DOMAIN through nameprep, as lower-case A-labels without
+ * one trailing dot, into OUT (size OUTLEN, NUL-terminated). Returns the
+ * length, or -1 as jid_prep(). */
+int jid_nameprep(const char *domain, size_t len, char *out, size_t outlen);
+
+/* The LEN bytes at RESOURCE through resourceprep, into OUT (size OUTLEN,
+ * NUL-terminated). Returns the length, or -1 as jid_prep(). */
+int jid_resourceprep(const char *resource, size_t len, char *out,
+		     size_t outlen);
 
 #endif

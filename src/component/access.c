@@ -145,43 +145,19 @@ static int slot_add(struct access_table *t, enum access_kind kind, char *key,
 	return 0;
 }
 
-/* Lower-case ASCII letters of SRC (LEN bytes) into DST; other bytes as is. */
-static void ascii_lower(char *dst, const char *src, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? (char)(src[i] + 32)
-							 : src[i];
-}
-
 int access_normalise(const char *jid, char *out, size_t outlen)
 {
-	const char *local, *domain;
-	size_t llen = 0, dlen = 0, n;
-
-	if (jid_split(jid, &local, &llen, &domain, &dlen, NULL, NULL) != 0)
-		return -1;
-	if (dlen > 1 && domain[dlen - 1] == '.')
-		dlen--;
-	n = (local ? llen + 1 : 0) + dlen;
-	if (n + 1 > outlen || llen > 1023 || dlen > 1023)
-		return -1;
-	if (local) {
-		ascii_lower(out, local, llen);
-		out[llen] = '@';
-	}
-	ascii_lower(out + (local ? llen + 1 : 0), domain, dlen);
-	out[n] = '\0';
-	return (int)n;
+	return jid_prep(jid, 1, out, outlen);
 }
 
-/* RFC 7622 §3.3.1: characters a localpart may not hold. */
+/* RFC 7622 3.3.1's characters a localpart may not hold, and '*', which
+ * only a whole "*" localpart may be: checked before nodeprep for a
+ * message that names them. */
 static int local_valid(const char *local, size_t len)
 {
 	size_t i;
 
-	if (len == 0 || len > 1023)
+	if (len == 0 || len > JID_PART_MAX)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (strchr("\"&'/:<>@* \t\r\n", local[i]) != NULL ||
@@ -190,25 +166,18 @@ static int local_valid(const char *local, size_t len)
 	return 1;
 }
 
-/* Normalise and check the domain DOMAIN (LEN bytes) into a new string. */
+/* Prepare and check the domain DOMAIN (LEN bytes) of a pattern into a new
+ * string, in the form access_normalise() gives senders' domains. */
 static char *domain_norm(const char *domain, size_t len, const char **why)
 {
-	char *d;
+	char buf[JID_PART_MAX + 1], *d;
 
-	if (len > 1 && domain[len - 1] == '.')
-		len--;
-	d = malloc(len + 1);
-	if (d == NULL) {
+	*why = "not a valid domain";
+	if (jid_nameprep(domain, len, buf, sizeof(buf)) < 0 ||
+	    strchr(buf, '*') != NULL || !jid_domain_valid(buf))
+		return NULL;
+	if ((d = strdup(buf)) == NULL)
 		*why = NULL;
-		return NULL;
-	}
-	ascii_lower(d, domain, len);
-	d[len] = '\0';
-	if (len == 0 || strchr(d, '*') != NULL || !jid_domain_valid(d)) {
-		*why = "not a valid domain";
-		free(d);
-		return NULL;
-	}
 	return d;
 }
 
@@ -218,7 +187,7 @@ int access_table_add(struct access_table *t, const char *match,
 {
 	struct access_rule r = { .action = action };
 	const char *why = "", *at, *dom;
-	char *key = NULL;
+	char *key = NULL, local[JID_PART_MAX + 1];
 	size_t idx = t->nrules;
 
 	if (strchr(match, '/') != NULL) {
@@ -240,19 +209,23 @@ int access_table_add(struct access_table *t, const char *match,
 				 "before '@' must be '*' or a localpart without "
 				 "spaces or any of \" & ' / : < > @ *", match);
 			return -1;
+		} else if (jid_nodeprep(match, llen, local, sizeof(local)) < 0) {
+			snprintf(err, errlen, "'%s' is not a valid pattern: the part "
+				 "before '@' is not a valid XMPP localpart "
+				 "(nodeprep, RFC 6122, refuses it)", match);
+			return -1;
 		} else {
 			r.kind = ACCESS_EXACT;
 		}
 		if ((key = domain_norm(dom, strlen(dom), &why)) == NULL)
 			goto bad_domain;
 		if (r.kind == ACCESS_EXACT) {
-			char *full = malloc(llen + 1 + strlen(key) + 1);
+			size_t n = strlen(local) + 1 + strlen(key) + 1;
+			char *full = malloc(n);
 
 			if (full == NULL)
 				goto oom;
-			ascii_lower(full, match, llen);
-			full[llen] = '@';
-			strcpy(full + llen + 1, key);
+			snprintf(full, n, "%s@%s", local, key);
 			free(key);
 			key = full;
 		}

@@ -27,7 +27,8 @@ enum access_kind {
 /* One rule, as loaded. Strings are owned by the table. */
 struct access_rule {
 	enum access_kind kind;
-	char *pattern;          /* normalised ("*@example.org") */
+	char *pattern;          /* prepared as access_normalise() prepares
+	                           senders ("*@xn--bcher-kva.example") */
 	enum access_action action;
 	char *password;         /* a crypt(5) hash the request must match, or NULL */
 	char *where;            /* "FILE:LINE" of the rule, for logs */
@@ -62,10 +63,10 @@ void access_table_set_default(struct access_table *t, enum access_action def);
 
 size_t access_table_count(const struct access_table *t);
 
-/* The bare JID of JID (full or bare) in OUT (size OUTLEN), normalised as
- * rules are: the domain lower-cased without a trailing dot, the localpart
- * ASCII-lower-cased. Returns its length, or -1 when JID is malformed or
- * does not fit. */
+/* The bare JID of JID (full or bare) in OUT (size OUTLEN), prepared as
+ * servers compare JIDs and as rules are stored (jid_prep(): nodeprep,
+ * nameprep to lower-case A-labels, no trailing dot). Returns its length,
+ * or -1 when JID is malformed, fails preparation or does not fit. */
 int access_normalise(const char *jid, char *out, size_t outlen);
 
 #endif

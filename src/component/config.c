@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -559,16 +560,80 @@ static int check_group(struct config_loader *ld, const config_setting_t *g,
 	return 0;
 }
 
+/* Queue a warning line; config_load() logs them only when the load
+ * succeeds. One that does not fit is cut. */
+__attribute__((format(printf, 2, 3)))
+static void add_warning(struct config_loader *ld, const char *fmt, ...)
+{
+	size_t used = strlen(ld->warning);
+	va_list ap;
+
+	if (used > 0 && used + 1 < sizeof(ld->warning))
+		ld->warning[used++] = '\n';
+	if (used + 1 >= sizeof(ld->warning))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ld->warning + used, sizeof(ld->warning) - used, fmt, ap);
+	va_end(ap);
+}
+
 /* Queue a warning when FILE, which holds the component secret, is readable
- * by group or others; config_load() logs it only when the load succeeds. */
+ * by group or others. */
 static void warn_mode(struct config_loader *ld, const char *where, const char *what,
 		      const char *file, mode_t mode)
 {
 	if (mode & (S_IRGRP | S_IROTH))
-		snprintf(ld->warning, sizeof(ld->warning), "%s: %s is readable "
-			 "by group or others (mode %03o) but holds the "
-			 "component secret; run 'chmod 600 %s'", where, what,
-			 (unsigned)(mode & 0777), file);
+		add_warning(ld, "%s: %s is readable by group or others (mode "
+			    "%03o) but holds the component secret; run 'chmod "
+			    "600 %s'", where, what, (unsigned)(mode & 0777),
+			    file);
+}
+
+/* Secrets shorter than this are guessable offline from one recorded
+ * handshake (SHA-1 of the public stream id and the secret): warn. */
+#define SECRET_MIN_BYTES 16
+
+/* Values that ope's samples and docs show in place of a secret: public, so
+ * never accepted as one (compared without regard to case). */
+static const char *const placeholder_secrets[] = {
+	"change-this-secret", "change-me", "changeme",
+	"a long random secret", "the secret", "the same secret",
+	"the same secret as below",
+};
+
+/* "FILE:LINE" of setting S. */
+static void setting_where(const struct config_loader *ld,
+			  const config_setting_t *s, char *out, size_t len)
+{
+	snprintf(out, len, "%s:%u", config_setting_source_file(s) ?
+		 config_setting_source_file(s) : ld->path,
+		 (unsigned)config_setting_source_line(s));
+}
+
+/* Refuse SECRET, set by setting S, when it is a placeholder from the
+ * samples; warn when it is short. WHAT says where the secret is
+ * ("component.secret", "component.secret_file '/etc/ope/secret'"). */
+static int check_secret(struct config_loader *ld, const config_setting_t *s,
+			const char *what, const char *secret)
+{
+	char where[PATH_MAX + 32];
+	size_t i, n = strlen(secret);
+
+	for (i = 0; i < ARRAY_SIZE(placeholder_secrets); i++)
+		if (strcasecmp(secret, placeholder_secrets[i]) == 0)
+			return config_fail(ld, s, "%s holds the placeholder "
+					   "\"%s\" from the samples, which anyone "
+					   "can read; set a real secret (e.g. "
+					   "'openssl rand -hex 24') here and the "
+					   "same in the server's component "
+					   "settings", what, placeholder_secrets[i]);
+	if (n < SECRET_MIN_BYTES) {
+		setting_where(ld, s, where, sizeof(where));
+		add_warning(ld, "%s: %s is only %zu bytes long; use at least %d "
+			    "random bytes (e.g. 'openssl rand -hex 24')", where,
+			    what, n, SECRET_MIN_BYTES);
+	}
+	return 0;
 }
 
 /* Read the secret from FILE (relative to the config file's directory)
@@ -626,10 +691,12 @@ static int read_secret_file(struct config_loader *ld, const config_setting_t *s,
 		config_fail(ld, NULL, "out of memory");
 		goto out;
 	}
-	snprintf(where, sizeof(where), "%s:%u",
-		 config_setting_source_file(s) ? config_setting_source_file(s) :
-		 ld->path, (unsigned)config_setting_source_line(s));
+	setting_where(ld, s, where, sizeof(where));
 	snprintf(what, sizeof(what), "component.secret_file '%s'", path);
+	if (check_secret(ld, s, what, sf.secret) < 0) {
+		secretfile_free(sf.secret);
+		goto out;
+	}
 	warn_mode(ld, where, what, path, sf.mode);
 	*out = sf.secret;
 	ret = 0;
@@ -766,6 +833,8 @@ static int hook_secret(struct config_loader *ld, const struct config_row *row,
 	if (*cfg->secret == '\0')
 		return config_fail(ld, s, "component.secret is empty; set it to "
 				   "the server's component_secret");
+	if (check_secret(ld, s, "component.secret", cfg->secret) < 0)
+		return -1;
 	warn_mode(ld, ld->path, "this file", ld->path, ld->conf_mode);
 	return 0;
 }
@@ -1305,6 +1374,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	struct config_loader ld = { .path = path, .err = err, .errlen = errlen };
 	struct config c;
 	struct stat st;
+	const char *line, *next;
 	FILE *fp = NULL;
 	int ret = -1;
 
@@ -1347,8 +1417,11 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	if (check_group(&ld, config_root_setting(&ld.lc), "") < 0 ||
 	    apply_rows(&ld, &c, 0) < 0 || check_across(&ld, &c) < 0)
 		goto out;
-	if (ld.warning[0])
-		log_warn("%s", ld.warning);
+	for (line = ld.warning; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		log_warn("%.*s", (int)(next - line), line);
+		next += *next == '\n';
+	}
 	*cfg = c;
 	memset(&c, 0, sizeof(c));
 	ret = 0;

@@ -4,7 +4,7 @@ COMPONENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/component \
 	-I$(top_srcdir)/src/component/ext
 COMPONENT_LIBS = src/component/libopecomponent.a src/common/libopecommon.a \
 	$(STROPHE_LIBS) $(LIBCONFIG_LIBS) $(OPENSSL_LIBS) $(EXPAT_LIBS) $(MHD_LIBS) \
-	$(LIBCRYPT_LIBS) $(SYSTEMD_LIBS)
+	$(LIBCRYPT_LIBS) $(SYSTEMD_LIBS) $(IDN_LIBS)
 
 noinst_LIBRARIES += src/component/libopecomponent.a
 src_component_libopecomponent_a_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(EXPAT_CFLAGS)

@@ -747,7 +747,8 @@ int metrics_serve(struct metrics *m, const char *spec, char *err,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 16) != 0)
+	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
+	    listen(fd, SOMAXCONN) != 0)
 		goto fail;
 	/* The HTTP thread inherits a full signal mask, so SIGTERM and SIGHUP
 	 * always interrupt the event loop's wait, never this thread. */
@@ -758,8 +759,15 @@ int metrics_serve(struct metrics *m, const char *spec, char *err,
 				   0, NULL, NULL, on_request, m,
 				   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 				   MHD_OPTION_LISTEN_SOCKET, fd,
-				   MHD_OPTION_CONNECTION_LIMIT, 16u,
-				   MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+				   /* Slow clients from one address must not
+				    * take every connection, or /health fails
+				    * and the container is restarted. */
+				   MHD_OPTION_CONNECTION_LIMIT,
+				   (unsigned)METRICS_HTTP_CONNECTIONS,
+				   MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				   (unsigned)METRICS_HTTP_PER_ADDRESS,
+				   MHD_OPTION_CONNECTION_TIMEOUT,
+				   (unsigned)METRICS_HTTP_IDLE_S,
 				   MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (m->http == NULL) {

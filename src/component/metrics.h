@@ -125,8 +125,17 @@ int metrics_health(struct metrics *m, char *reason, size_t len);
  * with what is wrong in ERR (size ERRLEN). */
 int metrics_listen_check(const char *spec, char *err, size_t errlen);
 
+/* The HTTP endpoint's limits. A client holding connections open (sending
+ * a request slowly, or never) gets at most METRICS_HTTP_PER_ADDRESS of
+ * them, so /health stays reachable from any other address, such as a
+ * container's own health check on loopback; one idle for
+ * METRICS_HTTP_IDLE_S seconds is closed. */
+#define METRICS_HTTP_CONNECTIONS 256
+#define METRICS_HTTP_PER_ADDRESS 8
+#define METRICS_HTTP_IDLE_S 5
+
 /* Serve /metrics and /health of M on SPEC from an HTTP thread of its
- * own. Returns 0, or -1 with what failed ("metrics.listen 127.0.0.1:9347:
+ * own, within the limits above. Returns 0, or -1 with what failed ("metrics.listen 127.0.0.1:9347:
  * cannot listen there: Address already in use; ...") in ERR (size ERRLEN). */
 int metrics_serve(struct metrics *m, const char *spec, char *err,
 		  size_t errlen);

@@ -188,11 +188,22 @@ if [ "$mode" = "ope:ope 600" ]; then
 else
 	nok "/etc/ope/ope-component.conf is $mode, expected ope:ope 600"
 fi
+# The sample's public placeholder secret is refused until the operator sets
+# a real one; then the sample passes without a warning.
+if out=$(in_root runuser -u ope -- ope-component -c /etc/ope/ope-component.conf --check-config 2>&1); then
+	nok "as user ope: --check-config accepted the installed sample's placeholder secret: $out"
+elif printf '%s' "$out" | grep -q 'ope-component.conf:[0-9]*: component.secret holds the placeholder'; then
+	ok "as user ope: --check-config refuses the installed sample's placeholder secret"
+else
+	nok "as user ope: --check-config on the installed sample: $out"
+fi
+secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+in_root sed -i "s/\"change-this-secret\"/\"$secret\"/" /etc/ope/ope-component.conf
 if out=$(in_root runuser -u ope -- ope-component -c /etc/ope/ope-component.conf --check-config 2>&1) &&
    ! printf '%s' "$out" | grep -qi warn; then
-	ok "as user ope: ope-component --check-config on the installed sample: $out"
+	ok "as user ope: ope-component --check-config on the installed sample with its secret set: $out"
 else
-	nok "as user ope: ope-component --check-config on the installed sample: $out"
+	nok "as user ope: ope-component --check-config on the installed sample with its secret set: $out"
 fi
 if out=$(in_root ope-client --version 2>&1); then
 	ok "ope-client runs: $out"

@@ -24,7 +24,7 @@ tests_unit_test_common_SOURCES = $(UNIT_RUNNER) \
 tests_unit_test_common_CPPFLAGS = $(AM_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_common_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_common_LDADD = src/common/libopecommon.a \
-	$(STROPHE_LIBS) $(CUNIT_LIBS)
+	$(STROPHE_LIBS) $(IDN_LIBS) $(CUNIT_LIBS)
 
 # src/component: libopecomponent.a (with libopecommon.a)
 check_PROGRAMS += tests/unit/test-component

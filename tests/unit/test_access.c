@@ -48,9 +48,16 @@ static void test_normalise(void)
 	CU_ASSERT_STRING_EQUAL(out, "alice@example.org");
 	CU_ASSERT(access_normalise("example.org.", out, sizeof(out)) > 0);
 	CU_ASSERT_STRING_EQUAL(out, "example.org");
-	/* Non-ASCII bytes are kept as they are. */
+	/* Non-ASCII capitals fold as nodeprep folds them. */
 	CU_ASSERT(access_normalise("\xc3\x84li@x.org", out, sizeof(out)) > 0);
-	CU_ASSERT_STRING_EQUAL(out, "\xc3\x84li@x.org");
+	CU_ASSERT_STRING_EQUAL(out, "\xc3\xa4li@x.org");
+	/* An IDN domain in either spelling becomes its A-labels. */
+	CU_ASSERT(access_normalise("x@B\xc3\x9c" "CHER.example/r", out, sizeof(out)) > 0);
+	CU_ASSERT_STRING_EQUAL(out, "x@xn--bcher-kva.example");
+	/* A sender that fails preparation is refused, like a malformed one. */
+	CU_ASSERT_EQUAL(access_normalise("a b@x.org", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(access_normalise("\xff@x.org", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(access_normalise("x@\xc3\xa9..org", out, sizeof(out)), -1);
 	CU_ASSERT_EQUAL(access_normalise("@x.org", out, sizeof(out)), -1);
 	CU_ASSERT_EQUAL(access_normalise("", out, sizeof(out)), -1);
 	CU_ASSERT_EQUAL(access_normalise("averyveryverylongname@example.org",
@@ -130,6 +137,48 @@ static void test_patterns_stored_normalised(void)
 	access_table_free(t);
 }
 
+/* A rule written in one spelling catches every other spelling of the
+ * same address: a deny rule must not fail open. */
+static void test_idn_spellings(void)
+{
+	struct access_table *t = table(ACCESS_ALLOW);
+	const struct access_rule *r;
+	char bare[ACCESS_BARE_MAX];
+
+	add(t, "\xc3\x89VE@example.org", ACCESS_DENY, "eve");
+	add(t, "b\xc3\xbc" "cher.example", ACCESS_DENY, "buecher");
+	add(t, "*@XN--MNCHEN-3YA.example", ACCESS_DENY, "muenchen");
+	add(t, "*.K\xc3\xb6ln.example", ACCESS_DENY, "koeln");
+	add(t, "Stra\xc3\x9f" "e@example.org", ACCESS_DENY, "strasse");
+
+	CU_ASSERT_STRING_EQUAL(who(t, "\xc3\xa9ve@example.org/r"), "eve");
+	CU_ASSERT_STRING_EQUAL(who(t, "\xc3\x89ve@EXAMPLE.org"), "eve");
+	CU_ASSERT_STRING_EQUAL(who(t, "\xc3\x89VE@example.org"), "eve");
+	CU_ASSERT_STRING_EQUAL(who(t, "eve@example.org"), "default");
+
+	CU_ASSERT_STRING_EQUAL(who(t, "x@xn--bcher-kva.example"), "buecher");
+	CU_ASSERT_STRING_EQUAL(who(t, "x@XN--BCHER-KVA.EXAMPLE"), "buecher");
+	CU_ASSERT_STRING_EQUAL(who(t, "x@B\xc3\x9c" "CHER.example"), "buecher");
+	CU_ASSERT_STRING_EQUAL(who(t, "xn--bcher-kva.example"), "buecher");
+
+	CU_ASSERT_STRING_EQUAL(who(t, "x@m\xc3\xbc" "nchen.example"), "muenchen");
+	CU_ASSERT_STRING_EQUAL(who(t, "x@M\xc3\x9c" "NCHEN.example/r"), "muenchen");
+
+	CU_ASSERT_STRING_EQUAL(who(t, "x@a.xn--kln-sna.example"), "koeln");
+	CU_ASSERT_STRING_EQUAL(who(t, "x@a.b.K\xc3\x96LN.example"), "koeln");
+	CU_ASSERT_STRING_EQUAL(who(t, "k\xc3\xb6ln.example"), "default");
+
+	CU_ASSERT_STRING_EQUAL(who(t, "strasse@example.org"), "strasse");
+	CU_ASSERT_STRING_EQUAL(who(t, "STRASSE@example.org"), "strasse");
+
+	/* Patterns are stored in the form senders are compared in. */
+	CU_ASSERT(access_normalise("x@b\xc3\xbc" "cher.example", bare, sizeof(bare)) > 0);
+	r = access_table_match(t, bare);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(r->pattern, "xn--bcher-kva.example");
+	access_table_free(t);
+}
+
 static void bad(const char *match, const char *needle)
 {
 	struct access_table *t = table(ACCESS_DENY);
@@ -158,6 +207,13 @@ static void test_malformed(void)
 	bad("exa mple.org", "not a valid domain");
 	bad("a@b@c", "not a valid domain");
 	bad("-bad-.org", "not a valid domain");
+	/* What nodeprep or nameprep refuse. */
+	bad("\xd7\x90" "a@example.org", "not a valid XMPP localpart");
+	bad("\xc2\xad@example.org", "not a valid XMPP localpart");
+	bad("\xff@example.org", "not a valid XMPP localpart");
+	bad("x@b\xff.example", "not a valid domain");
+	bad("x@\xc3\xa9..example", "not a valid domain");
+	bad("*.\xe2\x80\xae" "abc.example", "not a valid domain");
 }
 
 /* A thousand rules cost the same few lookups as one. */
@@ -184,6 +240,7 @@ static const struct testutil_test tests[] = {
 	{ "each kind of pattern", test_kinds },
 	{ "first match wins", test_first_match_wins },
 	{ "patterns stored normalised", test_patterns_stored_normalised },
+	{ "IDN and non-ASCII spellings meet", test_idn_spellings },
 	{ "malformed patterns", test_malformed },
 	{ "1000 rules", test_many_rules },
 };

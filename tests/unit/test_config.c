@@ -194,8 +194,8 @@ static void test_sample(void)
 	char err[1024] = "";
 	struct config cfg;
 
-	CU_ASSERT_EQUAL_FATAL(config_load(SRCDIR "/conf/ope-component.conf",
-					  &cfg, err, sizeof(err)), 0);
+	/* As an operator loads it once the secret is set. */
+	CU_ASSERT_EQUAL_FATAL(testutil_load_sample(&cfg, err, sizeof(err)), 0);
 	CU_ASSERT_STRING_EQUAL(err, "");
 	CU_ASSERT_STRING_EQUAL(cfg.domain, "ope.example.org");
 	/* The sample documents the defaults with their own values. */
@@ -410,12 +410,12 @@ static void test_small_err_buffer(void)
 }
 
 /* Load a config file of mode CONF_MODE from a temp file. With SECRET_MODE,
- * its secret_file is a temp file of that mode, else it holds the secret
- * inline. Returns what was logged at warning level in a malloc'd string
- * (NULL on setup failure) and the secret-holding file's name in HOLDER (a
- * 32-byte buffer). */
+ * its secret_file is a temp file of that mode holding VALUE, else it holds
+ * VALUE inline. Returns what was logged at warning level in a malloc'd
+ * string (NULL on setup failure) and the secret-holding file's name in
+ * HOLDER (a 32-byte buffer). */
 static char *load_capturing_warnings(mode_t conf_mode, mode_t secret_mode,
-				     char *holder)
+				     const char *value, char *holder)
 {
 	char conf[32], secret[32] = "", text[512], err[1024] = "";
 	enum log_level saved = log_get_level();
@@ -425,14 +425,15 @@ static char *load_capturing_warnings(mode_t conf_mode, mode_t secret_mode,
 	FILE *stream;
 
 	if (secret_mode) {
-		if (write_temp(secret, "perm-secret\n", secret_mode) != 0)
+		snprintf(text, sizeof(text), "%s\n", value);
+		if (write_temp(secret, text, secret_mode) != 0)
 			return NULL;
 		snprintf(text, sizeof(text), "component = { domain = "
 			 "\"ope.example.org\"; secret_file = \"%s\"; };\n",
 			 secret);
 	} else {
 		snprintf(text, sizeof(text), "component = { domain = "
-			 "\"ope.example.org\"; secret = \"inline-secret\"; };\n");
+			 "\"ope.example.org\"; secret = \"%s\"; };\n", value);
 	}
 	if (write_temp(conf, text, conf_mode) != 0)
 		goto out;
@@ -457,7 +458,7 @@ static void test_warn_secret_file_mode(void)
 	char secret[32];
 	char *log;
 
-	log = load_capturing_warnings(0644, 0640, secret);
+	log = load_capturing_warnings(0644, 0640, "perm-secret-0123456789", secret);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
 	CU_ASSERT_PTR_NOT_NULL(strstr(log, secret));
 	CU_ASSERT_PTR_NOT_NULL(strstr(log, "readable by group or others"));
@@ -467,7 +468,7 @@ static void test_warn_secret_file_mode(void)
 	free(log);
 
 	/* The config file does not hold the secret: its mode is fine. */
-	log = load_capturing_warnings(0644, 0600, secret);
+	log = load_capturing_warnings(0644, 0600, "perm-secret-0123456789", secret);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
 	CU_ASSERT_STRING_EQUAL(log, "");
 	free(log);
@@ -478,18 +479,114 @@ static void test_warn_config_mode(void)
 	char conf[32];
 	char *log;
 
-	log = load_capturing_warnings(0604, 0, conf);
+	log = load_capturing_warnings(0604, 0, "inline-secret-0123456789", conf);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
 	CU_ASSERT_PTR_NOT_NULL(strstr(log, conf));
 	CU_ASSERT_PTR_NOT_NULL(strstr(log, "chmod 600"));
 	CU_ASSERT_PTR_NULL(strstr(log, "inline-secret"));
 	free(log);
 
-	log = load_capturing_warnings(0600, 0, conf);
+	log = load_capturing_warnings(0600, 0, "inline-secret-0123456789", conf);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
 	CU_ASSERT_STRING_EQUAL(log, "");
 	free(log);
 	CU_ASSERT_EQUAL(log_get_level(), LOG_LEVEL_ERROR);
+}
+
+/* config_load() on a temp file holding SECRET inline: its result. */
+static int check_placeholder(const char *secret)
+{
+	char conf[32], text[256], err[1024] = "";
+	struct config cfg;
+	int rc;
+
+	snprintf(text, sizeof(text), "component = { domain = \"ope.example.org\"; "
+		 "secret = \"%s\"; };\n", secret);
+	if (write_temp(conf, text, 0600) != 0)
+		return -2;
+	rc = config_load(conf, &cfg, err, sizeof(err));
+	if (rc == 0)
+		config_free(&cfg);
+	unlink(conf);
+	return rc;
+}
+
+/* A short secret loads, with a warning naming where it is; 16 bytes pass
+ * quietly. The secret itself is never logged. */
+static void test_warn_short_secret(void)
+{
+	char holder[32], *log;
+
+	log = load_capturing_warnings(0600, 0, "short-secret-15", holder);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, holder));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "component.secret is only 15 bytes "
+				      "long; use at least 16"));
+	CU_ASSERT_PTR_NULL(strstr(log, "short-secret-15"));
+	free(log);
+
+	log = load_capturing_warnings(0600, 0600, "short-secret-15", holder);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, holder));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "is only 15 bytes long"));
+	CU_ASSERT_PTR_NULL(strstr(log, "short-secret-15"));
+	free(log);
+
+	/* Short and readable by others: both warnings. */
+	log = load_capturing_warnings(0604, 0, "short-secret-15", holder);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "is only 15 bytes long"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(log, "chmod 600"));
+	free(log);
+
+	log = load_capturing_warnings(0600, 0, "sixteen-bytes-16", holder);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_STRING_EQUAL(log, "");
+	free(log);
+}
+
+/* The line of conf/ope-component.conf that sets the placeholder secret. */
+static unsigned sample_line(void)
+{
+	FILE *fp = fopen(SRCDIR "/conf/ope-component.conf", "re");
+	char line[1024];
+	unsigned n = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n++;
+		if (strstr(line, "secret = \"change-this-secret\";") != NULL)
+			break;
+	}
+	fclose(fp);
+	return n;
+}
+
+/* The samples' placeholders are refused wherever they come from, in any
+ * case, with FILE:LINE and the secret file's path. */
+static void test_bad_placeholder_secret(void)
+{
+	struct config cfg;
+	char err[1024], want[1024];
+
+	check_bad("bad-placeholder-secret.conf", 4,
+		  "component.secret holds the placeholder \"change-this-secret\" "
+		  "from the samples, which anyone can read; set a real secret");
+	check_bad("bad-placeholder-secret-file.conf", 4,
+		  "component.secret_file '" FIXTURES "secret-placeholder.txt' "
+		  "holds the placeholder \"change-me\"");
+	/* The shipped sample is refused until its secret is set... */
+	CU_ASSERT_EQUAL(config_load(SRCDIR "/conf/ope-component.conf", &cfg,
+				    err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), SRCDIR "/conf/ope-component.conf:%u: "
+		 "component.secret holds the placeholder", sample_line());
+	CU_ASSERT_STRING_EQUAL(strstr(err, want) == err ? want : err, want);
+	/* ...and the other samples' placeholders are refused too. */
+	CU_ASSERT_EQUAL(check_placeholder("change-me"), -1);
+	CU_ASSERT_EQUAL(check_placeholder("CHANGEME"), -1);
+	CU_ASSERT_EQUAL(check_placeholder("a long random secret"), -1);
+	CU_ASSERT_EQUAL(check_placeholder("change-me-0123456789abcdef"), 0);
 }
 
 #define BAD(fn, file, line, needle) \
@@ -643,6 +740,9 @@ static void test_access_good(void)
 static void test_bad_access_pattern(void)
 {
 	check_bad("bad-access-pattern.conf", 5, "drop the '/resource'");
+	/* A pattern that nodeprep refuses is an error, not a rule that
+	 * never matches. */
+	check_bad("bad-access-nodeprep.conf", 5, "not a valid XMPP localpart");
 }
 
 static void test_bad_access_action(void)
@@ -704,7 +804,7 @@ static const struct testutil_test tests[] = {
 	{ "defaults", test_defaults },
 	{ "full file: every value read", test_full },
 	{ "minimal file: defaults applied", test_minimal },
-	{ "conf/ope-component.conf loads", test_sample },
+	{ "conf/ope-component.conf loads once its secret is set", test_sample },
 	{ "@include relative to the file", test_include },
 	{ "secret_file relative, newline stripped", test_secret_file_relative },
 	{ "secret_file absolute", test_secret_file_absolute },
@@ -715,6 +815,8 @@ static const struct testutil_test tests[] = {
 	{ "error buffer too small", test_small_err_buffer },
 	{ "warn: secret_file readable by others", test_warn_secret_file_mode },
 	{ "warn: config with secret readable", test_warn_config_mode },
+	{ "warn: secret shorter than 16 bytes", test_warn_short_secret },
+	{ "placeholder secrets refused", test_bad_placeholder_secret },
 	{ "syntax error", test_bad_syntax },
 	{ "duplicate setting", test_bad_duplicate },
 	{ "unknown key, near miss", test_bad_unknown_key },

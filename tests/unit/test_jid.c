@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test_jid.c: unit tests for the jid module: split, compare, domain and host checks. */
+#include <stdio.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <stringprep.h>
 
 #include "jid.h"
 #include "testutil.h"
@@ -191,6 +193,120 @@ static void test_host_valid(void)
 	CU_ASSERT_EQUAL(jid_host_valid("fe80::1%eth0"), 0);
 }
 
+/* jid_prep(JID, BARE) must give WANT (NULL: refused). */
+static void check_prep(const char *jid, int bare, const char *want)
+{
+	char out[3 * 1024 + 8];
+	int n = jid_prep(jid, bare, out, sizeof(out));
+
+	if (want == NULL) {
+		CU_ASSERT_EQUAL(n, -1);
+		if (n != -1)
+			fprintf(stderr, "\nprep \"%s\": \"%s\", wanted refusal\n",
+				jid, out);
+		return;
+	}
+	CU_ASSERT_EQUAL(n, (int)strlen(want));
+	CU_ASSERT(n >= 0 && strcmp(out, want) == 0);
+	if (n < 0 || strcmp(out, want) != 0)
+		fprintf(stderr, "\nprep \"%s\": %d \"%s\", wanted \"%s\"\n", jid,
+			n, n < 0 ? "" : out, want);
+}
+
+static void test_prep(void)
+{
+	char out[64], big[2100];
+
+	/* ASCII: the localpart and domain lower-cased, the resource kept. */
+	check_prep("Alice@Example.ORG/Phone", 0, "alice@example.org/Phone");
+	check_prep("Alice@Example.ORG./Phone", 1, "alice@example.org");
+	check_prep("example.org", 1, "example.org");
+	/* A non-ASCII capital in the localpart folds as nodeprep folds it. */
+	check_prep("\xc3\x89VE@example.org", 1, "\xc3\xa9ve@example.org");
+	check_prep("\xc3\xa9ve@example.org", 1, "\xc3\xa9ve@example.org");
+	check_prep("Stra\xc3\x9f" "e@example.org", 1, "strasse@example.org");
+	/* Both IDN spellings of a domain, in any case, meet as A-labels. */
+	check_prep("x@b\xc3\xbc" "cher.example", 1, "x@xn--bcher-kva.example");
+	check_prep("x@B\xc3\x9c" "CHER.Example.", 1, "x@xn--bcher-kva.example");
+	check_prep("x@xn--bcher-kva.example", 1, "x@xn--bcher-kva.example");
+	check_prep("x@XN--BCHER-KVA.EXAMPLE", 1, "x@xn--bcher-kva.example");
+	check_prep("a.b\xc3\xbc" "cher.example", 1, "a.xn--bcher-kva.example");
+	/* IDNA's other dots separate labels too. */
+	check_prep("x@b\xc3\xbc" "cher\xe3\x80\x82" "example", 1,
+		   "x@xn--bcher-kva.example");
+	/* resourceprep keeps case and maps what it maps. */
+	check_prep("x@example.org/\xc3\x89" "t\xc3\xa9", 0,
+		   "x@example.org/\xc3\x89t\xc3\xa9");
+	check_prep("x@example.org/a\xc2\xad" "b", 0, "x@example.org/ab");
+
+	/* Refused: what nodeprep prohibits, a localpart that maps to
+	 * nothing, bidi rules, malformed UTF-8, bad labels, controls. */
+	check_prep("a b@example.org", 1, NULL);
+	check_prep("a\"b@example.org", 1, NULL);
+	check_prep("\xc2\xad@example.org", 1, NULL);
+	check_prep("\xd7\x90" "a@example.org", 1, NULL);
+	check_prep("\xff@example.org", 1, NULL);
+	check_prep("x@b\xff.example", 1, NULL);
+	check_prep("x@a..example", 1, NULL);
+	check_prep("x@\xc3\xa9..example", 1, NULL);
+	check_prep("x@example.org..", 1, NULL);
+	check_prep("x@example.org/a\x01", 0, NULL);
+	check_prep("x@example.org/a\x01", 1, "x@example.org");
+	check_prep("@example.org", 1, NULL);
+	memset(big, 'a', 64);
+	strcpy(big + 64, ".example");
+	check_prep(big, 1, NULL);
+	big[63] = '\0';
+	check_prep(big, 1, big);
+	memset(big, 'a', 1024);
+	strcpy(big + 1024, "@example.org");
+	check_prep(big, 1, NULL);
+	/* The result must fit. */
+	CU_ASSERT_EQUAL(jid_prep("alice@example.org", 1, out, 17), -1);
+	CU_ASSERT_EQUAL(jid_prep("alice@example.org", 1, out, 18), 17);
+	CU_ASSERT_EQUAL(jid_prep("x@b\xc3\xbc" "cher.example", 1, out, 10), -1);
+	CU_ASSERT_EQUAL(jid_prep(NULL, 1, out, sizeof(out)), -1);
+}
+
+/* The ASCII fast paths give what libidn gives, byte for byte, for every
+ * ASCII character: the same refusals, the same mapping. */
+static void test_prep_ascii_matches_libidn(void)
+{
+	int c;
+
+	for (c = 1; c < 128; c++) {
+		char in[8] = { 'A', (char)c, 'z', '\0' }, lib[64], ours[64];
+		int lrc, n;
+
+		memcpy(lib, in, sizeof(in));
+		lrc = stringprep_xmpp_nodeprep(lib, sizeof(lib));
+		n = jid_nodeprep(in, 3, ours, sizeof(ours));
+		CU_ASSERT_EQUAL(n >= 0, lrc == STRINGPREP_OK);
+		if (n >= 0 && lrc == STRINGPREP_OK)
+			CU_ASSERT_STRING_EQUAL(ours, lib);
+		if ((n >= 0) != (lrc == STRINGPREP_OK))
+			fprintf(stderr, "\nnodeprep differs on 0x%02x\n", c);
+
+		memcpy(lib, in, sizeof(in));
+		lrc = stringprep_xmpp_resourceprep(lib, sizeof(lib));
+		n = jid_resourceprep(in, 3, ours, sizeof(ours));
+		CU_ASSERT_EQUAL(n >= 0, lrc == STRINGPREP_OK);
+		if (n >= 0 && lrc == STRINGPREP_OK)
+			CU_ASSERT_STRING_EQUAL(ours, lib);
+
+		/* nameprep prohibits no ASCII and folds A-Z only. */
+		if (c == '.')
+			continue;
+		memcpy(lib, in, sizeof(in));
+		lrc = stringprep(lib, sizeof(lib), 0, stringprep_nameprep);
+		n = jid_nameprep(in, 3, ours, sizeof(ours));
+		CU_ASSERT_EQUAL(lrc, STRINGPREP_OK);
+		CU_ASSERT_EQUAL(n, 3);
+		if (n >= 0 && lrc == STRINGPREP_OK)
+			CU_ASSERT_STRING_EQUAL(ours, lib);
+	}
+}
+
 static int test_jid_register(void)
 {
 	CU_pSuite suite = CU_add_suite("jid", NULL, NULL);
@@ -199,7 +315,10 @@ static int test_jid_register(void)
 	    CU_add_test(suite, "split", test_split) == NULL ||
 	    CU_add_test(suite, "domain_is (case-insensitive)", test_domain_is) == NULL ||
 	    CU_add_test(suite, "domain_valid", test_domain_valid) == NULL ||
-	    CU_add_test(suite, "host_valid", test_host_valid) == NULL)
+	    CU_add_test(suite, "host_valid", test_host_valid) == NULL ||
+	    CU_add_test(suite, "prep: nodeprep, nameprep, resourceprep", test_prep) == NULL ||
+	    CU_add_test(suite, "prep: ASCII fast path equals libidn",
+			test_prep_ascii_matches_libidn) == NULL)
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* test_metrics.c: counters, the histogram, the Prometheus text, /health and its HTTP client. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <CUnit/CUnit.h>
@@ -389,6 +392,153 @@ static void test_http_health(void)
 	metrics_free(m);
 }
 
+/* The start of a request a slow client never finishes. */
+static const char partial_request[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+
+/* Open N connections from the loopback address SRC (host order) to PORT
+ * into FDS, without blocking on a server that does not accept them, and
+ * send each the start of a request once it is connected (all within a
+ * generous 10 s). Returns how many sockets were opened. */
+static size_t open_slow_clients(uint32_t src, unsigned port, int *fds, size_t n)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct pollfd *p = calloc(n, sizeof(*p));
+	size_t i, opened = 0, waiting;
+	time_t deadline = time(NULL) + 10;
+
+	if (p == NULL)
+		return 0;
+	from.sin_addr.s_addr = htonl(src);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	to.sin_port = htons((uint16_t)port);
+	for (i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			break;
+		if (bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0 ||
+		    (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0 &&
+		     errno != EINPROGRESS)) {
+			close(fd);
+			break;
+		}
+		fds[opened] = fd;
+		p[opened].fd = fd;
+		p[opened].events = POLLOUT;
+		opened++;
+	}
+	do {
+		waiting = 0;
+		for (i = 0; i < opened; i++) {
+			if (p[i].fd >= 0 && (p[i].revents & (POLLOUT | POLLERR | POLLHUP))) {
+				send(p[i].fd, partial_request,
+				     sizeof(partial_request) - 1, MSG_NOSIGNAL);
+				p[i].fd = -1;
+			}
+			waiting += p[i].fd >= 0;
+		}
+	} while (waiting > 0 && time(NULL) < deadline &&
+		 poll(p, opened, 1000) >= 0);
+	free(p);
+	return opened;
+}
+
+/* Slow clients keep their connections busy with a byte now and then, so
+ * no idle timeout frees them while the test asks /health. A child process
+ * does it (a thread would leave glibc's per-thread block behind for the
+ * leak check); it stops when the pipe STOP's write end is closed. */
+static pid_t trickle_start(const int *fds, size_t n, const int stop[2])
+{
+	struct pollfd p = { .fd = stop[0], .events = POLLIN };
+	pid_t pid = fork();
+	size_t i;
+
+	if (pid != 0)
+		return pid;
+	close(stop[1]);
+	while (poll(&p, 1, 500) == 0)
+		for (i = 0; i < n; i++)
+			send(fds[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	_exit(0);
+}
+
+/* How many of the N sockets in FDS the server still holds open. */
+static size_t still_open(const int *fds, size_t n)
+{
+	size_t i, open = 0;
+	char c;
+
+	for (i = 0; i < n; i++) {
+		ssize_t r = recv(fds[i], &c, 1, MSG_DONTWAIT);
+
+		open += r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	}
+	return open;
+}
+
+/* Slow clients holding connections from several loopback addresses, and
+ * one address opening more than the endpoint's whole connection limit:
+ * /health still answers from 127.0.0.1. */
+static void test_http_slow_clients(void)
+{
+	enum { ADDRS = 8, SLOW = ADDRS * METRICS_HTTP_PER_ADDRESS,
+	       FLOOD = METRICS_HTTP_CONNECTIONS + 8 };
+	static int fds[SLOW + FLOOD];
+	struct metrics *m = metrics_new(METRICS_STALL_MS);
+	char spec[64], reason[400], err[400];
+	unsigned port = free_port();
+	int stop[2][2] = { { -1, -1 }, { -1, -1 } };
+	pid_t child[2] = { -1, -1 };
+	size_t i, n = 0, flood;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_FATAL(port != 0);
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u", port);
+	CU_ASSERT_EQUAL_FATAL(metrics_serve(m, spec, err, sizeof(err)), 0);
+	metrics_link_state(m, LINK_UP, "connected");
+
+	/* 127.0.0.2 .. 127.0.0.9, each up to its per-address limit. */
+	for (i = 0; i < ADDRS; i++)
+		n += open_slow_clients(INADDR_LOOPBACK + 1 + (uint32_t)i, port,
+				       fds + n, METRICS_HTTP_PER_ADDRESS);
+	CU_ASSERT_EQUAL(n, SLOW);
+	if (pipe(stop[0]) == 0) {
+		child[0] = trickle_start(fds, n, stop[0]);
+		close(stop[0][0]);
+	}
+	CU_ASSERT(child[0] > 0);
+	CU_ASSERT_EQUAL(metrics_health_query(spec, 20000, reason, sizeof(reason)), 0);
+	CU_ASSERT_STRING_EQUAL(reason, "ok");
+	/* The attack was on: the server still holds every slow connection. */
+	CU_ASSERT_EQUAL(still_open(fds, n), SLOW);
+
+	/* One address opening more connections than the whole limit gets
+	 * only its share. */
+	flood = open_slow_clients(INADDR_LOOPBACK + 1 + ADDRS, port, fds + n, FLOOD);
+	CU_ASSERT_EQUAL(flood, FLOOD);
+	if (pipe(stop[1]) == 0) {
+		child[1] = trickle_start(fds + n, flood, stop[1]);
+		close(stop[1][0]);
+	}
+	CU_ASSERT(child[1] > 0);
+	CU_ASSERT_EQUAL(metrics_health_query(spec, 20000, reason, sizeof(reason)), 0);
+	CU_ASSERT_STRING_EQUAL(reason, "ok");
+	CU_ASSERT(still_open(fds + n, flood) <= METRICS_HTTP_PER_ADDRESS);
+	n += flood;
+
+	/* Each child holds the pipes made before it: end them all, then wait. */
+	for (i = 0; i < 2; i++)
+		if (stop[i][1] >= 0)
+			close(stop[i][1]);
+	for (i = 0; i < 2; i++)
+		if (child[i] > 0)
+			waitpid(child[i], NULL, 0);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	metrics_free(m);
+}
+
 /* libmicrohttpd (and the TLS library under it) allocate some state once,
  * on first use, and keep it for the process: let that happen before the
  * per-test leak check takes its baseline. */
@@ -419,7 +569,8 @@ static int test_metrics_register(void)
 	    !CU_add_test(s, "link state and health", test_link_and_health) ||
 	    !CU_add_test(s, "stalled loop", test_stalled_loop) ||
 	    !CU_add_test(s, "metrics.listen check", test_listen_check) ||
-	    !CU_add_test(s, "HTTP health", test_http_health))
+	    !CU_add_test(s, "HTTP health", test_http_health) ||
+	    !CU_add_test(s, "HTTP health under slow clients", test_http_slow_clients))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }

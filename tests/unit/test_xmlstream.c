@@ -750,8 +750,7 @@ static void test_config_defaults(void)
 	struct config cfg;
 	char err[1024] = "";
 
-	CU_ASSERT_EQUAL_FATAL(config_load(SRCDIR "/conf/ope-component.conf",
-					  &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(testutil_load_sample(&cfg, err, sizeof(err)), 0);
 	xmlstream_limits_default(&def);
 	CU_ASSERT_EQUAL(cfg.limits.stanza_bytes, def.stanza_bytes);
 	CU_ASSERT_EQUAL(cfg.limits.depth, def.depth);

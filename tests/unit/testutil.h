@@ -59,6 +59,11 @@ char *testutil_text(xmpp_stanza_t *stanza);
  * (tests/unit/testutil_config.c, linked into the component runner only). */
 void testutil_config(struct config *cfg);
 
+/* config_load() on conf/ope-component.conf as an operator has it once its
+ * placeholder secret is replaced (a temp copy, removed again). Returns
+ * config_load()'s result, or -1 when the copy cannot be made. */
+int testutil_load_sample(struct config *cfg, char *err, size_t errlen);
+
 /* Replies captured by testutil_capture() (a dispatch_send_fn). */
 #define TESTUTIL_MAX_SENT 8
 struct testutil_sent {
