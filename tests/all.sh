@@ -87,6 +87,7 @@ show_test_logs()
 
 finish()
 {
+	check_listeners "after the run"
 	section "Summary"
 	if [ "$tests_failed" -gt 0 ]; then
 		failed="$failed
@@ -105,8 +106,26 @@ finish()
 	exit
 }
 
+# What listens now: the install and the tests must add nothing beyond
+# loopback (tests/listeners.sh; ss comes with iproute2, which deps.sh
+# installs where it is missing).
+listen_before=$(mktemp "${TMPDIR:-/tmp}/ope-all-listen.XXXXXX")
+trap 'rm -f "$listen_before"' EXIT
+have_snapshot=0
+bash "$root/tests/listeners.sh" snapshot "$listen_before" 2>/dev/null &&
+	have_snapshot=1
+
+# check_listeners WHEN: no listener beyond loopback that was not there before.
+check_listeners()
+{
+	[ "$have_snapshot" = 1 ] || { echo "not checked: no ss before deps.sh"; return 0; }
+	step "nothing new listens beyond loopback $1" \
+		bash "$root/tests/listeners.sh" check "$listen_before"
+}
+
 section "Dependencies (tests/deps.sh)"
 step deps bash "$root/tests/deps.sh" || finish
+check_listeners "after deps.sh"
 
 section "Build with --enable-werror (build-all/)"
 build=$root/build-all

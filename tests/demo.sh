@@ -5,14 +5,25 @@
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; run it again
 # at will. Prosody runs in a container when podman or docker works, else
 # natively (OPE_E2E_PROSODY=container|native overrides). Everything it
-# starts is stopped on exit. Build dir: $OPE_DEMO_BUILDDIR (default build/).
+# starts is stopped on exit, and the demo fails if anything it or the
+# install started still listens beyond loopback (tests/listeners.sh).
+# Build dir: $OPE_DEMO_BUILDDIR (default build/).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
+listen_before=$(mktemp "${TMPDIR:-/tmp}/ope-demo-listen.XXXXXX")
+trap 'rm -f "$listen_before"' EXIT
 
 say()
 {
 	printf '\n== %s\n' "$*"
 }
+
+# ss comes with iproute2, which deps.sh installs where it is missing.
+snapshot=0
+if command -v ss >/dev/null 2>&1; then
+	bash "$root/tests/listeners.sh" snapshot "$listen_before"
+	snapshot=1
+fi
 
 say "Dependencies"
 bash "$root/tests/deps.sh"
@@ -25,10 +36,14 @@ mkdir -p "$builddir"
 OPE_BUILDDIR=$(cd "$builddir" && pwd)
 export OPE_BUILDDIR
 
+# The run in a subshell: lib.sh's cleanup (its EXIT trap) is over when it
+# returns, so what is left can be checked.
+rc=0
+(
 . "$root/tests/e2e/lib.sh"
 OPE_E2E_SERVER=prosody
 OPE_E2E_PROSODY=${OPE_E2E_PROSODY:-auto}
-e2e_init
+e2e_init || exit 1
 
 say "Prosody"
 if ! e2e_server_start; then
@@ -68,4 +83,15 @@ if [ "$rc" = 0 ]; then
 	echo "example_tag attributes and the message body as its text."
 fi
 say "Cleaning up"
+exit "$rc"
+) || rc=$?
+
+say "Listeners left beyond loopback"
+if [ "$snapshot" = 0 ]; then
+	echo "not checked: ss was not installed before the demo began"
+elif bash "$root/tests/listeners.sh" check "$listen_before"; then
+	echo "none"
+else
+	rc=1
+fi
 exit "$rc"

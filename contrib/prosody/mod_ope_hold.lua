@@ -8,8 +8,10 @@
 -- component's connection closes, and hands them to the next connection
 -- that authenticates. What is still held after ope_hold_seconds (default 5)
 -- is released as mod_component would handle it: sent if a connection is up
--- again, otherwise bounced with the same error. Above ope_hold_max (default
--- 10000) held stanzas, new ones are bounced at once.
+-- again, otherwise bounced with the same error. A stanza that would take
+-- the held ones above ope_hold_max (default 10000) stanzas or above
+-- ope_hold_max_bytes (default 32 MiB of their serialised size, estimated
+-- without serialising them) is bounced at once.
 --
 -- A component about to close can also ask to be unrouted first (ope does
 -- it on SIGTERM, as for ejabberd's mod_ope_drain):
@@ -37,10 +39,32 @@ if module:get_option_string("component_module") ~= "component" then
 end
 local hold_seconds = module:get_option_number("ope_hold_seconds", 5);
 local hold_max = module:get_option_number("ope_hold_max", 10000);
+local hold_max_bytes = module:get_option_number("ope_hold_max_bytes", 32 * 1024 * 1024);
 local held = {};      -- events for the component, oldest first
+local held_bytes = 0; -- their estimated size
 local since = nil;    -- when holding started; nil while not holding
 local timer = nil;
 local overflow = 0;
+
+-- About how many bytes STANZA takes serialised (its names, attributes and
+-- text plus the markup around them; escaping is not counted), or more than
+-- LIMIT: the walk stops there, so a huge stanza costs no more than LIMIT's
+-- worth of walking and is never serialised here.
+local function size_of(stanza, limit)
+	local n = 2 * #stanza.name + 5;
+	for k, v in pairs(stanza.attr) do
+		n = n + #k + #v + 4;
+	end
+	for _, child in ipairs(stanza) do
+		if n > limit then return n; end
+		if type(child) == "string" then
+			n = n + #child;
+		else
+			n = n + size_of(child, limit - n);
+		end
+	end
+	return n;
+end
 
 -- mod_component's current session for this host, or nil.
 local function component_session()
@@ -62,7 +86,7 @@ local function release(why)
 	if not since then return; end
 	local session, events, n = component_session(), held, #held;
 	local waited = time_now() - since;
-	held, since, overflow = {}, nil, 0;
+	held, held_bytes, since, overflow = {}, 0, nil, 0;
 	if timer then timer:stop(); timer = nil; end
 	for _, event in ipairs(events) do
 		if session then
@@ -97,15 +121,19 @@ local function hold(event)
 		and stanza.tags[1].attr.xmlns == "http://jabber.org/protocol/disco#info" then
 		return;
 	end
-	if #held >= hold_max then
+	local room = hold_max_bytes - held_bytes;
+	local size = size_of(stanza, room);
+	if #held >= hold_max or size > room then
 		overflow = overflow + 1;
 		if overflow == 1 then
-			module:log("warn", "%d stanzas held (ope_hold_max): bouncing further ones", hold_max);
+			module:log("warn", "%d stanzas of about %d bytes held (ope_hold_max %d, ope_hold_max_bytes %d): bouncing further ones",
+				#held, held_bytes, hold_max, hold_max_bytes);
 		end
 		bounce(stanza, event.origin);
 		return true;
 	end
 	held[#held + 1] = event;
+	held_bytes = held_bytes + size;
 	return true;
 end
 for _, kind in ipairs({ "iq", "message", "presence" }) do

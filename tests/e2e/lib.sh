@@ -308,7 +308,7 @@ e2e_component_start()
 	local name=$1
 	e2e_component_launch "$@" || return 1
 	if ! e2e_wait_log "$E2E_TMP/$name.log" \
-		"connected to 127.0.0.1:$E2E_COMP_PORT" 15 "$E2E_COMPONENT_PID"; then
+		"connected to 127.0.0.1:$E2E_COMP_PORT" 30 "$E2E_COMPONENT_PID"; then
 		sed 's/^/  component: /' "$E2E_TMP/$name.log" >&2
 		return 1
 	fi

@@ -54,4 +54,5 @@ EXTRA_DIST += \
 	tests/e2e/compose.yml \
 	tests/deps.sh \
 	tests/demo.sh \
+	tests/listeners.sh \
 	tests/all.sh

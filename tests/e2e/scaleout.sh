@@ -196,6 +196,20 @@ sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
 		"http://127.0.0.1:$mport/metrics" >"$2"
 }
 
+# so_answered NAME...: the messages instances NAME... (started with
+# SO_METRICS=1) have answered, added up; one that does not answer counts 0.
+so_answered()
+{
+	local name n sum=0
+	for name in "$@"; do
+		n=
+		so_metrics "$name" "$E2E_TMP/$name.metrics" 2>/dev/null &&
+			n=$(so_sample "$E2E_TMP/$name.metrics" 'ope_stanzas_answered_total{kind="message"}')
+		sum=$((sum + ${n:-0}))
+	done
+	echo "$sum"
+}
+
 # so_sample FILE SERIES: the value of SERIES (name and labels exactly as
 # written) in the /metrics text FILE; empty when it is not there.
 so_sample()

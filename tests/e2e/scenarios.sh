@@ -311,7 +311,7 @@ while True:
     held.append(s.accept()[0])
     print("accepted", flush=True)' >"$listen" 2>&1 3>&- &
 	scn_track $!
-	for i in $(seq 50); do
+	for i in $(seq 300); do
 		[ -s "$listen" ] && break
 		sleep 0.1
 	done
@@ -328,7 +328,7 @@ while True:
 			>"$E2E_TMP/argv$n.out" 2>&1 3>&- &
 		pid=$!
 		scn_track "$pid"
-		for i in $(seq 100); do
+		for i in $(seq 300); do
 			[ "$(grep -c accepted "$listen")" -ge "$n" ] && break
 			sleep 0.1
 		done
@@ -385,7 +385,9 @@ scn_flood()
 		>"$out.probe" 2>&1 3>&- &
 	fpid=$!
 	scn_track "$fpid"
-	sleep 0.5
+	# The second user starts once the first flood stanza reached ope.
+	e2e_wait_log "$E2E_TMP/flood.log" "skipped a <message> from probe@" 60 \
+		"$E2E_COMPONENT_PID" || fail "the flood never reached ope-component"
 	rc=0
 	e2e_client "$out.during" alice flood2 --count 500 --window 1 \
 		--another f --data f --body f || rc=$?
@@ -399,9 +401,11 @@ scn_flood()
 	[ -n "$p99a" ] && [ -n "$p99b" ] || fail "no p99 in ope-client's summary"
 	note "second user's p99: ${p99a} ms before, ${p99b} ms during the flood"
 	note "$(grep '^# flood' "$out.probe")"
-	# "Normal latency": within 10x or 100 ms of the quiet run (the server
-	# parses each 240 KB stanza too, on its one thread).
-	awk -v a="$p99a" -v b="$p99b" 'BEGIN { exit !(b <= 10 * a || b <= a + 100) }' ||
+	# "Normal latency": within 10x or 1 s of the quiet run (the server
+	# parses each 240 KB stanza too, on its one thread, and a loaded
+	# machine adds its own pauses); what this catches is the parser's
+	# freeze of 12-17 s per stanza (FACTS.md, libstrophe item 14).
+	awk -v a="$p99a" -v b="$p99b" 'BEGIN { exit !(b <= 10 * a || b <= a + 1000) }' ||
 		fail "p99 during the flood ${p99b} ms vs ${p99a} ms before"
 	grep -q 'skipped a <message> from probe@' "$E2E_TMP/flood.log" ||
 		fail "no 'skipped' line in ope-component's log"
@@ -469,10 +473,11 @@ scn_failover()
 		>"$E2E_TMP/relay.out" 2>&1 3>&- &
 	relay=$!
 	scn_track "$relay"
-	for i in $(seq 50); do
+	for i in $(seq 300); do
 		grep -q listening "$E2E_TMP/relay.out" && break
 		sleep 0.1
 	done
+	grep -q listening "$E2E_TMP/relay.out" || fail "the relay did not start within 30 s"
 	link_config fo "hosts = ( \"127.0.0.1:$E2E_RELAY_PORT\", \"127.0.0.1:$second\" );"
 	link_launch fo
 	e2e_wait_log "$E2E_TMP/fo.log" "connected to 127.0.0.1:$E2E_RELAY_PORT" 15 \
@@ -562,18 +567,23 @@ EOF
 	expect_text "$out.none" "type=auth condition=not-authorized" "missing password: not auth/not-authorized"
 	rc=0; e2e_client "$out.ping" carol a7 --ping || rc=$?
 	expect_rc 0 "$rc" "$out.ping" "ping from a denied sender (public)"
-	# A burst of 30 at once against burst = 10, rate = 5/s.
+	# A burst of 100 at once against burst = 10, rate = 5/s: refusals
+	# unless it took ope 18 s to see them all.
 	rc=0; e2e_client "$out.burst" alice a8 --service-password-file "$pwfile" \
-		--count 30 --window 30 || rc=$?
+		--count 100 --window 100 || rc=$?
 	expect_rc 1 "$rc" "$out.burst" "burst over the sender rate"
 	expect_text "$out.burst" "type=wait condition=policy-violation" "burst: no wait/policy-violation"
 	expect_text "$out.burst" "rate limit" "burst: the error text does not say rate limit"
 	[ "$(summary_field "$out.burst" timeouts)" = 0 ] || fail "burst: requests went unanswered"
-	note "burst of 30: $(grep -o 'ok=[0-9]* errors=[0-9]*' "$out.burst")"
+	# At most the burst plus what the rate refilled while they came.
+	awk -v ok="$(summary_field "$out.burst" ok)" -v t="$(summary_field "$out.burst" elapsed)" \
+		'BEGIN { exit !(ok <= 10 + 5 * (t + 1)) }' ||
+		fail "burst: $(grep -o 'ok=[0-9]*.*elapsed=[0-9.]*s' "$out.burst") is more than burst 10 + 5/s allow"
+	note "burst of 100: $(grep -o 'ok=[0-9]* errors=[0-9]*' "$out.burst")"
 	sleep 1.5
 	rc=0; e2e_client "$out.after" alice a9 --service-password-file "$pwfile" || rc=$?
 	expect_rc 0 "$rc" "$out.after" "answers again after the refill"
-	run_probe "$out.probe" --jid "probe@$E2E_HOST/acc" --access password --burst 25
+	run_probe "$out.probe" --jid "probe@$E2E_HOST/acc" --access password --burst 100
 	run_probe "$out.probe2" --jid "carol@$E2E_HOST/acc" --access forbidden
 	grep -q "denied carol@$E2E_HOST by rule $E2E_TMP/acc.conf:" "$log" ||
 		{ cat "$log"; fail "no denial line naming carol and the rule's FILE:LINE"; }
@@ -584,19 +594,30 @@ EOF
 # 12. SIGHUP changes the table live; the requests in flight are all answered.
 scn_access_reload()
 {
-	local out=$E2E_TMP/reload pid rc log=$E2E_TMP/ar.log
+	local out=$E2E_TMP/reload pid rc log=$E2E_TMP/ar.log mport i n
+	mport=$(e2e_util free-ports 1) || fail "no free port for metrics.listen"
 	cat >"$E2E_TMP/ar.extra" <<EOF
 access = { default = "allow"; rules = ( { match = "carol@$E2E_HOST"; action = "deny"; } ); };
 limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };
+metrics = { listen = "127.0.0.1:$mport"; };
 EOF
 	comp_start ar || fail "ope-component did not connect"
 	e2e_client "$out.load" alice r1 --count 50000 --window 20 --timeout 20 &
 	pid=$!
 	scn_track "$pid"
-	sleep 0.7
+	# The reload comes once ope has answered part of the load.
+	for ((i = 0; i < 600; i++)); do
+		n=$(scrape_metrics "$mport" /dev/stdout 2>/dev/null |
+			awk '$1 == "ope_stanzas_answered_total{kind=\"message\"}" { print $2 }')
+		[ "${n:-0}" -ge 500 ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ "${n:-0}" -ge 500 ] || fail "the load was not answered within 60 s: ${n:-no} answers"
 	cat >"$E2E_TMP/ar.extra" <<EOF
 access = { default = "allow"; rules = ( { match = "alice@$E2E_HOST"; action = "deny"; } ); };
 limits = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };
+metrics = { listen = "127.0.0.1:$mport"; };
 EOF
 	e2e_component_config ar
 	kill -HUP "$(cat "$E2E_TMP/ar.pid")"
@@ -629,9 +650,13 @@ EOF
 
 # 13. Hostile: one account floods wrong passwords far over its rate while a
 # second one does single round trips; all of the second's replies arrive.
+# bob's two runs of BOB requests fit in the burst, so no speed of his
+# makes him a rate-limit case; the flood's 60,000 go far beyond it.
 scn_hostile()
 {
 	local out=$E2E_TMP/hostile hash rc p1 p2 f1 f2 t0 t1 log=$E2E_TMP/hs.log
+	local bob=300 started lines
+	started=$(date +%s)
 	hash=$(svc_hash) || fail "ope-component --hash-password failed"
 	cat >"$E2E_TMP/hs.extra" <<EOF
 access = {
@@ -641,13 +666,13 @@ access = {
     { match = "*@$E2E_HOST"; action = "allow"; password = "$hash"; }
   );
 };
-# Room for bob's 300 quick round trips (the burst); the flood goes far
-# beyond the rate.
-limits = { sender = { rate = 100.0; burst = 300; }; };
+# Room for both of bob's runs in the burst whatever their speed; the
+# flood goes far beyond it.
+limits = { sender = { rate = 100.0; burst = $((2 * bob)); }; };
 EOF
 	comp_start hs || fail "ope-component did not connect"
 	rc=0; OPE_SERVICE_PASSWORD=$SVC_PASSWORD e2e_client "$out.quiet" bob h1 \
-		--count 300 --window 1 || rc=$?
+		--count "$bob" --window 1 || rc=$?
 	expect_rc 0 "$rc" "$out.quiet" "bob without the flood"
 	p1=$(summary_field "$out.quiet" p99)
 	t0=$(cpu_ticks "$(cat "$E2E_TMP/hs.pid")")
@@ -659,9 +684,11 @@ EOF
 		--count 30000 --window 100 --timeout 20 &
 	f2=$!
 	scn_track "$f2"
-	sleep 0.5
+	# bob's second run starts once the flood reaches ope.
+	e2e_wait_log "$log" "wrong password from alice@$E2E_HOST" 60 \
+		"$(cat "$E2E_TMP/hs.pid")" || { cat "$log"; fail "the flood never reached ope-component"; }
 	rc=0; OPE_SERVICE_PASSWORD=$SVC_PASSWORD e2e_client "$out.busy" bob h2 \
-		--count 300 --window 1 || rc=$?
+		--count "$bob" --window 1 || rc=$?
 	kill -0 "$f1" 2>/dev/null || note "warning: the flood ended before bob's run did"
 	expect_rc 0 "$rc" "$out.busy" "bob during the flood"
 	p2=$(summary_field "$out.busy" p99)
@@ -674,13 +701,15 @@ EOF
 	grep -Eq "(too many password attempts from|over its rate limit:) alice@$E2E_HOST" "$log" ||
 		{ cat "$log"; fail "the flood was not rate-limited"; }
 	[ "$(summary_field "$out.flood1" ok)" = 0 ] || fail "a wrong password was accepted"
-	[ "$(grep -c 'wrong password from alice' "$log")" -le 2 ] ||
-		fail "the log floods: $(grep -c 'wrong password from alice' "$log") lines for alice"
+	# At most one line a minute (guard.c's LOG_EVERY_S) since the start.
+	lines=$(grep -c 'wrong password from alice' "$log")
+	[ "$lines" -le $((1 + ($(date +%s) - started + 59) / 60)) ] ||
+		fail "the log floods: $lines lines for alice in $(($(date +%s) - started)) s"
 	grep -q guess "$log" && fail "a guessed password appears in the log"
-	note "hostile: bob p99 ${p1} ms without the flood, ${p2} ms with it (300 round trips each, all answered)"
+	note "hostile: bob p99 ${p1} ms without the flood, ${p2} ms with it ($bob round trips each, all answered)"
 	note "flood (alice, wrong password): $(grep -o 'sent=.*timeouts=[0-9]*' "$out.flood1"); $(grep -o 'rate=[0-9.]*/s' "$out.flood1")"
 	note "flood --iq: $(grep -o 'sent=.*timeouts=[0-9]*' "$out.flood2")"
-	note "ope-component CPU during the flood and bob's run: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms for $(( $(summary_field "$out.flood1" sent) + $(summary_field "$out.flood2" sent) + 300 )) requests; machine load: $(cut -d' ' -f1-3 /proc/loadavg)"
+	note "ope-component CPU during the flood and bob's run: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms for $(( $(summary_field "$out.flood1" sent) + $(summary_field "$out.flood2" sent) + bob )) requests; machine load: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # 19. Forged senders: alice, denied, sends requests that carry bob's address
@@ -848,12 +877,12 @@ scn_client_interop()
 	"$py" "$E2E_SRC/slixmpp_component.py" "$E2E_COMPONENT" "$E2E_SECRET" \
 		"$E2E_COMP_PORT" >"$log" 2>&1 3>&- &
 	scn_track $!
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		grep -q '^connected' "$log" && break
 		sleep 0.1
 	done
 	grep -q '^connected' "$log" ||
-		fail "the slixmpp component did not connect within 10 s: $(tail -n 3 "$log")"
+		fail "the slixmpp component did not connect within 60 s: $(tail -n 3 "$log")"
 	rc=0; e2e_client "$out.msg" alice si1 --another 'x&<' --data 'ü✓' \
 		--body 'b "q"' || rc=$?
 	expect_rc 0 "$rc" "$out.msg" "message round trip via the slixmpp component"
