@@ -52,7 +52,7 @@ def default_path():
     """The file ope-component reads without -c (from --help)."""
     out = subprocess.run([COMPONENT, '--help'], capture_output=True,
                          text=True).stdout
-    m = re.search(r'configuration file \(default: (\S+)\)', out)
+    m = re.search(r'configuration file \(default: ([^;) ]+)', out)
     return m.group(1) if m else None
 
 
