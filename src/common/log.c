@@ -18,6 +18,9 @@ static const char *log_progname = "ope";
 static enum log_level log_threshold = LOG_LEVEL_INFO;
 static FILE *log_stream;
 static int log_timestamps = 1;
+static enum log_format log_fmt = LOG_FORMAT_TEXT;
+static log_sink_fn log_sink;
+static void *log_sink_arg;
 
 /* Buffered mode (log_set_buffered()). Writing each line at once costs a
  * system call per line, which at debug level is several per stanza. A
@@ -57,6 +60,38 @@ void log_set_level(enum log_level level)
 void log_set_timestamps(int on)
 {
 	log_timestamps = on;
+}
+
+void log_set_format(enum log_format format)
+{
+	pthread_mutex_lock(&log_lock);
+	log_fmt = format;
+	pthread_mutex_unlock(&log_lock);
+}
+
+int log_format_parse(const char *name, enum log_format *format)
+{
+	static const char *const names[] = {
+		[LOG_FORMAT_TEXT] = "text",
+		[LOG_FORMAT_JSON] = "json",
+		[LOG_FORMAT_JOURNAL] = "journal",
+	};
+	size_t i;
+
+	for (i = 0; name != NULL && i < ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0) {
+			*format = (enum log_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+void log_set_sink(log_sink_fn fn, void *arg)
+{
+	pthread_mutex_lock(&log_lock);
+	log_sink = fn;
+	log_sink_arg = arg;
+	pthread_mutex_unlock(&log_lock);
 }
 
 enum log_level log_get_level(void)
@@ -153,33 +188,139 @@ void log_set_buffered(int on)
 	pthread_mutex_unlock(&log_lock);
 }
 
-static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
+/* JSON text being built into a fixed buffer. */
+struct json_out {
+	char *buf;
+	size_t len, o;
+};
+
+static void json_raw(struct json_out *j, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (j->o + n < j->len) {
+		memcpy(j->buf + j->o, s, n);
+		j->o += n;
+	}
+}
+
+/* S as a JSON string, cut with "..." so that the string ends before STOP:
+ * '"', '\' and control characters escaped, bytes that are not UTF-8 as
+ * U+FFFD. */
+static void json_str(struct json_out *j, const char *s, size_t stop)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (stop > j->len)
+		stop = j->len;
+	json_raw(j, "\"");
+	while (*p) {
+		size_t seq = utf8_seq_len(p), n = seq, adv = seq;
+		const char *piece = (const char *)p;
+		char esc[8];
+
+		if (seq == 0) {
+			piece = "\\ufffd";
+			n = 6;
+			adv = 1;
+		} else if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			piece = esc;
+			n = 2;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			piece = esc;
+			n = 6;
+		}
+		/* Room for the piece, "...", the closing quote. */
+		if (j->o + n + 4 >= stop) {
+			json_raw(j, "...");
+			break;
+		}
+		memcpy(j->buf + j->o, piece, n);
+		j->o += n;
+		p += adv;
+	}
+	json_raw(j, "\"");
+}
+
+/* One JSON object for MSG and FIELDS into LINE (size LEN, at least 512),
+ * ending in a newline; returns its length. */
+static size_t json_line(char *line, size_t len, const char *stamp,
+			enum log_level level, const char *msg,
+			const struct log_field *fields)
+{
+	struct json_out j = { line, len - 2, 0 };
+	char head[160];
+
+	snprintf(head, sizeof(head), "{\"ts\":\"%s\",\"level\":\"%s\","
+		 "\"pid\":%ld,\"prog\":", stamp, log_level_name(level),
+		 (long)getpid());
+	json_raw(&j, head);
+	json_str(&j, log_progname, j.o + 100);
+	json_raw(&j, ",\"msg\":");
+	/* Leave room for the fields after the message. */
+	json_str(&j, msg, j.len - 1024);
+	for (; fields != NULL && fields->key != NULL; fields++) {
+		if (fields->value == NULL)
+			continue;
+		if (j.o + strlen(fields->key) + 320 > j.len)
+			break;  /* never more than a few fields: not reached */
+		json_raw(&j, ",\"");
+		json_raw(&j, fields->key);
+		json_raw(&j, "\":");
+		json_str(&j, fields->value, j.o + 300);
+	}
+	line[j.o++] = '}';
+	line[j.o++] = '\n';
+	return j.o;
+}
+
+static void log_vwrite(enum log_level level, const struct log_field *fields,
+		       const char *fmt, va_list ap)
 {
 	char stamp[40] = "";
-	char msg[4096], line[sizeof(msg) + 200];
+	char msg[4096], line[4 * sizeof(msg) + 1024];
+	enum log_format format;
 	int n = 0;
 	size_t len;
 
-	if (log_timestamps) {
+	pthread_mutex_lock(&log_lock);
+	format = log_fmt;
+	pthread_mutex_unlock(&log_lock);
+	if (log_timestamps || format != LOG_FORMAT_TEXT) {
 		struct timespec ts;
 		struct tm tm;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
 		n = (int)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(stamp + n, sizeof(stamp) - (size_t)n, ".%03ldZ ",
-			 ts.tv_nsec / 1000000);
+		snprintf(stamp + n, sizeof(stamp) - (size_t)n, ".%03ldZ%s",
+			 ts.tv_nsec / 1000000, format == LOG_FORMAT_TEXT ? " " : "");
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = snprintf(line, sizeof(line), "%s%s[%ld] %s: %s\n", stamp,
-		     log_progname, (long)getpid(), log_level_name(level), msg);
-	if (n < 0)
-		return;
-	len = (size_t)n;
-	if (len >= sizeof(line)) {
-		/* A very long program name: the line is cut, but whole. */
-		len = sizeof(line) - 1;
-		line[len - 1] = '\n';
+	if (format != LOG_FORMAT_TEXT) {
+		pthread_mutex_lock(&log_lock);
+		if (log_sink != NULL &&
+		    log_sink(log_sink_arg, level, msg, fields) == 0) {
+			pthread_mutex_unlock(&log_lock);
+			return;
+		}
+		pthread_mutex_unlock(&log_lock);
+		len = json_line(line, sizeof(line), stamp, level, msg, fields);
+	} else {
+		n = snprintf(line, sizeof(line), "%s%s[%ld] %s: %s\n", stamp,
+			     log_progname, (long)getpid(), log_level_name(level),
+			     msg);
+		if (n < 0)
+			return;
+		len = (size_t)n;
+		if (len >= sizeof(line)) {
+			/* A very long program name: the line is cut, but whole. */
+			len = sizeof(line) - 1;
+			line[len - 1] = '\n';
+		}
 	}
 	pthread_mutex_lock(&log_lock);
 	if (!log_buffered) {
@@ -202,7 +343,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	log_vwrite(level, fmt, ap);
+	log_vwrite(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_kv(enum log_level level, const struct log_field *fields,
+	    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_vwrite(level, fields, fmt, ap);
 	va_end(ap);
 }
 

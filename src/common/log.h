@@ -14,6 +14,33 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
+/* How lines are written (log.format). */
+enum log_format {
+	LOG_FORMAT_TEXT = 0,   /* "TIME PROG[PID] LEVEL: MESSAGE" */
+	LOG_FORMAT_JSON,       /* one JSON object a line */
+	LOG_FORMAT_JOURNAL,    /* to the sink (log_set_sink()), else as JSON */
+};
+
+/* One field a line carries: KEY is a constant of lower-case letters and
+ * '_' other than ts, level, pid, prog and msg; VALUE any text (escaped
+ * when written), NULL to leave the field out. */
+struct log_field {
+	const char *key;
+	const char *value;
+};
+
+/* A field list for log_kv(), ended for you:
+ * log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "jid", jid }), "...", ...). */
+#define LOG_FIELDS(...) \
+	((const struct log_field[]){ __VA_ARGS__, { NULL, NULL } })
+
+/* Where JSON and journal lines go instead of the stream: FN(ARG, LEVEL,
+ * MSG, FIELDS ended by a NULL key) returns 0 when it took the line, -1 to
+ * have it written to the stream as JSON. Called under the log's lock,
+ * possibly from another thread. */
+typedef int (*log_sink_fn)(void *arg, enum log_level level, const char *msg,
+			   const struct log_field *fields);
+
 /* Send log lines to STREAM (stderr when NULL) at LEVEL and above, tagged with
  * PROGNAME. The stream is borrowed; it must outlive the logger. Lines still
  * held (log_set_buffered()) go to the previous stream first. */
@@ -32,8 +59,19 @@ void log_flush(void);
 /* Change the threshold at run time. */
 void log_set_level(enum log_level level);
 
-/* Prefix lines with an ISO 8601 UTC timestamp (default on). */
+/* Prefix lines with an ISO 8601 UTC timestamp (default on). Text format
+ * only: a JSON line always has its "ts". */
 void log_set_timestamps(int on);
+
+/* Write lines as FORMAT from now on (default LOG_FORMAT_TEXT). Text lines
+ * never show fields. */
+void log_set_format(enum log_format format);
+
+/* Parse "text", "json" or "journal" into *FORMAT; -1 if unknown. */
+int log_format_parse(const char *name, enum log_format *format);
+
+/* Hand JSON and journal lines to FN (NULL: none, write them as JSON). */
+void log_set_sink(log_sink_fn fn, void *arg);
 
 /* The current threshold. */
 enum log_level log_get_level(void);
@@ -52,6 +90,12 @@ const char *log_level_name(enum log_level level);
  * and escape it with log_escape() first. */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* log_msg() with FIELDS (ended by a NULL key, see LOG_FIELDS()): JSON and
+ * the journal carry each as its own key; text shows the message alone, so
+ * the message should still say what the fields say. */
+void log_kv(enum log_level level, const struct log_field *fields,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* config.c: ope-component's settings table and the libconfig loader, checks and reload it drives. */
+#include "build_config.h"
+
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,12 @@ struct config_loader {
 	char warning[2 * PATH_MAX + 200];
 };
 
+/* The variables ope's other programs read that look like settings ones;
+ * ope-component leaves them alone (README, "Settings from the environment"). */
+static const char *const env_foreign[] = {
+	"OPE_SERVICE_PASSWORD",   /* ope-client's service password */
+};
+
 static int hook_host(struct config_loader *, const struct config_row *,
 		     const config_setting_t *, struct config *);
 static int hook_domain(struct config_loader *, const struct config_row *,
@@ -43,6 +53,8 @@ static int hook_secret_file(struct config_loader *, const struct config_row *,
 			    const config_setting_t *, struct config *);
 static int hook_log_level(struct config_loader *, const struct config_row *,
 			  const config_setting_t *, struct config *);
+static int hook_log_format(struct config_loader *, const struct config_row *,
+			   const config_setting_t *, struct config *);
 static int hook_not_empty(struct config_loader *, const struct config_row *,
 			  const config_setting_t *, struct config *);
 static int hook_hosts(struct config_loader *, const struct config_row *,
@@ -142,6 +154,12 @@ static const struct config_row rows[] = {
 	{ "log", "timestamps", CONFIG_BOOL, 0, FIELD(log_timestamps), "true",
 	  NO_BOUNDS, NULL, CONFIG_RELOAD, NULL, NULL,
 	  "ISO 8601 UTC time stamps on log lines" },
+	{ "log", "format", CONFIG_CUSTOM, CONFIG_TYPE_STRING, FIELD(log_format),
+	  "text", NO_BOUNDS, NULL, CONFIG_RELOAD, hook_log_format, NULL,
+	  "\"text\" (one line each, as ever), \"json\" (one object a line: "
+	  "ts, level, pid, msg and the line's fields such as jid, rule, link; "
+	  "to the journal with those fields when stderr is the journal) or "
+	  "\"journal\" (always to the journal, with its fields)" },
 	{ "reconnect", "initial", CONFIG_MS, 0, FIELD(reconnect_initial_ms),
 	  "1.0", 0.001, 3600, "s", 0, NULL, NULL,
 	  "first reconnect delay in seconds (doubling, with up to 25 % jitter)" },
@@ -275,25 +293,96 @@ const struct config_row *config_rows(size_t *n)
 	return rows;
 }
 
-int config_fail(struct config_loader *ld, const config_setting_t *s,
-		const char *fmt, ...)
+void config_env_name(const struct config_row *row, char *buf, size_t len)
 {
-	va_list ap;
-	int n = 0;
+	size_t o = 0;
+	const char *parts[2] = { row->group, row->name };
+	int i;
+
+	if (len == 0)
+		return;
+	o = (size_t)snprintf(buf, len, "OPE_");
+	for (i = 0; i < 2 && o < len; i++) {
+		const char *p = parts[i];
+
+		if (*p == '\0')
+			continue;
+		if (o > 4 && o + 1 < len)
+			buf[o++] = '_';
+		for (; *p && o + 1 < len; p++)
+			buf[o++] = *p == '.' || *p == '-' ? '_' :
+				   (char)toupper((unsigned char)*p);
+	}
+	buf[o < len ? o : len - 1] = '\0';
+}
+
+/* The row whose variable set S or the group S lies in, or NULL when S
+ * came from the file. Settings made from the environment carry their row
+ * as libconfig's per-setting hook pointer. */
+static const struct config_row *env_row_of(const config_setting_t *s)
+{
+	for (; s != NULL; s = config_setting_parent(s))
+		if (config_setting_get_hook(s) != NULL)
+			return config_setting_get_hook(s);
+	return NULL;
+}
+
+/* Where S was given, for messages: "FILE:LINE", or the variable's name. */
+static void where_of(struct config_loader *ld, const config_setting_t *s,
+		     char *buf, size_t len)
+{
+	const struct config_row *row = env_row_of(s);
+
+	if (row != NULL)
+		config_env_name(row, buf, len);
+	else
+		snprintf(buf, len, "%s:%u", config_setting_source_file(s) ?
+			 config_setting_source_file(s) : ld->path,
+			 (unsigned)config_setting_source_line(s));
+}
+
+/* "PREFIX: message" into the loader's error buffer. */
+static int vfail(struct config_loader *ld, const char *prefix,
+		 const char *fmt, va_list ap)
+{
+	int n;
 
 	if (ld->errlen == 0)
 		return -1;
-	if (s && config_setting_source_line(s) > 0)
-		n = snprintf(ld->err, ld->errlen, "%s:%u: ",
-			     config_setting_source_file(s) ?
-			     config_setting_source_file(s) : ld->path,
-			     (unsigned)config_setting_source_line(s));
-	else
-		n = snprintf(ld->err, ld->errlen, "%s: ", ld->path);
+	n = snprintf(ld->err, ld->errlen, "%s: ", prefix);
 	if (n < 0 || (size_t)n >= ld->errlen)
 		return -1;
-	va_start(ap, fmt);
 	vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
+	return -1;
+}
+
+int config_fail(struct config_loader *ld, const config_setting_t *s,
+		const char *fmt, ...)
+{
+	char where[PATH_MAX + 16];
+	va_list ap;
+
+	if (s != NULL && (env_row_of(s) != NULL ||
+			  config_setting_source_line(s) > 0))
+		where_of(ld, s, where, sizeof(where));
+	else
+		snprintf(where, sizeof(where), "%s", ld->path);
+	va_start(ap, fmt);
+	vfail(ld, where, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* "OPE_NAME: message", for a variable no setting was made from yet. */
+static int env_fail(struct config_loader *ld, const char *name,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int env_fail(struct config_loader *ld, const char *name,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(ld, name, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -439,13 +528,13 @@ struct near_search {
 };
 
 /* Edit distance counting a transposition as one edit (optimal string
- * alignment); names longer than 31 bytes count as far from everything. */
+ * alignment); names longer than 39 bytes count as far from everything. */
 static size_t edit_distance(const char *a, const char *b, size_t lb)
 {
 	size_t la = strlen(a), i, j;
-	size_t d[32][32];
+	size_t d[40][40];
 
-	if (la >= 32 || lb >= 32)
+	if (la >= 40 || lb >= 40)
 		return 99;
 	for (i = 0; i <= la; i++)
 		d[i][0] = i;
@@ -577,6 +666,371 @@ static void add_warning(struct config_loader *ld, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- settings from the environment ----------------------------------- */
+
+extern char **environ;
+
+/* config_use_environment(): what to read instead of environ, or NULL. */
+static char *const *env_override;
+
+void config_use_environment(char *const *envp)
+{
+	env_override = envp;
+}
+
+/* When a variable gives one of two settings that may not be given
+ * together, the file's other one gives way. */
+static const char *const env_replaces[][2] = {
+	{ "component.secret_file", "component.secret" },
+	{ "server.hosts", "server.host" },
+	{ "server.hosts", "server.port" },
+	{ "server.host", "server.hosts" },
+	{ "server.port", "server.hosts" },
+};
+
+/* True when NAME is one of ours to check: it starts with OPE_ and a
+ * settings group ("OPE_LIMITS_...") and no other ope program reads it. */
+static int env_checked(const char *name)
+{
+	char prefix[80];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(env_foreign); i++)
+		if (strcmp(name, env_foreign[i]) == 0)
+			return 0;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct config_row top = { .group = "", .name = "" };
+		char group[64];
+		size_t n = strcspn(rows[i].group, ".");
+
+		/* "OPE_" and the top group, upper-cased, then '_'. */
+		snprintf(group, sizeof(group), "%.*s", (int)n, rows[i].group);
+		top.name = group;
+		config_env_name(&top, prefix, sizeof(prefix) - 1);
+		strcat(prefix, "_");
+		if (n > 0 && strncmp(name, prefix, strlen(prefix)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* An unknown OPE_<GROUP>_ variable NAME: the nearest known one, or those
+ * of its group. */
+static int env_unknown(struct config_loader *ld, const char *name)
+{
+	struct name_list nl = { .used = 0 };
+	char var[80];
+	size_t i, best = 99, at = 0, glen = strcspn(name + 4, "_") + 5;
+
+	nl.text[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		size_t d;
+
+		config_env_name(&rows[i], var, sizeof(var));
+		d = edit_distance(name + 4, var + 4, strlen(var + 4));
+		if (d < best) {
+			best = d;
+			at = i;
+		}
+		if (strncmp(var, name, glen) == 0)
+			list_fn(var, strlen(var), &nl);
+	}
+	config_env_name(&rows[at], var, sizeof(var));
+	if (best <= (strlen(var + 4) <= 4 ? 1u : 2u))
+		return env_fail(ld, name, "unknown setting variable (did you mean "
+				"%s?)", var);
+	return env_fail(ld, name, "unknown setting variable (known: %s)",
+			nl.text);
+}
+
+static int env_int(const char *v, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	return *v != '\0' && !isspace((unsigned char)*v) && *end == '\0' &&
+	       errno == 0 ? 0 : -1;
+}
+
+static int env_double(const char *v, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	return *v != '\0' && !isspace((unsigned char)*v) && *end == '\0' &&
+	       errno == 0 ? 0 : -1;
+}
+
+static int env_bool(const char *v, int *out)
+{
+	static const char *const words[] = { "false", "no", "off", "0",
+					     "true", "yes", "on", "1" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strcasecmp(v, words[i]) == 0) {
+			*out = i >= 4;
+			return 0;
+		}
+	return -1;
+}
+
+/* Copy SRC as NAME (NULL in a list or array) into PARENT. NULL when out of
+ * memory. */
+static config_setting_t *copy_setting(config_setting_t *parent,
+				      const char *name,
+				      const config_setting_t *src)
+{
+	int type = config_setting_type(src), i, ok = CONFIG_TRUE;
+	config_setting_t *d = config_setting_add(parent, name, type);
+
+	if (d == NULL)
+		return NULL;
+	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		ok = config_setting_set_int64(d, config_setting_get_int64(src));
+		break;
+	case CONFIG_TYPE_FLOAT:
+		ok = config_setting_set_float(d, config_setting_get_float(src));
+		break;
+	case CONFIG_TYPE_STRING:
+		ok = config_setting_set_string(d, config_setting_get_string(src));
+		break;
+	case CONFIG_TYPE_BOOL:
+		ok = config_setting_set_bool(d, config_setting_get_bool(src));
+		break;
+	default:
+		for (i = 0; i < config_setting_length(src); i++) {
+			const config_setting_t *e =
+				config_setting_get_elem(src, (unsigned)i);
+
+			if (copy_setting(d, config_setting_is_group(src) ?
+					 config_setting_name(e) : NULL, e) == NULL)
+				return NULL;
+		}
+	}
+	return ok == CONFIG_TRUE ? d : NULL;
+}
+
+/* A list or array VALUE for ROW: in the file's syntax when it starts with
+ * '(' or '[', else strings separated by commas. */
+static config_setting_t *env_aggregate(struct config_loader *ld,
+				       const struct config_row *row,
+				       const char *var, config_setting_t *parent,
+				       const char *value)
+{
+	const char *v = value + strspn(value, " \t\n");
+	int type = row->file_type == CONFIG_TYPE_ARRAY ? CONFIG_TYPE_ARRAY :
+		   CONFIG_TYPE_LIST;
+	config_setting_t *d = NULL;
+
+	if (*v == '(' || *v == '[' || *v == '{') {
+		config_t tmp;
+		size_t n = strlen(v) + 8;
+		char *text = malloc(n);
+
+		if (text == NULL) {
+			config_fail(ld, NULL, "out of memory");
+			return NULL;
+		}
+		snprintf(text, n, "v = %s;", v);
+		config_init(&tmp);
+		if (config_read_string(&tmp, text) != CONFIG_TRUE)
+			env_fail(ld, var, "syntax error in the value: %s (write "
+				 "it as in the file, e.g. ( \"a\", \"b\" ))",
+				 config_error_text(&tmp) ? config_error_text(&tmp)
+							 : "syntax error");
+		else if ((d = copy_setting(parent, row->name,
+					   config_lookup(&tmp, "v"))) == NULL)
+			config_fail(ld, NULL, "out of memory");
+		config_destroy(&tmp);
+		free(text);
+		return d;
+	}
+	if ((d = config_setting_add(parent, row->name, type)) == NULL)
+		goto oom;
+	while (*v) {
+		size_t n = strcspn(v, ","), len = n;
+		char *item;
+		config_setting_t *e;
+
+		while (len > 0 && strchr(" \t\n", v[len - 1]))
+			len--;
+		if (len > 0) {
+			if ((item = strndup(v, len)) == NULL)
+				goto oom;
+			e = config_setting_add(d, NULL, CONFIG_TYPE_STRING);
+			if (e == NULL ||
+			    config_setting_set_string(e, item) != CONFIG_TRUE) {
+				free(item);
+				goto oom;
+			}
+			free(item);
+		}
+		v += n + (v[n] == ',');
+		v += strspn(v, " \t\n");
+	}
+	return d;
+oom:
+	config_fail(ld, NULL, "out of memory");
+	return NULL;
+}
+
+/* The group at dotted PATH, made when missing. NULL after config_fail(). */
+static config_setting_t *env_group(struct config_loader *ld, const char *path)
+{
+	config_setting_t *g = config_root_setting(&ld->lc);
+	const char *p = path;
+	char part[64];
+
+	while (*p) {
+		size_t n = strcspn(p, ".");
+		config_setting_t *m;
+
+		if (n >= sizeof(part))
+			n = sizeof(part) - 1;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		m = config_setting_get_member(g, part);
+		if (m != NULL && !config_setting_is_group(m)) {
+			config_fail(ld, m, "'%s' must be a group { ... }, not %s",
+				    part, type_name(m));
+			return NULL;
+		}
+		if (m == NULL &&
+		    (m = config_setting_add(g, part, CONFIG_TYPE_GROUP)) == NULL) {
+			config_fail(ld, NULL, "out of memory");
+			return NULL;
+		}
+		g = m;
+		p += n + (p[n] == '.');
+	}
+	return g;
+}
+
+/* Variable VAR=VALUE for ROW: a setting in place of the file's, marked as
+ * the variable's (config_fail() names it). */
+static int env_set(struct config_loader *ld, const struct config_row *row,
+		   const char *var, const char *value)
+{
+	config_setting_t *parent, *s = NULL;
+	int kind_type = row->kind == CONFIG_CUSTOM ? row->file_type : 0;
+	char q[120], file_var[80];
+	long long i;
+	double d;
+	int b;
+
+	if (row->flags & CONFIG_SECRET) {
+		const struct config_row *f;
+		char fname[64];
+
+		snprintf(fname, sizeof(fname), "%s_file", row->name);
+		f = row_find(row->group, fname);
+		if (f == NULL)
+			return env_fail(ld, var, "a secret is not taken from "
+					"the environment; give it in the file");
+		config_env_name(f, file_var, sizeof(file_var));
+		return env_fail(ld, var, "a secret is not taken from the "
+				"environment (other processes and crash reports "
+				"may read it); write it to a file only ope's "
+				"user can read and set %s to its path", file_var);
+	}
+	if ((parent = env_group(ld, row->group)) == NULL)
+		return -1;
+	if (config_setting_get_member(parent, row->name) != NULL)
+		config_setting_remove(parent, row->name);
+	log_quote(q, sizeof(q), value);
+	if (row->kind == CONFIG_STRING || kind_type == CONFIG_TYPE_STRING) {
+		s = config_setting_add(parent, row->name, CONFIG_TYPE_STRING);
+		if (s != NULL &&
+		    config_setting_set_string(s, value) != CONFIG_TRUE)
+			s = NULL;
+	} else if (row->kind == CONFIG_UINT || row->kind == CONFIG_SIZE ||
+		   kind_type == CONFIG_TYPE_INT || kind_type == CONFIG_TYPE_INT64) {
+		if (env_int(value, &i) < 0)
+			goto bad;
+		s = config_setting_add(parent, row->name, CONFIG_TYPE_INT64);
+		if (s != NULL && config_setting_set_int64(s, i) != CONFIG_TRUE)
+			s = NULL;
+	} else if (row->kind == CONFIG_MS || row->kind == CONFIG_DOUBLE ||
+		   kind_type == CONFIG_TYPE_FLOAT) {
+		if (env_double(value, &d) < 0)
+			goto bad;
+		s = config_setting_add(parent, row->name, CONFIG_TYPE_FLOAT);
+		if (s != NULL && config_setting_set_float(s, d) != CONFIG_TRUE)
+			s = NULL;
+	} else if (row->kind == CONFIG_BOOL || kind_type == CONFIG_TYPE_BOOL) {
+		if (env_bool(value, &b) < 0)
+			return env_fail(ld, var, "%s is not a boolean (true or "
+					"false, yes or no, on or off, 1 or 0) "
+					"for %s.%s", q, row->group, row->name);
+		s = config_setting_add(parent, row->name, CONFIG_TYPE_BOOL);
+		if (s != NULL && config_setting_set_bool(s, b) != CONFIG_TRUE)
+			s = NULL;
+	} else {
+		s = env_aggregate(ld, row, var, parent, value);
+		if (s == NULL)
+			return -1;
+	}
+	if (s == NULL)
+		return config_fail(ld, NULL, "out of memory");
+	/* libconfig keeps a plain void * per setting: the row is only read. */
+	config_setting_set_hook(s, (void *)(uintptr_t)row);
+	return 0;
+bad:
+	return env_fail(ld, var, "%s is not %s for %s.%s (%s)", q,
+			wanted_name(row), row->group, row->name, row->doc);
+}
+
+/* Apply every settings variable of the environment over the file's
+ * settings; an unknown one in a settings group, or a secret itself, is an
+ * error naming it. */
+static int apply_env(struct config_loader *ld)
+{
+	char name[128], var[80];
+	char *const *e;
+	size_t i;
+
+	for (e = env_override ? env_override : environ; e != NULL && *e != NULL;
+	     e++) {
+		const char *eq = strchr(*e, '=');
+		size_t n;
+		int done = 0;
+
+		if (eq == NULL || strncmp(*e, "OPE_", 4) != 0)
+			continue;
+		n = (size_t)(eq - *e);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, *e, n);
+		name[n] = '\0';
+		for (i = 0; i < ARRAY_SIZE(rows) && !done; i++) {
+			config_env_name(&rows[i], var, sizeof(var));
+			if (strcmp(var, name) != 0)
+				continue;
+			if (env_set(ld, &rows[i], name, eq + 1) < 0)
+				return -1;
+			done = 1;
+		}
+		if (!done && env_checked(name))
+			return env_unknown(ld, name);
+	}
+	for (i = 0; i < ARRAY_SIZE(env_replaces); i++) {
+		config_setting_t *a = config_lookup(&ld->lc, env_replaces[i][0]);
+		config_setting_t *b = config_lookup(&ld->lc, env_replaces[i][1]);
+
+		if (a != NULL && b != NULL && env_row_of(a) != NULL &&
+		    env_row_of(b) == NULL) {
+			snprintf(var, sizeof(var), "%s", config_setting_name(b));
+			config_setting_remove(config_setting_parent(b), var);
+		}
+	}
+	return 0;
+}
+
 /* Queue a warning when FILE, which holds the component secret, is readable
  * by group or others. */
 static void warn_mode(struct config_loader *ld, const char *where, const char *what,
@@ -601,15 +1055,6 @@ static const char *const placeholder_secrets[] = {
 	"the same secret as below",
 };
 
-/* "FILE:LINE" of setting S. */
-static void setting_where(const struct config_loader *ld,
-			  const config_setting_t *s, char *out, size_t len)
-{
-	snprintf(out, len, "%s:%u", config_setting_source_file(s) ?
-		 config_setting_source_file(s) : ld->path,
-		 (unsigned)config_setting_source_line(s));
-}
-
 /* Refuse SECRET, set by setting S, when it is a placeholder from the
  * samples; warn when it is short. WHAT says where the secret is
  * ("component.secret", "component.secret_file '/etc/ope/secret'"). */
@@ -628,7 +1073,7 @@ static int check_secret(struct config_loader *ld, const config_setting_t *s,
 					   "same in the server's component "
 					   "settings", what, placeholder_secrets[i]);
 	if (n < SECRET_MIN_BYTES) {
-		setting_where(ld, s, where, sizeof(where));
+		where_of(ld, s, where, sizeof(where));
 		add_warning(ld, "%s: %s is only %zu bytes long; use at least %d "
 			    "random bytes (e.g. 'openssl rand -hex 24')", where,
 			    what, n, SECRET_MIN_BYTES);
@@ -691,7 +1136,7 @@ static int read_secret_file(struct config_loader *ld, const config_setting_t *s,
 		config_fail(ld, NULL, "out of memory");
 		goto out;
 	}
-	setting_where(ld, s, where, sizeof(where));
+	where_of(ld, s, where, sizeof(where));
 	snprintf(what, sizeof(what), "component.secret_file '%s'", path);
 	if (check_secret(ld, s, what, sf.secret) < 0) {
 		secretfile_free(sf.secret);
@@ -868,6 +1313,27 @@ static int hook_log_level(struct config_loader *ld, const struct config_row *row
 		return config_fail(ld, s, "log.level '%s' is unknown; use one of "
 				   "error, warning, info, debug",
 				   log_escape(esc, sizeof(esc), text));
+	return 0;
+}
+
+static int hook_log_format(struct config_loader *ld,
+			   const struct config_row *row,
+			   const config_setting_t *s, struct config *cfg)
+{
+	const char *text = s ? config_setting_get_string(s) : row->def;
+	char esc[100];
+
+	if (log_format_parse(text, &cfg->log_format) < 0)
+		return config_fail(ld, s, "log.format '%s' is unknown; use "
+				   "\"text\", \"json\" or \"journal\"",
+				   log_escape(esc, sizeof(esc), text));
+#ifndef HAVE_SYSTEMD
+	if (cfg->log_format == LOG_FORMAT_JOURNAL)
+		return config_fail(ld, s, "log.format \"journal\" needs "
+				   "ope-component built with libsystemd; use "
+				   "\"json\" (under systemd it reaches the "
+				   "journal as lines)");
+#endif
 	return 0;
 }
 
@@ -1105,7 +1571,7 @@ static int parse_rule(struct config_loader *ld, const config_setting_t *r,
 {
 	static const char *const known[] = { "match", "action", "password" };
 	const config_setting_t *m, *a, *p;
-	const char *why, *file;
+	const char *why;
 	char where[PATH_MAX + 16], esc[300], err[600];
 	enum access_action action;
 	int i, j, ret;
@@ -1155,10 +1621,7 @@ static int parse_rule(struct config_loader *ld, const config_setting_t *r,
 	    pwcheck_hash_valid(config_setting_get_string(p), &why) != 0)
 		/* Never echo it: it may be a plaintext password by mistake. */
 		return config_fail(ld, p, "access rule password is %s", why);
-	file = config_setting_source_file(r) ? config_setting_source_file(r)
-					     : ld->path;
-	snprintf(where, sizeof(where), "%s:%u", file,
-		 (unsigned)config_setting_source_line(r));
+	where_of(ld, r, where, sizeof(where));
 	ret = access_table_add(t, config_setting_get_string(m), action,
 			       p ? config_setting_get_string(p) : NULL, where,
 			       err, sizeof(err));
@@ -1275,7 +1738,8 @@ static int check_across(struct config_loader *ld, struct config *c)
 	if (c->secret == NULL)
 		return config_fail(ld, config_lookup(&ld->lc, "component"),
 				   "missing required setting: give one of "
-				   "'component.secret' or 'component.secret_file'");
+				   "'component.secret' or 'component.secret_file' "
+				   "(or the variable OPE_COMPONENT_SECRET_FILE)");
 	if (servers_from_host(c) < 0)
 		return config_fail(ld, NULL, "out of memory");
 	if (!c->tls_direct && (c->tls_ca_file != NULL || c->tls_name != NULL))
@@ -1300,16 +1764,19 @@ static int apply_rows(struct config_loader *ld, struct config *c,
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct config_row *row = &rows[i];
 		const config_setting_t *s = NULL;
-		char path[160];
+		char path[160], var[160];
 
 		if (!defaults_only) {
 			snprintf(path, sizeof(path), "%s.%s", row->group, row->name);
 			s = config_lookup(&ld->lc, path);
+			config_env_name(row, var, sizeof(var));
 			if (s == NULL && (row->flags & CONFIG_REQUIRED))
 				return config_fail(ld, config_lookup(&ld->lc,
 								     row->group),
 						   "missing required setting "
-						   "'%s' (%s)", path, row->doc);
+						   "'%s' (%s); give it in the "
+						   "file or as %s", path,
+						   row->doc, var);
 			if (s == NULL)
 				continue;
 		}
@@ -1383,7 +1850,16 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	if (errlen)
 		err[0] = '\0';
 	config_init(&ld.lc);
-	if (path == NULL || *path == '\0') {
+	if (path == NULL) {
+		/* No file: the environment alone. */
+		ld.path = "environment";
+		if ((ld.dir = strdup(".")) == NULL) {
+			config_fail(&ld, NULL, "out of memory");
+			goto out;
+		}
+		goto parsed;
+	}
+	if (*path == '\0') {
 		ld.path = "(no path)";
 		config_fail(&ld, NULL, "no configuration file given");
 		goto out;
@@ -1410,11 +1886,16 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			syntax_error(&ld);
 		goto out;
 	}
-	if (config_defaults(&c) < 0 || (c.path = strdup(path)) == NULL) {
+parsed:
+	if (config_defaults(&c) < 0 ||
+	    (path != NULL && (c.path = strdup(path)) == NULL)) {
 		config_fail(&ld, NULL, "out of memory");
 		goto out;
 	}
-	if (check_group(&ld, config_root_setting(&ld.lc), "") < 0 ||
+	/* The environment first: a variable replaces the file's setting
+	 * before anything is checked. */
+	if (apply_env(&ld) < 0 ||
+	    check_group(&ld, config_root_setting(&ld.lc), "") < 0 ||
 	    apply_rows(&ld, &c, 0) < 0 || check_across(&ld, &c) < 0)
 		goto out;
 	for (line = ld.warning; *line; line = next) {

@@ -49,6 +49,7 @@ struct config {
 
 	enum log_level log_level;
 	int log_timestamps;
+	enum log_format log_format;
 
 	unsigned reconnect_initial_ms;
 	unsigned reconnect_max_ms;
@@ -135,8 +136,14 @@ struct config_row {
 /* The settings table, in documentation order: *N rows, static. */
 const struct config_row *config_rows(size_t *n);
 
-/* Write "FILE:LINE: message" for setting S (NULL: "PATH: message") into
- * the loader's error buffer; for row hooks. Always returns -1. */
+/* ROW's environment variable into BUF (size LEN, cut to fit): "OPE_", the
+ * group and the name upper-cased, joined by '_', dots and dashes as '_'
+ * ("OPE_LIMITS_SENDER_RATE"). */
+void config_env_name(const struct config_row *row, char *buf, size_t len);
+
+/* Write "FILE:LINE: message" for setting S (NULL: "PATH: message";
+ * a setting from the environment: "OPE_VARIABLE: message") into the
+ * loader's error buffer; for row hooks. Always returns -1. */
 int config_fail(struct config_loader *ld, const config_setting_t *s,
 		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -153,25 +160,36 @@ const char *config_loader_dir(const struct config_loader *ld);
 int config_defaults(struct config *cfg);
 
 /* Read, check and apply PATH over the defaults into CFG (whose old contents
- * are overwritten, not freed). On success returns 0 and CFG owns its
+ * are overwritten, not freed), then the environment over both: each row's
+ * variable (config_env_name()) replaces the file's setting. PATH NULL: the
+ * environment alone (CFG->path stays NULL). A variable starting with
+ * "OPE_<GROUP>_" for a group of the table that names no row, or that names
+ * a secret row (only its _FILE form is taken), is an error; other OPE_
+ * variables are left alone. On success returns 0 and CFG owns its
  * strings; free with config_free(). On any error returns -1, leaves CFG
  * zeroed and writes "PATH:LINE: what is wrong" (or "PATH: ..." when no
- * line applies) into ERR (size ERRLEN). A relative secret_file or @include
- * is taken from PATH's directory. After a successful load, warns through
- * the log module when the file holding the secret is readable by group or
- * others. */
+ * line applies, "OPE_VARIABLE: ..." for a variable's value) into ERR
+ * (size ERRLEN). A relative secret_file or @include is taken from PATH's
+ * directory (the working directory without a file). After a successful
+ * load, warns through the log module when the file holding the secret is
+ * readable by group or others. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
-/* SIGHUP: read RUNNING->path into a fresh configuration and, only when it
- * is valid, swap it into RUNNING in place: rows flagged CONFIG_RELOAD take
- * their new values; the others keep the running ones (the stream was set
- * up with them). Returns 0, or -1 with RUNNING untouched and ERR filled as
+/* SIGHUP: read RUNNING->path (NULL: none) and the environment into a
+ * fresh configuration and, only when it is valid, swap it into RUNNING in
+ * place: rows flagged CONFIG_RELOAD take their new values; the others
+ * keep the running ones (the stream was set up with them). Returns 0, or -1 with RUNNING untouched and ERR filled as
  * config_load() does. On success KEPT (size KEPTLEN) lists the settings
  * whose change waits for a restart ("server.port, component.domain"), or
  * is empty. Pointers into RUNNING taken before the call are invalid after
  * it; readers must go through the struct. */
 int config_reload(struct config *running, char *err, size_t errlen,
 		  char *kept, size_t keptlen);
+
+/* For tests: config_load() reads ENVP ("NAME=value" strings, ended by
+ * NULL; borrowed until the next call) instead of environ; NULL: environ
+ * again. */
+void config_use_environment(char *const *envp);
 
 /* Free what CFG owns (secrets wiped) and zero it. Safe on a zeroed struct. */
 void config_free(struct config *cfg);

@@ -117,13 +117,15 @@ static void log_refusal(double *last, unsigned long *quiet, double now,
 		return;
 	}
 	if (*quiet > 0)
-		log_info("access: %s %s%s%s (and %lu more in the last minute)",
-			 what, log_escape(esc, sizeof(esc), bare),
-			 where ? " by rule " : "", where ? where : "", *quiet);
+		log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "jid", bare }, { "rule", where }),
+		       "access: %s %s%s%s (and %lu more in the last minute)",
+		       what, log_escape(esc, sizeof(esc), bare),
+		       where ? " by rule " : "", where ? where : "", *quiet);
 	else
-		log_info("access: %s %s%s%s", what,
-			 log_escape(esc, sizeof(esc), bare),
-			 where ? " by rule " : "", where ? where : "");
+		log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "jid", bare }, { "rule", where }),
+		       "access: %s %s%s%s", what,
+		       log_escape(esc, sizeof(esc), bare),
+		       where ? " by rule " : "", where ? where : "");
 	*quiet = 0;
 }
 

@@ -413,9 +413,11 @@ static void retry(struct link *l, int quiet)
 	}
 	if (!quiet) {
 		if (was_up)
-			log_warn("connection to %s lost (%s)", lost, l->reason);
+			log_kv(LOG_LEVEL_WARNING, LOG_FIELDS({ "link", lost }),
+			       "connection to %s lost (%s)", lost, l->reason);
 		else
-			log_warn("cannot connect to %s (%s)", lost, l->reason);
+			log_kv(LOG_LEVEL_WARNING, LOG_FIELDS({ "link", lost }),
+			       "cannot connect to %s (%s)", lost, l->reason);
 	}
 	if (l->stopping) {
 		finish(l, COMPONENT_EXIT_OK);
@@ -427,8 +429,9 @@ static void retry(struct link *l, int quiet)
 		start_attempt(l);
 		return;
 	}
-	log_info("reconnecting to %s in %u.%03u s (attempt %u)", l->where,
-		 delay / 1000, delay % 1000, l->backoff.attempts);
+	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "link", l->where }),
+	       "reconnecting to %s in %u.%03u s (attempt %u)", l->where,
+	       delay / 1000, delay % 1000, l->backoff.attempts);
 	l->retry_at = now + delay;
 	l->phase = P_WAITING;
 }
@@ -619,7 +622,8 @@ static void start_attempt(struct link *l)
 	l->attempts[0] = '\0';
 	set_state(l, LINK_CONNECTING, "connecting to %s as %s", l->where,
 		  l->cfg->domain);
-	log_info("connecting to %s as %s", l->where, l->cfg->domain);
+	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "link", l->where }),
+	       "connecting to %s as %s", l->where, l->cfg->domain);
 	l->phase = P_CONNECTING;
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -815,7 +819,9 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 			 * still lead to the back-off instead of a storm. */
 			set_state(l, LINK_UP, "connected to %s as %s", l->where,
 				  l->cfg->domain);
-			log_info("connected to %s as %s", l->where, l->cfg->domain);
+			log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "link", l->where }),
+			       "connected to %s as %s", l->where,
+			       l->cfg->domain);
 			return;
 		}
 		end_later(l, END_RETRY, "the server answered the handshake "

@@ -28,6 +28,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/metrics.c src/component/metrics.h \
 	src/component/link_state.h \
 	src/component/notify.c src/component/notify.h \
+	src/component/journal.c src/component/journal.h \
 	src/component/settings_doc.c src/component/settings_doc.h \
 	src/component/handover.c src/component/handover.h \
 	src/component/takeover.c src/component/takeover.h \

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "drain.h"
 #include "handover.h"
+#include "journal.h"
 #include "link.h"
 #include "log.h"
 #include "pwcheck.h"
@@ -50,7 +51,8 @@ static void usage(FILE *out)
 "XMPP external component (XEP-0114) answering example_tag requests for a domain.\n"
 "\n"
 "Options:\n"
-"  -c, --config FILE   configuration file (default: %s)\n"
+"  -c, --config FILE   configuration file (default: %s; without it and\n"
+"                      without -c, OPE_ variables alone configure ope)\n"
 "      --check-config  validate the configuration and exit\n"
 "      --health        ask the running daemon (metrics.listen) whether the\n"
 "                      link is up: exit 0 if so, 1 with the reason if not\n"
@@ -104,6 +106,22 @@ static int install_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* Where the configuration came from, for messages. */
+static const char *origin(const char *path)
+{
+	return path != NULL ? path : "the environment";
+}
+
+/* The log settings of CFG (-d and -q win over log.level). */
+static void apply_log(const struct config *cfg, int level_override)
+{
+	log_set_level(level_override >= 0 ? (enum log_level)level_override
+					  : cfg->log_level);
+	log_set_timestamps(cfg->log_timestamps);
+	log_set_format(cfg->log_format);
+	log_set_sink(journal_wanted(cfg->log_format) ? journal_sink : NULL, NULL);
+}
+
 /* SIGHUP: config_reload() swaps in a valid file and keeps the running
  * configuration otherwise; here only the log settings are re-applied. */
 static void reload(struct config *cfg, int level_override)
@@ -117,11 +135,9 @@ static void reload(struct config *cfg, int level_override)
 	if (kept[0] != '\0')
 		log_warn("reload: changes to %s take effect only after a restart",
 			 kept);
-	log_set_level(level_override >= 0 ? (enum log_level)level_override
-					  : cfg->log_level);
-	log_set_timestamps(cfg->log_timestamps);
-	log_info("configuration reloaded from %s (log level %s)", cfg->path,
-		 log_level_name(log_get_level()));
+	apply_log(cfg, level_override);
+	log_info("configuration reloaded from %s (log level %s)",
+		 origin(cfg->path), log_level_name(log_get_level()));
 }
 
 /* --health: ask the daemon configured in PATH over its metrics.listen.
@@ -137,7 +153,7 @@ static int ask_health(const char *path)
 		fprintf(stderr, "unhealthy: %s\n", err);
 	else if (cfg.metrics_listen == NULL)
 		fprintf(stderr, "unhealthy: %s sets no metrics.listen, so there "
-			"is no health endpoint to ask\n", path);
+			"is no health endpoint to ask\n", origin(path));
 	else if ((rc = metrics_health_query(cfg.metrics_listen, HEALTH_TIMEOUT_MS,
 					    err, sizeof(err))) == 0)
 		printf("%s\n", err);
@@ -381,7 +397,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = CONFIG_DEFAULT_PATH, *takeover_from = NULL, *ctl;
+	const char *path = NULL, *takeover_from = NULL, *ctl;
 	int check_only = 0, health = 0, takeover = 0, adopted = 0;
 	int level_override = -1;
 	int initialized = 0, opt;
@@ -422,18 +438,27 @@ int main(int argc, char **argv)
 		free(args);
 		return COMPONENT_EXIT_CONFIG;
 	}
+	/* Without -c: the default file, or the environment alone when there
+	 * is none (a container configured by OPE_ variables). */
+	if (path == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		path = CONFIG_DEFAULT_PATH;
 	if (health) {
 		free(args);
 		return ask_health(path);
 	}
 	if (config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ope-component: %s\n", err);
+		if (path == NULL)
+			fprintf(stderr, "ope-component: (no -c and no %s: the "
+				"settings come from OPE_ variables alone; see "
+				"ope-component.conf(5), ENVIRONMENT)\n",
+				CONFIG_DEFAULT_PATH);
 		free(args);
 		return COMPONENT_EXIT_CONFIG;
 	}
 	if (check_only) {
 		printf("%s: configuration OK (component %s, server %s:%u%s)\n",
-		       path, cfg.domain, cfg.servers.list[0].host,
+		       origin(path), cfg.domain, cfg.servers.list[0].host,
 		       cfg.servers.list[0].port,
 		       cfg.servers.n > 1 ? " and others" : "");
 		if (cfg.access != NULL)
@@ -444,9 +469,7 @@ int main(int argc, char **argv)
 		free(args);
 		return COMPONENT_EXIT_OK;
 	}
-	log_set_level(level_override >= 0 ? (enum log_level)level_override
-					  : cfg.log_level);
-	log_set_timestamps(cfg.log_timestamps);
+	apply_log(&cfg, level_override);
 	/* link_run_once() flushes before it waits (log.h). */
 	log_set_buffered(1);
 	if (install_signals() != 0) {
@@ -466,7 +489,7 @@ int main(int argc, char **argv)
 	 * address (take_over()). */
 	if (m != NULL && !takeover &&
 	    metrics_serve(m, cfg.metrics_listen, err, sizeof(err)) != 0) {
-		log_error("%s: %s", cfg.path, err);
+		log_error("%s: %s", origin(cfg.path), err);
 		status = COMPONENT_EXIT_CONFIG;
 		goto out;
 	}
@@ -478,7 +501,7 @@ int main(int argc, char **argv)
 	if ((l = link_new(ctx, &cfg, m)) == NULL)
 		goto out;
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
-		 cfg.domain, path);
+		 cfg.domain, origin(path));
 	if (takeover) {
 		adopted = take_over(l, takeover_from ? takeover_from : ctl);
 		if (adopted < 0) {
@@ -488,7 +511,7 @@ int main(int argc, char **argv)
 		if (m != NULL &&
 		    metrics_serve(m, cfg.metrics_listen, err, sizeof(err)) != 0)
 			log_error("%s: %s; serving on without metrics",
-				  cfg.path, err);
+				  origin(cfg.path), err);
 	}
 	notify_init();
 	link_set_observer(l, on_link_state, m);

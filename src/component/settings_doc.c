@@ -85,7 +85,7 @@ static void put_md(FILE *out, const char *s)
 static void write_man(FILE *out, const struct config_row *rows, size_t n)
 {
 	const char *group = NULL;
-	char def[128], range[64];
+	char def[128], range[64], var[80];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -101,6 +101,12 @@ static void write_man(FILE *out, const struct config_row *rows, size_t n)
 			type_word(r));
 		put_roff(out, r->doc, 1);
 		fputs(".\n", out);
+		config_env_name(r, var, sizeof(var));
+		if (r->flags & CONFIG_SECRET)
+			fprintf(out, "Never from the environment: give its file "
+				"as\n.Ev %s_FILE .\n", var);
+		else
+			fprintf(out, "Environment:\n.Ev %s .\n", var);
 		if (r->flags & CONFIG_REQUIRED)
 			fputs("Required.\n", out);
 		else if (default_text(r, def, sizeof(def)) != NULL) {
@@ -122,15 +128,18 @@ static void write_man(FILE *out, const struct config_row *rows, size_t n)
 
 static void write_markdown(FILE *out, const struct config_row *rows, size_t n)
 {
-	char def[128], range[64];
+	char def[128], range[64], var[80];
 	size_t i;
 
-	fputs("| setting | type | default | on SIGHUP | meaning |\n"
-	      "|---|---|---|---|---|\n", out);
+	fputs("| setting | variable | type | default | on SIGHUP | meaning |\n"
+	      "|---|---|---|---|---|---|\n", out);
 	for (i = 0; i < n; i++) {
 		const struct config_row *r = &rows[i];
 
-		fprintf(out, "| `%s.%s` | %s | ", r->group, r->name, type_word(r));
+		config_env_name(r, var, sizeof(var));
+		fprintf(out, "| `%s.%s` | %s%s%s | %s | ", r->group, r->name,
+			r->flags & CONFIG_SECRET ? "only `" : "`", var,
+			r->flags & CONFIG_SECRET ? "_FILE`" : "`", type_word(r));
 		if (r->flags & CONFIG_REQUIRED)
 			fputs("required", out);
 		else if (default_text(r, def, sizeof(def)) != NULL)

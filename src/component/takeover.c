@@ -239,8 +239,9 @@ void takeover_spawn(struct takeover *t)
 	}
 	t->child = pid;
 	t->failure_counted = 0;
-	log_info("SIGUSR2: started %s (pid %d) to take the link over",
-		 t->exe, (int)pid);
+	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "takeover", "started" }),
+	       "SIGUSR2: started %s (pid %d) to take the link over",
+	       t->exe, (int)pid);
 }
 
 /* Say how the successor we started ended, if it did. */
@@ -313,8 +314,9 @@ static void keep_link(struct takeover *t, struct link *l)
 static int handed_over(struct takeover *t, struct link *l)
 {
 	if (t->link_sent)
-		log_info("handed the link over to pid %d (%zu bytes left "
-			 "over); exiting", t->peer, t->left_over);
+		log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "takeover", "handed over" }),
+		       "handed the link over to pid %d (%zu bytes left "
+		       "over); exiting", t->peer, t->left_over);
 	else
 		log_info("no link was up: pid %d connects by itself; exiting",
 			 t->peer);
@@ -366,8 +368,9 @@ static void start_request(struct takeover *t, struct link *l)
 	}
 	t->state = TK_HOLDING;
 	t->deadline = util_now_ms() + HOLD_MS;
-	log_info("takeover requested by pid %d: stopping at the next stanza "
-		 "boundary and writing the replies", t->peer);
+	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "takeover", "requested" }),
+	       "takeover requested by pid %d: stopping at the next stanza "
+	       "boundary and writing the replies", t->peer);
 }
 
 /* Accept what waits on the control socket: the first client of an idle

@@ -296,7 +296,7 @@ deploy_health()
 	"$E2E_ENGINE" stop -t 5 "$p" >/dev/null || return 1
 	deploy_exec_health 1 20 || return 1
 	"$E2E_ENGINE" start "$p" >/dev/null || return 1
-	# Up to reconnect.maximum (10 s in deploy/ope-component.conf) for
+	# Up to reconnect.maximum (10 s: OPE_RECONNECT_MAXIMUM in compose.yml) for
 	# ope's next attempt, plus the engine's own check interval; with podman
 	# an attempt while Prosody was stopped can spend 40 s resolving its
 	# name (aardvark-dns asks the upstream servers), blocking ope's loop.
@@ -313,7 +313,7 @@ deploy_exec_health()
 	end=$(($(date +%s) + $2))
 	while :; do
 		"$E2E_ENGINE" exec "$id" ope-component --health \
-			-c /etc/ope/ope-component.conf >"$E2E_TMP/health.out" 2>&1
+			>"$E2E_TMP/health.out" 2>&1
 		rc=$?
 		[ "$rc" = "$1" ] && return 0
 		[ "$(date +%s)" -ge "$end" ] && break

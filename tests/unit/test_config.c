@@ -600,7 +600,7 @@ BAD(test_bad_unknown_key, "bad-unknown-key.conf", 3,
 BAD(test_bad_unknown_group, "bad-unknown-group.conf", 3,
     "unknown setting 'sevrer' (did you mean 'server'?)")
 BAD(test_bad_unknown_far, "bad-unknown-far.conf", 4,
-    "unknown setting 'log.colour' (known in log: level, timestamps)")
+    "unknown setting 'log.colour' (known in log: level, timestamps, format)")
 BAD(test_bad_misplaced, "bad-misplaced.conf", 3,
     "unknown setting 'server.domain' (did you mean 'component.domain'?)")
 BAD(test_bad_unknown_top, "bad-unknown-top.conf", 3,
@@ -795,6 +795,268 @@ static void test_bad_access_rule_key(void)
 	check_bad("bad-access-no-match.conf", 4, "needs match");
 }
 
+/* ---- settings from the environment ----------------------------------- */
+
+/* The environment config_load() reads in these tests (no env_set(): it
+ * allocates for good, which the leak check would count). */
+#define ENV_MAX 16
+static char env_buf[ENV_MAX][512];
+static char *env_vec[ENV_MAX + 1];
+
+/* Start from an empty environment. */
+static void env_clear(void)
+{
+	memset(env_vec, 0, sizeof(env_vec));
+	config_use_environment(env_vec);
+}
+
+/* Back to the process's own environment. */
+static void env_done(void)
+{
+	config_use_environment(NULL);
+}
+
+static void env_unset(const char *name)
+{
+	size_t i, j, n = strlen(name);
+
+	for (i = 0; env_vec[i] != NULL; i++)
+		if (strncmp(env_vec[i], name, n) == 0 && env_vec[i][n] == '=') {
+			for (j = i; env_vec[j] != NULL; j++)
+				env_vec[j] = env_vec[j + 1];
+			return;
+		}
+}
+
+static void env_set(const char *name, const char *value)
+{
+	size_t i, slot;
+
+	env_unset(name);
+	for (i = 0; env_vec[i] != NULL; i++)
+		;
+	CU_ASSERT_FATAL(i < ENV_MAX);
+	/* A buffer no entry uses. */
+	for (slot = 0; slot < ENV_MAX; slot++) {
+		size_t k;
+		int used = 0;
+
+		for (k = 0; k < i; k++)
+			used |= env_vec[k] == env_buf[slot];
+		if (!used)
+			break;
+	}
+	snprintf(env_buf[slot], sizeof(env_buf[slot]), "%s=%s", name, value);
+	env_vec[i] = env_buf[slot];
+	env_vec[i + 1] = NULL;
+}
+
+/* config_load(PATH) must fail with ERR starting with PREFIX and holding
+ * NEEDLE. */
+static void check_env_bad(const char *path, const char *prefix,
+			  const char *needle)
+{
+	struct config cfg;
+	char err[1024] = "";
+	int rc;
+
+	memset(&cfg, 0x5a, sizeof(cfg));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT(strncmp(err, prefix, strlen(prefix)) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, needle));
+	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
+	if (rc != -1 || strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    strstr(err, needle) == NULL)
+		fprintf(stderr, "\ngot \"%s\", wanted prefix \"%s\" and \"%s\"\n",
+			err, prefix, needle);
+	config_free(&cfg);
+}
+
+static void test_env_names(void)
+{
+	const struct config_row *rows;
+	size_t n, i, j;
+	char a[80], b[80];
+
+	rows = config_rows(&n);
+	for (i = 0; i < n; i++) {
+		config_env_name(&rows[i], a, sizeof(a));
+		CU_ASSERT(strncmp(a, "OPE_", 4) == 0);
+		CU_ASSERT(strlen(a) < 40);  /* did-you-mean compares up to 39 */
+		for (j = 0; j < i; j++) {
+			config_env_name(&rows[j], b, sizeof(b));
+			CU_ASSERT(strcmp(a, b) != 0);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		config_env_name(&rows[i], a, sizeof(a));
+		if (strcmp(rows[i].group, "limits.password") == 0 &&
+		    strcmp(rows[i].name, "rule_backoff") == 0)
+			CU_ASSERT_STRING_EQUAL(a, "OPE_LIMITS_PASSWORD_RULE_BACKOFF");
+		if (strcmp(rows[i].name, "secret_file") == 0)
+			CU_ASSERT_STRING_EQUAL(a, "OPE_COMPONENT_SECRET_FILE");
+	}
+	config_env_name(&rows[0], a, 8);
+	CU_ASSERT_STRING_EQUAL(a, "OPE_SER");
+}
+
+static void test_env_override(void)
+{
+	struct config cfg;
+
+	env_clear();
+	env_set("OPE_SERVER_PORT", "6000");
+	env_set("OPE_LOG_TIMESTAMPS", "no");
+	env_set("OPE_LIMITS_SENDER_RATE", "2.5");
+	env_set("OPE_RECONNECT_INITIAL", "0.25");
+	env_set("OPE_SERVICE_SHOW_OS", "FALSE");
+	env_set("OPE_LOG_FORMAT", "json");
+	/* Other programs' and test harnesses' variables are left alone. */
+	env_set("OPE_SERVICE_PASSWORD", "not ours");
+	env_set("OPE_TEST_ONLY", "1");
+	env_set("OPE_COMPONENT", "/some/binary");
+	if (check_good("minimal.conf", &cfg) == 0) {
+		CU_ASSERT_EQUAL(cfg.server_port, 6000);
+		CU_ASSERT_EQUAL(cfg.servers.list[0].port, 6000);
+		CU_ASSERT_EQUAL(cfg.log_timestamps, 0);
+		CU_ASSERT_DOUBLE_EQUAL(cfg.limit_sender.rate, 2.5, 1e-9);
+		CU_ASSERT_EQUAL(cfg.reconnect_initial_ms, 250);
+		CU_ASSERT_EQUAL(cfg.service_show_os, 0);
+		CU_ASSERT_EQUAL(cfg.log_format, LOG_FORMAT_JSON);
+		CU_ASSERT_STRING_EQUAL(cfg.domain, "ope.example.org");
+		config_free(&cfg);
+	}
+	/* A variable beats the file's own value too. */
+	env_set("OPE_COMPONENT_DOMAIN", "env.example.org");
+	if (check_good("full.conf", &cfg) == 0) {
+		CU_ASSERT_STRING_EQUAL(cfg.domain, "env.example.org");
+		CU_ASSERT_EQUAL(cfg.server_port, 6000);
+		config_free(&cfg);
+	}
+	env_done();
+}
+
+static void test_env_types_bounds(void)
+{
+	env_clear();
+	env_set("OPE_LIMITS_SENDER_RATE", "abc");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_LIMITS_SENDER_RATE: ",
+		      "\"abc\" is not a number for limits.sender.rate");
+	env_set("OPE_LIMITS_SENDER_RATE", "-1");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_LIMITS_SENDER_RATE: ",
+		      "limits.sender.rate -1 is out of range (0..1000000000");
+	env_unset("OPE_LIMITS_SENDER_RATE");
+	env_set("OPE_SERVER_PORT", "70000");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_SERVER_PORT: ",
+		      "server.port 70000 is out of range (1..65535)");
+	env_set("OPE_SERVER_PORT", "53 47");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_SERVER_PORT: ",
+		      "\"53 47\" is not an integer");
+	env_unset("OPE_SERVER_PORT");
+	env_set("OPE_LOG_TIMESTAMPS", "maybe");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_LOG_TIMESTAMPS: ",
+		      "\"maybe\" is not a boolean");
+	env_unset("OPE_LOG_TIMESTAMPS");
+	env_set("OPE_LOG_FORMAT", "xml");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_LOG_FORMAT: ",
+		      "log.format 'xml' is unknown");
+	env_unset("OPE_LOG_FORMAT");
+	env_set("OPE_SERVER_HOST", "not a host");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_SERVER_HOST: ",
+		      "is not a valid host name");
+	env_done();
+}
+
+static void test_env_unknown(void)
+{
+	env_clear();
+	env_set("OPE_LIMITS_SENDER_RAT", "1");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_LIMITS_SENDER_RAT: ",
+		      "unknown setting variable (did you mean "
+		      "OPE_LIMITS_SENDER_RATE?)");
+	env_unset("OPE_LIMITS_SENDER_RAT");
+	env_set("OPE_SERVER_BOGUS", "1");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_SERVER_BOGUS: ",
+		      "known: OPE_SERVER_HOST, OPE_SERVER_PORT");
+	env_done();
+}
+
+static void test_env_secret(void)
+{
+	struct config cfg;
+
+	env_clear();
+	env_set("OPE_COMPONENT_SECRET", "s3cret");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_COMPONENT_SECRET: ",
+		      "set OPE_COMPONENT_SECRET_FILE to its path");
+	env_unset("OPE_COMPONENT_SECRET");
+	/* The _FILE form replaces the file's component.secret. */
+	chmod(FIXTURES "secret.txt", 0600);
+	env_set("OPE_COMPONENT_SECRET_FILE", FIXTURES "secret.txt");
+	if (check_good("minimal.conf", &cfg) == 0) {
+		CU_ASSERT_STRING_NOT_EQUAL(cfg.secret, "minimal-secret");
+		CU_ASSERT_STRING_EQUAL(cfg.secret_file, FIXTURES "secret.txt");
+		config_free(&cfg);
+	}
+	env_set("OPE_COMPONENT_SECRET_FILE", FIXTURES "no-such-secret.txt");
+	check_env_bad(FIXTURES "minimal.conf", "OPE_COMPONENT_SECRET_FILE: ",
+		      "cannot read component.secret_file");
+	env_done();
+}
+
+static void test_env_no_file(void)
+{
+	struct config cfg;
+	char err[1024] = "";
+
+	env_clear();
+	check_env_bad(NULL, "environment: ", "missing required setting "
+		      "'component.domain'");
+	check_env_bad(NULL, "environment: ", "OPE_COMPONENT_DOMAIN");
+	env_set("OPE_COMPONENT_DOMAIN", "ope.example.org");
+	check_env_bad(NULL, "environment: ", "OPE_COMPONENT_SECRET_FILE");
+	chmod(FIXTURES "secret.txt", 0600);
+	env_set("OPE_COMPONENT_SECRET_FILE", FIXTURES "secret.txt");
+	env_set("OPE_SERVER_HOSTS", "127.0.0.1:5000, [::1]");
+	env_set("OPE_ACCESS_RULES", "( { match = \"*@example.org\"; "
+	       "action = \"allow\"; } )");
+	CU_ASSERT_EQUAL_FATAL(config_load(NULL, &cfg, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT_PTR_NULL(cfg.path);
+	CU_ASSERT_STRING_EQUAL(cfg.domain, "ope.example.org");
+	CU_ASSERT_EQUAL(cfg.servers.n, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.servers.list[0].host, "127.0.0.1");
+	CU_ASSERT_EQUAL(cfg.servers.list[0].port, 5000);
+	CU_ASSERT_STRING_EQUAL(cfg.servers.list[1].host, "::1");
+	CU_ASSERT_EQUAL(cfg.servers.list[1].port, 5347);
+	CU_ASSERT_PTR_NOT_NULL(cfg.access);
+	if (cfg.access != NULL)
+		CU_ASSERT_EQUAL(access_table_count(cfg.access), 1);
+	/* SIGHUP reads the environment again through the same path. */
+	env_set("OPE_LOG_LEVEL", "debug");
+	{
+		char kept[256];
+
+		CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+					      sizeof(kept)), 0);
+		CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_DEBUG);
+		CU_ASSERT_STRING_EQUAL(kept, "");
+		env_set("OPE_LOG_LEVEL", "loud");
+		CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+					      sizeof(kept)), -1);
+		CU_ASSERT(strncmp(err, "OPE_LOG_LEVEL: ", 15) == 0);
+		CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_DEBUG);
+	}
+	env_unset("OPE_LOG_LEVEL");
+	env_set("OPE_ACCESS_RULES", "( { match = ");
+	check_env_bad(NULL, "OPE_ACCESS_RULES: ", "syntax error");
+	env_set("OPE_ACCESS_RULES", "( { match = \"*\"; action = \"maybe\"; } )");
+	check_env_bad(NULL, "OPE_ACCESS_RULES: ", "unknown action 'maybe'");
+	config_free(&cfg);
+	env_done();
+}
+
 static void test_bad_limits_rate(void)
 {
 	check_bad("bad-limits-rate.conf", 3, "limits.sender.rate -1 is out of range");
@@ -872,6 +1134,12 @@ static const struct testutil_test tests[] = {
 	{ "access: unknown default", test_bad_access_default },
 	{ "access: rule keys", test_bad_access_rule_key },
 	{ "limits: negative rate", test_bad_limits_rate },
+	{ "env: a variable for every row, unique", test_env_names },
+	{ "env: variables override the file", test_env_override },
+	{ "env: types and bounds name the variable", test_env_types_bounds },
+	{ "env: unknown variable, did you mean", test_env_unknown },
+	{ "env: a secret only through _FILE", test_env_secret },
+	{ "env: no file at all, and SIGHUP", test_env_no_file },
 };
 
 static int test_config_register(void)

@@ -132,6 +132,135 @@ static void test_threshold(void)
 	free(out);
 }
 
+/* ---- log.format: JSON lines and fields -------------------------------- */
+
+/* What FN wrote with the log in FORMAT, at info level. */
+static char *format_run(enum log_format format, void (*fn)(void))
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	log_init("ope-unit", LOG_LEVEL_INFO, f);
+	log_set_format(format);
+	log_set_timestamps(0);
+	fn();
+	fclose(f);
+	log_set_format(LOG_FORMAT_TEXT);
+	log_set_timestamps(1);
+	log_init("ope-unit", LOG_LEVEL_ERROR, stderr);
+	return out;
+}
+
+static void lines_with_fields(void)
+{
+	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "jid", "eve@x\n\"y\"" },
+					  { "rule", NULL }, { "link", "l\xff" }),
+	       "access: refused %s", "eve@x\\x0a");
+	log_warn("plain \"quoted\" \\ and \x01");
+}
+
+static void test_format_text_unchanged(void)
+{
+	char *out = format_run(LOG_FORMAT_TEXT, lines_with_fields);
+	char want[256];
+
+	snprintf(want, sizeof(want), "ope-unit[%ld] info: access: refused "
+		 "eve@x\\x0a\nope-unit[%ld] warning: plain \"quoted\" \\ and "
+		 "\x01\n", (long)getpid(), (long)getpid());
+	CU_ASSERT_STRING_EQUAL(out, want);
+	free(out);
+}
+
+static void test_format_json(void)
+{
+	char *out = format_run(LOG_FORMAT_JSON, lines_with_fields);
+	char *second = strchr(out, '\n'), head[128];
+
+	CU_ASSERT_FATAL(second != NULL);
+	*second++ = '\0';
+	snprintf(head, sizeof(head), "\",\"level\":\"info\",\"pid\":%ld,"
+		 "\"prog\":\"ope-unit\",\"msg\":", (long)getpid());
+	/* {"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ",... */
+	CU_ASSERT(strncmp(out, "{\"ts\":\"", 7) == 0);
+	CU_ASSERT_EQUAL(out[7 + 24], '"');
+	CU_ASSERT(strncmp(out + 7 + 24, head, strlen(head)) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"msg\":\"access: refused "
+				      "eve@x\\\\x0a\",\"jid\":\"eve@x\\u000a"
+				      "\\\"y\\\"\",\"link\":\"l\\ufffd\"}"));
+	CU_ASSERT_PTR_NULL(strstr(out, "\"rule\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(second, "\"level\":\"warning\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(second, "\"msg\":\"plain \\\"quoted\\\" "
+				      "\\\\ and \\u0001\"}\n"));
+	free(out);
+}
+
+static void long_line(void)
+{
+	static char big[4000];
+
+	memset(big, '\x01', sizeof(big) - 1);
+	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "jid", big }), "%s", big);
+}
+
+/* Escaping grows a line up to six times: it is cut, and still one object. */
+static void test_format_json_cut(void)
+{
+	char *out = format_run(LOG_FORMAT_JSON, long_line);
+	size_t len = strlen(out);
+
+	CU_ASSERT(len > 1000);
+	CU_ASSERT_EQUAL(strchr(out, '\n'), out + len - 1);
+	CU_ASSERT(len >= 3 && strcmp(out + len - 3, "\"}\n") == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "...\",\"jid\":\"\\u0001"));
+	free(out);
+}
+
+static int sink_calls;
+
+static int sink(void *arg, enum log_level level, const char *msg,
+		const struct log_field *fields)
+{
+	(void)arg;
+	sink_calls++;
+	CU_ASSERT_EQUAL(level, LOG_LEVEL_INFO);
+	CU_ASSERT_STRING_EQUAL(msg, "access: refused eve@x\\x0a");
+	CU_ASSERT_STRING_EQUAL(fields[0].key, "jid");
+	return level == LOG_LEVEL_INFO ? 0 : -1;
+}
+
+static void sink_lines(void)
+{
+	log_set_sink(sink, NULL);
+	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "jid", "eve@x" }),
+	       "access: refused %s", "eve@x\\x0a");
+	log_set_sink(NULL, NULL);
+}
+
+/* The journal's sink takes JSON lines; text never reaches it. */
+static void test_format_sink(void)
+{
+	char *out;
+	enum log_format f;
+
+	sink_calls = 0;
+	out = format_run(LOG_FORMAT_JOURNAL, sink_lines);
+	CU_ASSERT_EQUAL(sink_calls, 1);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	free(out);
+	out = format_run(LOG_FORMAT_TEXT, sink_lines);
+	CU_ASSERT_EQUAL(sink_calls, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "info: access: refused"));
+	free(out);
+	CU_ASSERT_EQUAL(log_format_parse("json", &f), 0);
+	CU_ASSERT_EQUAL(f, LOG_FORMAT_JSON);
+	CU_ASSERT_EQUAL(log_format_parse("journal", &f), 0);
+	CU_ASSERT_EQUAL(f, LOG_FORMAT_JOURNAL);
+	CU_ASSERT_EQUAL(log_format_parse("JSON", &f), -1);
+	CU_ASSERT_EQUAL(log_format_parse(NULL, &f), -1);
+}
+
 /* ---- log_mask: secrets in traffic split across reads ----------------- */
 
 /* Mask PIECES (NULL-terminated) one after the other with one state, as
@@ -376,6 +505,10 @@ static int test_log_register(void)
 	    !CU_add_test(s, "quoting", test_quote) ||
 	    !CU_add_test(s, "libstrophe secrets filtered", test_secrets_filtered) ||
 	    !CU_add_test(s, "threshold", test_threshold) ||
+	    !CU_add_test(s, "format text: fields not shown", test_format_text_unchanged) ||
+	    !CU_add_test(s, "format json: one object a line", test_format_json) ||
+	    !CU_add_test(s, "format json: long lines cut whole", test_format_json_cut) ||
+	    !CU_add_test(s, "format journal: the sink", test_format_sink) ||
 	    !CU_add_test(s, "mask: whole stanzas", test_mask_whole) ||
 	    !CU_add_test(s, "mask: secrets split anywhere", test_mask_split) ||
 	    !CU_add_test(s, "mask: resync, cut output", test_mask_resync_and_cut) ||
