@@ -305,9 +305,14 @@ static void restart_in_place(struct link *l, struct config *cfg,
 			snprintf(said, sizeof(said), "started pid %d to take the "
 				 "link over; this process exits once it holds "
 				 "the link (the outcome is logged)", pid);
+		else if (takeover_fd(t) < 0)
+			snprintf(said, sizeof(said), "no takeover restart: no "
+				 "control socket (set control.path, or run under "
+				 "systemd with RuntimeDirectory=)");
 		else
-			snprintf(said, sizeof(said), "no takeover restart: the "
-				 "new process could not be started (see the log)");
+			snprintf(said, sizeof(said), "no takeover restart: one "
+				 "is under way, or the new process could not be "
+				 "started (see the log)");
 	} else if (stop_signal) {
 		log_info("SIGUSR2 ignored: %s", why);
 		snprintf(said, sizeof(said), "ignored: %s", why);
