@@ -47,13 +47,13 @@ class Admin(slixmpp.ClientXMPP):
 
     @staticmethod
     def values(iq):
-        form = iq["command"]["form"]
-        return {var: f["value"] for var, f in form["fields"].items()}
+        return dict(iq["command"]["form"].get_values())
 
     async def as_admin(self, comp):
         items = await self["xep_0050"].get_commands(comp, timeout=15)
         nodes = [i[1] for i in items["disco_items"]["items"]]
-        self.check(nodes == WANT, "the commands node lists %r" % nodes)
+        self.check(sorted(nodes) == sorted(WANT),
+                   "the commands node lists %r" % nodes)
         r = await self["xep_0050"].send_command(comp, "status", timeout=15)
         v = self.values(r)
         self.check(r["command"]["status"] == "completed" and
@@ -63,7 +63,7 @@ class Admin(slixmpp.ClientXMPP):
         r = await self["xep_0050"].send_command(comp, "who", timeout=15)
         sid = r["command"]["sessionid"]
         self.check(r["command"]["status"] == "executing" and
-                   "jid" in r["command"]["form"]["fields"] and sid,
+                   "jid" in self.values(r) and sid,
                    "who asks for a JID (session %s)" % sid)
         form = self["xep_0004"].make_form(ftype="submit")
         form.add_field(var="jid", value=self.args.ask)
