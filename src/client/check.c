@@ -102,6 +102,38 @@ static enum client_outcome check_example(xmpp_stanza_t *reply,
 	return res->outcome;
 }
 
+/* An ad-hoc command's answer: completed, without an error note. */
+static enum client_outcome check_command(xmpp_stanza_t *reply,
+					 struct client_check *res)
+{
+	xmpp_stanza_t *cmd, *note;
+	const char *status;
+
+	cmd = xmpp_stanza_get_child_by_name_and_ns(reply, "command", NS_COMMANDS);
+	if (cmd == NULL)
+		return mismatch(res, "command", NULL, NULL);
+	status = xmpp_stanza_get_attribute(cmd, "status");
+	if (!util_streq(status, "completed"))
+		return mismatch(res, "status", "completed", status);
+	for (note = xmpp_stanza_get_children(cmd); note;
+	     note = xmpp_stanza_get_next(note)) {
+		const char *text;
+
+		if (!xmpp_stanza_is_tag(note) ||
+		    !util_streq(xmpp_stanza_get_name(note), "note") ||
+		    !util_streq(xmpp_stanza_get_type(note), "error"))
+			continue;
+		text = client_check_text(note, &res->owned);
+		if (text == NULL) {
+			res->outcome = CLIENT_REPLY_NOMEM;
+			return res->outcome;
+		}
+		return mismatch(res, "note", NULL, text);
+	}
+	res->outcome = CLIENT_REPLY_OK;
+	return res->outcome;
+}
+
 enum client_outcome client_check_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *reply,
 				       const struct client_opts *o,
 				       struct client_check *res)
@@ -137,6 +169,8 @@ enum client_outcome client_check_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *reply,
 							 NS_TIME) == NULL)
 			return mismatch(res, "time", NULL, NULL);
 		break;
+	case CLIENT_MODE_COMMAND:
+		return check_command(reply, res);
 	case CLIENT_MODE_PING:
 		break;
 	}

@@ -32,6 +32,8 @@ enum {
 	OPT_TIME,
 	OPT_SERVICE_PASSWORD,
 	OPT_SERVICE_PASSWORD_FILE,
+	OPT_COMMAND,
+	OPT_FIELD,
 };
 
 static const struct option long_options[] = {
@@ -60,6 +62,8 @@ static const struct option long_options[] = {
 	{ "disco", no_argument, NULL, OPT_DISCO },
 	{ "sw-version", no_argument, NULL, OPT_SW_VERSION },
 	{ "time", no_argument, NULL, OPT_TIME },
+	{ "command", required_argument, NULL, OPT_COMMAND },
+	{ "field", required_argument, NULL, OPT_FIELD },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
@@ -109,10 +113,19 @@ void client_opts_usage(FILE *out, const char *progname)
 "                           (-V/--version prints ope-client's own version)\n"
 "      --time               query the target's XEP-0202 entity time; print\n"
 "                           its UTC time and offset\n"
+"      --command NODE       run the XEP-0050 ad-hoc command NODE (status,\n"
+"                           reload, restart, stop, who, forgive) as an admin of\n"
+"                           the component; print its result form's fields as\n"
+"                           NAME=VALUE lines, its notes on stderr; exit 0 when\n"
+"                           it completed, 1 on an error reply, an error note\n"
+"                           or a form that still asks for input\n"
+"      --field NAME=VALUE   submit this field with --command (repeatable), e.g.\n"
+"                           --command who --field jid=alice@example.org\n"
 "      --service-password-file FILE\n"
 "                           send FILE's first line as example_tag's password\n"
-"                           attribute (for a component whose access rule\n"
-"                           wants one); else OPE_SERVICE_PASSWORD is used\n"
+"                           attribute (or the command's, with --command; for\n"
+"                           a component whose access rule wants one); else\n"
+"                           OPE_SERVICE_PASSWORD is used\n"
 "      --service-password PW  the same from the command line (visible in ps)\n"
 "      --timeout SECONDS    give up waiting after SECONDS (default 10); also\n"
 "                           bounds connecting and logging in\n"
@@ -191,8 +204,8 @@ static int set_mode(struct client_opts *o, enum client_mode mode,
 		    int *mode_given, char *err, size_t errlen)
 {
 	if (*mode_given) {
-		snprintf(err, errlen, "--iq, --ping, --disco, --sw-version and "
-			 "--time exclude each other");
+		snprintf(err, errlen, "--iq, --ping, --disco, --sw-version, "
+			 "--time and --command exclude each other");
 		return -1;
 	}
 	*mode_given = 1;
@@ -312,6 +325,30 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 				     err, errlen) < 0)
 				return CLIENT_OPTS_ERROR;
 			break;
+		case OPT_COMMAND:
+			if (set_mode(o, CLIENT_MODE_COMMAND, &mode_given, err,
+				     errlen) < 0)
+				return CLIENT_OPTS_ERROR;
+			if (arg[0] == '\0') {
+				snprintf(err, errlen, "--command needs a node "
+					 "name, e.g. --command status");
+				return CLIENT_OPTS_ERROR;
+			}
+			dst = &o->command;
+			break;
+		case OPT_FIELD:
+			if (strchr(arg, '=') == NULL || arg[0] == '=') {
+				snprintf(err, errlen, "--field \"%s\" is not "
+					 "NAME=VALUE", arg);
+				return CLIENT_OPTS_ERROR;
+			}
+			if (o->nfields == CLIENT_FIELDS_MAX) {
+				snprintf(err, errlen, "at most %d --field options",
+					 CLIENT_FIELDS_MAX);
+				return CLIENT_OPTS_ERROR;
+			}
+			dst = &o->fields[o->nfields++];
+			break;
 		case 'V': return CLIENT_OPTS_VERSION;
 		case 'h': return CLIENT_OPTS_HELP;
 		case ':':
@@ -360,6 +397,14 @@ int client_opts_parse(struct client_opts *o, int argc, char **argv,
 		snprintf(err, errlen, "--json needs --count");
 		return CLIENT_OPTS_ERROR;
 	}
+	if (o->nfields > 0 && o->mode != CLIENT_MODE_COMMAND) {
+		snprintf(err, errlen, "--field needs --command");
+		return CLIENT_OPTS_ERROR;
+	}
+	if (o->bulk && o->mode == CLIENT_MODE_COMMAND) {
+		snprintf(err, errlen, "--count and --command exclude each other");
+		return CLIENT_OPTS_ERROR;
+	}
 	if (o->window > o->count)
 		o->window = o->count;
 	return CLIENT_OPTS_RUN;
@@ -373,10 +418,12 @@ void client_opts_free(struct client_opts *o)
 	char **strings[] = {
 		&o->jid, &o->password, &o->password_file, &o->service_password,
 		&o->service_password_file, &o->to, &o->another,
-		&o->data, &o->body, &o->host, &o->cafile,
+		&o->data, &o->body, &o->host, &o->cafile, &o->command,
 	};
 	size_t i;
 
+	for (i = 0; i < o->nfields; i++)
+		free(o->fields[i]);
 	for (i = 0; i < ARRAY_SIZE(strings); i++) {
 		if (*strings[i] != NULL) {
 			explicit_bzero(*strings[i], strlen(*strings[i]));

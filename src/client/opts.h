@@ -13,7 +13,11 @@ enum client_mode {
 	CLIENT_MODE_DISCO,		/* XEP-0030 disco#info */
 	CLIENT_MODE_VERSION,		/* XEP-0092 software version */
 	CLIENT_MODE_TIME,		/* XEP-0202 entity time */
+	CLIENT_MODE_COMMAND,		/* XEP-0050 ad-hoc command */
 };
+
+/* --field NAME=VALUE may be given at most this often. */
+#define CLIENT_FIELDS_MAX 16
 
 /* Every string is owned by the struct (client_opts_free() releases it and
  * wipes the password); NULL means "not given". */
@@ -41,6 +45,9 @@ struct client_opts {
 	int xml;
 	int json;			/* --json: the --count summary as JSON */
 	enum client_mode mode;
+	char *command;			/* --command NODE */
+	char *fields[CLIENT_FIELDS_MAX]; /* --field NAME=VALUE, as given */
+	size_t nfields;
 };
 
 enum client_opts_result {

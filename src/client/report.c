@@ -126,6 +126,59 @@ static void print_time(FILE *out, xmpp_stanza_t *reply)
 		field(el, "tzo", tzo, sizeof(tzo)));
 }
 
+/* An ad-hoc command's answer: each form field as NAME=VALUE on OUT (values
+ * of a multi-valued field joined by ", "), its notes on stderr. */
+static void print_command(FILE *out, xmpp_stanza_t *reply)
+{
+	xmpp_stanza_t *cmd, *c, *x, *f, *v;
+	char name[256], value[1024];
+
+	cmd = xmpp_stanza_get_child_by_name_and_ns(reply, "command", NS_COMMANDS);
+	if (cmd == NULL)
+		return;
+	for (c = xmpp_stanza_get_children(cmd); c; c = xmpp_stanza_get_next(c)) {
+		char *owned = NULL;
+		const char *text;
+
+		if (!xmpp_stanza_is_tag(c) ||
+		    strcmp(xmpp_stanza_get_name(c), "note") != 0)
+			continue;
+		text = client_check_text(c, &owned);
+		fprintf(stderr, "note (%s): %s\n",
+			log_escape(name, sizeof(name), xmpp_stanza_get_type(c)),
+			log_escape(value, sizeof(value), text));
+		if (owned != NULL)
+			xmpp_free(xmpp_stanza_get_context(c), owned);
+	}
+	x = xmpp_stanza_get_child_by_name_and_ns(cmd, "x", NS_DATA);
+	for (f = x ? xmpp_stanza_get_children(x) : NULL; f;
+	     f = xmpp_stanza_get_next(f)) {
+		int first = 1;
+
+		if (!xmpp_stanza_is_tag(f) ||
+		    strcmp(xmpp_stanza_get_name(f), "field") != 0 ||
+		    xmpp_stanza_get_attribute(f, "var") == NULL)
+			continue;
+		fprintf(out, "%s=", log_escape(name, sizeof(name),
+					       xmpp_stanza_get_attribute(f, "var")));
+		for (v = xmpp_stanza_get_children(f); v; v = xmpp_stanza_get_next(v)) {
+			char *owned = NULL;
+			const char *text;
+
+			if (!xmpp_stanza_is_tag(v) ||
+			    strcmp(xmpp_stanza_get_name(v), "value") != 0)
+				continue;
+			text = client_check_text(v, &owned);
+			fprintf(out, "%s%s", first ? "" : ", ",
+				log_escape(value, sizeof(value), text));
+			first = 0;
+			if (owned != NULL)
+				xmpp_free(xmpp_stanza_get_context(v), owned);
+		}
+		fputc('\n', out);
+	}
+}
+
 void client_report_reply(FILE *out, xmpp_stanza_t *reply,
 			 const struct client_opts *o, double rtt_ms)
 {
@@ -149,6 +202,9 @@ void client_report_reply(FILE *out, xmpp_stanza_t *reply,
 		break;
 	case CLIENT_MODE_TIME:
 		print_time(out, reply);
+		break;
+	case CLIENT_MODE_COMMAND:
+		print_command(out, reply);
 		break;
 	}
 }

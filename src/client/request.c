@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* request.c: build ope-client's request stanzas with libstrophe's stanza API. */
+#include <stdio.h>
 #include <string.h>
 
 #include "request.h"
@@ -28,6 +29,42 @@ static xmpp_stanza_t *example_tag(xmpp_stanza_t *parent,
 	return tag;
 }
 
+/* <command node=NODE action=execute> with the --field values as a
+ * submitted data form. */
+static int command(xmpp_stanza_t *iq, const struct client_opts *o)
+{
+	xmpp_stanza_t *cmd = stanza_add_element(iq, "command", NS_COMMANDS);
+	xmpp_stanza_t *x, *f, *v;
+	size_t i;
+
+	if (cmd == NULL ||
+	    xmpp_stanza_set_attribute(cmd, "node", o->command) != XMPP_EOK ||
+	    xmpp_stanza_set_attribute(cmd, "action", "execute") != XMPP_EOK ||
+	    (o->service_password != NULL &&
+	     xmpp_stanza_set_attribute(cmd, "password",
+				       o->service_password) != XMPP_EOK))
+		return -1;
+	if (o->nfields == 0)
+		return 0;
+	x = stanza_add_element(cmd, "x", NS_DATA);
+	if (x == NULL || xmpp_stanza_set_attribute(x, "type", "submit") != XMPP_EOK)
+		return -1;
+	for (i = 0; i < o->nfields; i++) {
+		const char *eq = strchr(o->fields[i], '=');
+		char name[256];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - o->fields[i]),
+			 o->fields[i]);
+		f = stanza_add_element(x, "field", NULL);
+		if (f == NULL ||
+		    xmpp_stanza_set_attribute(f, "var", name) != XMPP_EOK ||
+		    (v = stanza_add_element(f, "value", NULL)) == NULL ||
+		    add_text(v, eq + 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static const char *query_ns(enum client_mode mode)
 {
 	switch (mode) {
@@ -53,7 +90,8 @@ xmpp_stanza_t *client_request_new(xmpp_ctx_t *ctx, const struct client_opts *o)
 			goto fail;
 		return st;
 	}
-	st = xmpp_iq_new(ctx, "get", NULL);
+	st = xmpp_iq_new(ctx, o->mode == CLIENT_MODE_COMMAND ? "set" : "get",
+			 NULL);
 	if (st == NULL)
 		return NULL;
 	if (xmpp_stanza_set_to(st, o->to) != XMPP_EOK)
@@ -70,6 +108,10 @@ xmpp_stanza_t *client_request_new(xmpp_ctx_t *ctx, const struct client_opts *o)
 		break;
 	case CLIENT_MODE_TIME:
 		if (stanza_add_element(st, "time", NS_TIME) == NULL)
+			goto fail;
+		break;
+	case CLIENT_MODE_COMMAND:
+		if (command(st, o) < 0)
 			goto fail;
 		break;
 	default:

@@ -308,7 +308,9 @@ static void count_reply(struct session *s, xmpp_stanza_t *st,
 	if (show) {
 		progress_clear(s);
 		client_report_failure(stderr, st, c);
-		if (s->o->xml)
+		/* A command's form says what it did or still needs. */
+		if (s->o->xml || (s->o->mode == CLIENT_MODE_COMMAND &&
+				  c->outcome == CLIENT_REPLY_MISMATCH))
 			client_report_reply(stderr, st, s->o, 0);
 	}
 	if (s->o->bulk && ++s->shown_failures == SHOWN_FAILURES)

@@ -15,5 +15,8 @@
 #define NS_VERSION "jabber:iq:version"
 /* XEP-0202 Entity Time. */
 #define NS_TIME "urn:xmpp:time"
+/* XEP-0050 Ad-Hoc Commands, and XEP-0004 Data Forms they carry. */
+#define NS_COMMANDS "http://jabber.org/protocol/commands"
+#define NS_DATA "jabber:x:data"
 
 #endif

@@ -98,6 +98,10 @@ static int hook_metrics_listen(struct config_loader *, const struct config_row *
 			       const config_setting_t *, struct config *);
 static int hook_control_path(struct config_loader *, const struct config_row *,
 			     const config_setting_t *, struct config *);
+static int hook_admins(struct config_loader *, const struct config_row *,
+		       const config_setting_t *, struct config *);
+static void release_admins(void *field);
+static int same_admins(const void *a, const void *b);
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define NO_BOUNDS 1, 0
@@ -285,6 +289,11 @@ static const struct config_row rows[] = {
 	  "through (SIGUSR2, --takeover); keep its directory private (0700, "
 	  "never /tmp); unset: $RUNTIME_DIRECTORY/control.sock under systemd, "
 	  "else none" },
+	{ "commands", "admins", CONFIG_CUSTOM, CONFIG_TYPE_LIST, FIELD(admins),
+	  NULL, NO_BOUNDS, NULL, CONFIG_RELOAD, hook_admins, release_admins,
+	  "( \"admin@example.org\", ... ): the bare JIDs that may list and run "
+	  "the XEP-0050 ad-hoc commands (status, reload, restart, stop, who, "
+	  "forgive); empty: no command is offered to anyone" },
 };
 
 const struct config_row *config_rows(size_t *n)
@@ -1927,26 +1936,48 @@ static int row_differs(const struct config_row *row, struct config *a,
 	/* A list owns memory: compare what it holds, not its pointer. */
 	if (row->offset == offsetof(struct config, servers))
 		return !same_servers(field_of(row, a), field_of(row, b));
+	if (row->offset == offsetof(struct config, admins))
+		return !same_admins(field_of(row, a), field_of(row, b));
 	return memcmp(field_of(row, a), field_of(row, b), row->size) != 0;
 }
 
 int config_reload(struct config *running, char *err, size_t errlen,
 		  char *kept, size_t keptlen)
 {
+	return config_reload_changes(running, err, errlen, kept, keptlen,
+				     NULL, 0);
+}
+
+int config_reload_changes(struct config *running, char *err, size_t errlen,
+			  char *kept, size_t keptlen, char *changed,
+			  size_t changedlen)
+{
 	struct config fresh, old;
 	unsigned char tmp[64];
-	size_t i, used = 0;
+	size_t i, used = 0, cused = 0;
 
 	if (keptlen)
 		kept[0] = '\0';
+	if (changedlen)
+		changed[0] = '\0';
 	if (config_load(running->path, &fresh, err, errlen) != 0)
 		return -1;
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct config_row *row = &rows[i];
 		void *a = field_of(row, &fresh), *b = field_of(row, running);
 
-		if (row->flags & CONFIG_RELOAD)
+		if (row->flags & CONFIG_RELOAD) {
+			int n;
+
+			/* The access table has no comparison: re-read always. */
+			if (row->offset == offsetof(struct config, access) ||
+			    cused >= changedlen || !row_differs(row, &fresh, running))
+				continue;
+			n = snprintf(changed + cused, changedlen - cused, "%s%s.%s",
+				     cused ? ", " : "", row->group, row->name);
+			cused = n > 0 ? cused + (size_t)n : cused;
 			continue;
+		}
 		if (row_differs(row, &fresh, running) && used < keptlen) {
 			int n = snprintf(kept + used, keptlen - used, "%s%s.%s",
 					 used ? ", " : "", row->group, row->name);
@@ -1965,10 +1996,71 @@ int config_reload(struct config *running, char *err, size_t errlen,
 	}
 	if (used >= keptlen && keptlen)
 		kept[keptlen - 1] = '\0';
+	if (cused >= changedlen && changedlen)
+		changed[changedlen - 1] = '\0';
 	old = *running;
 	*running = fresh;
 	config_free(&old);
 	return 0;
+}
+
+/* commands.admins: a list of bare JIDs, normalised as access patterns. */
+static int hook_admins(struct config_loader *ld, const struct config_row *row,
+		       const config_setting_t *s, struct config *cfg)
+{
+	struct config_admins *ad = &cfg->admins;
+	char bare[ACCESS_BARE_MAX], esc[200];
+	int i, n = s ? config_setting_length(s) : 0;
+
+	(void)row;
+	if (n == 0)
+		return 0;
+	if ((ad->list = calloc((size_t)n, sizeof(*ad->list))) == NULL)
+		return config_fail(ld, s, "out of memory");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *jid = config_setting_get_string(e);
+
+		if (jid == NULL)
+			return config_fail(ld, e, "commands.admins: each entry "
+					   "is a bare JID in quotes, e.g. "
+					   "\"admin@example.org\"");
+		if (strchr(jid, '/') != NULL || strchr(jid, '*') != NULL ||
+		    access_normalise(jid, bare, sizeof(bare)) < 0)
+			return config_fail(ld, e, "commands.admins: '%s' is not "
+					   "a bare JID (user@domain or domain, "
+					   "no resource, no wildcard)",
+					   log_escape(esc, sizeof(esc), jid));
+		if ((ad->list[ad->n] = strdup(bare)) == NULL)
+			return config_fail(ld, s, "out of memory");
+		ad->n++;
+	}
+	return 0;
+}
+
+static void release_admins(void *field)
+{
+	struct config_admins *ad = field;
+	size_t i;
+
+	for (i = 0; i < ad->n; i++)
+		free(ad->list[i]);
+	free(ad->list);
+	ad->list = NULL;
+	ad->n = 0;
+}
+
+static int same_admins(const void *a, const void *b)
+{
+	const struct config_admins *x = a, *y = b;
+	size_t i;
+
+	if (x->n != y->n)
+		return 0;
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->list[i], y->list[i]) != 0)
+			return 0;
+	return 1;
 }
 
 void config_free(struct config *cfg)

@@ -27,6 +27,12 @@ struct config_servers {
 	int derived;                /* built from server.host and server.port */
 };
 
+/* commands.admins: normalised bare JIDs (access_normalise()). */
+struct config_admins {
+	char **list;
+	size_t n;
+};
+
 /* The whole configuration. Every field but `path` is described by one row
  * of the settings table in config.c (its name, default, bounds and doc
  * live there, not here). Strings are owned by the struct and freed by
@@ -83,6 +89,7 @@ struct config {
 	unsigned drain_answer_ms;
 
 	char *control_path;         /* takeover socket; NULL: see takeover.h */
+	struct config_admins admins; /* who may run ad-hoc commands */
 };
 
 /* How a setting is stored in struct config. */
@@ -190,6 +197,13 @@ int config_reload(struct config *running, char *err, size_t errlen,
  * NULL; borrowed until the next call) instead of environ; NULL: environ
  * again. */
 void config_use_environment(char *const *envp);
+
+/* config_reload(), and CHANGED (size CHANGEDLEN) lists the settings that
+ * changed and took effect ("limits.sender.rate, commands.admins"; the
+ * access rules are not compared: they are always re-read), or is empty. */
+int config_reload_changes(struct config *running, char *err, size_t errlen,
+			  char *kept, size_t keptlen, char *changed,
+			  size_t changedlen);
 
 /* Free what CFG owns (secrets wiped) and zero it. Safe on a zeroed struct. */
 void config_free(struct config *cfg);

@@ -53,6 +53,14 @@ struct check {
 	struct check *prev, *next;   /* the live ones (dispatch.checks) */
 };
 
+/* An admin command whose action (reload, restart, stop) the loop runs;
+ * one at a time. */
+struct waiting_action {
+	xmpp_stanza_t *stanza;       /* a copy of the request; NULL: none */
+	const struct ext *ext;
+	char *id;
+};
+
 struct dispatch {
 	xmpp_ctx_t *ctx;
 	const struct config *cfg;
@@ -68,6 +76,10 @@ struct dispatch {
 	struct check *checks;  /* submitted, not finished, not abandoned */
 	size_t pending;        /* how many */
 	unsigned long queue_refused;  /* checks refused: pool full */
+	struct ext_runtime rt;        /* what commands see (arg: this) */
+	struct dispatch_admin admin;  /* the loop's side; act NULL: none */
+	struct waiting_action action;
+	unsigned long requests, refused;  /* since start, for status */
 };
 
 /* FNV-1a over NAME, a separator, then NS. */
@@ -100,6 +112,25 @@ static const struct ext *ext_lookup(const struct dispatch *d, const char *ns,
 	}
 }
 
+static void rt_status(const struct ext_runtime *rt, struct ext_status *out)
+{
+	struct dispatch *d = rt->arg;
+
+	out->link_up_s = -1;
+	if (d->admin.status != NULL)
+		d->admin.status(d->admin.arg, out);
+	out->requests = d->requests;
+	out->refused = d->refused;
+	out->pending = d->pending;
+}
+
+static int rt_forgive(const struct ext_runtime *rt, const char *bare)
+{
+	struct dispatch *d = rt->arg;
+
+	return guard_forgive(d->guard, bare);
+}
+
 struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 			      struct metrics *metrics, dispatch_send_fn send,
 			      void *arg)
@@ -120,6 +151,9 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 		free(d);
 		return NULL;
 	}
+	d->rt.status = rt_status;
+	d->rt.forgive = rt_forgive;
+	d->rt.arg = d;
 	registry = ext_registry_list(&n);
 	for (i = 0; i < n; i++) {
 		uint32_t h = ext_hash(registry[i]->ns, registry[i]->name);
@@ -160,10 +194,19 @@ static void discard_check(void *job, void *guard)
 	check_free(c);
 }
 
+static void action_clear(struct waiting_action *a)
+{
+	if (a->stanza != NULL)
+		xmpp_stanza_release(a->stanza);
+	free(a->id);
+	memset(a, 0, sizeof(*a));
+}
+
 void dispatch_free(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
+	action_clear(&d->action);
 	/* Joins the worker first: a hash in progress finishes. */
 	workpool_free(d->pool, discard_check, d->guard);
 	guard_free(d->guard);
@@ -221,9 +264,37 @@ static enum dispatch_result send_error(struct dispatch *d, xmpp_stanza_t *req,
 	}
 	r = send_reply(d, stanza_error_reply(d->ctx, req, to, cond, text),
 		       DISPATCH_ERROR_SENT);
-	if (r == DISPATCH_ERROR_SENT)
+	if (r == DISPATCH_ERROR_SENT) {
+		d->refused++;
 		metrics_error_sent(d->metrics, cond);
+	}
 	return r;
+}
+
+/* EXT asked the loop for ACTION before it answers STANZA: keep a copy
+ * and tell the loop; dispatch_action_done() answers. */
+static enum dispatch_result wait_action(struct dispatch *d, const struct ext *ext,
+					xmpp_stanza_t *stanza, const char *id,
+					enum ext_action action)
+{
+	struct waiting_action *a = &d->action;
+
+	if (d->admin.act == NULL)
+		return send_error(d, stanza, STANZA_COND_SERVICE_UNAVAILABLE,
+				  "this process cannot do that");
+	if (a->stanza != NULL)
+		return send_error(d, stanza, STANZA_COND_RESOURCE_CONSTRAINT,
+				  "another command's action is under way; "
+				  "retry when it is answered");
+	if ((a->stanza = xmpp_stanza_copy(stanza)) == NULL ||
+	    (a->id = strdup(id)) == NULL) {
+		action_clear(a);
+		return send_error(d, stanza, STANZA_COND_RESOURCE_CONSTRAINT,
+				  "out of memory");
+	}
+	a->ext = ext;
+	d->admin.act(d->admin.arg, action);
+	return DISPATCH_PENDING;
 }
 
 /* Run EXT on PAYLOAD (the guard said yes) and send the result as an IQ
@@ -234,9 +305,9 @@ static enum dispatch_result serve(struct dispatch *d, const struct ext *ext,
 {
 	struct ext_request req = {
 		.ctx = d->ctx, .stanza = stanza, .payload = payload,
-		.kind = kind, .cfg = d->cfg, .clock = wall_clock,
+		.kind = kind, .cfg = d->cfg, .clock = wall_clock, .rt = &d->rt,
 	};
-	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL };
+	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL, EXT_ACTION_NONE };
 	/* A message's reply echoes its body too: measure all of it. */
 	xmpp_stanza_t *measured = kind == EXT_MESSAGE ? stanza : payload;
 
@@ -252,6 +323,11 @@ static enum dispatch_result serve(struct dispatch *d, const struct ext *ext,
 		if (reply.payload != NULL)
 			xmpp_stanza_release(reply.payload);
 		return send_error(d, stanza, reply.cond, reply.text);
+	}
+	if (reply.action != EXT_ACTION_NONE) {
+		if (reply.payload != NULL)
+			xmpp_stanza_release(reply.payload);
+		return wait_action(d, ext, stanza, id, reply.action);
 	}
 	return send_reply(d, stanza_iq_result(d->ctx, id, xmpp_stanza_get_to(stanza),
 					       xmpp_stanza_get_from(stanza),
@@ -396,7 +472,7 @@ void dispatch_complete(struct dispatch *d)
 			r = serve(d, c->ext, c->stanza, payload, c->kind, c->id);
 		if (r == DISPATCH_NOMEM)
 			metrics_drop(d->metrics, METRICS_DROP_NO_MEMORY);
-		else
+		else if (r != DISPATCH_PENDING)
 			metrics_answered(d->metrics, xmpp_stanza_get_name(c->stanza),
 					 c->arrival_ns);
 		check_free(c);
@@ -572,10 +648,60 @@ static enum dispatch_result decide(struct dispatch *d, xmpp_stanza_t *stanza)
 	return DISPATCH_IGNORED;
 }
 
+void dispatch_set_admin(struct dispatch *d, const struct dispatch_admin *admin)
+{
+	if (admin != NULL)
+		d->admin = *admin;
+	else
+		memset(&d->admin, 0, sizeof(d->admin));
+}
+
+int dispatch_action_waiting(const struct dispatch *d)
+{
+	return d->action.stanza != NULL;
+}
+
+void dispatch_action_done(struct dispatch *d, int ok, const char *outcome)
+{
+	struct waiting_action *a = &d->action;
+	struct ext_request req = {
+		.ctx = d->ctx, .stanza = a->stanza, .kind = EXT_IQ_SET,
+		.cfg = d->cfg, .clock = wall_clock, .rt = &d->rt,
+		.outcome = outcome, .outcome_ok = ok,
+	};
+	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL, EXT_ACTION_NONE };
+	enum dispatch_result r;
+
+	if (a->stanza == NULL)
+		return;
+	req.payload = stanza_first_element(a->stanza);
+	if (a->ext->handle(&req, &reply) != 0) {
+		log_error("out of memory in the %s handler; answer dropped",
+			  a->ext->ns);
+		r = DISPATCH_NOMEM;
+	} else if (reply.cond != STANZA_COND_NONE || reply.action != EXT_ACTION_NONE) {
+		if (reply.payload != NULL)
+			xmpp_stanza_release(reply.payload);
+		r = send_error(d, a->stanza, reply.cond != STANZA_COND_NONE ?
+			       reply.cond : STANZA_COND_INTERNAL_SERVER_ERROR,
+			       reply.text);
+	} else {
+		r = send_reply(d, stanza_iq_result(d->ctx, a->id,
+						   xmpp_stanza_get_to(a->stanza),
+						   xmpp_stanza_get_from(a->stanza),
+						   reply.payload),
+			       DISPATCH_REPLIED);
+	}
+	if (r == DISPATCH_NOMEM)
+		metrics_drop(d->metrics, METRICS_DROP_NO_MEMORY);
+	action_clear(a);
+}
+
 enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
 {
 	enum dispatch_result r;
 
+	d->requests++;
 	metrics_arrival(d->metrics);
 	r = decide(d, stanza);
 	if (r == DISPATCH_NOMEM)

@@ -5,6 +5,8 @@
 
 #include <strophe.h>
 
+#include "ext.h"
+
 struct config;
 struct dispatch;
 struct guard;
@@ -56,5 +58,30 @@ size_t dispatch_pending(const struct dispatch *d);
  * resource-constraint now (ANSWER), or forget it (the stream is gone);
  * their hashes finish on the worker and are dropped. */
 void dispatch_abandon(struct dispatch *d, int answer);
+
+/* ---- admin commands (XEP-0050, ext/commands.c) ---- */
+
+/* What the owner of the event loop does for admin commands. */
+struct dispatch_admin {
+	/* Fill the process and link parts of OUT: pid, uptime, link state,
+	 * server, link_up_s, tls, queue_bytes (dispatch adds its counters). */
+	void (*status)(void *arg, struct ext_status *out);
+	/* A command asks for ACTION (reload, restart, stop): do it as the
+	 * matching signal would, then call dispatch_action_done(). */
+	void (*act)(void *arg, enum ext_action action);
+	void *arg;
+};
+
+/* Serve admin commands with ADMIN (copied; NULL: status, reload, restart
+ * and stop are answered service-unavailable). */
+void dispatch_set_admin(struct dispatch *d, const struct dispatch_admin *admin);
+
+/* The action asked for (if one waits) ended: OK, with OUTCOME (one line,
+ * copied) for the admin. Sends the command's answer. No-op when none
+ * waits. */
+void dispatch_action_done(struct dispatch *d, int ok, const char *outcome);
+
+/* Whether a command's action waits for dispatch_action_done(). */
+int dispatch_action_waiting(const struct dispatch *d);
 
 #endif

@@ -92,6 +92,19 @@ void guard_free(struct guard *g)
 	free(g);
 }
 
+int guard_forgive(struct guard *g, const char *bare)
+{
+	struct ratelimit_sender *s = ratelimit_table_find(g->senders, bare,
+							  strlen(bare));
+
+	if (s == NULL)
+		return 0;
+	/* An unprimed bucket starts full. */
+	memset(&s->requests, 0, sizeof(s->requests));
+	memset(&s->attempts, 0, sizeof(s->attempts));
+	return 1;
+}
+
 void guard_stats(const struct guard *g, struct guard_stats *out)
 {
 	size_t i;

@@ -50,6 +50,11 @@ enum stanza_cond guard_job_finish(struct guard *g, const struct config *cfg,
  * free it. */
 void guard_job_cancel(struct guard *g, struct guard_job *job);
 
+/* An admin forgives BARE (a normalised bare JID): its request and
+ * password buckets are full again. Returns 1, or 0 when BARE was not
+ * remembered (nothing to forgive). */
+int guard_forgive(struct guard *g, const char *bare);
+
 /* Counters for tests and logs. */
 struct guard_stats {
 	unsigned long hashed;      /* slow password hashes computed */

@@ -21,6 +21,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "dispatch.h"
+#include "ext.h"
 #include "drain.h"
 #include "handover.h"
 #include "hash.h"
@@ -1450,6 +1451,26 @@ enum component_exit link_exit_status(const struct link *l)
 enum link_state link_get_state(const struct link *l)
 {
 	return l->pub_state;
+}
+
+struct dispatch *link_dispatch(struct link *l)
+{
+	return l->dispatch;
+}
+
+void link_status(const struct link *l, struct ext_status *out)
+{
+	static const char *const names[] = {
+		[LINK_CONNECTING] = "connecting", [LINK_UP] = "up",
+		[LINK_WAITING] = "waiting to reconnect", [LINK_STOPPED] = "stopped",
+	};
+
+	out->link_state = (size_t)l->pub_state < ARRAY_SIZE(names) &&
+			  names[l->pub_state] ? names[l->pub_state] : "unknown";
+	out->server = l->where[0] != '\0' ? l->where : NULL;
+	out->link_up_s = l->up_at != 0 ? (util_now_ms() - l->up_at) / 1000.0 : -1;
+	out->tls = l->tls != NULL;
+	out->queue_bytes = obuf_len(&l->out);
 }
 
 void link_free(struct link *l)

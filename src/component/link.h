@@ -107,6 +107,14 @@ void link_release(struct link *l);
 int link_adopt(struct link *l, struct handover_link *h, char *err,
 	       size_t errlen);
 
+/* The dispatcher the link answers through (for admin commands). */
+struct dispatch *link_dispatch(struct link *l);
+
+/* Fill the link's part of OUT (ext.h): state, server, how long up, TLS,
+ * output queue bytes. */
+struct ext_status;
+void link_status(const struct link *l, struct ext_status *out);
+
 /* Close the socket and release everything (no clean stream close). */
 void link_free(struct link *l);
 

@@ -39,7 +39,14 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/ext/disco.c \
 	src/component/ext/ping.c \
 	src/component/ext/version.c \
-	src/component/ext/time.c
+	src/component/ext/time.c \
+	src/component/ext/commands.c \
+	src/component/ext/cmd_status.c \
+	src/component/ext/cmd_reload.c \
+	src/component/ext/cmd_restart.c \
+	src/component/ext/cmd_stop.c \
+	src/component/ext/cmd_who.c \
+	src/component/ext/cmd_forgive.c
 
 bin_PROGRAMS += ope-component
 ope_component_CPPFLAGS = $(COMPONENT_CPPFLAGS)

@@ -10,6 +10,7 @@
 #include "build_config.h"
 #include "access.h"
 #include "config.h"
+#include "dispatch.h"
 #include "drain.h"
 #include "handover.h"
 #include "journal.h"
@@ -30,6 +31,11 @@ static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t stop_count;  /* stop signals received */
 static volatile sig_atomic_t reload_requested;
 static volatile sig_atomic_t spawn_requested;
+/* An admin command (XEP-0050) waits for this action; it raises the same
+ * flags a signal does and is answered once the loop acted on them. Set
+ * and read on the loop's thread only. */
+static enum ext_action command_waits;
+static uint64_t started_ms;
 
 static void on_signal(int sig)
 {
@@ -123,21 +129,65 @@ static void apply_log(const struct config *cfg, int level_override)
 }
 
 /* SIGHUP: config_reload() swaps in a valid file and keeps the running
- * configuration otherwise; here only the log settings are re-applied. */
-static void reload(struct config *cfg, int level_override)
+ * configuration otherwise; here only the log settings are re-applied.
+ * SAID (size LEN) gets one line for an admin command. Returns 0, or -1
+ * when the running configuration was kept. */
+static int reload(struct config *cfg, int level_override, char *said,
+		  size_t len)
 {
-	char err[1024], kept[512];
+	char err[1024], kept[512], changed[512];
 
-	if (config_reload(cfg, err, sizeof(err), kept, sizeof(kept)) != 0) {
+	if (config_reload_changes(cfg, err, sizeof(err), kept, sizeof(kept),
+				  changed, sizeof(changed)) != 0) {
 		log_error("reload failed; keeping the running configuration: %s", err);
-		return;
+		snprintf(said, len, "refused, the running configuration is kept: "
+			 "%s", err);
+		return -1;
 	}
+	snprintf(said, len, "reloaded %s; changed: %s%s%s%s", origin(cfg->path),
+		 changed[0] ? changed : "nothing else",
+		 cfg->access ? " (access rules re-read)" : "",
+		 kept[0] ? "; after a restart only: " : "", kept);
 	if (kept[0] != '\0')
 		log_warn("reload: changes to %s take effect only after a restart",
 			 kept);
 	apply_log(cfg, level_override);
 	log_info("configuration reloaded from %s (log level %s)",
 		 origin(cfg->path), log_level_name(log_get_level()));
+	return 0;
+}
+
+/* dispatch_admin.act: do what the command asks as its signal would. */
+static void command_act(void *arg, enum ext_action action)
+{
+	(void)arg;
+	command_waits = action;
+	if (action == EXT_ACTION_RELOAD) {
+		reload_requested = 1;
+	} else if (action == EXT_ACTION_RESTART) {
+		spawn_requested = 1;
+	} else if (action == EXT_ACTION_STOP && !stop_signal) {
+		stop_signal = SIGTERM;
+		stop_count = 1;
+	}
+}
+
+/* dispatch_admin.status: the process's and the link's (ARG) part. */
+static void command_status(void *arg, struct ext_status *out)
+{
+	out->pid = (long)getpid();
+	out->uptime_s = (util_now_ms() - started_ms) / 1000.0;
+	link_status(arg, out);
+}
+
+/* Answer the command waiting for ACTION, if one does. */
+static void command_done(struct link *l, enum ext_action action, int ok,
+			 const char *said)
+{
+	if (command_waits != action)
+		return;
+	command_waits = EXT_ACTION_NONE;
+	dispatch_action_done(link_dispatch(l), ok, said);
 }
 
 /* --health: ask the daemon configured in PATH over its metrics.listen.
@@ -258,19 +308,38 @@ static void restart_in_place(struct link *l, struct config *cfg,
 			     int level_override, struct takeover *t)
 {
 	const char *why = takeover_why_not();
+	char said[1400], re[1200];
+	int pid, ok = 0;
 
 	if (why == NULL)
 		why = link_why_not_movable(l);
 
 	if (why == NULL) {
-		takeover_spawn(t);
+		pid = takeover_spawn(t);
+		ok = pid > 0;
+		if (ok)
+			snprintf(said, sizeof(said), "started pid %d to take the "
+				 "link over; this process exits once it holds "
+				 "the link (the outcome is logged)", pid);
+		else if (takeover_fd(t) < 0)
+			snprintf(said, sizeof(said), "no takeover restart: no "
+				 "control socket (set control.path, or run under "
+				 "systemd with RuntimeDirectory=)");
+		else
+			snprintf(said, sizeof(said), "no takeover restart: one "
+				 "is under way, or the new process could not be "
+				 "started (see the log)");
 	} else if (stop_signal) {
 		log_info("SIGUSR2 ignored: %s", why);
+		snprintf(said, sizeof(said), "ignored: %s", why);
 	} else {
 		log_warn("SIGUSR2: no takeover restart: %s; re-reading the "
 			 "configuration instead, as for SIGHUP", why);
-		reload(cfg, level_override);
+		reload(cfg, level_override, re, sizeof(re));
+		snprintf(said, sizeof(said), "no takeover restart: %s; the "
+			 "configuration was re-read instead: %s", why, re);
 	}
+	command_done(l, EXT_ACTION_RESTART, ok, said);
 }
 
 /* Run the event loop until the link is finished or handed over (T: the
@@ -286,8 +355,12 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 	while (!link_done(l)) {
 		metrics_loop_alive(m);
 		if (reload_requested) {
+			char said[1200];
+			int ok;
+
 			reload_requested = 0;
-			reload(cfg, level_override);
+			ok = reload(cfg, level_override, said, sizeof(said)) == 0;
+			command_done(l, EXT_ACTION_RELOAD, ok, said);
 		}
 		if (spawn_requested) {
 			spawn_requested = 0;
@@ -297,6 +370,10 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 		if (stop_signal && deadline == 0 && !draining) {
 			takeover_abort(t, l, "it is stopping (a stop signal "
 				       "came)");
+			/* Queued before the drain starts: it is written. */
+			command_done(l, EXT_ACTION_STOP, 1, "stopping: draining "
+				     "first where the server allows it "
+				     "(drain.*), then closing the stream");
 			draining = begin_stop(l, cfg, &d, m);
 			if (!draining)
 				deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
@@ -500,6 +577,14 @@ int main(int argc, char **argv)
 	}
 	if ((l = link_new(ctx, &cfg, m)) == NULL)
 		goto out;
+	{
+		struct dispatch_admin admin = {
+			.status = command_status, .act = command_act, .arg = l,
+		};
+
+		started_ms = util_now_ms();
+		dispatch_set_admin(link_dispatch(l), &admin);
+	}
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, origin(path));
 	if (takeover) {

@@ -161,6 +161,18 @@ struct ratelimit_sender *ratelimit_table_get(struct ratelimit_table *t,
 	return &e->state;
 }
 
+struct ratelimit_sender *ratelimit_table_find(struct ratelimit_table *t,
+					      const char *key, size_t len)
+{
+	uint64_t h = hash_sip(t->seed, key, len);
+	struct entry *e;
+
+	for (e = t->buckets[h & t->mask]; e != NULL; e = e->chain)
+		if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
+			return &e->state;
+	return NULL;
+}
+
 size_t ratelimit_table_count(const struct ratelimit_table *t)
 {
 	return t->count;

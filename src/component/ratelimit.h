@@ -55,6 +55,11 @@ void ratelimit_table_free(struct ratelimit_table *t);
 struct ratelimit_sender *ratelimit_table_get(struct ratelimit_table *t,
 					     const char *key, size_t len);
 
+/* The state of the sender named KEY if the table holds it, else NULL;
+ * neither creates nor refreshes it. */
+struct ratelimit_sender *ratelimit_table_find(struct ratelimit_table *t,
+					      const char *key, size_t len);
+
 /* How many senders the table holds now. */
 size_t ratelimit_table_count(const struct ratelimit_table *t);
 

@@ -187,7 +187,7 @@ int takeover_wait_ms(const struct takeover *t, int max_ms)
 	       (int)(t->deadline - now) : max_ms;
 }
 
-void takeover_spawn(struct takeover *t)
+int takeover_spawn(struct takeover *t)
 {
 	char **envp = NULL;
 	size_t n = 0, i, k = 0;
@@ -200,19 +200,19 @@ void takeover_spawn(struct takeover *t)
 			 "or run under systemd with RuntimeDirectory=)" :
 			 "the control socket could not be made (see above)");
 		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_REFUSED);
-		return;
+		return -1;
 	}
 	if (t->child > 0 || t->state != TK_IDLE) {
 		log_warn("SIGUSR2: a takeover is already under way; ignored");
 		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_REFUSED);
-		return;
+		return -1;
 	}
 	if (t->exe[0] == '\0') {
 		log_warn("SIGUSR2: cannot tell which binary this is "
 			 "(/proc/self/exe); start the new one by hand with "
 			 "--takeover");
 		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_REFUSED);
-		return;
+		return -1;
 	}
 	/* WATCHDOG_PID names us: without it the successor pets the watchdog
 	 * once it is the main process. */
@@ -222,7 +222,7 @@ void takeover_spawn(struct takeover *t)
 	if (envp == NULL) {
 		log_error("SIGUSR2: out of memory");
 		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_SPAWN);
-		return;
+		return -1;
 	}
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "WATCHDOG_PID=", 13) != 0)
@@ -235,13 +235,14 @@ void takeover_spawn(struct takeover *t)
 		log_error("SIGUSR2: cannot start %s: %s; carrying on", t->exe,
 			  strerror(rc));
 		metrics_takeover_failed(t->metrics, METRICS_TAKEOVER_SPAWN);
-		return;
+		return -1;
 	}
 	t->child = pid;
 	t->failure_counted = 0;
 	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "takeover", "started" }),
 	       "SIGUSR2: started %s (pid %d) to take the link over",
 	       t->exe, (int)pid);
+	return (int)pid;
 }
 
 /* Say how the successor we started ended, if it did. */

@@ -38,8 +38,9 @@ int takeover_wait_ms(const struct takeover *t, int max_ms);
 
 /* On SIGUSR2: start this binary again with the same arguments and
  * --takeover=PATH; it asks for the link over the control socket. Logs
- * what it did, and why not when it cannot. */
-void takeover_spawn(struct takeover *t);
+ * what it did, and why not when it cannot. Returns the new process's pid,
+ * or -1 when none was started. */
+int takeover_spawn(struct takeover *t);
 
 /* Every turn of the event loop; READY: takeover_fd() was readable.
  * Serves a takeover request step by step without ever waiting: a control

@@ -19,7 +19,7 @@ set -u
 
 ALL_SCENARIOS="roundtrip special_chars parallel tls offline component_killed client_interop
 server_restart wrong_secret features entity_time password_argv load metrics access
-access_reload hostile flood failover forgery client_output"
+access_reload hostile flood failover forgery client_output adhoc"
 # ejabberd_service has direct TLS (tls: true); Prosody's component port not.
 [ "${OPE_E2E_SERVER:-prosody}" = ejabberd ] && ALL_SCENARIOS="$ALL_SCENARIOS link_tls"
 
@@ -892,6 +892,71 @@ scn_client_interop()
 	rc=0; e2e_client "$out.ping" alice si3 --ping || rc=$?
 	expect_rc 0 "$rc" "$out.ping" "--ping via the slixmpp component"
 	note "slixmpp component: $(head -n 1 "$out.msg")"
+}
+
+# 24. XEP-0050 ad-hoc commands for commands.admins: ope-client and slixmpp's
+# xep_0050 (an independent client), as an admin and as anyone else.
+scn_adhoc()
+{
+	local out=$E2E_TMP/adhoc rc log=$E2E_TMP/ah.log py pid i who
+	cat >"$E2E_TMP/ah.extra" <<EOF
+commands = { admins = ( "bob@$E2E_HOST" ); };
+access = { default = "allow"; rules = ( { match = "carol@$E2E_HOST"; action = "deny"; } ); };
+EOF
+	comp_start ah || fail "ope-component did not connect"
+	pid=$(cat "$E2E_TMP/ah.pid")
+	rc=0; e2e_client "$out.status" bob h1 --command status || rc=$?
+	expect_rc 0 "$rc" "$out.status" "status as an admin"
+	expect_text "$out.status" "pid=$pid" "status lacks the pid"
+	expect_text "$out.status" "link=up" "status lacks the link"
+	rc=0; e2e_client "$out.alice" alice h2 --command status || rc=$?
+	expect_rc 1 "$rc" "$out.alice" "status as a non-admin"
+	expect_text "$out.alice" "condition=forbidden" "a non-admin is not forbidden"
+	rc=0; e2e_client "$out.who" bob h3 --command who --field "jid=carol@$E2E_HOST" || rc=$?
+	expect_rc 0 "$rc" "$out.who" "who carol"
+	expect_text "$out.who" "rule=$E2E_TMP/ah.conf:" "who lacks the rule's FILE:LINE"
+	expect_text "$out.who" "action=deny" "who carol: not deny"
+	rc=0; e2e_client "$out.ask" bob h4 --command who || rc=$?
+	expect_rc 1 "$rc" "$out.ask" "who without a JID (asks for one)"
+	expect_text "$out.ask" "executing" "who without a JID does not say it needs input"
+	rc=0; e2e_client "$out.forgive" bob h5 --command forgive --field "jid=alice@$E2E_HOST" || rc=$?
+	expect_rc 0 "$rc" "$out.forgive" "forgive alice"
+	expect_text "$out.forgive" "forgiven=true" "alice had no buckets"
+	py=$(e2e_python_slixmpp) || fail "no python3 with slixmpp: install python3-slixmpp"
+	for who in bob:admin alice:other; do
+		rc=0
+		OPE_PASSWORD=$E2E_PASSWORD timeout 120 "$py" "$E2E_SRC/adhoc_slixmpp.py" \
+			--jid "${who%%:*}@$E2E_HOST/sx" --port "$E2E_C2S_PORT" \
+			--cafile "$E2E_CAFILE" --component "$E2E_COMPONENT" \
+			--expect "${who##*:}" --ask "carol@$E2E_HOST" \
+			>"$out.sx-${who%%:*}" 2>&1 3>&- || rc=$?
+		sed 's/^/    slixmpp: /' "$out.sx-${who%%:*}"
+		[ "$rc" = 0 ] || fail "slixmpp xep_0050 as ${who##*:} failed (exit $rc)"
+	done
+	# reload: a broken file is refused with FILE:LINE, a good one says
+	# what changed.
+	echo 'bogus = 1;' >>"$E2E_TMP/ah.extra"
+	e2e_component_config ah
+	rc=0; e2e_client "$out.bad" bob h6 --command reload || rc=$?
+	expect_rc 1 "$rc" "$out.bad" "reload of a broken file"
+	expect_text "$out.bad" "ah.conf:" "the refused reload lacks FILE:LINE"
+	sed -i 's/^bogus = 1;$/limits = { sender = { rate = 7.0; }; };/' "$E2E_TMP/ah.extra"
+	e2e_component_config ah
+	rc=0; e2e_client "$out.reload" bob h7 --command reload || rc=$?
+	expect_rc 0 "$rc" "$out.reload" "reload"
+	expect_text "$out.reload" "changed: limits.sender.rate" "reload does not say what changed"
+	grep -q "admin bob@$E2E_HOST/h1 ran status" "$log" ||
+		{ cat "$log"; fail "no log line naming the admin"; }
+	# stop: answered, then drained and gone.
+	rc=0; e2e_client "$out.stop" bob h8 --command stop || rc=$?
+	expect_rc 0 "$rc" "$out.stop" "stop"
+	for i in $(seq 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "ope-component still runs 15 s after stop"
+	grep -q "shutting down" "$log" || { cat "$log"; fail "no shutdown line"; }
+	note "status: $(tr '\n' ' ' <"$out.status" | cut -c1-160)"
 }
 
 run_scenario()

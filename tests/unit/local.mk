@@ -39,6 +39,7 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_metrics.c \
 	tests/unit/test_xmlstream.c \
 	tests/unit/test_ext_example.c \
+	tests/unit/test_ext_commands.c \
 	tests/unit/test_ext_time.c \
 	tests/unit/test_registry.c \
 	tests/unit/test_access.c \

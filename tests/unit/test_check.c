@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "client_exit.h"
+#include "ns.h"
 #include "opts.h"
 #include "report.h"
 #include "stats.h"
@@ -274,6 +275,32 @@ static void test_check_errors(void)
 	xmpp_stanza_release(st);
 }
 
+#define CMD_REPLY(status, inner) "<iq type='result' id='r1' " \
+	"from='ope.localhost'><command xmlns='" NS_COMMANDS "' node='n' " \
+	"status='" status "'>" inner "</command></iq>"
+
+static void test_check_command(void)
+{
+	const char *cmd[2] = { "--command", "n" };
+	struct client_check c;
+
+	CU_ASSERT_EQUAL(check_xml(CMD_REPLY("completed", "<note type='info'>"
+					    "fine</note>"), cmd, &c),
+			CLIENT_REPLY_OK);
+	CU_ASSERT_EQUAL(check_xml(CMD_REPLY("executing", ""), cmd, &c),
+			CLIENT_REPLY_MISMATCH);
+	CU_ASSERT_STRING_EQUAL(c.field, "status");
+	CU_ASSERT_STRING_EQUAL(c.got, "executing");
+	CU_ASSERT_EQUAL(check_xml(CMD_REPLY("completed", "<note type='error'>"
+					    "f.conf:3: bad</note>"), cmd, &c),
+			CLIENT_REPLY_MISMATCH);
+	CU_ASSERT_STRING_EQUAL(c.field, "note");
+	CU_ASSERT_STRING_EQUAL(c.got, "f.conf:3: bad");
+	CU_ASSERT_EQUAL(check_xml("<iq type='result' id='r1' from='ope.localhost'/>",
+				  cmd, &c), CLIENT_REPLY_MISMATCH);
+	CU_ASSERT_STRING_EQUAL(c.field, "command");
+}
+
 static int test_check_register(void)
 {
 	CU_pSuite s = CU_add_suite("client_check", ctx_init, ctx_clean);
@@ -282,6 +309,7 @@ static int test_check_register(void)
 	    !CU_add_test(s, "example_tag replies", test_check_example) ||
 	    !CU_add_test(s, "ping/disco/version replies", test_check_other_modes) ||
 	    !CU_add_test(s, "error replies", test_check_errors) ||
+	    !CU_add_test(s, "ad-hoc command replies", test_check_command) ||
 	    !CU_add_test(s, "out of memory is a failure", test_check_nomem))
 		return CU_get_error();
 	return CUE_SUCCESS;

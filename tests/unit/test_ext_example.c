@@ -16,7 +16,7 @@ static xmpp_stanza_t *run(xmpp_ctx_t *ctx, const char *xml, enum ext_kind kind,
 			  xmpp_stanza_t **request)
 {
 	struct ext_request req = { .ctx = ctx, .kind = kind, .cfg = &cfg };
-	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL };
+	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL, EXT_ACTION_NONE };
 
 	*request = testutil_parse(ctx, xml);
 	if (*request == NULL)

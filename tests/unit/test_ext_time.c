@@ -28,7 +28,7 @@ static char *time_at(time_t now, enum stanza_cond *cond)
 	xmpp_ctx_t *ctx = testutil_ctx_new();
 	struct ext_request req = { .ctx = ctx, .kind = EXT_IQ_GET,
 				   .clock = fixed_clock };
-	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL };
+	struct ext_reply reply = { NULL, STANZA_COND_NONE, NULL, EXT_ACTION_NONE };
 	char *text = NULL;
 
 	fixed_now = now;

@@ -299,6 +299,33 @@ static void test_opts_scrub_forms(void)
 	client_opts_free(&o);
 }
 
+static void test_opts_command(void)
+{
+	struct client_opts o;
+	char err[256];
+
+	CU_ASSERT_EQUAL(testutil_args(&o, err, sizeof(err), TESTUTIL_BASE,
+				      "--command", "who", "--field", "jid=a@b=c",
+				      "--field", "x=", NULL), CLIENT_OPTS_RUN);
+	CU_ASSERT_EQUAL(o.mode, CLIENT_MODE_COMMAND);
+	CU_ASSERT_STRING_EQUAL(o.command, "who");
+	CU_ASSERT_EQUAL_FATAL(o.nfields, 2);
+	CU_ASSERT_STRING_EQUAL(o.fields[0], "jid=a@b=c");
+	CU_ASSERT_STRING_EQUAL(o.fields[1], "x=");
+	client_opts_free(&o);
+	expect_usage_error("NAME=VALUE", TESTUTIL_BASE, "--command", "who",
+			   "--field", "novalue", NULL);
+	expect_usage_error("NAME=VALUE", TESTUTIL_BASE, "--command", "who",
+			   "--field", "=v", NULL);
+	expect_usage_error("--field needs --command", TESTUTIL_BASE, "--field",
+			   "a=b", NULL);
+	expect_usage_error("exclude", TESTUTIL_BASE, "--command", "status",
+			   "--ping", NULL);
+	expect_usage_error("exclude", TESTUTIL_BASE, "--command", "status",
+			   "--count", "3", NULL);
+	expect_usage_error("node name", TESTUTIL_BASE, "--command", "", NULL);
+}
+
 static int test_opts_register(void)
 {
 	CU_pSuite s = CU_add_suite("client_opts", NULL, NULL);
@@ -307,6 +334,7 @@ static int test_opts_register(void)
 	    !CU_add_test(s, "defaults", test_opts_defaults) ||
 	    !CU_add_test(s, "every option", test_opts_all) ||
 	    !CU_add_test(s, "request modes", test_opts_modes) ||
+	    !CU_add_test(s, "--command and --field", test_opts_command) ||
 	    !CU_add_test(s, "help and version", test_opts_help_version) ||
 	    !CU_add_test(s, "usage errors", test_opts_errors) ||
 	    !CU_add_test(s, "window clamped", test_opts_window_clamped) ||

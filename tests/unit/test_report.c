@@ -8,6 +8,7 @@
 #include <strophe.h>
 
 #include "check.h"
+#include "ns.h"
 #include "opts.h"
 #include "report.h"
 #include "stats.h"
@@ -196,12 +197,37 @@ static void test_report_progress(void)
 	free(buf);
 }
 
+static void test_report_command(void)
+{
+	xmpp_stanza_t *st = parse_xml("<iq type='result' id='r1' from='ope.localhost'>"
+				      "<command xmlns='" NS_COMMANDS "' node='status' "
+				      "status='completed'><x xmlns='" NS_DATA "' "
+				      "type='result'><field var='pid'><value>42</value>"
+				      "</field><field var='multi'><value>a</value>"
+				      "<value>b</value></field><field var='none'/></x>"
+				      "</command></iq>");
+	struct client_opts o;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CU_ASSERT_EQUAL(testutil_args(&o, err, sizeof(err), TESTUTIL_BASE,
+				      "--command", "status", NULL), CLIENT_OPTS_RUN);
+	client_report_reply(f, st, &o, 1.0);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(buf, "pid=42\nmulti=a, b\nnone=\n");
+	free(buf);
+	xmpp_stanza_release(st);
+	client_opts_free(&o);
+}
+
 static int test_report_register(void)
 {
 	CU_pSuite s = CU_add_suite("client_report", ctx_init, ctx_clean);
 
 	if (s == NULL ||
 	    !CU_add_test(s, "reply output", test_report_output) ||
+	    !CU_add_test(s, "ad-hoc command output", test_report_command) ||
 	    !CU_add_test(s, "summary as JSON", test_report_summary_json) ||
 	    !CU_add_test(s, "progress line", test_report_progress) ||
 	    !CU_add_test(s, "summary line", test_report_summary))

@@ -147,6 +147,45 @@ static void test_request_password(void)
 	client_opts_free(&o);
 }
 
+static void test_request_command(void)
+{
+	struct client_opts o;
+	xmpp_stanza_t *req, *cmd, *x, *f;
+	char err[256], *text;
+
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--command", "who",
+		      "--field", "jid=a&b@c", "--service-password", "pw", NULL);
+	req = client_request_new(ctx, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(req), "set");
+	cmd = xmpp_stanza_get_child_by_name_and_ns(req, "command", NS_COMMANDS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(cmd, "node"), "who");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(cmd, "action"), "execute");
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(cmd, "password"), "pw");
+	x = xmpp_stanza_get_child_by_name_and_ns(cmd, "x", NS_DATA);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_type(x), "submit");
+	f = xmpp_stanza_get_child_by_name(x, "field");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_STRING_EQUAL(xmpp_stanza_get_attribute(f, "var"), "jid");
+	text = xmpp_stanza_get_text(xmpp_stanza_get_child_by_name(f, "value"));
+	CU_ASSERT_STRING_EQUAL(text, "a&b@c");
+	xmpp_free(ctx, text);
+	xmpp_stanza_release(req);
+	client_opts_free(&o);
+	/* No fields: no form. */
+	testutil_args(&o, err, sizeof(err), TESTUTIL_BASE, "--command", "status",
+		      NULL);
+	req = client_request_new(ctx, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	cmd = xmpp_stanza_get_child_by_name_and_ns(req, "command", NS_COMMANDS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
+	CU_ASSERT_PTR_NULL(xmpp_stanza_get_children(cmd));
+	xmpp_stanza_release(req);
+	client_opts_free(&o);
+}
+
 static int test_request_register(void)
 {
 	CU_pSuite s = CU_add_suite("client_request", ctx_init, ctx_clean);
@@ -154,6 +193,7 @@ static int test_request_register(void)
 	if (s == NULL ||
 	    !CU_add_test(s, "message request", test_request_message) ||
 	    !CU_add_test(s, "iq requests", test_request_iq_kinds) ||
+	    !CU_add_test(s, "ad-hoc command", test_request_command) ||
 	    !CU_add_test(s, "service password attribute", test_request_password))
 		return CU_get_error();
 	return CUE_SUCCESS;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* disco.c: XEP-0030 Service Discovery: identity, features, no items. */
+/* disco.c: XEP-0030 Service Discovery: identity, features; items only on the ad-hoc commands node. */
+#include <string.h>
+
 #include "config.h"
 #include "ext.h"
 
@@ -39,7 +41,11 @@ oom:
 
 static int items_handle(const struct ext_request *req, struct ext_reply *reply)
 {
-	if (xmpp_stanza_get_attribute(req->payload, "node") != NULL) {
+	const char *node = xmpp_stanza_get_attribute(req->payload, "node");
+
+	if (node != NULL && strcmp(node, NS_COMMANDS) == 0)
+		return ext_commands_items(req, reply);
+	if (node != NULL) {
 		reply->cond = STANZA_COND_ITEM_NOT_FOUND;
 		return 0;
 	}

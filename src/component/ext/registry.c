@@ -11,6 +11,17 @@ static const struct ext *const registry[] = {
 	&ext_ping,
 	&ext_version,
 	&ext_time,
+	&ext_commands,
+};
+
+/* The ad-hoc commands ext_commands serves: a file plus one line each. */
+static const struct ext_command *const commands[] = {
+	&ext_cmd_status,
+	&ext_cmd_reload,
+	&ext_cmd_restart,
+	&ext_cmd_stop,
+	&ext_cmd_who,
+	&ext_cmd_forgive,
 };
 
 _Static_assert(ARRAY_SIZE(registry) <= EXT_REGISTRY_MAX,
@@ -20,6 +31,12 @@ const struct ext *const *ext_registry_list(size_t *count)
 {
 	*count = ARRAY_SIZE(registry);
 	return registry;
+}
+
+const struct ext_command *const *ext_registry_commands(size_t *count)
+{
+	*count = ARRAY_SIZE(commands);
+	return commands;
 }
 
 const char *const *ext_registry_features(size_t *count)
