@@ -1907,6 +1907,10 @@ parsed:
 	    check_group(&ld, config_root_setting(&ld.lc), "") < 0 ||
 	    apply_rows(&ld, &c, 0) < 0 || check_across(&ld, &c) < 0)
 		goto out;
+	/* Warnings are written in the format this configuration asks for
+	 * (the caller applies the rest of log.* once the load is done). */
+	if (ld.warning[0] != '\0')
+		log_set_format(c.log_format);
 	for (line = ld.warning; *line; line = next) {
 		next = line + strcspn(line, "\n");
 		log_warn("%.*s", (int)(next - line), line);

@@ -127,7 +127,7 @@ else
 FROM $from
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \\
     --no-install-recommends systemd procps prosody openssl libstrophe0 \\
-    libconfig9 libmicrohttpd12 libsystemd0 libexpat1 libssl3 && \\
+    libconfig9 libmicrohttpd12 libsystemd0 libexpat1 libssl3 libidn12 && \\
     apt-get clean && rm -rf /var/lib/apt/lists/*
 LABEL org.opencontainers.image.description="ope: systemd + Prosody for tests/systemd/takeover-real.sh"
 EOF
@@ -160,7 +160,9 @@ cat >"$root/etc/ope/ope-component.conf" <<EOF
 # written by tests/systemd/takeover-real.sh
 server    = { host = "127.0.0.1"; port = 5347; };
 component = { domain = "$domain"; secret = "$secret"; };
-log       = { level = "info"; };
+# json: under systemd (JOURNAL_STREAM) each line goes to the journal with
+# its fields, checked below with journalctl -o json.
+log       = { level = "info"; format = "json"; };
 reconnect = { initial = 0.2; maximum = 1.0; };
 limits    = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };
 EOF
@@ -360,6 +362,11 @@ procs=$(in_c cat "/sys/fs/cgroup/systemd$cg/cgroup.procs" 2>&1 | tr '\n' ' ')
 check "the unit's cgroup holds only the new process (cgroup.procs: $procs)" \
 	test "$procs" = "$pid2 "
 check "NRestarts is 0" test "$(prop NRestarts)" = 0
+# log.format = "json" under systemd: ope's lines reach the journal with
+# their own fields (sd_journal_send), not as text on stderr.
+check "the journal has ope's structured fields (LINK= on the link's lines, TAKEOVER= on the takeover's)" \
+	eval 'in_c journalctl -q -o json --no-pager -u ope-component | grep -q "\"LINK\"" &&
+		in_c journalctl -q -o json --no-pager -u ope-component | grep -q "\"TAKEOVER\""'
 sleep 0.5
 in_c touch /root/stop-poll
 wait "$poll_pid"
