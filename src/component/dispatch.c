@@ -59,6 +59,7 @@ struct waiting_action {
 	xmpp_stanza_t *stanza;       /* a copy of the request; NULL: none */
 	const struct ext *ext;
 	char *id;
+	uint64_t arrival_ns;
 };
 
 struct dispatch {
@@ -293,6 +294,7 @@ static enum dispatch_result wait_action(struct dispatch *d, const struct ext *ex
 				  "out of memory");
 	}
 	a->ext = ext;
+	a->arrival_ns = util_now_ns();
 	d->admin.act(d->admin.arg, action);
 	return DISPATCH_PENDING;
 }
@@ -495,6 +497,16 @@ void dispatch_abandon(struct dispatch *d, int answer)
 		c->abandoned = 1;
 	}
 	count_checks(d);
+	/* A command waiting for its action ends with its stream: its answer
+	 * must not open the next one. */
+	if (d->action.stanza != NULL) {
+		if (answer)
+			send_error(d, d->action.stanza,
+				   STANZA_COND_RESOURCE_CONSTRAINT,
+				   "the service is stopping; its action may or "
+				   "may not have run (see the log)");
+		action_clear(&d->action);
+	}
 }
 
 static enum dispatch_result on_message(struct dispatch *d, xmpp_stanza_t *msg)
@@ -694,6 +706,8 @@ void dispatch_action_done(struct dispatch *d, int ok, const char *outcome)
 	}
 	if (r == DISPATCH_NOMEM)
 		metrics_drop(d->metrics, METRICS_DROP_NO_MEMORY);
+	else
+		metrics_answered(d->metrics, "iq", a->arrival_ns);
 	action_clear(a);
 }
 

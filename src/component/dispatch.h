@@ -72,8 +72,9 @@ struct dispatch_admin {
 	void *arg;
 };
 
-/* Serve admin commands with ADMIN (copied; NULL: status, reload, restart
- * and stop are answered service-unavailable). */
+/* Serve admin commands with ADMIN (copied; NULL: reload, restart and stop
+ * are answered service-unavailable, and status has only dispatch's
+ * counters: pid, uptime and the link stay 0 and empty). */
 void dispatch_set_admin(struct dispatch *d, const struct dispatch_admin *admin);
 
 /* The action asked for (if one waits) ended: OK, with OUTCOME (one line,

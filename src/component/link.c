@@ -1541,9 +1541,11 @@ int link_held(const struct link *l)
 {
 	if (l->phase != P_UP || l->hold == HOLD_NONE)
 		return -1;
-	/* A request waiting for its password hash is answered here first. */
+	/* A request waiting for its password hash, or a command waiting for
+	 * its action, is answered here first. */
 	return l->hold == HOLD_STILL && obuf_len(&l->out) == 0 &&
-	       dispatch_pending(l->dispatch) == 0;
+	       dispatch_pending(l->dispatch) == 0 &&
+	       !dispatch_action_waiting(l->dispatch);
 }
 
 /* A new parser for the stream after a pause, fed HEADER (NULL: a default

@@ -169,6 +169,9 @@ static void command_act(void *arg, enum ext_action action)
 	} else if (action == EXT_ACTION_STOP && !stop_signal) {
 		stop_signal = SIGTERM;
 		stop_count = 1;
+	} else if (action == EXT_ACTION_STOP) {
+		/* As a second SIGTERM: close at once (answered in serve()). */
+		stop_count++;
 	}
 }
 
@@ -367,6 +370,10 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 			restart_in_place(l, cfg, level_override, t);
 		}
 		wait_ms = takeover_wait_ms(t, notify_wait_ms(200));
+		if (command_waits == EXT_ACTION_STOP && (draining || deadline != 0))
+			command_done(l, EXT_ACTION_STOP, 1, "already stopping: "
+				     "closing at once, as for a second stop "
+				     "signal");
 		if (stop_signal && deadline == 0 && !draining) {
 			takeover_abort(t, l, "it is stopping (a stop signal "
 				       "came)");

@@ -56,11 +56,11 @@ int takeover_run(struct takeover *t, struct link *l, int ready);
  * told why, L serves on. */
 void takeover_abort(struct takeover *t, struct link *l, const char *why);
 
-/* Close the control socket and remove it, unless the link was handed over
- * (the path is the new process's then). NULL is a no-op. */
 /* Count failed takeovers in M (may be NULL: not counted). */
 void takeover_set_metrics(struct takeover *t, struct metrics *m);
 
+/* Close the control socket and remove it, unless the link was handed over
+ * (the path is the new process's then). NULL is a no-op. */
 void takeover_free(struct takeover *t);
 
 /* ---- the new process ---- */

@@ -346,6 +346,77 @@ def t_stop():
         srv.close()
 
 
+def command_stanza(node, frm=ADMIN):
+    """An execute of NODE from FRM, as bytes, and its id."""
+    id_ = new_id()
+    return id_, fs.prosody_xml('iq', {'from': frm, 'to': DOMAIN, 'id': id_,
+                                      'type': 'set'},
+                               fs.prosody_xml('command', [('xmlns', NS_CMD),
+                                                          ('node', node)],
+                                              '', lang=None))
+
+
+@case('a command whose action waits ends with its stream: reload and the '
+      'server\'s close in one read -> the next stream starts with its header')
+def t_action_and_close():
+    srv, comp, conn = start()
+    try:
+        _, xml = command_stanza('reload')
+        conn.send(xml + '</stream:stream>')
+        conn.close()
+        nxt = srv.accept(TIMEOUT + 3)
+        check(nxt is not None, 'no reconnect %s' % comp.why())
+        # The component speaks first on a new stream: its header.
+        check(nxt.wait_for(lambda: b'>' in bytes(nxt.raw), TIMEOUT),
+              'nothing on the new stream %s' % comp.why())
+        head = bytes(nxt.raw).lstrip()
+        check(head.startswith(b'<?xml') or head.startswith(b'<stream:stream'),
+              'the new stream does not start with its header: %r' % head[:80])
+        nxt.handshake()
+        check(comp.wait_log('connected to'), 'not connected %s' % comp.why())
+        # The slot is free again: a new command is served.
+        c = cmd_of(command(nxt, 'status'))
+        check(c.get('status') == 'completed', 'status after the reconnect')
+    finally:
+        comp.stop()
+        srv.close()
+
+
+@case('a reload that drops its admin is still answered; stop during a drain '
+      'is answered and closes at once, as a second SIGTERM')
+def t_reload_self_and_stop_twice():
+    srv, comp, conn = start()
+    try:
+        with open(comp.config) as f:
+            text = f.read()
+        # The reload drops the admin who asks for it: answered all the same.
+        with open(comp.config, 'w') as f:
+            f.write(text.replace('"BOSS@localhost"', '"other@localhost"'))
+        c = cmd_of(command(conn, 'reload'))
+        check(c.get('status') == 'completed', 'reload answered %s'
+              % ET.tostring(c, 'unicode'))
+        # Back to the admin, and a drain that waits a minute for the
+        # server's answer (the fake server gives none).
+        with open(comp.config, 'w') as f:
+            f.write(text.replace('answer = 0.2', 'answer = 60.0'))
+        os.kill(comp.proc.pid, signal.SIGHUP)
+        check(comp.wait_log('configuration reloaded from %s' % comp.config,
+                            TIMEOUT), 'no reload %s' % comp.why())
+        os.kill(comp.proc.pid, signal.SIGTERM)
+        iq = conn.recv_stanza(TIMEOUT)
+        check(iq is not None and iq.get('id', '').startswith('drain-'),
+              'no unroute IQ %s' % comp.why())
+        c = cmd_of(command(conn, 'stop'))
+        check('already stopping' in ET.tostring(c, 'unicode'),
+              'second stop: %s' % ET.tostring(c, 'unicode'))
+        check(comp.wait_log('closing at once'), 'not closed at once %s'
+              % comp.why())
+        check(conn.wait_closed(TIMEOUT), 'stream not closed %s' % comp.why())
+    finally:
+        comp.stop()
+        srv.close()
+
+
 @case('restart: answered "started", the new process takes the same stream '
       'over and answers; without a control socket the answer says why')
 def t_restart():
