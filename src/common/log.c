@@ -520,12 +520,29 @@ static int mask_step(struct log_mask *m, struct mask_out *o, char c)
 	case MASK_RESYNC:
 		if (c == '<') {
 			m->state = MASK_TEXT;
+			m->tquote = 0;
 			return 0;
 		}
 		mask_byte(o, c, 0);
 		return 1;
 	case MASK_TEXT:
 		mask_byte(o, c, 1);
+		/* Inside another attribute's value, "password=" is data
+		 * (data='password=' password='x' must still hide x). */
+		if (m->tquote) {
+			if (c == m->tquote)
+				m->tquote = 0;
+			return 1;
+		}
+		if (c == '<') {
+			m->in_tag = 1;
+		} else if (c == '>') {
+			m->in_tag = 0;
+		} else if (m->in_tag && (c == '\'' || c == '"')) {
+			m->tquote = c;
+			m->pw = m->hs = 0;
+			return 1;
+		}
 		if (mask_match(&m->pw, mask_pw, c)) {
 			m->hs = 0;
 			m->state = MASK_NAME;
@@ -570,6 +587,7 @@ static int mask_step(struct log_mask *m, struct mask_out *o, char c)
 			m->quote = c;
 		} else if (c == '>') {
 			m->state = m->slash ? MASK_TEXT : MASK_HS_BODY;
+			m->in_tag = 0;
 		}
 		m->slash = !m->quote && c == '/';
 		return 1;

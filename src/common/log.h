@@ -127,6 +127,8 @@ struct log_mask {
 	unsigned char pw, hs;     /* chars of "password", "<handshake" matched */
 	unsigned char slash;      /* the last tag character was '/' */
 	char quote;               /* the quote that ends the current value */
+	unsigned char in_tag;     /* between a tag's '<' and its '>' */
+	char tquote;              /* in a tag: the quote of another value */
 };
 
 /* Copy LEN bytes of SRC, the next piece of an XML stream, into DST (DSTLEN

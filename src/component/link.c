@@ -896,6 +896,8 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 	struct link *l = arg;
 	int answer;
 	char text[200];
+	int reserved = s->limit != NULL &&
+		       strcmp(s->limit, "reserved namespace") == 0;
 
 	if (l->phase != P_UP || l->ending != END_NONE)
 		return;
@@ -903,6 +905,10 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 		snprintf(text, sizeof(text), "two attributes of the stanza "
 			 "would be read under one name, or a namespaced "
 			 "attribute stands in for from, to, id or type");
+	else if (reserved)
+		snprintf(text, sizeof(text), "the stanza uses the xml or "
+			 "xmlns namespace where XML allows no other use (an "
+			 "element in it, or a prefix bound to its URI)");
 	else
 		snprintf(text, sizeof(text), "the stanza is over this "
 			 "service's limit on %s",
@@ -915,7 +921,8 @@ static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 		log_warn("skipped a <%s> from %s %s %s (%s)%s",
 			 log_escape(name, sizeof(name), s->name),
 			 log_escape(from, sizeof(from), s->from),
-			 s->forged ? "with forged or clashing" : "over the limit on",
+			 s->forged ? "with forged or clashing" :
+			 reserved ? "with a" : "over the limit on",
 			 s->limit ? s->limit : "stanza size",
 			 answer ? "answered policy-violation" :
 			 "nothing to answer: no from, id or answerable type",

@@ -423,6 +423,8 @@ static int take_over(struct link *l, const char *path)
 		return -1;
 	}
 	log_info("asking the ope-component on %s for its link", path);
+	/* The answer may take seconds: say so now, not after it. */
+	log_flush();
 	fd = takeover_request(path, &h, &refused, err, sizeof(err));
 	if (fd < 0) {
 		if (refused)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* workpool.c: a few worker threads for slow jobs (password hashes); results come back through an fd the event loop polls. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -73,6 +74,7 @@ static void *worker(void *arg)
 
 struct workpool *workpool_new(unsigned threads, size_t max, workpool_run_fn run)
 {
+	sigset_t all, old;
 	struct workpool *wp = calloc(1, sizeof(*wp));
 
 	if (wp == NULL)
@@ -92,13 +94,18 @@ struct workpool *workpool_new(unsigned threads, size_t max, workpool_run_fn run)
 		pthread_mutex_destroy(&wp->lock);
 		goto fail;
 	}
+	/* Workers take no signal: each must interrupt the loop's poll(). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (wp->nthreads = 0; wp->nthreads < (threads ? threads : 1);
 	     wp->nthreads++)
 		if (pthread_create(&wp->threads[wp->nthreads], NULL, worker,
 				   wp) != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			workpool_free(wp, NULL, NULL);
 			return NULL;
 		}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return wp;
 fail:
 	if (wp->efd >= 0)

@@ -20,6 +20,9 @@
 
 /* The skip reason of a stanza with attributes under one name (forged()). */
 static const char attr_names[] = "attribute names";
+/* ... and of one with an element or a prefix in the xml or xmlns namespace,
+ * which libstrophe could not serialise or expat refuses (skip_reserved()). */
+static const char reserved_ns[] = "reserved namespace";
 
 /* One open element of the stanza being built. */
 struct level {
@@ -588,7 +591,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 	 * well-formed: a payload copied into a reply would kill the stream. */
 	if (strncmp(nsname, NS_XML "\x1F", sizeof(NS_XML)) == 0 ||
 	    strncmp(nsname, NS_XMLNS "\x1F", sizeof(NS_XMLNS)) == 0) {
-		start_skip(x, "reserved namespace", name, atts);
+		start_skip(x, reserved_ns, name, atts);
 		return;
 	}
 	for (n = 0; atts[2 * n] != NULL; n++) {
@@ -963,6 +966,112 @@ static void expat_error(struct xmlstream *x)
 	x->failed = 1;
 }
 
+static int raw_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The value of attribute NAME (in no namespace: a prefixed name never
+ * matches) in the start tag at TAG (LEN bytes, from its '<'), with the
+ * five predefined entities decoded, as a malloc'd string; NULL when absent,
+ * over limits.attribute_bytes, or holding another reference. */
+static char *raw_attr(const struct xmlstream *x, const char *tag, size_t len,
+		      const char *name)
+{
+	static const char *const ents[][2] = {
+		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" },
+		{ "&apos;", "'" }, { "&quot;", "\"" },
+	};
+	size_t i = 1, nl = strlen(name), ns, ne, vs, ve, o, k;
+	char q, *v;
+
+	while (i < len && !raw_space(tag[i]) && tag[i] != '>' && tag[i] != '/')
+		i++;                    /* the element's name */
+	for (;;) {
+		while (i < len && raw_space(tag[i]))
+			i++;
+		if (i >= len || tag[i] == '>' || tag[i] == '/')
+			return NULL;
+		ns = i;
+		while (i < len && tag[i] != '=' && !raw_space(tag[i]))
+			i++;
+		ne = i;
+		while (i < len && tag[i] != '\'' && tag[i] != '"')
+			i++;
+		if (i >= len)
+			return NULL;
+		q = tag[i++];
+		vs = i;
+		while (i < len && tag[i] != q)
+			i++;
+		if (i >= len)
+			return NULL;
+		ve = i++;
+		if (ne - ns == nl && memcmp(tag + ns, name, nl) == 0)
+			break;
+	}
+	if (ve - vs > x->lim.attr_bytes || (v = malloc(ve - vs + 1)) == NULL)
+		return NULL;
+	for (o = 0, i = vs; i < ve;) {
+		if (tag[i] != '&') {
+			v[o++] = tag[i++];
+			continue;
+		}
+		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+			size_t el = strlen(ents[k][0]);
+
+			if (ve - i >= el && memcmp(tag + i, ents[k][0], el) == 0) {
+				v[o++] = ents[k][1][0];
+				i += el;
+				break;
+			}
+		}
+		if (k == sizeof(ents) / sizeof(ents[0])) {
+			free(v);
+			return NULL;
+		}
+	}
+	v[o] = '\0';
+	return v;
+}
+
+/* Fill the skip report from the raw start tag at TAG (LEN bytes of it or
+ * more), which expat refused: its local name and the routing attributes in
+ * no namespace. */
+static void skip_from_raw_tag(struct xmlstream *x, const char *tag, size_t len)
+{
+	static const char *const keys[SK_N] = { NULL, "type", "id", "from", "to" };
+	size_t end, nb, ne;
+	char q = 0;
+	int k;
+
+	for (end = 0; end < len; end++) {
+		if (q != 0) {
+			if (tag[end] == q)
+				q = 0;
+		} else if (tag[end] == '\'' || tag[end] == '"') {
+			q = tag[end];
+		} else if (tag[end] == '>') {
+			break;
+		}
+	}
+	if (end >= len || len == 0 || tag[0] != '<')
+		return;
+	for (nb = 1, ne = 1; ne < end && !raw_space(tag[ne]) && tag[ne] != '/';
+	     ne++)
+		if (tag[ne] == ':')
+			nb = ne + 1;
+	if (x->skip[SK_NAME] == NULL && ne > nb && ne - nb < 64 &&
+	    (x->skip[SK_NAME] = malloc(ne - nb + 1)) != NULL) {
+		memcpy(x->skip[SK_NAME], tag + nb, ne - nb);
+		x->skip[SK_NAME][ne - nb] = '\0';
+	}
+	for (k = SK_TYPE; k < SK_N; k++) {
+		if (x->skip[k] == NULL)
+			x->skip[k] = raw_attr(x, tag, end + 1, keys[k]);
+	}
+}
+
 /*
  * Expat refuses a prefix bound to the xml namespace's URI (xmlns:ns1=
  * 'http://www.w3.org/XML/1998/namespace'), which is well-formed XML but not
@@ -970,20 +1079,23 @@ static void expat_error(struct xmlstream *x)
  * attribute xml:foo (any name but lang, space, base and id), so any user
  * could cut the link with one stanza. The tag is local to one stanza: skip
  * that stanza with scan() from the tag on, as for one nested too deep, and
- * go on with a reset parser. Returns 0 when the stanza is being skipped
- * (expat's unparsed bytes of the piece were handed on), -1 when the error
- * is another or cannot be recovered from.
+ * go on with a reset parser once it ends. *BUF and *LEN are the piece of N
+ * bytes the caller fed expat and what follows it: on success they point at
+ * the bytes to scan next (the tag's start, or the piece's start when the
+ * tag began in an earlier piece: that part, at most one token, is scanned
+ * here). Nothing is copied but that part, and nothing recurses, so a read
+ * full of such stanzas costs what one costs, each. Returns 0, or -1 when
+ * the error is another or cannot be recovered from.
  */
-static int skip_reserved(struct xmlstream *x)
+static int skip_reserved(struct xmlstream *x, const char **buf, size_t *len,
+			 size_t n)
 {
 	enum XML_Error e = XML_GetErrorCode(x->p);
-	unsigned long long at = event_start(x);
+	unsigned long long at = event_start(x), piece = x->fed - n;
 	unsigned long at_line = line(x);
 	const char *ctx;
-	char *rest;
 	int off = 0, size = 0;
-	size_t n;
-	int rc;
+	size_t k;
 
 	if ((e != XML_ERROR_RESERVED_NAMESPACE_URI &&
 	     e != XML_ERROR_RESERVED_PREFIX_XML &&
@@ -995,26 +1107,33 @@ static int skip_reserved(struct xmlstream *x)
 	if (ctx == NULL || off < 0 || size < off ||
 	    at + (unsigned long long)(size - off) != x->fed)
 		return -1;
-	n = (size_t)(size - off);
-	rest = malloc(n > 0 ? n : 1);
-	if (rest == NULL)
-		return -1;
-	memcpy(rest, ctx + off, n);
-	if (x->depth == 1) {
-		/* The stanza's own start tag: nothing of it was read. */
-		x->top_start = at;
-		x->top_line = at_line;
+	if (x->skip_limit == NULL) {
+		if (x->depth == 1) {
+			/* The stanza's own start tag: nothing of it was
+			 * read, but its routing attributes are in its bytes. */
+			x->top_start = at;
+			x->top_line = at_line;
+		}
+		start_skip(x, reserved_ns, NULL, NULL);
+		if (x->depth == 1)
+			skip_from_raw_tag(x, ctx + off, (size_t)(size - off));
 	}
-	if (x->skip_limit == NULL)
-		start_skip(x, attr_names, NULL, NULL);
 	x->fed = x->mark = at;
 	x->scanning = 1;
 	x->scan_state = SC_TEXT;
 	x->scan_depth = x->depth - 1;
 	x->scan_line = at_line;
-	rc = xmlstream_feed(x, rest, n);
-	free(rest);
-	return rc;
+	if (at >= piece) {
+		*buf += at - piece;
+		*len -= at - piece;
+		return 0;
+	}
+	/* The tag began in an earlier piece: scan that part of it from
+	 * expat's buffer; its end, and so the stanza's, is in this piece. */
+	k = scan(x, ctx + off, (size_t)(piece - at));
+	x->fed += k;
+	x->mark += k;
+	return x->failed || !x->scanning || x->fed != piece ? -1 : 0;
 }
 
 int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
@@ -1075,17 +1194,8 @@ int xmlstream_feed(struct xmlstream *x, const char *buf, size_t len)
 				x->unparsed = (size_t)(x->fed - x->mark) + (len - n);
 				return 0;
 			}
-			if (!x->failed && skip_reserved(x) == 0) {
-				if (x->paused) {
-					/* At the skipped stanza's end: what
-					 * skip_reserved() left, then the rest. */
-					x->unparsed += len - n;
-					return 0;
-				}
-				buf += n;
-				len -= n;
+			if (!x->failed && skip_reserved(x, &buf, &len, n) == 0)
 				continue;
-			}
 			if (!x->failed)
 				expat_error(x);
 			return -1;

@@ -69,7 +69,9 @@ struct xmlstream_skipped {
 	const char *name, *type, *id, *from, *to;
 	/* Which limit: "stanza size", "nesting depth", "children per element",
 	 * "elements per stanza", "attributes per element", "attribute size",
-	 * "text size", "reserved namespace" or "attribute names". Static. */
+	 * "text size", "reserved namespace" (an element in the xml or xmlns
+	 * namespace, or a prefix bound to their URIs) or "attribute names".
+	 * Static. */
 	const char *limit;
 	size_t line;           /* line of the stream where the stanza began */
 	/* "attribute names": not a limit but a forgery. Two attributes of one

@@ -315,6 +315,13 @@ static void test_mask_whole(void)
 			       "<handshake xmlns='a/b'>***</handshake>\n");
 	CU_ASSERT_STRING_EQUAL(mask_one("<handshake/><iq>t</iq>"),
 			       "<handshake/><iq>t</iq>\n");
+	/* "password=" inside another attribute's value is data: the real
+	 * password after it is hidden all the same. */
+	CU_ASSERT_STRING_EQUAL(mask_one("<e data='password=' password='QQ'/>"),
+			       "<e data='password=' password='***'/>\n");
+	CU_ASSERT_STRING_EQUAL(mask_one("<e u=\"https://x/?password=\" "
+					"password=\"QQ\"/>"),
+			       "<e u=\"https://x/?password=\" password=\"***\"/>\n");
 }
 
 /* Every split of STANZA into two reads, and one byte per read: no 'Q'
@@ -354,6 +361,8 @@ static void test_mask_split(void)
 			  "b</body></message>");
 	check_every_split("<iq><example_tag password = \"QQ&apos;QQ\"/></iq>");
 	check_every_split("<handshake>QQQQQQQQQQ</handshake>");
+	check_every_split("<iq><e data='password=' password='QQQQ' b=\"'\"/>"
+			  "<body>it's</body></iq>");
 	check_every_split("<handshake xmlns='jabber:component:accept'>QQQQ"
 			  "</handshake>");
 }

@@ -883,19 +883,54 @@ static void check_reserved(const char *stanza, const char *want)
 
 static void test_reserved_prefix(void)
 {
+	/* On the stanza itself: the routing attributes in no namespace come
+	 * from its raw tag (entities decoded, prefixed ones ignored). */
 	check_reserved("<message " XMLNS_XML " from='a@e/r' to='c' id='m1'/>",
-		       "[K - - - - -: attribute names]");
-	check_reserved("<message from='a@e/r' to='c' id='m1' " XMLNS_XML ">"
-		       "<body>a <b>&lt;</b> c</body><x a='>'/></message>",
-		       "[K - - - - -: attribute names]");
+		       "[K message - m1 a@e/r c: reserved namespace]");
+	check_reserved("<iq type='get' xmlns:x='urn:x' x:from='boss@e/x' from="
+		       "'a&amp;b@e/r' to='c' id=\"q&apos;1\" " XMLNS_XML ">"
+		       "<body>a <b>&lt;</b> c</body><x a='>'/></iq>",
+		       "[K iq get q'1 a&b@e/r c: reserved namespace]");
+	check_reserved("<message from='a@e/r' to='c' id='m1&#65;' " XMLNS_XML "/>",
+		       "[K message - - a@e/r c: reserved namespace]");
 	check_reserved("<message from='a@e/r' to='c' id='m1'><body>hi</body>"
 		       "<example_tag xmlns='urn:e' " XMLNS_XML "><i/>t</example_tag>"
 		       "<!-- </message> --></message>",
-		       "[K message - m1 a@e/r c: attribute names]");
+		       "[K message - m1 a@e/r c: reserved namespace]");
 	/* A client's <xml:foo/> child, as Prosody writes it. */
 	check_reserved("<message from='a@e/r' to='c' id='m1'><foo xmlns="
 		       "'http://www.w3.org/XML/1998/namespace'/></message>",
-		       "[K message - m1 a@e/r c: attribute names]");
+		       "[K message - m1 a@e/r c: reserved namespace]");
+}
+
+/* A read full of such stanzas: each is skipped on its own, the stanza
+ * after them is delivered (no recursion per stanza: it once copied the
+ * rest of the read for each). */
+static void test_reserved_prefix_many(void)
+{
+	static const char one[] = "<message from='a@e/r' to='c' id='m' "
+		XMLNS_XML "/>";
+	size_t n = 2000, i, cap = strlen(HDR) + n * strlen(one) + 64;
+	char *text = malloc(cap), *p;
+	struct rec r;
+	struct xmlstream *x;
+	const char *at;
+	size_t k = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	p = text + sprintf(text, "%s", HDR);
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s", one);
+	sprintf(p, "<presence from='n@e/x' to='c'/>");
+	x = start(&r, NULL);
+	CU_ASSERT_EQUAL(feed(x, text), 0);
+	CU_ASSERT_STRING_EQUAL(xmlstream_error(x), "");
+	for (at = r.log; (at = strstr(at, "reserved namespace]")) != NULL; at++)
+		k++;
+	CU_ASSERT_EQUAL(k, n);
+	CU_ASSERT_EQUAL(r.stanzas, 1);
+	finish(&r);
+	free(text);
 }
 
 /* A pause at the end of such a skipped stanza (a takeover's hold) leaves
@@ -923,7 +958,7 @@ static void test_reserved_prefix_pause(void)
 		} else {
 			CU_ASSERT_EQUAL(rest + (n - cut), strlen(after));
 		}
-		CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "attribute names]"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.log, "reserved namespace]"));
 		CU_ASSERT_EQUAL(r.stanzas, 0);
 		finish(&r);
 	}
@@ -952,6 +987,7 @@ static int test_xmlstream_register(void)
 	    !CU_add_test(s, "forged and clashing attributes", test_forged_attributes) ||
 	    !CU_add_test(s, "a prefix bound to the xml namespace", test_reserved_prefix) ||
 	    !CU_add_test(s, "... and a pause right after it", test_reserved_prefix_pause) ||
+	    !CU_add_test(s, "... and thousands in one read", test_reserved_prefix_many) ||
 	    !CU_add_test(s, "big stanzas and tokens", test_big_inputs) ||
 	    !CU_add_test(s, "no stanza held back", test_no_deferral) ||
 	    !CU_add_test(s, "malformed input", test_errors) ||
