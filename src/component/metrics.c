@@ -379,6 +379,28 @@ static void family(struct text *t, const char *name, const char *type,
 	put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Family NAME (TYPE, HELP) with its one sample V. */
+static void scalar(struct text *t, const char *name, const char *type,
+		   const char *help, uint64_t v)
+{
+	family(t, name, type, help);
+	put(t, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* Counter family NAME (HELP) with one sample per value NAMES[i] of LABEL:
+ * C[i], for i below N. */
+static void by_label(struct text *t, const char *name, const char *help,
+		     const char *label, const char *const names[], counter *c,
+		     size_t n)
+{
+	size_t i;
+
+	family(t, name, "counter", help);
+	for (i = 0; i < n; i++)
+		put(t, "%s{%s=\"%s\"} %llu\n", name, label, names[i],
+		    (unsigned long long)get(&c[i]));
+}
+
 static void per_kind(struct text *t, const char *name, counter *c,
 		     const char *help)
 {
@@ -461,11 +483,9 @@ char *metrics_render(struct metrics *m, size_t *len)
 		    (unsigned long long)get(&m->errors[i]));
 	}
 
-	family(&t, "ope_stanzas_dropped_total", "counter",
-	       "Stanzas dropped without any answer, by reason.");
-	for (i = 0; i < METRICS_DROP_COUNT; i++)
-		put(&t, "ope_stanzas_dropped_total{reason=\"%s\"} %llu\n",
-		    drop_names[i], (unsigned long long)get(&m->dropped[i]));
+	by_label(&t, "ope_stanzas_dropped_total", "Stanzas dropped without any "
+		 "answer, by reason.", "reason", drop_names, m->dropped,
+		 METRICS_DROP_COUNT);
 
 	histogram(&t, m);
 
@@ -491,48 +511,33 @@ char *metrics_render(struct metrics *m, size_t *len)
 	       "the Unix epoch; 0 if it never did.");
 	put(&t, "ope_link_last_handshake_timestamp_seconds %llu.%03llu\n",
 	    (unsigned long long)(last / 1000), (unsigned long long)(last % 1000));
-	family(&t, "ope_output_queue_bytes", "gauge",
-	       "Bytes waiting in the link's output queue.");
-	put(&t, "ope_output_queue_bytes %llu\n",
-	    (unsigned long long)get(&m->queue_bytes));
-	family(&t, "ope_output_queue_limit_bytes", "gauge",
+	scalar(&t, "ope_output_queue_bytes", "gauge",
+	       "Bytes waiting in the link's output queue.", get(&m->queue_bytes));
+	scalar(&t, "ope_output_queue_limit_bytes", "gauge",
 	       "limits.output_queue: at this many queued bytes ope stops "
-	       "reading requests (0 until the first write).");
-	put(&t, "ope_output_queue_limit_bytes %llu\n",
-	    (unsigned long long)get(&m->queue_limit));
-	family(&t, "ope_takeover_failures_total", "counter",
-	       "Takeovers (SIGUSR2, --takeover) after which this process kept "
-	       "its link, by reason.");
-	for (i = 0; i < METRICS_TAKEOVER_COUNT; i++)
-		put(&t, "ope_takeover_failures_total{reason=\"%s\"} %llu\n",
-		    takeover_names[i],
-		    (unsigned long long)get(&m->takeover_failures[i]));
-	family(&t, "ope_drains_total", "counter",
-	       "Drains (the first stop signal) by how they ended; counted "
-	       "when the drain decides to close, just before the exit.");
-	for (i = 0; i < METRICS_DRAIN_COUNT; i++)
-		put(&t, "ope_drains_total{result=\"%s\"} %llu\n",
-		    drain_names[i], (unsigned long long)get(&m->drains[i]));
-
-	family(&t, "ope_password_backoff_refusals_total", "counter",
+	       "reading requests (0 until the first write).",
+	       get(&m->queue_limit));
+	by_label(&t, "ope_takeover_failures_total", "Takeovers (SIGUSR2, "
+		 "--takeover) after which this process kept its link, by "
+		 "reason.", "reason", takeover_names, m->takeover_failures,
+		 METRICS_TAKEOVER_COUNT);
+	by_label(&t, "ope_drains_total", "Drains (the first stop signal) by how "
+		 "they ended; counted when the drain decides to close, just "
+		 "before the exit.", "result", drain_names, m->drains,
+		 METRICS_DRAIN_COUNT);
+	scalar(&t, "ope_password_backoff_refusals_total", "counter",
 	       "Password checks refused (policy-violation, wait) because the "
 	       "rule's password is backing off after too many wrong ones "
-	       "(limits.password.rule_failures).");
-	put(&t, "ope_password_backoff_refusals_total %llu\n",
-	    (unsigned long long)get(&m->pw_backoff_refused));
-	family(&t, "ope_password_rules_backing_off", "gauge",
-	       "Rule passwords backing off now.");
-	put(&t, "ope_password_rules_backing_off %llu\n",
-	    (unsigned long long)get(&m->pw_rules_backing_off));
-	family(&t, "ope_password_checks_pending", "gauge",
-	       "Requests waiting for their password hash on the worker thread.");
-	put(&t, "ope_password_checks_pending %llu\n",
-	    (unsigned long long)get(&m->pw_pending));
-	family(&t, "ope_password_queue_refusals_total", "counter",
+	       "(limits.password.rule_failures).", get(&m->pw_backoff_refused));
+	scalar(&t, "ope_password_rules_backing_off", "gauge",
+	       "Rule passwords backing off now.", get(&m->pw_rules_backing_off));
+	scalar(&t, "ope_password_checks_pending", "gauge",
+	       "Requests waiting for their password hash on the worker thread.",
+	       get(&m->pw_pending));
+	scalar(&t, "ope_password_queue_refusals_total", "counter",
 	       "Password checks refused (resource-constraint) because too many "
-	       "were waiting for the worker thread already.");
-	put(&t, "ope_password_queue_refusals_total %llu\n",
-	    (unsigned long long)get(&m->pw_queue_refused));
+	       "were waiting for the worker thread already.",
+	       get(&m->pw_queue_refused));
 
 	if (t.failed) {
 		free(t.buf);
