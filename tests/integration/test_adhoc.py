@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -21,7 +20,7 @@ sys.dont_write_bytecode = True  # the source tree is read-only under distcheck
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakeserver as fs  # noqa: E402
 import harness  # noqa: E402
-from harness import COMPONENT, PROCS, SUCCESSORS, case, check  # noqa: E402
+from harness import SUCCESSORS, Component, case, check  # noqa: E402
 
 NS_C = fs.NS_COMPONENT
 NS_ERR = fs.NS_STANZAS_ERR
@@ -56,55 +55,6 @@ def write_config(port, extra='', admins='"BOSS@localhost"'):
         f.write(BASE % dict(port=port, domain=DOMAIN, secret=SECRET,
                             admins=admins) + extra)
     return path
-
-
-class Component:
-    """ope-component on a config, its stderr collected for wait_log()."""
-
-    def __init__(self, config):
-        self.config = config
-        self.lines = []
-        self.cv = threading.Condition()
-        self.proc = subprocess.Popen([COMPONENT, '-c', config],
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        PROCS.append(self.proc)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in iter(self.proc.stderr.readline, b''):
-            with self.cv:
-                self.lines.append(raw.decode('utf-8', 'replace').rstrip('\n'))
-                self.cv.notify_all()
-
-    def wait_log(self, substr, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            while not any(substr in l for l in self.lines):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self.cv.wait(min(left, 0.2))
-            return True
-
-    def log(self):
-        with self.cv:
-            return '\n'.join(self.lines)
-
-    def why(self):
-        rc = self.proc.poll()
-        with self.cv:
-            tail = ' | '.join(self.lines[-6:])
-        return '(ope-component %s; stderr tail: %s)' % (
-            'running' if rc is None else 'exited with %d' % rc, tail)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-        self.reader.join(2.0)
 
 
 def start(extra='', admins='"BOSS@localhost"'):
