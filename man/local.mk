@@ -8,7 +8,7 @@ man_settings_doc_CPPFLAGS = $(COMPONENT_CPPFLAGS)
 man_settings_doc_SOURCES = man/settings-doc.c
 man_settings_doc_LDADD = $(COMPONENT_LIBS)
 
-# Rewrite the generated parts of ope-component.conf(5) and README.md
+# Rewrite the generated parts of ope-component.conf(5) and doc/configuration.md
 # after changing a row of the settings table.
 update-settings-doc: man/settings-doc$(EXEEXT)
 	$(SHELL) $(srcdir)/man/settings-sync.sh update man/settings-doc$(EXEEXT) $(srcdir)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* settings-doc.c: print the settings table as ope-component.conf(5)'s section (man) or README's table (markdown). */
+/* settings-doc.c: print the settings table as ope-component.conf(5)'s section (man) or doc/configuration.md's table (markdown). */
 #include <stdio.h>
 #include <string.h>
 

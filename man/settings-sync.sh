@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# man/settings-sync.sh: check or rewrite the generated settings parts of man/ope-component.conf.5 and README.md.
+# man/settings-sync.sh: check or rewrite the generated settings parts of man/ope-component.conf.5 and doc/configuration.md.
 #
 # Usage: settings-sync.sh check|update SETTINGS_DOC SRCDIR
 # SETTINGS_DOC is the built man/settings-doc, which prints the settings
@@ -56,5 +56,5 @@ check|update) ;;
 *) echo "usage: $0 check|update SETTINGS_DOC SRCDIR" >&2; exit 2 ;;
 esac
 sync_file "$src/man/ope-component.conf.5" man
-sync_file "$src/README.md" markdown
+sync_file "$src/doc/configuration.md" markdown
 exit $status
