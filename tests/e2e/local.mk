@@ -64,4 +64,5 @@ EXTRA_DIST += \
 	tests/deps.sh \
 	tests/demo.sh \
 	tests/listeners.sh \
-	tests/all.sh
+	tests/all.sh \
+	tests/README.md
