@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, e2e, deploy), Prosody under Docker, distcheck, Debian packages, sanitizer build, fuzzing.
+# tests/all.sh: everything CI runs: deps, -Werror build, make check (unit, integration, docs, fuzz corpus), make check-e2e (Prosody, ejabberd, cluster, deploy), Prosody under Docker, distcheck, Debian packages, sanitizer build, fuzzing.
 #
 # Works on a bare Debian 12 or Ubuntu as root or with sudo; non-interactive.
 # e2e runs Prosody in a container by default (OPE_E2E_PROSODY=container;
@@ -38,7 +38,8 @@ step()
 tests_passed=0
 tests_failed=0
 
-# count_tests BUILDDIR: add up the test cases of BUILDDIR's last make check.
+# count_tests BUILDDIR: add up the test cases of BUILDDIR's last make check
+# and make check-e2e.
 # A CUnit program's log has its row "tests TOTAL RAN PASSED FAILED"; if the
 # program failed with no failed test in that row (a suite set-up or clean-up,
 # LeakSanitizer at exit), that is one more failure. A TAP program
@@ -98,8 +99,8 @@ finish()
 	else
 		echo "all steps passed"
 	fi
-	# Last, one line CI can read: the test cases run by make check (unit,
-	# integration, e2e) in the -Werror and sanitizer builds; a skipped case
+	# Last, one line CI can read: the test cases run by make check and make
+	# check-e2e in the -Werror and sanitizer builds; a skipped case
 	# or a failed test program counts as a failure too.
 	echo "tests: $tests_passed passed, $tests_failed failed"
 	[ -z "$failed" ]
@@ -135,17 +136,22 @@ mkdir -p "$build"
 step configure bash -c "cd '$build' && '$root/configure' --enable-werror" || finish
 step make make -C "$build" -j"$jobs" || finish
 
-section "make check: unit, integration, e2e (Prosody: $OPE_E2E_PROSODY, ejabberd)"
+section "make check: unit, integration, docs, fuzz corpus (no XMPP server)"
 step "make check" make -C "$build" -j"$jobs" check ||
 	show_test_logs "$build"
+
+section "make check-e2e: Prosody ($OPE_E2E_PROSODY), ejabberd, cluster, deploy"
+step "make check-e2e" make -C "$build" -j"$jobs" check-e2e ||
+	show_test_logs "$build"
+# Both targets' results: each test's .trs stays in the build tree.
 count_tests "$build"
 
-# The Prosody scenarios once more with Prosody under Docker (make check ran
+# The Prosody scenarios once more with Prosody under Docker (check-e2e ran
 # them with podman, the first engine that works): dockerd from Debian's
 # docker.io, started and stopped by the harness when none runs, and
 # docker-compose 1.29 (tests/e2e/docker.sh, prosody.sh).
 section "e2e: Prosody under Docker (OPE_E2E_ENGINE=docker)"
-step "make check (Prosody under Docker)" make -C "$build" check \
+step "make check-e2e (Prosody under Docker)" make -C "$build" check-e2e \
 	TESTS=tests/e2e/prosody.test OPE_E2E_ENGINE=docker OPE_E2E_PROSODY=container ||
 	show_test_logs "$build"
 count_trs "$build/tests/e2e/prosody.trs"
@@ -161,12 +167,11 @@ sd_counts=$(awk '/^# [0-9]+ passed, [0-9]+ failed/ { p = $2; f = $4 + 0 }
 tests_passed=$((tests_passed + ${sd_counts% *}))
 tests_failed=$((tests_failed + ${sd_counts#* }))
 
-# distcheck proves the tarball builds and tests out of tree; the e2e tests
-# it would repeat already ran above on the same sources.
+# distcheck proves the tarball builds and tests out of tree: its make
+# check is the one above (no e2e; those ran above on the same sources).
 section "make distcheck (unit, integration, docs, fuzz corpus)"
 step "make distcheck" make -C "$build" -j"$jobs" distcheck \
-	DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
-	TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/integration/test_notify.py tests/systemd/unit.test tests/docs/man.test tests/docs/settings.test tests/docs/test_monitoring.py tests/fuzz/corpus.test'
+	DISTCHECK_CONFIGURE_FLAGS=--enable-werror
 
 section "Debian packages: build, lintian, install into a clean root (tests/deb/deb.sh)"
 step "Debian packages" bash -o pipefail -c \
@@ -184,8 +189,14 @@ mkdir -p "$san"
 if step "configure --enable-sanitizers" \
 	bash -c "cd '$san' && '$root/configure' --enable-sanitizers" &&
    step "make (sanitizers)" make -C "$san" -j"$jobs"; then
+	# As before the split of test_component.py: its parts (the files that
+	# import itest.py) and test_notify.py, not the slower ad-hoc and env tests.
+	san_integration=$(cd "$root" && grep -l '^import itest' tests/integration/test_*.py)
 	step "make check (sanitizers)" make -C "$san" -j"$jobs" check \
-		TESTS='tests/unit/test-common tests/unit/test-component tests/unit/test-client tests/integration/test_component.py tests/integration/test_notify.py tests/fuzz/corpus.test tests/e2e/prosody.test tests/e2e/ejabberd.test' ||
+		TESTS="tests/unit/test-common tests/unit/test-component tests/unit/test-client $(echo $san_integration) tests/integration/test_notify.py tests/fuzz/corpus.test" ||
+		show_test_logs "$san"
+	step "make check-e2e (sanitizers)" make -C "$san" -j"$jobs" check-e2e \
+		TESTS='tests/e2e/prosody.test tests/e2e/ejabberd.test' ||
 		show_test_logs "$san"
 	count_tests "$san"
 fi

@@ -30,25 +30,6 @@ DEPLOY_BUILD_IMAGE=localhost/ope-component-build:e2e
 # The ope user's UID in deploy/Containerfile.
 DEPLOY_OPE_UID=10001
 
-passed=0
-failed=0
-n=0
-
-check()
-{
-	local name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $name"
-		passed=$((passed + 1))
-	else
-		echo "not ok $n - $name"
-		failed=$((failed + 1))
-		return 1
-	fi
-}
-
 # Seconds since $1 (date +%s), for the timing lines.
 since()
 {
@@ -425,23 +406,23 @@ main()
 	e2e_init || { echo "not ok 1 - $engine: test setup"; echo "0 passed, 1 failed"; exit 1; }
 	echo "# deploy/compose.yml with $engine"
 	# shellcheck disable=SC2016 # eval expands it, in this shell
-	if ! check "$engine: engine answers" e2e_engine ||
-	   ! check "$engine: compose tool" eval 'deploy_compose_cmd >"$E2E_TMP/deploy-compose"'; then
+	if ! tap_check "$engine: engine answers" e2e_engine ||
+	   ! tap_check "$engine: compose tool" eval 'deploy_compose_cmd >"$E2E_TMP/deploy-compose"'; then
 		echo "$passed passed, $failed failed"
 		exit 1
 	fi
-	if check "$engine: base and Prosody images" eval 'deploy_base_image && prosody_image' &&
-	   check "$engine: build deploy/Containerfile" deploy_build &&
-	   check "$engine: image runs as the ope user, HEALTHCHECK uses --health" deploy_image_ok &&
-	   check "$engine: compose up (secret file, ports on 127.0.0.1)" eval 'deploy_inputs && deploy_up' &&
-	   check "$engine: ope-component connects to Prosody" \
+	if tap_check "$engine: base and Prosody images" eval 'deploy_base_image && prosody_image' &&
+	   tap_check "$engine: build deploy/Containerfile" deploy_build &&
+	   tap_check "$engine: image runs as the ope user, HEALTHCHECK uses --health" deploy_image_ok &&
+	   tap_check "$engine: compose up (secret file, ports on 127.0.0.1)" eval 'deploy_inputs && deploy_up' &&
+	   tap_check "$engine: ope-component connects to Prosody" \
 		deploy_logs_wait ope-component "connected to prosody:5347 as $DEPLOY_COMPONENT" 30 &&
-	   check "$engine: register a user" deploy_register; then
-		check "$engine: ope-client request through the published port" deploy_request alice1
-		check "$engine: health follows the link (up, Prosody stopped, up)" deploy_health &&
-			check "$engine: request after Prosody's restart" deploy_request alice2
+	   tap_check "$engine: register a user" deploy_register; then
+		tap_check "$engine: ope-client request through the published port" deploy_request alice1
+		tap_check "$engine: health follows the link (up, Prosody stopped, up)" deploy_health &&
+			tap_check "$engine: request after Prosody's restart" deploy_request alice2
 	fi
-	check "$engine: compose down leaves nothing (containers, network, volume, rules)" deploy_down
+	tap_check "$engine: compose down leaves nothing (containers, network, volume, rules)" deploy_down
 	note_timing "deploy.sh $engine" "$(since "$t0")"
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]

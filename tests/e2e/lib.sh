@@ -20,6 +20,8 @@
 #   PYTHON3                 python interpreter (default python3)
 
 E2E_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/tap.sh
+. "$E2E_SRC/tap.sh"
 E2E_HOST=localhost
 E2E_COMPONENT=ope.localhost
 E2E_NS="https://example.net/our_extension"

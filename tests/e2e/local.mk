@@ -16,24 +16,32 @@
 #
 # takeover.test: takeover restarts (SIGUSR2, --takeover) under load behind
 # Prosody, then ejabberd; a refused TLS link; a successor that can't start.
+#
+# None of them is in `make check` (which needs no XMPP server): `make
+# check-e2e` runs them, `make check-e2e TESTS=tests/e2e/prosody.test` one of
+# them; tests/all.sh runs both targets. A new e2e test is one line below.
 TEST_EXTENSIONS += .test
 TEST_LOG_DRIVER = $(TAP_DRIVER)
-TESTS += tests/e2e/prosody.test tests/e2e/ejabberd.test \
-	tests/e2e/prosody-hold.test \
-	tests/e2e/scaleout.test tests/e2e/scaleout-cluster.test \
-	tests/e2e/takeover.test tests/e2e/deploy.test
-dist_check_SCRIPTS += \
+E2E_TESTS = \
 	tests/e2e/prosody.test \
 	tests/e2e/ejabberd.test \
 	tests/e2e/prosody-hold.test \
 	tests/e2e/scaleout.test \
 	tests/e2e/scaleout-cluster.test \
 	tests/e2e/takeover.test \
-	tests/e2e/deploy.test \
+	tests/e2e/deploy.test
+# The automake harness with TESTS set to the e2e list, unless TESTS was
+# given on the command line (then those).
+check-e2e:
+	$(MAKE) $(AM_MAKEFLAGS) check \
+		TESTS='$(if $(filter command line,$(origin TESTS)),$(TESTS),$(E2E_TESTS))'
+.PHONY: check-e2e
+dist_check_SCRIPTS += $(E2E_TESTS) \
 	tests/e2e/deploy.sh \
 	tests/e2e/scenarios.sh
 EXTRA_DIST += \
 	tests/e2e/lib.sh \
+	tests/e2e/tap.sh \
 	tests/e2e/prosody.sh \
 	tests/e2e/container.sh \
 	tests/e2e/ejabberd.sh \
@@ -56,4 +64,5 @@ EXTRA_DIST += \
 	tests/deps.sh \
 	tests/demo.sh \
 	tests/listeners.sh \
-	tests/all.sh
+	tests/all.sh \
+	tests/README.md

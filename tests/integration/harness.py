@@ -187,19 +187,24 @@ def case(name):
 
 
 def run_cases(after_each=None, only=None):
-    """Run the registered cases (those whose name contains ONLY, if set),
-    printing TAP; AFTER_EACH() runs after a case that passed and may fail
-    it. Returns the exit status."""
+    """Run the registered cases (those whose name contains ONLY, by default
+    $OPE_TEST_ONLY, if set), printing TAP; AFTER_EACH() runs after a case
+    that passed and may fail it. The plan counts every case: one that ONLY
+    leaves out is reported "ok N - name # SKIP not selected", so case N
+    keeps its number and the plan stays valid. Returns the exit status."""
     if not os.access(COMPONENT, os.X_OK):
         print('1..1')
         print('not ok 1 - ope-component not found at %s (set OPE_BUILDDIR)'
               % COMPONENT)
         print('# 0 passed, 1 failed')
         return 1
+    if only is None:
+        only = os.environ.get('OPE_TEST_ONLY')
     print('1..%d' % len(CASES), flush=True)
     passed = failed = 0
     for n, (name, fn) in enumerate(CASES, 1):
         if only and only not in name:
+            print('ok %d - %s # SKIP not selected' % (n, name), flush=True)
             continue
         try:
             fn()

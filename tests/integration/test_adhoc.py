@@ -4,7 +4,7 @@
 fake XEP-0114 server: admins only (disco#items and execution), status,
 reload (what changed, FILE:LINE when refused), who, forgive, the access
 table and rate limits on commands, restart in place (a takeover) and stop
-(a drain). Prints TAP like test_component.py; every process it starts is
+(a drain). Prints TAP like the other test_*.py; every process it starts is
 killed by PID on the way out.
 """
 
