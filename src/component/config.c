@@ -23,6 +23,7 @@
 #include "jid.h"
 #include "pwcheck.h"
 #include "metrics.h"
+#include "pool.h"
 #include "secretfile.h"
 #include "util.h"
 
@@ -98,6 +99,8 @@ static int hook_metrics_listen(struct config_loader *, const struct config_row *
 			       const config_setting_t *, struct config *);
 static int hook_control_path(struct config_loader *, const struct config_row *,
 			     const config_setting_t *, struct config *);
+static int hook_instance(struct config_loader *, const struct config_row *,
+			 const config_setting_t *, struct config *);
 static int hook_admins(struct config_loader *, const struct config_row *,
 		       const config_setting_t *, struct config *);
 static void release_admins(void *field);
@@ -152,6 +155,12 @@ static const struct config_row rows[] = {
 	  NO_BOUNDS, NULL, 0, hook_secret_file, NULL,
 	  "a file holding the secret on one line (relative to the config "
 	  "file's directory)" },
+	{ "component", "instance", CONFIG_STRING, 0, FIELD(instance), NULL,
+	  NO_BOUNDS, NULL, 0, hook_instance, NULL,
+	  "this instance's name in the server's pool (doc/pool.md): 1-64 "
+	  "bytes of A-Z a-z 0-9 . _ : @ / -, unique among the instances "
+	  "serving the domain; default: \"<short host name>-<pid>\", chosen "
+	  "at the first start and kept across takeovers" },
 	{ "log", "level", CONFIG_CUSTOM, CONFIG_TYPE_STRING, FIELD(log_level),
 	  "info", NO_BOUNDS, NULL, CONFIG_RELOAD, hook_log_level, NULL,
 	  "error, warning, info or debug; -d and -q override it" },
@@ -1275,6 +1284,21 @@ static int hook_domain(struct config_loader *ld, const struct config_row *row,
 		return config_fail(ld, s, "component.domain '%s' is not a valid "
 				   "domain name",
 				   log_escape(esc, sizeof(esc), cfg->domain));
+	return 0;
+}
+
+static int hook_instance(struct config_loader *ld, const struct config_row *row,
+			 const config_setting_t *s, struct config *cfg)
+{
+	char esc[300];
+
+	(void)row;
+	if (cfg->instance != NULL && !pool_name_valid(cfg->instance))
+		return config_fail(ld, s, "component.instance '%s' is not a "
+				   "valid instance name: give 1 to %d bytes of "
+				   "A-Z a-z 0-9 . _ : @ / -",
+				   log_escape(esc, sizeof(esc), cfg->instance),
+				   POOL_NAME_MAX);
 	return 0;
 }
 

@@ -52,6 +52,8 @@ struct config {
 	char *secret;               /* component.secret, or the contents of
 	                               component.secret_file */
 	char *secret_file;          /* as written in the file; NULL if none */
+	char *instance;             /* component.instance; NULL: the default
+	                               (pool.h) */
 
 	enum log_level log_level;
 	int log_timestamps;
