@@ -615,6 +615,7 @@ int main(int argc, char **argv)
 			log_error("%s: %s; serving on without metrics",
 				  origin(cfg.path), err);
 	}
+	metrics_set_instance(m, pool.name);
 	notify_init();
 	link_set_observer(l, on_link_state, m);
 	if ((t = takeover_new(ctl, args)) == NULL) {
