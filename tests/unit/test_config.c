@@ -76,6 +76,7 @@ static void test_defaults(void)
 	CU_ASSERT_PTR_NULL(cfg.domain);
 	CU_ASSERT_PTR_NULL(cfg.secret);
 	CU_ASSERT_PTR_NULL(cfg.instance);
+	CU_ASSERT_EQUAL(cfg.connect_all, 0);
 	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_INFO);
 	CU_ASSERT_EQUAL(cfg.log_timestamps, 1);
 	CU_ASSERT_EQUAL(cfg.reconnect_initial_ms, 1000);
@@ -659,6 +660,10 @@ BAD(test_bad_instance_long, "bad-instance-long.conf", 5,
     "is not a valid instance name")
 BAD(test_bad_instance_empty, "bad-instance-empty.conf", 5,
     "component.instance '' is not a valid instance name")
+BAD(test_bad_connect, "bad-connect.conf", 3,
+    "server.connect 'every' is unknown; use \"first\" or \"all\"")
+BAD(test_bad_connect_all, "bad-connect-all.conf", 3,
+    "server.connect \"all\" is not available in this version yet")
 BAD(test_bad_host, "bad-host.conf", 3,
     "server.host 'bad host!' is not a valid host name")
 BAD(test_bad_metrics_listen, "bad-metrics-listen.conf", 3,
@@ -1122,6 +1127,8 @@ static const struct testutil_test tests[] = {
 	{ "instance name: bad byte", test_bad_instance_chars },
 	{ "instance name: too long", test_bad_instance_long },
 	{ "instance name: empty", test_bad_instance_empty },
+	{ "server.connect: unknown value", test_bad_connect },
+	{ "server.connect: all not yet", test_bad_connect_all },
 	{ "invalid host", test_bad_host },
 	{ "invalid metrics.listen", test_bad_metrics_listen },
 	{ "relative control.path", test_bad_control_relative },
