@@ -178,6 +178,7 @@ static int claim(void *arg, xmpp_stanza_t *st)
 {
 	struct pool *p = arg;
 	unsigned long n = 0;
+	char esc[100];
 
 	switch (pool_on_stanza(p, st, &n)) {
 	case POOL_NOT_OURS:
@@ -187,8 +188,11 @@ static int claim(void *arg, xmpp_stanza_t *st)
 			 p->server, p->name, n, n == 1 ? "" : "s");
 		break;
 	case POOL_NO_MODULE:
+		/* The condition came off the wire. */
 		log_info("%s routes by itself: no pool module (%s)", p->server,
-			 condition(st)[0] ? condition(st) : "an error");
+			 condition(st)[0] ? log_escape(esc, sizeof(esc),
+						       condition(st)) :
+			 "an error");
 		break;
 	case POOL_CONFLICT:
 		log_warn("%s refused the instance name '%s': another live "
