@@ -23,6 +23,7 @@
 #include "jid.h"
 #include "pwcheck.h"
 #include "metrics.h"
+#include "pool.h"
 #include "secretfile.h"
 #include "util.h"
 
@@ -83,6 +84,8 @@ static int servers_from_host(struct config *cfg)
 
 static int hook_tls_mode(struct config_loader *, const struct config_row *,
 			 const config_setting_t *, struct config *);
+static int hook_connect(struct config_loader *, const struct config_row *,
+			const config_setting_t *, struct config *);
 static int hook_tls_ca_file(struct config_loader *, const struct config_row *,
 			    const config_setting_t *, struct config *);
 static int hook_tls_name(struct config_loader *, const struct config_row *,
@@ -98,6 +101,8 @@ static int hook_metrics_listen(struct config_loader *, const struct config_row *
 			       const config_setting_t *, struct config *);
 static int hook_control_path(struct config_loader *, const struct config_row *,
 			     const config_setting_t *, struct config *);
+static int hook_instance(struct config_loader *, const struct config_row *,
+			 const config_setting_t *, struct config *);
 static int hook_admins(struct config_loader *, const struct config_row *,
 		       const config_setting_t *, struct config *);
 static void release_admins(void *field);
@@ -124,6 +129,12 @@ static const struct config_row rows[] = {
 	  "instead of host and port: several listeners tried in order, "
 	  "( \"10.0.0.1:5347\", \"[2001:db8::2]:5347\", \"xmpp.example.org\" ); "
 	  "a missing port is server.port's default" },
+	{ "server", "connect", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
+	  FIELD(connect_all), "first", NO_BOUNDS, NULL, 0, hook_connect, NULL,
+	  "\"first\": one link, to the first of server.hosts that answers "
+	  "(failing over in order); \"all\": one link to every entry at "
+	  "once, each answering the requests it brings (doc/pool.md; not "
+	  "available yet: refused at start)" },
 	{ "server", "connect_timeout", CONFIG_MS, 0, FIELD(connect_timeout_ms),
 	  "10.0", 0.1, 600, "s", 0, NULL, NULL,
 	  "seconds allowed for looking the host name up, for each address's "
@@ -152,6 +163,12 @@ static const struct config_row rows[] = {
 	  NO_BOUNDS, NULL, 0, hook_secret_file, NULL,
 	  "a file holding the secret on one line (relative to the config "
 	  "file's directory)" },
+	{ "component", "instance", CONFIG_STRING, 0, FIELD(instance), NULL,
+	  NO_BOUNDS, NULL, 0, hook_instance, NULL,
+	  "this instance's name in the server's pool (doc/pool.md): 1-64 "
+	  "bytes of A-Z a-z 0-9 . _ : @ / -, unique among the instances "
+	  "serving the domain; default: \"<short host name>-<pid>\", chosen "
+	  "at the first start and kept across takeovers" },
 	{ "log", "level", CONFIG_CUSTOM, CONFIG_TYPE_STRING, FIELD(log_level),
 	  "info", NO_BOUNDS, NULL, CONFIG_RELOAD, hook_log_level, NULL,
 	  "error, warning, info or debug; -d and -q override it" },
@@ -1278,6 +1295,21 @@ static int hook_domain(struct config_loader *ld, const struct config_row *row,
 	return 0;
 }
 
+static int hook_instance(struct config_loader *ld, const struct config_row *row,
+			 const config_setting_t *s, struct config *cfg)
+{
+	char esc[300];
+
+	(void)row;
+	if (cfg->instance != NULL && !pool_name_valid(cfg->instance))
+		return config_fail(ld, s, "component.instance '%s' is not a "
+				   "valid instance name: give 1 to %d bytes of "
+				   "A-Z a-z 0-9 . _ : @ / -",
+				   log_escape(esc, sizeof(esc), cfg->instance),
+				   POOL_NAME_MAX);
+	return 0;
+}
+
 static int hook_secret(struct config_loader *ld, const struct config_row *row,
 		       const config_setting_t *s, struct config *cfg)
 {
@@ -1496,6 +1528,28 @@ static int hook_tls_mode(struct config_loader *ld, const struct config_row *row,
 	else
 		return config_fail(ld, s, "server.tls.mode '%s' is unknown; use "
 				   "\"none\" or \"direct\"",
+				   log_escape(esc, sizeof(esc), text));
+	return 0;
+}
+
+static int hook_connect(struct config_loader *ld, const struct config_row *row,
+			const config_setting_t *s, struct config *cfg)
+{
+	const char *text = s ? config_setting_get_string(s) : row->def;
+	char esc[100];
+
+	if (strcmp(text, "first") == 0)
+		cfg->connect_all = 0;
+	else if (strcmp(text, "all") == 0)
+		/* The loop runs one link for now; main.c wires "all" and drops
+		 * this refusal (doc/pool.md). */
+		return config_fail(ld, s, "server.connect \"all\" is not "
+				   "available in this version yet; use "
+				   "\"first\" (one link, failing over through "
+				   "server.hosts)");
+	else
+		return config_fail(ld, s, "server.connect '%s' is unknown; use "
+				   "\"first\" or \"all\"",
 				   log_escape(esc, sizeof(esc), text));
 	return 0;
 }

@@ -43,6 +43,7 @@ struct config {
 	char *server_host;          /* an IPv6 literal without its brackets */
 	unsigned server_port;
 	struct config_servers servers; /* server.hosts, else host and port */
+	int connect_all;            /* server.connect "all": a link to each */
 	unsigned connect_timeout_ms;
 	int tls_direct;             /* server.tls.mode "direct" */
 	char *tls_ca_file;          /* NULL: the system's CAs */
@@ -52,6 +53,8 @@ struct config {
 	char *secret;               /* component.secret, or the contents of
 	                               component.secret_file */
 	char *secret_file;          /* as written in the file; NULL if none */
+	char *instance;             /* component.instance; NULL: the default
+	                               (pool.h) */
 
 	enum log_level log_level;
 	int log_timestamps;

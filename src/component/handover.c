@@ -22,7 +22,11 @@
 _Static_assert(sizeof(((struct handover_request *)0)->line) >=
 	       sizeof(REQUEST) - 1, "struct handover_request holds REQUEST");
 #define MAGIC 0x4f504548u          /* "OPEH" */
-#define VERSION 2u
+#define VERSION 3u
+/* Version 2 (no instance name) is still accepted from an older
+ * predecessor, so that a takeover can upgrade it; an older successor
+ * refuses version 3 and its predecessor serves on. */
+#define VERSION_NO_INSTANCE 2u
 #define KIND_LINK 1u
 #define KIND_REFUSAL 2u
 #define KIND_NONE 3u
@@ -41,7 +45,8 @@ _Static_assert(sizeof(((struct handover_request *)0)->line) >=
 #define ACK_WRITE_MS 5000
 
 /* The fixed part of the message; the blocks it announces follow it: for a
- * link the stream id, server, domain, header and unparsed bytes (and its
+ * link the stream id, server, domain, header, unparsed bytes and (from
+ * version 3 on) the instance name's length (4 bytes) and name (and its
  * fd rides along as SCM_RIGHTS); for a refusal only the reason, in
  * header_len. */
 struct wire {
@@ -322,12 +327,17 @@ int handover_send(int fd, const struct handover_link *l, char *err,
 		.header_len = (uint32_t)l->header_len,
 		.unparsed_len = (uint32_t)l->unparsed_len,
 	};
+	uint32_t instance_len = (uint32_t)strnlen(l->instance,
+						   sizeof(l->instance) - 1);
 	const void *blocks[] = { l->stream_id, l->server, l->domain,
-				 l->header, l->unparsed };
+				 l->header, l->unparsed, &instance_len,
+				 l->instance };
 	const uint32_t lens[] = { w.id_len, w.server_len, w.domain_len,
-				  w.header_len, w.unparsed_len };
+				  w.header_len, w.unparsed_len,
+				  sizeof(instance_len), instance_len };
 	size_t total = sizeof(w) + w.id_len + w.server_len + w.domain_len +
-		       l->header_len + l->unparsed_len;
+		       l->header_len + l->unparsed_len +
+		       sizeof(instance_len) + instance_len;
 	socklen_t optlen = sizeof(int);
 	int have = 0, want;
 
@@ -428,7 +438,9 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
 	};
 	struct cmsghdr *c;
+	uint32_t instance_len = 0;
 	ssize_t n;
+	int known;
 
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
@@ -449,14 +461,15 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 			 "control connection without an answer");
 		goto fail;
 	}
-	if (n == (ssize_t)sizeof(w) && w.magic == MAGIC &&
-	    w.version == VERSION && w.kind == KIND_REFUSAL && l->fd < 0)
+	known = w.version == VERSION || w.version == VERSION_NO_INSTANCE;
+	if (n == (ssize_t)sizeof(w) && w.magic == MAGIC && known &&
+	    w.kind == KIND_REFUSAL && l->fd < 0)
 		return recv_refusal(fd, &w, timeout_ms, err, errlen);
-	if (n == (ssize_t)sizeof(w) && w.magic == MAGIC &&
-	    w.version == VERSION && w.kind == KIND_NONE && l->fd < 0)
+	if (n == (ssize_t)sizeof(w) && w.magic == MAGIC && known &&
+	    w.kind == KIND_NONE && l->fd < 0)
 		return 0;
 	if (n != (ssize_t)sizeof(w) || l->fd < 0 || w.magic != MAGIC ||
-	    w.version != VERSION || w.kind != KIND_LINK ||
+	    !known || w.kind != KIND_LINK ||
 	    w.id_len >= sizeof(l->stream_id) ||
 	    w.server_len >= sizeof(l->server) ||
 	    w.domain_len >= sizeof(l->domain) || w.header_len > HEADER_MAX ||
@@ -473,11 +486,17 @@ int handover_recv(int fd, struct handover_link *l, int timeout_ms, char *err,
 	    read_full(fd, l->server, w.server_len, timeout_ms) < 0 ||
 	    read_full(fd, l->domain, w.domain_len, timeout_ms) < 0 ||
 	    read_block(fd, &l->header, w.header_len, timeout_ms) < 0 ||
-	    read_block(fd, &l->unparsed, w.unparsed_len, timeout_ms) < 0) {
+	    read_block(fd, &l->unparsed, w.unparsed_len, timeout_ms) < 0 ||
+	    (w.version == VERSION &&
+	     (read_full(fd, &instance_len, sizeof(instance_len),
+			timeout_ms) < 0 ||
+	      instance_len >= sizeof(l->instance) ||
+	      read_full(fd, l->instance, instance_len, timeout_ms) < 0))) {
 		snprintf(err, errlen, "the link's state was cut short (or out "
 			 "of memory)");
 		goto fail;
 	}
+	l->instance[instance_len] = '\0';
 	l->stream_id[w.id_len] = '\0';
 	l->server[w.server_len] = '\0';
 	l->domain[w.domain_len] = '\0';

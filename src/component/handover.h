@@ -13,6 +13,9 @@ struct handover_link {
 	char server[300];       /* "host:port" it is connected to, for logs */
 	char domain[256];       /* the component domain the stream is for */
 	unsigned server_index;  /* which entry of server.hosts */
+	char instance[65];      /* the instance name the server knows the
+	                           stream by (pool.h); "" from an older
+	                           ope-component */
 	char *header;           /* the stream header to prime a parser with */
 	size_t header_len;      /* (malloc'd; handover_link_clear frees) */
 	char *unparsed;         /* bytes read past the last whole stanza */

@@ -153,6 +153,8 @@ struct link {
 	unsigned long skips_quiet;  /* log lines held back since the last one */
 	unsigned long late;         /* requests read after our close */
 	struct drain *drain;        /* NULL unless draining (link_drain) */
+	link_claim_fn claim;        /* link_set_claim(); NULL: none */
+	void *claim_arg;
 
 	int watch_fd;               /* link_watch(); -1: none */
 	int watch_ready;
@@ -787,6 +789,12 @@ static void hold_here(struct link *l)
 	xmlstream_pause(l->xs);
 }
 
+/* Whether another module takes ST (link_set_claim). */
+static int claimed(struct link *l, xmpp_stanza_t *st)
+{
+	return l->claim != NULL && l->claim(l->claim_arg, st) == 1;
+}
+
 static void on_stanza(void *arg, xmpp_stanza_t *st)
 {
 	struct link *l = arg;
@@ -805,6 +813,10 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 				    xmpp_stanza_get_id(st),
 				    xmpp_stanza_get_from(st), util_now_ms()) == 1)
 			return;
+		if (claimed(l, st)) {
+			hold_here(l);
+			return;
+		}
 		if (stalled(l))
 			shed_request(l, st);
 		else
@@ -1419,6 +1431,19 @@ int link_drain(struct link *l, struct drain *d)
 		return -1;
 	l->drain = d;
 	return 0;
+}
+
+void link_set_claim(struct link *l, link_claim_fn fn, void *arg)
+{
+	l->claim = fn;
+	l->claim_arg = arg;
+}
+
+int link_send_raw(struct link *l, const char *text)
+{
+	if (l->phase != P_UP || l->stopping)
+		return -1;
+	return queue_text(l, text);
 }
 
 void link_stop(struct link *l)

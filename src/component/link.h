@@ -107,6 +107,19 @@ void link_release(struct link *l);
 int link_adopt(struct link *l, struct handover_link *h, char *err,
 	       size_t errlen);
 
+/* ---- IQs of other modules to the server (pool.h) ---- */
+
+/* Offer each stanza read while up to FN(ARG, stanza) before it is
+ * dispatched: FN returns 1 to take it (the answer to an IQ it sent with
+ * link_send_raw(); the link then drops it), 0 to let it through. One
+ * claimer per link; FN NULL: none. */
+typedef int (*link_claim_fn)(void *arg, xmpp_stanza_t *st);
+void link_set_claim(struct link *l, link_claim_fn fn, void *arg);
+
+/* Queue TEXT (one whole stanza, already escaped) to the server. Returns 0,
+ * or -1 when the link is not up or out of memory. */
+int link_send_raw(struct link *l, const char *text);
+
 /* The dispatcher the link answers through (for admin commands). */
 struct dispatch *link_dispatch(struct link *l);
 

@@ -33,6 +33,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/handover.c src/component/handover.h \
 	src/component/takeover.c src/component/takeover.h \
 	src/component/drain.c src/component/drain.h \
+	src/component/pool.c src/component/pool.h \
 	src/component/ext/ext.h \
 	src/component/ext/registry.c \
 	src/component/ext/example.c \

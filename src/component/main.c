@@ -19,6 +19,7 @@
 #include "pwcheck.h"
 #include "metrics.h"
 #include "notify.h"
+#include "pool.h"
 #include "takeover.h"
 #include "util.h"
 
@@ -36,6 +37,8 @@ static volatile sig_atomic_t spawn_requested;
  * and read on the loop's thread only. */
 static enum ext_action command_waits;
 static uint64_t started_ms;
+/* This instance's name and its announcement (pool.h). */
+static struct pool pool;
 
 static void on_signal(int sig)
 {
@@ -180,6 +183,7 @@ static void command_status(void *arg, struct ext_status *out)
 {
 	out->pid = (long)getpid();
 	out->uptime_s = (util_now_ms() - started_ms) / 1000.0;
+	out->instance = pool.name;
 	link_status(arg, out);
 }
 
@@ -216,12 +220,13 @@ static int ask_health(const char *path)
 	return rc;
 }
 
-/* The link's one observer: the service manager (sd_notify) and, when
- * metrics.listen is set, the metrics (ARG). */
+/* The link's one observer: the pool announcement, the service manager
+ * (sd_notify) and, when metrics.listen is set, the metrics (ARG). */
 static void on_link_state(void *arg, enum link_state state, const char *detail)
 {
 	struct metrics *m = arg;
 
+	pool_link_state(&pool, state);
 	notify_link_state(NULL, state, detail);
 	if (m != NULL)
 		metrics_link_state(m, state, detail);
@@ -465,6 +470,7 @@ static int take_over(struct link *l, const char *path)
 	}
 	log_info("took over the link to %s from pid %d (%zu bytes left over)",
 		 h.server, old, h.unparsed_len);
+	pool_adopted(&pool, h.instance);
 	handover_link_clear(&h);
 	return 1;
 }
@@ -594,8 +600,10 @@ int main(int argc, char **argv)
 		started_ms = util_now_ms();
 		dispatch_set_admin(link_dispatch(l), &admin);
 	}
-	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
-		 cfg.domain, origin(path));
+	pool_init(&pool, cfg.instance);
+	pool_attach(&pool, l, cfg.domain);
+	log_info("ope-component %s starting for %s as instance %s (config %s)",
+		 PACKAGE_VERSION, cfg.domain, pool.name, origin(path));
 	if (takeover) {
 		adopted = take_over(l, takeover_from ? takeover_from : ctl);
 		if (adopted < 0) {
@@ -607,6 +615,7 @@ int main(int argc, char **argv)
 			log_error("%s: %s; serving on without metrics",
 				  origin(cfg.path), err);
 	}
+	metrics_set_instance(m, pool.name);
 	notify_init();
 	link_set_observer(l, on_link_state, m);
 	if ((t = takeover_new(ctl, args)) == NULL) {
@@ -614,6 +623,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	takeover_set_metrics(t, m);
+	takeover_set_instance(t, pool.name);
 	if (adopted)
 		/* READY=1, now that this process is the service's main one. */
 		on_link_state(m, link_get_state(l), "took over the link");

@@ -82,6 +82,23 @@ _Static_assert(ARRAY_SIZE(bucket_le) == NBUCKETS, "one label per bucket");
  * one writer, and costs what a plain increment does. */
 typedef _Atomic uint64_t counter;
 
+/* One link's gauges and counters (metrics_link_add()). */
+struct metrics_link {
+	struct metrics *m;
+	char name[METRICS_LINK_NAME_MAX + 1]; /* the link label; set before
+	                                         the link is counted in */
+	counter queue_bytes;
+	counter queue_limit;
+	counter reconnects;
+	counter handshakes;
+	counter last_handshake_ms;      /* Unix time, 0: never */
+	unsigned attempts;              /* event loop only */
+	/* Under the metrics' lock: state and detail change together. */
+	int state_known;
+	enum link_state state;
+	char detail[256];
+};
+
 struct metrics {
 	counter received[NKINDS];
 	counter answered[NKINDS];
@@ -90,29 +107,25 @@ struct metrics {
 	counter buckets[NBUCKETS + 1];  /* per bucket, not cumulative; the
 	                                   last is above the largest bound */
 	counter sum_ns;
-	counter queue_bytes;
-	counter queue_limit;
 	counter takeover_failures[METRICS_TAKEOVER_COUNT];
 	counter drains[METRICS_DRAIN_COUNT];
 	counter pw_backoff_refused;     /* password checks: see metrics_password() */
 	counter pw_queue_refused;
 	counter pw_pending;
 	counter pw_rules_backing_off;
-	counter reconnects;
-	counter handshakes;
-	counter last_handshake_ms;      /* Unix time, 0: never */
 	counter alive_ns;               /* monotonic, last loop turn */
 	uint64_t arrival_ns;            /* event loop only: this turn's
 	                                   arrival time, 0: none yet */
-	unsigned attempts;              /* event loop only */
 	uint64_t stall_ns;
 	uint64_t start_ms;              /* Unix time */
 
 	/* State changes are rare: a lock keeps state and detail together. */
 	pthread_mutex_t lock;
-	int state_known;
-	enum link_state state;
-	char detail[256];
+	char instance[METRICS_LINK_NAME_MAX + 1]; /* under the lock; "": none */
+	/* Registered links: the first NLINKS (stored with release after the
+	 * link's name, so a reader sees only whole ones). */
+	struct metrics_link links[METRICS_LINKS_MAX];
+	_Atomic size_t nlinks;
 
 	struct MHD_Daemon *http;
 };
@@ -253,10 +266,7 @@ void metrics_password(struct metrics *m, unsigned long backoff_refused,
 
 void metrics_output_queue(struct metrics *m, size_t bytes, size_t limit)
 {
-	if (m != NULL) {
-		set(&m->queue_bytes, bytes);
-		set(&m->queue_limit, limit);
-	}
+	metrics_link_queue(metrics_link_default(m), bytes, limit);
 }
 
 void metrics_takeover_failed(struct metrics *m,
@@ -280,54 +290,154 @@ void metrics_loop_alive(struct metrics *m)
 	}
 }
 
+struct metrics_link *metrics_link_add(struct metrics *m, const char *name)
+{
+	struct metrics_link *ml;
+	size_t n;
+
+	if (m == NULL)
+		return NULL;
+	n = atomic_load_explicit(&m->nlinks, memory_order_relaxed);
+	if (n >= METRICS_LINKS_MAX)
+		return NULL;
+	ml = &m->links[n];
+	ml->m = m;
+	/* A label value: quotes, backslashes and newlines would need escapes
+	 * (the names come from the configuration: refuse rather than escape). */
+	snprintf(ml->name, sizeof(ml->name), "%s", name);
+	ml->name[strcspn(ml->name, "\"\\\n")] = '\0';
+	atomic_store_explicit(&m->nlinks, n + 1, memory_order_release);
+	return ml;
+}
+
+struct metrics_link *metrics_link_default(struct metrics *m)
+{
+	if (m == NULL)
+		return NULL;
+	if (atomic_load_explicit(&m->nlinks, memory_order_relaxed) > 0)
+		return &m->links[0];
+	return metrics_link_add(m, METRICS_LINK_DEFAULT);
+}
+
+void metrics_link_queue(struct metrics_link *ml, size_t bytes, size_t limit)
+{
+	if (ml != NULL) {
+		set(&ml->queue_bytes, bytes);
+		set(&ml->queue_limit, limit);
+	}
+}
+
+void metrics_link_observe(void *arg, enum link_state state,
+			  const char *detail)
+{
+	struct metrics_link *ml = arg;
+
+	if (ml == NULL || (unsigned)state >= ARRAY_SIZE(state_names))
+		return;
+	if (state == LINK_CONNECTING && ml->attempts++ > 0)
+		bump(&ml->reconnects, 1);
+	if (state == LINK_UP) {
+		bump(&ml->handshakes, 1);
+		set(&ml->last_handshake_ms, unix_ms());
+	}
+	pthread_mutex_lock(&ml->m->lock);
+	ml->state_known = 1;
+	ml->state = state;
+	snprintf(ml->detail, sizeof(ml->detail), "%s", detail ? detail : "");
+	pthread_mutex_unlock(&ml->m->lock);
+}
+
 void metrics_link_state(void *arg, enum link_state state, const char *detail)
 {
-	struct metrics *m = arg;
+	metrics_link_observe(metrics_link_default(arg), state, detail);
+}
 
-	if (m == NULL || (unsigned)state >= ARRAY_SIZE(state_names))
+void metrics_set_instance(struct metrics *m, const char *name)
+{
+	if (m == NULL)
 		return;
-	if (state == LINK_CONNECTING && m->attempts++ > 0)
-		bump(&m->reconnects, 1);
-	if (state == LINK_UP) {
-		bump(&m->handshakes, 1);
-		set(&m->last_handshake_ms, unix_ms());
-	}
 	pthread_mutex_lock(&m->lock);
-	m->state_known = 1;
-	m->state = state;
-	snprintf(m->detail, sizeof(m->detail), "%s", detail ? detail : "");
+	snprintf(m->instance, sizeof(m->instance), "%s", name);
+	m->instance[strcspn(m->instance, "\"\\\n")] = '\0';
 	pthread_mutex_unlock(&m->lock);
+}
+
+/* A copy of the links' states, taken under the lock. */
+struct link_view {
+	char name[METRICS_LINK_NAME_MAX + 1];
+	int known;
+	enum link_state state;
+	char detail[256];
+};
+
+/* Copy the first N registered links (at most METRICS_LINKS_MAX) into V;
+ * returns N. */
+static size_t view_links(struct metrics *m, struct link_view *v)
+{
+	size_t n = atomic_load_explicit(&m->nlinks, memory_order_acquire), i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < n; i++) {
+		memcpy(v[i].name, m->links[i].name, sizeof(v[i].name));
+		v[i].known = m->links[i].state_known;
+		v[i].state = m->links[i].state;
+		memcpy(v[i].detail, m->links[i].detail, sizeof(v[i].detail));
+	}
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+/* Append "NAME: DETAIL" of V to OUT (room LEN, used *AT), separated by
+ * "; ". */
+static void add_link_text(char *out, size_t len, size_t *at,
+			  const struct link_view *v)
+{
+	int n;
+
+	if (*at >= len)
+		return;
+	n = snprintf(out + *at, len - *at, "%s%s: %s", *at ? "; " : "",
+		     v->name, v->detail[0] ? v->detail :
+		     v->known ? state_names[v->state] : "starting");
+	if (n > 0)
+		*at += (size_t)n;
 }
 
 int metrics_health(struct metrics *m, char *reason, size_t len)
 {
 	uint64_t now = util_now_ns(), alive = get(&m->alive_ns);
-	enum link_state state;
-	char detail[sizeof(m->detail)];
-	int known;
+	struct link_view v[METRICS_LINKS_MAX];
+	char list[1024];
+	size_t n, i, at = 0, up = 0;
 
-	pthread_mutex_lock(&m->lock);
-	known = m->state_known;
-	state = m->state;
-	memcpy(detail, m->detail, sizeof(detail));
-	pthread_mutex_unlock(&m->lock);
-
-	/* A stuck loop answers nothing, whatever the link last said. */
+	/* A stuck loop answers nothing, whatever the links last said. */
 	if (now > alive && now - alive > m->stall_ns) {
 		snprintf(reason, len, "event loop stalled for %.1f s",
 			 (double)(now - alive) / 1e9);
 		return 0;
 	}
-	if (!known) {
+	n = view_links(m, v);
+	list[0] = '\0';
+	for (i = 0; i < n; i++) {
+		up += v[i].known && v[i].state == LINK_UP;
+		add_link_text(list, sizeof(list), &at, &v[i]);
+	}
+	if (n == 0 || (n == 1 && !v[0].known)) {
 		snprintf(reason, len, "link down: starting");
 		return 0;
 	}
-	if (state != LINK_UP) {
-		snprintf(reason, len, "link down: %s",
-			 detail[0] ? detail : state_names[state]);
+	if (up == 0 && n == 1) {
+		snprintf(reason, len, "link down: %s", v[0].detail[0] ?
+			 v[0].detail : state_names[v[0].state]);
 		return 0;
 	}
-	snprintf(reason, len, "ok");
+	if (up == 0) {
+		snprintf(reason, len, "links down: %s", list);
+		return 0;
+	}
+	/* Up while any link is: the others fail over to it. */
+	snprintf(reason, len, "ok; %zu of %zu link%s up: %s", up, n,
+		 n == 1 ? "" : "s", list);
 	return 1;
 }
 
@@ -436,26 +546,81 @@ static void histogram(struct text *t, struct metrics *m)
 	put(t, "%s_count %llu\n", name, (unsigned long long)total);
 }
 
+/* The link families, one sample (or one per state) per registered link,
+ * labelled link="NAME". */
+static void links(struct text *t, struct metrics *m)
+{
+	struct link_view v[METRICS_LINKS_MAX];
+	size_t n = view_links(m, v), i, s;
+	uint64_t last;
+
+	family(t, "ope_link_up", "gauge", "1 while the server has accepted "
+	       "the link's handshake, else 0.");
+	for (i = 0; i < n; i++)
+		put(t, "ope_link_up{link=\"%s\"} %d\n", v[i].name,
+		    v[i].known && v[i].state == LINK_UP);
+	family(t, "ope_link_state", "gauge", "The link's state: 1 for the "
+	       "current one (all 0 before the first connection attempt).");
+	for (i = 0; i < n; i++)
+		for (s = 0; s < ARRAY_SIZE(state_names); s++)
+			put(t, "ope_link_state{link=\"%s\",state=\"%s\"} %d\n",
+			    v[i].name, state_names[s],
+			    v[i].known && (size_t)v[i].state == s);
+	family(t, "ope_link_handshakes_total", "counter",
+	       "Handshakes the server accepted.");
+	for (i = 0; i < n; i++)
+		put(t, "ope_link_handshakes_total{link=\"%s\"} %llu\n",
+		    v[i].name,
+		    (unsigned long long)get(&m->links[i].handshakes));
+	family(t, "ope_reconnects_total", "counter",
+	       "Connection attempts after the first.");
+	for (i = 0; i < n; i++)
+		put(t, "ope_reconnects_total{link=\"%s\"} %llu\n", v[i].name,
+		    (unsigned long long)get(&m->links[i].reconnects));
+	family(t, "ope_link_last_handshake_timestamp_seconds", "gauge",
+	       "When the server last accepted the handshake, in seconds since "
+	       "the Unix epoch; 0 if it never did.");
+	for (i = 0; i < n; i++) {
+		last = get(&m->links[i].last_handshake_ms);
+		put(t, "ope_link_last_handshake_timestamp_seconds{link=\"%s\"} "
+		    "%llu.%03llu\n", v[i].name, (unsigned long long)(last / 1000),
+		    (unsigned long long)(last % 1000));
+	}
+	family(t, "ope_output_queue_bytes", "gauge",
+	       "Bytes waiting in the link's output queue.");
+	for (i = 0; i < n; i++)
+		put(t, "ope_output_queue_bytes{link=\"%s\"} %llu\n", v[i].name,
+		    (unsigned long long)get(&m->links[i].queue_bytes));
+	family(t, "ope_output_queue_limit_bytes", "gauge",
+	       "limits.output_queue: at this many queued bytes ope stops "
+	       "reading requests (0 until the first write).");
+	for (i = 0; i < n; i++)
+		put(t, "ope_output_queue_limit_bytes{link=\"%s\"} %llu\n",
+		    v[i].name,
+		    (unsigned long long)get(&m->links[i].queue_limit));
+}
+
 char *metrics_render(struct metrics *m, size_t *len)
 {
 	struct text t = { NULL, 0, 4096, 0 };
 	const char *undefined = stanza_cond_name(STANZA_COND_NONE);
-	enum link_state state;
-	uint64_t last;
+	char instance[sizeof(m->instance)];
 	size_t i;
-	int known;
 
 	t.buf = malloc(t.cap);
 	if (t.buf == NULL)
 		return NULL;
 	pthread_mutex_lock(&m->lock);
-	known = m->state_known;
-	state = m->state;
+	memcpy(instance, m->instance, sizeof(instance));
 	pthread_mutex_unlock(&m->lock);
 
 	family(&t, "ope_build_info", "gauge", "Always 1; the version of "
 	       "ope-component as a label.");
 	put(&t, "ope_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	family(&t, "ope_info", "gauge", "Always 1; this instance's name "
+	       "(component.instance) as the label instance_name (instance is "
+	       "the scrape target's).");
+	put(&t, "ope_info{instance_name=\"%s\"} 1\n", instance);
 	family(&t, "ope_start_time_seconds", "gauge", "When ope-component "
 	       "started, in seconds since the Unix epoch.");
 	put(&t, "ope_start_time_seconds %llu.%03llu\n",
@@ -489,34 +654,7 @@ char *metrics_render(struct metrics *m, size_t *len)
 
 	histogram(&t, m);
 
-	family(&t, "ope_link_up", "gauge", "1 while the server has accepted "
-	       "the component's handshake, else 0.");
-	put(&t, "ope_link_up %d\n", known && state == LINK_UP);
-	family(&t, "ope_link_state", "gauge", "The link's state: 1 for the "
-	       "current one (all 0 before the first connection attempt).");
-	for (i = 0; i < ARRAY_SIZE(state_names); i++)
-		put(&t, "ope_link_state{state=\"%s\"} %d\n", state_names[i],
-		    known && (size_t)state == i);
-	family(&t, "ope_link_handshakes_total", "counter",
-	       "Handshakes the server accepted.");
-	put(&t, "ope_link_handshakes_total %llu\n",
-	    (unsigned long long)get(&m->handshakes));
-	family(&t, "ope_reconnects_total", "counter",
-	       "Connection attempts after the first.");
-	put(&t, "ope_reconnects_total %llu\n",
-	    (unsigned long long)get(&m->reconnects));
-	last = get(&m->last_handshake_ms);
-	family(&t, "ope_link_last_handshake_timestamp_seconds", "gauge",
-	       "When the server last accepted the handshake, in seconds since "
-	       "the Unix epoch; 0 if it never did.");
-	put(&t, "ope_link_last_handshake_timestamp_seconds %llu.%03llu\n",
-	    (unsigned long long)(last / 1000), (unsigned long long)(last % 1000));
-	scalar(&t, "ope_output_queue_bytes", "gauge",
-	       "Bytes waiting in the link's output queue.", get(&m->queue_bytes));
-	scalar(&t, "ope_output_queue_limit_bytes", "gauge",
-	       "limits.output_queue: at this many queued bytes ope stops "
-	       "reading requests (0 until the first write).",
-	       get(&m->queue_limit));
+	links(&t, m);
 	by_label(&t, "ope_takeover_failures_total", "Takeovers (SIGUSR2, "
 		 "--takeover) after which this process kept its link, by "
 		 "reason.", "reason", takeover_names, m->takeover_failures,

@@ -69,8 +69,7 @@ void metrics_password(struct metrics *m, unsigned long backoff_refused,
 		      unsigned long queue_refused, size_t pending,
 		      size_t rules_backing_off);
 
-/* The link's output queue now holds BYTES, and ope stops reading at LIMIT
- * (limits.output_queue): two gauges. */
+/* metrics_link_queue() on metrics_link_default(M). */
 void metrics_output_queue(struct metrics *m, size_t bytes, size_t limit);
 
 /* Why a takeover ended with this process keeping its link. */
@@ -99,9 +98,45 @@ enum metrics_drain_result {
 /* A drain ended with RESULT; the process closes its link next. */
 void metrics_drain_done(struct metrics *m, enum metrics_drain_result result);
 
-/* A link_state_fn: ARG is the struct metrics (or NULL). Records the state,
- * its DETAIL for /health, reconnects and the time of the last handshake. */
+/* ---- links: each registered link gets its own samples, labelled
+ * link="NAME", and its line in /health ---- */
+
+/* At most this many links, each name at most this long. */
+#define METRICS_LINKS_MAX 16
+#define METRICS_LINK_NAME_MAX 300
+/* The name of the one link of server.connect "first" (it fails over
+ * between the entries of server.hosts, so no server names it). */
+#define METRICS_LINK_DEFAULT "failover"
+
+struct metrics_link;
+
+/* Register a link named NAME (copied, cut at a quote, backslash or
+ * newline; e.g. a server.hosts entry "10.0.0.1:5347"), on the event-loop
+ * thread. Returns its handle, owned by M and valid until metrics_free();
+ * NULL when M is NULL or METRICS_LINKS_MAX links are registered. */
+struct metrics_link *metrics_link_add(struct metrics *m, const char *name);
+
+/* The first registered link, registered as METRICS_LINK_DEFAULT if none
+ * is yet (what the single-link functions below count into); NULL when M
+ * is NULL. */
+struct metrics_link *metrics_link_default(struct metrics *m);
+
+/* A link_state_fn: ARG is a struct metrics_link (or NULL). Records the
+ * state, its DETAIL for /health, reconnects and the time of the last
+ * handshake of that link. */
+void metrics_link_observe(void *arg, enum link_state state,
+			  const char *detail);
+
+/* The link ML's output queue now holds BYTES, and it stops reading at
+ * LIMIT (limits.output_queue): two gauges. ML may be NULL. */
+void metrics_link_queue(struct metrics_link *ml, size_t bytes, size_t limit);
+
+/* metrics_link_observe() on metrics_link_default(ARG): the link_state_fn
+ * of the one link (ARG is the struct metrics, or NULL). */
 void metrics_link_state(void *arg, enum link_state state, const char *detail);
+
+/* This instance's name (pool.h) for ope_info{instance="NAME"}; copied. */
+void metrics_set_instance(struct metrics *m, const char *name);
 
 /* The event loop is turning; call once per loop iteration, before it
  * reads input (it also starts a new arrival time). */
@@ -113,9 +148,11 @@ void metrics_loop_alive(struct metrics *m);
  * NUL-terminated text and its length in *LEN; NULL when out of memory. */
 char *metrics_render(struct metrics *m, size_t *len);
 
-/* Whether the link is up and the event loop alive: returns 1 and "ok", or
- * 0 and a one-line reason such as "link down: reconnecting in 4.0 s:
- * connection refused", in REASON (size LEN). */
+/* Whether a link is up and the event loop alive: returns 1 and "ok; 1 of 1
+ * link up: failover: connected to 127.0.0.1:5347 as ope.example.org" (each
+ * link's name and last state), or 0 and a one-line reason such as "link
+ * down: reconnecting in 4.0 s: connection refused" (one link) or "links
+ * down: NAME: ...; NAME: ..." in REASON (size LEN). */
 int metrics_health(struct metrics *m, char *reason, size_t len);
 
 /* The HTTP endpoint. */

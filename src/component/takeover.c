@@ -68,6 +68,7 @@ struct takeover {
 	int handed_over;
 	struct metrics *metrics;  /* failures are counted there (or NULL) */
 	int failure_counted;      /* this attempt's failure is counted */
+	const char *instance;     /* passed with the link, or NULL */
 };
 
 /* Count a failed takeover once per attempt (a successor that gives the
@@ -438,6 +439,8 @@ static void hand_over(struct takeover *t, struct link *l)
 		link_unhold(l);
 		return;
 	}
+	if (t->instance != NULL)
+		snprintf(h.instance, sizeof(h.instance), "%s", t->instance);
 	left = h.unparsed_len;
 	if (handover_send(t->conn, &h, err, sizeof(err)) < 0) {
 		log_warn("takeover failed: %s; carrying on", err);
@@ -537,6 +540,12 @@ void takeover_abort(struct takeover *t, struct link *l, const char *why)
 	default:
 		break;
 	}
+}
+
+void takeover_set_instance(struct takeover *t, const char *name)
+{
+	if (t != NULL)
+		t->instance = name;
 }
 
 void takeover_set_metrics(struct takeover *t, struct metrics *m)

@@ -59,6 +59,10 @@ void takeover_abort(struct takeover *t, struct link *l, const char *why);
 /* Count failed takeovers in M (may be NULL: not counted). */
 void takeover_set_metrics(struct takeover *t, struct metrics *m);
 
+/* Pass NAME (the instance name, pool.h; borrowed, must outlive T) with the
+ * link, so that the new process keeps it. */
+void takeover_set_instance(struct takeover *t, const char *name);
+
 /* Close the control socket and remove it, unless the link was handed over
  * (the path is the new process's then). NULL is a no-op. */
 void takeover_free(struct takeover *t);

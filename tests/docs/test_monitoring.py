@@ -106,7 +106,7 @@ def scrape_running_component():
                 status, text = get('http://127.0.0.1:%d/metrics' % mport)
             except OSError:
                 status = 0
-            if status == 200 and re.search(r'^ope_link_up 1$', text, re.M):
+            if status == 200 and re.search(r'^ope_link_up\{link="[^"]*"\} 1$', text, re.M):
                 return text
             time.sleep(0.05)  # polling for an event, bounded by WAIT
         raise RuntimeError('no /metrics with ope_link_up 1 within %.0f s' % WAIT

@@ -820,7 +820,7 @@ scn_metrics()
 		expect_sample "$out.metrics" "ope_stanzas_received_total{kind=\"$kind\"}" 0
 	done
 	expect_sample "$out.metrics" 'ope_request_duration_seconds_count' 340
-	expect_sample "$out.metrics" 'ope_link_up' 1
+	expect_sample "$out.metrics" 'ope_link_up{link="failover"}' 1
 	if grep -E '^ope_(stanza_errors_sent|stanzas_dropped)_total\{.*\} [1-9]' \
 		"$out.metrics"; then
 		fail "errors or drops counted for a clean load"
@@ -845,8 +845,8 @@ scn_metrics()
 	"$OPE_BUILDDIR/ope-component" --health -c "$conf" >"$out.h3" 2>&1 ||
 		fail "--health after the reconnect: exit $?: $(cat "$out.h3")"
 	scrape_metrics "$mport" "$out.metrics2" || fail "cannot GET /metrics"
-	expect_sample "$out.metrics2" 'ope_link_handshakes_total' 2
-	grep -qE '^ope_reconnects_total [1-9]' "$out.metrics2" ||
+	expect_sample "$out.metrics2" 'ope_link_handshakes_total{link="failover"}' 2
+	grep -qE '^ope_reconnects_total\{link="failover"\} [1-9]' "$out.metrics2" ||
 		fail "no reconnect counted: $(grep reconnects "$out.metrics2")"
 }
 

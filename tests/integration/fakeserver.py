@@ -36,6 +36,7 @@ NS_COMPONENT = 'jabber:component:accept'
 NS_STREAMS_ERR = 'urn:ietf:params:xml:ns:xmpp-streams'
 NS_STANZAS_ERR = 'urn:ietf:params:xml:ns:xmpp-stanzas'
 NS_XML = 'http://www.w3.org/XML/1998/namespace'
+POOL_NS = 'urn:xmpp:ope:pool:0'
 
 # Handshake answers the server can give.
 ACCEPT = 'accept'
@@ -115,6 +116,10 @@ class Connection:
         # and ejabberd do; they are kept in PINGS, not in STANZAS.
         self.answer_pings = True
         self.pings = []
+        # The pool announcement (doc/pool-protocol.md) is kept in
+        # ANNOUNCEMENTS, not in STANZAS, and answered as the server's
+        # POOL_ANSWER says.
+        self.announcements = []
 
     # ---- reading -------------------------------------------------------
     def _feed(self, data):
@@ -142,12 +147,37 @@ class Connection:
                                                      xml_escape(elem.get('to', '')),
                                                      xml_escape(elem.get('from', ''))))
                         continue
+                    if self._is_pool_announcement(elem):
+                        self.announcements.append(elem)
+                        self._answer_pool(elem, self.server.pool_answer)
+                        continue
                     self.stanzas.append(elem)
 
     def _is_server_ping(self, elem):
         return (local_name(elem.tag) == 'iq' and elem.get('type') == 'get'
                 and elem.get('to') != self.server.domain
                 and elem.find('{urn:xmpp:ping}ping') is not None)
+
+    def _is_pool_announcement(self, elem):
+        return (local_name(elem.tag) == 'iq' and elem.get('type') == 'set'
+                and elem.get('to') != self.server.domain
+                and elem.find('{%s}instance' % POOL_NS) is not None)
+
+    def _answer_pool(self, elem, how):
+        """Answer announcement ELEM: None (not at all), 'result' (with the
+        server's POOL_SIZE) or an error condition."""
+        if how is None:
+            return
+        head = "<iq id='%s' from='%s' to='%s'" % (
+            xml_escape(elem.get('id', '')), xml_escape(elem.get('to', '')),
+            xml_escape(elem.get('from', '')))
+        if how == 'result':
+            self.send("%s type='result'><pool xmlns='%s' size='%d'/></iq>"
+                      % (head, POOL_NS, self.server.pool_size))
+        else:
+            self.send("%s type='error'><error type='cancel'><%s xmlns="
+                      "'urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+                      % (head, how))
 
     def _read_some(self, deadline):
         """Wait until data or EOF, at most until DEADLINE (a passed deadline
@@ -300,6 +330,11 @@ class FakeServer:
         self.conns = []
         self.accepted = 0
         self.handshakes = []
+        # How announcements are answered (Connection._answer_pool): not at
+        # all by default, so that no answer lands in the middle of a
+        # stanza a test writes in pieces (test_pool.py sets one).
+        self.pool_answer = None
+        self.pool_size = 1
         self.listen(port)
 
     def listen(self, port=None):

@@ -168,6 +168,8 @@ def t_status():
     try:
         f = fields_of(cmd_of(command(conn, 'status')))
         check(f['pid'] == str(comp.proc.pid), 'pid %r' % f)
+        check(f['instance'].endswith('-%d' % comp.proc.pid), 'instance %r'
+              % f)
         check(f['link'] == 'up' and f['link_server'] == '127.0.0.1:%d'
               % srv.port and f['link_tls'] == 'none', 'link %r' % f)
         check(int(f['link_up']) >= 0 and int(f['uptime']) >= 0, 'times %r' % f)

@@ -63,8 +63,8 @@ def t_metrics_counts():
     before, _ = scrape(mport)
     check(before['ope_stanzas_received_total{kind="message"}'] == 0,
           'counts before any stanza: %r' % before)
-    check(before['ope_link_up'] == 1 and
-          before['ope_link_handshakes_total'] == 1,
+    check(before['ope_link_up{link="failover"}'] == 1 and
+          before['ope_link_handshakes_total{link="failover"}'] == 1,
           'link not up in /metrics: %r' % before)
     load = (
         [message('mx-%d' % i) for i in range(300)]                      # answered
@@ -107,10 +107,10 @@ def t_metrics_counts():
         'ope_stanzas_dropped_total{reason="bad_from"}': 0,
         'ope_request_duration_seconds_count': answered,
         'ope_request_duration_seconds_bucket{le="+Inf"}': answered,
-        'ope_link_up': 1,
-        'ope_reconnects_total': 0,
+        'ope_link_up{link="failover"}': 1,
+        'ope_reconnects_total{link="failover"}': 0,
         # limits.output_queue's default: the template sets none.
-        'ope_output_queue_limit_bytes': 4194304,
+        'ope_output_queue_limit_bytes{link="failover"}': 4194304,
         'ope_takeover_failures_total{reason="spawn"}': 0,
         'ope_drains_total{result="quiet"}': 0,
     }
@@ -119,9 +119,9 @@ def t_metrics_counts():
     check(not wrong, 'counters (got, want): %r' % wrong)
     check(0 < after['ope_request_duration_seconds_sum'] < answered,
           'latency sum %r' % after['ope_request_duration_seconds_sum'])
-    check(after['ope_link_last_handshake_timestamp_seconds'] > time.time() - 60,
+    check(after['ope_link_last_handshake_timestamp_seconds{link="failover"}'] > time.time() - 60,
           'last handshake time %r'
-          % after['ope_link_last_handshake_timestamp_seconds'])
+          % after['ope_link_last_handshake_timestamp_seconds{link="failover"}'])
     promtool = shutil.which('promtool')
     check(promtool is not None, 'promtool not found: install Debian\'s '
           'prometheus package (bash tests/deps.sh)')
@@ -140,13 +140,15 @@ def t_metrics_health():
     mport = METRICS_RUN.get('mport')
     check(comp is not None, 'the metrics case did not start a component')
     try:
+        port = srv.port
+        # Which links are up, by name, with their last state.
+        ok = 'ok; 1 of 1 link up: failover: connected to 127.0.0.1:%d as %s' % (port, DOMAIN)
         status, body, _ = http_get(mport, '/health')
-        check((status, body) == (200, 'ok\n'), '/health while up: %d %r'
+        check((status, body) == (200, ok + '\n'), '/health while up: %d %r'
               % (status, body))
         rc, out, err = ask_health(comp.config)
-        check((rc, out) == (0, 'ok'), '--health while up: exit %d, %r %r'
+        check((rc, out) == (0, ok), '--health while up: exit %d, %r %r'
               % (rc, out, err))
-        port = srv.port
         srv.close()
         check(comp.wait_log('connection to 127.0.0.1:%d lost' % port),
               'no "connection lost" line %s' % comp.why())
@@ -166,19 +168,19 @@ def t_metrics_health():
         check(comp.wait_log('connected to 127.0.0.1:%d' % port, count=2),
               'no second "connected to" line %s' % comp.why())
         status, body, _ = http_get(mport, '/health')
-        check((status, body) == (200, 'ok\n'), '/health after reconnect: '
+        check((status, body) == (200, ok + '\n'), '/health after reconnect: '
               '%d %r' % (status, body))
         rc, out, err = ask_health(comp.config)
-        check((rc, out) == (0, 'ok'), '--health after reconnect: exit %d, '
+        check((rc, out) == (0, ok), '--health after reconnect: exit %d, '
               '%r %r' % (rc, out, err))
         samples, _ = scrape(mport)
-        check(samples['ope_reconnects_total'] >= 1 and
-              samples['ope_link_handshakes_total'] == 2 and
-              samples['ope_link_up'] == 1, 'link counters after reconnect: '
+        check(samples['ope_reconnects_total{link="failover"}'] >= 1 and
+              samples['ope_link_handshakes_total{link="failover"}'] == 2 and
+              samples['ope_link_up{link="failover"}'] == 1, 'link counters after reconnect: '
               'reconnects %r, handshakes %r, up %r'
-              % (samples['ope_reconnects_total'],
-                 samples['ope_link_handshakes_total'],
-                 samples['ope_link_up']))
+              % (samples['ope_reconnects_total{link="failover"}'],
+                 samples['ope_link_handshakes_total{link="failover"}'],
+                 samples['ope_link_up{link="failover"}']))
         status, _, _ = http_get(mport, '/nonexistent')
         check(status == 404, '/nonexistent answered %d' % status)
         os.kill(comp.proc.pid, signal.SIGTERM)

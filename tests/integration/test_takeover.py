@@ -549,7 +549,11 @@ def t_takeover_no_answer():
             if not b:
                 break
             got += b
-        check(len(got) == rest + 1 and got[-1:] == b'K',
+        # From version 3 on the instance name follows, its length first.
+        n = (struct.unpack('=I', got[rest:rest + 4])[0]
+             if len(got) >= rest + 4 else -1)
+        check(0 < n <= 64 and len(got) == rest + 4 + n + 1
+              and got[-1:] == b'K',
               'not told that the old process keeps the link: %r' % got[-8:])
         replies = conn.recv_stanzas(len(ids), 10.0)
         check(sorted(r.get('id') for r in replies) == sorted(ids),

@@ -35,6 +35,7 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_backoff.c \
 	tests/unit/test_handover.c \
 	tests/unit/test_drain.c \
+	tests/unit/test_pool.c \
 	tests/unit/test_dispatch.c \
 	tests/unit/test_metrics.c \
 	tests/unit/test_xmlstream.c \

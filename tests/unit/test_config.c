@@ -75,6 +75,8 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(cfg.server_port, 5347);
 	CU_ASSERT_PTR_NULL(cfg.domain);
 	CU_ASSERT_PTR_NULL(cfg.secret);
+	CU_ASSERT_PTR_NULL(cfg.instance);
+	CU_ASSERT_EQUAL(cfg.connect_all, 0);
 	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_INFO);
 	CU_ASSERT_EQUAL(cfg.log_timestamps, 1);
 	CU_ASSERT_EQUAL(cfg.reconnect_initial_ms, 1000);
@@ -99,6 +101,7 @@ static void test_full(void)
 	CU_ASSERT_EQUAL(cfg.server_port, 15347);
 	CU_ASSERT_STRING_EQUAL(cfg.domain, "ope.test.example");
 	CU_ASSERT_STRING_EQUAL(cfg.secret, "full-secret");
+	CU_ASSERT_STRING_EQUAL(cfg.instance, "node-1.eu:a@b/c_d");
 	CU_ASSERT_EQUAL(cfg.log_level, LOG_LEVEL_DEBUG);
 	CU_ASSERT_EQUAL(cfg.log_timestamps, 0);
 	CU_ASSERT_EQUAL(cfg.reconnect_initial_ms, 250);
@@ -650,6 +653,17 @@ BAD(test_bad_port_high, "bad-port-high.conf", 3,
     "server.port 65536 is out of range (1..65535)")
 BAD(test_bad_domain, "bad-domain.conf", 3,
     "component.domain 'ope..example.org' is not a valid domain name")
+BAD(test_bad_instance_chars, "bad-instance-chars.conf", 5,
+    "component.instance 'node 1' is not a valid instance name: give 1 to "
+    "64 bytes of A-Z a-z 0-9 . _ : @ / -")
+BAD(test_bad_instance_long, "bad-instance-long.conf", 5,
+    "is not a valid instance name")
+BAD(test_bad_instance_empty, "bad-instance-empty.conf", 5,
+    "component.instance '' is not a valid instance name")
+BAD(test_bad_connect, "bad-connect.conf", 3,
+    "server.connect 'every' is unknown; use \"first\" or \"all\"")
+BAD(test_bad_connect_all, "bad-connect-all.conf", 3,
+    "server.connect \"all\" is not available in this version yet")
 BAD(test_bad_host, "bad-host.conf", 3,
     "server.host 'bad host!' is not a valid host name")
 BAD(test_bad_metrics_listen, "bad-metrics-listen.conf", 3,
@@ -1110,6 +1124,11 @@ static const struct testutil_test tests[] = {
 	{ "port 0", test_bad_port_zero },
 	{ "port 65536", test_bad_port_high },
 	{ "invalid domain", test_bad_domain },
+	{ "instance name: bad byte", test_bad_instance_chars },
+	{ "instance name: too long", test_bad_instance_long },
+	{ "instance name: empty", test_bad_instance_empty },
+	{ "server.connect: unknown value", test_bad_connect },
+	{ "server.connect: all not yet", test_bad_connect_all },
 	{ "invalid host", test_bad_host },
 	{ "invalid metrics.listen", test_bad_metrics_listen },
 	{ "relative control.path", test_bad_control_relative },

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static void test_pass_link(void)
 	strcpy(out.server, "127.0.0.1:5347");
 	strcpy(out.domain, "ope.example.org");
 	out.server_index = 2;
+	strcpy(out.instance, "node-1");
 	out.unparsed = leftover;
 	out.unparsed_len = strlen(out.unparsed);
 	out.header = header;
@@ -44,6 +46,7 @@ static void test_pass_link(void)
 	CU_ASSERT_STRING_EQUAL(in.server, "127.0.0.1:5347");
 	CU_ASSERT_STRING_EQUAL(in.domain, "ope.example.org");
 	CU_ASSERT_EQUAL(in.server_index, 2);
+	CU_ASSERT_STRING_EQUAL(in.instance, "node-1");
 	CU_ASSERT_EQUAL_FATAL(in.unparsed_len, out.unparsed_len);
 	CU_ASSERT(memcmp(in.unparsed, out.unparsed, in.unparsed_len) == 0);
 	CU_ASSERT_EQUAL_FATAL(in.header_len, strlen(header));
@@ -144,6 +147,68 @@ static void test_garbage_is_not_a_link(void)
 	CU_ASSERT_EQUAL(handover_read_request(sv[1], &req, err, sizeof(err)),
 			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown request"));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Send a link message as ope-component writes it: VERSION's fixed part
+ * (handover.c's struct wire) with FD, then BODY. */
+static void send_raw_link(int sock, uint32_t version, int fd,
+			  const uint32_t lens[5], const char *body, size_t n)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	uint32_t w[9] = { 0x4f504548u, version, 1, 0,
+			  lens[0], lens[1], lens[2], lens[3], lens[4] };
+	struct iovec iov = { .iov_base = w, .iov_len = sizeof(w) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	CU_ASSERT_EQUAL(sendmsg(sock, &msg, 0), (ssize_t)sizeof(w));
+	CU_ASSERT_EQUAL(write(sock, body, n), (ssize_t)n);
+}
+
+/* A predecessor of version 2 passes no instance name: taken, with none
+ * (a takeover can upgrade it). Version 3 claiming a name longer than 64
+ * bytes is refused, not read into the struct. */
+static void test_version2_and_long_instance(void)
+{
+	static const uint32_t lens[5] = { 2, 3, 3, 0, 0 };
+	struct handover_link in;
+	int sv[2], pipefd[2];
+	char err[256] = "", body[64];
+	uint32_t big = 1000;
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(pipefd), 0);
+	send_raw_link(sv[0], 2, pipefd[1], lens, "idh:1c.x", 8);
+	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(in.stream_id, "id");
+	CU_ASSERT_STRING_EQUAL(in.server, "h:1");
+	CU_ASSERT_STRING_EQUAL(in.domain, "c.x");
+	CU_ASSERT_STRING_EQUAL(in.instance, "");
+	if (in.fd >= 0)
+		close(in.fd);
+	handover_link_clear(&in);
+
+	memcpy(body, "idh:1c.x", 8);
+	memcpy(body + 8, &big, sizeof(big));
+	send_raw_link(sv[0], 3, pipefd[1], lens, body, 8 + sizeof(big));
+	CU_ASSERT_EQUAL(handover_recv(sv[1], &in, 1000, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cut short"));
+	CU_ASSERT_EQUAL(in.fd, -1);
+	close(pipefd[0]);
+	close(pipefd[1]);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -383,6 +448,8 @@ static int test_handover_register(void)
 	    !CU_add_test(s, "refusal with a reason; nothing to hand over",
 			 test_refusal_and_nothing) ||
 	    !CU_add_test(s, "garbage is refused", test_garbage_is_not_a_link) ||
+	    !CU_add_test(s, "version 2 link; instance name too long",
+			 test_version2_and_long_instance) ||
 	    !CU_add_test(s, "control socket: 0600, stale, live, non-socket",
 			 test_control_socket) ||
 	    !CU_add_test(s, "request read in pieces, never waiting",

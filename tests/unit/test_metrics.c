@@ -58,6 +58,7 @@ static void test_fresh_text(void)
 	struct metrics *m = metrics_new(METRICS_STALL_MS);
 	static const char *const families[][2] = {
 		{ "ope_build_info", "gauge" },
+		{ "ope_info", "gauge" },
 		{ "ope_start_time_seconds", "gauge" },
 		{ "ope_stanzas_received_total", "counter" },
 		{ "ope_stanzas_answered_total", "counter" },
@@ -78,6 +79,7 @@ static void test_fresh_text(void)
 	size_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL(metrics_link_default(m));
 	text = render(m);
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		snprintf(line, sizeof(line), "# TYPE %s %s", families[i][0],
@@ -95,13 +97,14 @@ static void test_fresh_text(void)
 	assert_line(text, "ope_request_duration_seconds_bucket{le=\"+Inf\"} 0");
 	assert_line(text, "ope_request_duration_seconds_sum 0.000000000");
 	assert_line(text, "ope_request_duration_seconds_count 0");
-	assert_line(text, "ope_link_up 0");
-	assert_line(text, "ope_link_state{state=\"up\"} 0");
-	assert_line(text, "ope_reconnects_total 0");
-	assert_line(text, "ope_link_last_handshake_timestamp_seconds 0.000");
-	assert_line(text, "ope_output_queue_bytes 0");
+	assert_line(text, "ope_link_up{link=\"failover\"} 0");
+	assert_line(text, "ope_link_state{link=\"failover\",state=\"up\"} 0");
+	assert_line(text, "ope_reconnects_total{link=\"failover\"} 0");
+	assert_line(text, "ope_link_last_handshake_timestamp_seconds{link=\"failover\"} 0.000");
+	assert_line(text, "ope_output_queue_bytes{link=\"failover\"} 0");
 	assert_line(text, "ope_takeover_failures_total{reason=\"spawn\"} 0");
 	assert_line(text, "ope_drains_total{result=\"quiet\"} 0");
+	assert_line(text, "ope_info{instance_name=\"\"} 1");
 	/* Each condition once: policy-violation comes in two types. */
 	assert_line(text, "ope_stanza_errors_sent_total{condition=\"policy-violation\",type=\"wait\"} 0");
 	/* Every sample line belongs to a family announced just before. */
@@ -147,6 +150,9 @@ static void test_null_is_off(void)
 	metrics_takeover_failed(NULL, METRICS_TAKEOVER_SPAWN);
 	metrics_drain_done(NULL, METRICS_DRAIN_QUIET);
 	metrics_link_state(NULL, LINK_UP, "up");
+	metrics_link_observe(NULL, LINK_UP, "up");
+	metrics_link_queue(NULL, 1, 2);
+	metrics_set_instance(NULL, "x");
 	metrics_loop_alive(NULL);
 	metrics_free(NULL);
 }
@@ -243,24 +249,25 @@ static void test_link_and_health(void)
 	CU_ASSERT_STRING_EQUAL(reason, "link down: connecting to 127.0.0.1:5347");
 	metrics_link_state(m, LINK_UP, "connected to 127.0.0.1:5347 as ope.example.org");
 	CU_ASSERT_EQUAL(metrics_health(m, reason, sizeof(reason)), 1);
-	CU_ASSERT_STRING_EQUAL(reason, "ok");
+	CU_ASSERT_STRING_EQUAL(reason, "ok; 1 of 1 link up: failover: "
+			       "connected to 127.0.0.1:5347 as ope.example.org");
 	metrics_output_queue(m, 4096, 8192);
 	metrics_takeover_failed(m, METRICS_TAKEOVER_HANDOVER);
 	metrics_takeover_failed(m, METRICS_TAKEOVER_HANDOVER);
 	metrics_drain_done(m, METRICS_DRAIN_FALLBACK);
 	text = render(m);
-	assert_line(text, "ope_output_queue_limit_bytes 8192");
+	assert_line(text, "ope_output_queue_limit_bytes{link=\"failover\"} 8192");
 	assert_line(text, "ope_takeover_failures_total{reason=\"handover\"} 2");
 	assert_line(text, "ope_takeover_failures_total{reason=\"refused\"} 0");
 	assert_line(text, "ope_drains_total{result=\"fallback\"} 1");
 	assert_line(text, "ope_drains_total{result=\"quiet\"} 0");
-	assert_line(text, "ope_link_up 1");
-	assert_line(text, "ope_link_state{state=\"up\"} 1");
-	assert_line(text, "ope_link_state{state=\"connecting\"} 0");
-	assert_line(text, "ope_link_handshakes_total 1");
-	assert_line(text, "ope_reconnects_total 0");
-	assert_line(text, "ope_output_queue_bytes 4096");
-	CU_ASSERT_PTR_NULL(strstr(text, "ope_link_last_handshake_timestamp_seconds 0.000\n"));
+	assert_line(text, "ope_link_up{link=\"failover\"} 1");
+	assert_line(text, "ope_link_state{link=\"failover\",state=\"up\"} 1");
+	assert_line(text, "ope_link_state{link=\"failover\",state=\"connecting\"} 0");
+	assert_line(text, "ope_link_handshakes_total{link=\"failover\"} 1");
+	assert_line(text, "ope_reconnects_total{link=\"failover\"} 0");
+	assert_line(text, "ope_output_queue_bytes{link=\"failover\"} 4096");
+	CU_ASSERT_PTR_NULL(strstr(text, "ope_link_last_handshake_timestamp_seconds{link=\"failover\"} 0.000\n"));
 	free(text);
 
 	metrics_link_state(m, LINK_WAITING, "reconnecting in 1.0 s: closed by the server");
@@ -272,15 +279,15 @@ static void test_link_and_health(void)
 	metrics_link_state(m, LINK_UP, "connected");
 	CU_ASSERT_EQUAL(metrics_health(m, reason, sizeof(reason)), 1);
 	text = render(m);
-	assert_line(text, "ope_reconnects_total 2");
-	assert_line(text, "ope_link_handshakes_total 2");
+	assert_line(text, "ope_reconnects_total{link=\"failover\"} 2");
+	assert_line(text, "ope_link_handshakes_total{link=\"failover\"} 2");
 	free(text);
 	metrics_link_state(m, LINK_STOPPED, "stopped");
 	CU_ASSERT_EQUAL(metrics_health(m, reason, sizeof(reason)), 0);
 	CU_ASSERT_STRING_EQUAL(reason, "link down: stopped");
 	text = render(m);
-	assert_line(text, "ope_link_up 0");
-	assert_line(text, "ope_link_state{state=\"stopped\"} 1");
+	assert_line(text, "ope_link_up{link=\"failover\"} 0");
+	assert_line(text, "ope_link_state{link=\"failover\",state=\"stopped\"} 1");
 	free(text);
 	metrics_free(m);
 }
@@ -308,6 +315,59 @@ static void test_stalled_loop(void)
 	metrics_loop_alive(m);
 	CU_ASSERT_EQUAL(metrics_health(m, reason, sizeof(reason)), 1);
 	metrics_free(m);
+}
+
+/* Several links: each its own samples and its line in /health; up while
+ * any is. The instance name is a label of ope_info. */
+static void test_several_links(void)
+{
+	struct metrics *m = metrics_new(METRICS_STALL_MS);
+	struct metrics_link *a, *b;
+	char reason[600], *text;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	a = metrics_link_add(m, "10.0.0.1:5347");
+	b = metrics_link_add(m, "10.0.0.2:5347");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	/* The single-link functions count into the first one. */
+	CU_ASSERT_PTR_EQUAL(metrics_link_default(m), a);
+	metrics_set_instance(m, "node-1");
+	metrics_link_observe(a, LINK_CONNECTING, "connecting to 10.0.0.1:5347");
+	metrics_link_observe(b, LINK_CONNECTING, "connecting to 10.0.0.2:5347");
+	CU_ASSERT_EQUAL(metrics_health(m, reason, sizeof(reason)), 0);
+	CU_ASSERT_STRING_EQUAL(reason, "links down: 10.0.0.1:5347: connecting "
+			       "to 10.0.0.1:5347; 10.0.0.2:5347: connecting to "
+			       "10.0.0.2:5347");
+	metrics_link_observe(b, LINK_UP, "connected to 10.0.0.2:5347 as c.x");
+	metrics_link_queue(b, 10, 20);
+	CU_ASSERT_EQUAL(metrics_health(m, reason, sizeof(reason)), 1);
+	CU_ASSERT_STRING_EQUAL(reason, "ok; 1 of 2 links up: 10.0.0.1:5347: "
+			       "connecting to 10.0.0.1:5347; 10.0.0.2:5347: "
+			       "connected to 10.0.0.2:5347 as c.x");
+	text = render(m);
+	assert_line(text, "ope_info{instance_name=\"node-1\"} 1");
+	assert_line(text, "ope_link_up{link=\"10.0.0.1:5347\"} 0");
+	assert_line(text, "ope_link_up{link=\"10.0.0.2:5347\"} 1");
+	assert_line(text, "ope_link_handshakes_total{link=\"10.0.0.2:5347\"} 1");
+	assert_line(text, "ope_link_handshakes_total{link=\"10.0.0.1:5347\"} 0");
+	assert_line(text, "ope_output_queue_bytes{link=\"10.0.0.2:5347\"} 10");
+	assert_line(text, "ope_output_queue_limit_bytes{link=\"10.0.0.1:5347\"} 0");
+	assert_line(text, "ope_link_state{link=\"10.0.0.1:5347\",state=\"connecting\"} 1");
+	CU_ASSERT_PTR_NULL(strstr(text, "\n\n"));
+	free(text);
+	/* Bounded: the 17th is refused; a name that would need escaping is
+	 * cut. */
+	for (i = 2; i < METRICS_LINKS_MAX; i++)
+		CU_ASSERT_PTR_NOT_NULL(metrics_link_add(m, "x\"y"));
+	CU_ASSERT_PTR_NULL(metrics_link_add(m, "one too many"));
+	text = render(m);
+	assert_line(text, "ope_link_up{link=\"x\"} 0");
+	free(text);
+	metrics_free(m);
+	CU_ASSERT_PTR_NULL(metrics_link_add(NULL, "x"));
+	CU_ASSERT_PTR_NULL(metrics_link_default(NULL));
 }
 
 static void test_listen_check(void)
@@ -379,7 +439,7 @@ static void test_http_health(void)
 	CU_ASSERT_STRING_EQUAL(reason, "unhealthy: link down: starting");
 	metrics_link_state(m, LINK_UP, "connected");
 	CU_ASSERT_EQUAL(metrics_health_query(spec, 2000, reason, sizeof(reason)), 0);
-	CU_ASSERT_STRING_EQUAL(reason, "ok");
+	CU_ASSERT_STRING_EQUAL(reason, "ok; 1 of 1 link up: failover: connected");
 	/* 0.0.0.0 in the configuration is asked on loopback. */
 	snprintf(spec, sizeof(spec), "0.0.0.0:%u", port);
 	CU_ASSERT_EQUAL(metrics_health_query(spec, 2000, reason, sizeof(reason)), 0);
@@ -509,7 +569,7 @@ static void test_http_slow_clients(void)
 	}
 	CU_ASSERT(child[0] > 0);
 	CU_ASSERT_EQUAL(metrics_health_query(spec, 20000, reason, sizeof(reason)), 0);
-	CU_ASSERT_STRING_EQUAL(reason, "ok");
+	CU_ASSERT_STRING_EQUAL(reason, "ok; 1 of 1 link up: failover: connected");
 	/* The attack was on: the server still holds every slow connection. */
 	CU_ASSERT_EQUAL(still_open(fds, n), SLOW);
 
@@ -523,7 +583,7 @@ static void test_http_slow_clients(void)
 	}
 	CU_ASSERT(child[1] > 0);
 	CU_ASSERT_EQUAL(metrics_health_query(spec, 20000, reason, sizeof(reason)), 0);
-	CU_ASSERT_STRING_EQUAL(reason, "ok");
+	CU_ASSERT_STRING_EQUAL(reason, "ok; 1 of 1 link up: failover: connected");
 	CU_ASSERT(still_open(fds + n, flood) <= METRICS_HTTP_PER_ADDRESS);
 	n += flood;
 
@@ -567,6 +627,7 @@ static int test_metrics_register(void)
 	    !CU_add_test(s, "NULL is off", test_null_is_off) ||
 	    !CU_add_test(s, "dispatch counts", test_dispatch_counts) ||
 	    !CU_add_test(s, "link state and health", test_link_and_health) ||
+	    !CU_add_test(s, "several links, instance name", test_several_links) ||
 	    !CU_add_test(s, "stalled loop", test_stalled_loop) ||
 	    !CU_add_test(s, "metrics.listen check", test_listen_check) ||
 	    !CU_add_test(s, "HTTP health", test_http_health) ||

@@ -37,6 +37,8 @@ static int status_run(const struct ext_request *req, xmpp_stanza_t *form,
 	if ((x = ext_form_add(cmd, "result", "ope-component status")) == NULL ||
 	    ext_form_field(x, "version", NULL, "Version", PACKAGE_VERSION) != 0 ||
 	    ext_form_field(x, "domain", NULL, "Component", req->cfg->domain) != 0 ||
+	    ext_form_field(x, "instance", NULL, "Instance",
+			   st.instance ? st.instance : "") != 0 ||
 	    ext_form_field(x, "pid", NULL, "Process id", pid) != 0 ||
 	    ext_form_field(x, "uptime", NULL, "Up for (s)", up) != 0 ||
 	    ext_form_field(x, "link", NULL, "Link state",

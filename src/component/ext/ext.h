@@ -75,6 +75,7 @@ struct ext {
 struct ext_status {
 	long pid;
 	double uptime_s;
+	const char *instance;         /* the instance name (pool.h), or NULL */
 	const char *link_state;       /* "up", "connecting", ... */
 	const char *server;           /* "host:port" of the link, or NULL */
 	double link_up_s;             /* for how long it is up; <0: not up */
