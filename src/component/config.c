@@ -21,6 +21,7 @@
 #include "access.h"
 #include "config.h"
 #include "jid.h"
+#include "journal.h"
 #include "pwcheck.h"
 #include "metrics.h"
 #include "secretfile.h"
@@ -55,6 +56,8 @@ static int hook_log_level(struct config_loader *, const struct config_row *,
 			  const config_setting_t *, struct config *);
 static int hook_log_format(struct config_loader *, const struct config_row *,
 			   const config_setting_t *, struct config *);
+static void apply_timestamps(const struct config *cfg);
+static void apply_log_format(const struct config *cfg);
 static int hook_not_empty(struct config_loader *, const struct config_row *,
 			  const config_setting_t *, struct config *);
 static int hook_hosts(struct config_loader *, const struct config_row *,
@@ -81,14 +84,10 @@ static int servers_from_host(struct config *cfg)
 	return 0;
 }
 
-static int hook_tls_mode(struct config_loader *, const struct config_row *,
-			 const config_setting_t *, struct config *);
 static int hook_tls_ca_file(struct config_loader *, const struct config_row *,
 			    const config_setting_t *, struct config *);
 static int hook_tls_name(struct config_loader *, const struct config_row *,
 			 const config_setting_t *, struct config *);
-static int hook_access_default(struct config_loader *, const struct config_row *,
-			       const config_setting_t *, struct config *);
 static int hook_access_rules(struct config_loader *, const struct config_row *,
 			     const config_setting_t *, struct config *);
 static void release_access(void *field);
@@ -103,197 +102,190 @@ static int hook_admins(struct config_loader *, const struct config_row *,
 static void release_admins(void *field);
 static int same_admins(const void *a, const void *b);
 
-#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
-#define NO_BOUNDS 1, 0
-#define STR_(x) #x
-#define STR(x) STR_(x)
+static const struct config_enum tls_modes[] = {
+	{ "none", 0 }, { "direct", 1 }, { NULL, 0 },
+};
+static const struct config_enum log_formats[] = {
+	{ "text", LOG_FORMAT_TEXT }, { "json", LOG_FORMAT_JSON },
+	{ "journal", LOG_FORMAT_JOURNAL }, { NULL, 0 },
+};
+static const struct config_enum access_actions[] = {
+	{ "allow", ACCESS_ALLOW }, { "deny", ACCESS_DENY }, { NULL, 0 },
+};
 
 /* Every setting, once. The parser, the defaults, the range errors, the
  * reload and the generated documentation all read these rows; adding a
  * setting is one row here plus its use. */
 static const struct config_row rows[] = {
-	{ "server", "host", CONFIG_STRING, 0, FIELD(server_host), "127.0.0.1",
-	  NO_BOUNDS, NULL, 0, hook_host, NULL,
+	CONFIG_ROW_STRING("server", "host", server_host, "127.0.0.1", 0,
 	  "the server's component listener: a host name, an IPv4 or an IPv6 "
-	  "address (\"::1\" or \"[::1]\")" },
-	{ "server", "port", CONFIG_UINT, 0, FIELD(server_port), "5347",
-	  1, 65535, NULL, 0, NULL, NULL,
-	  "TCP port of the server's component listener" },
-	{ "server", "hosts", CONFIG_CUSTOM, 0, FIELD(servers), NULL,
-	  NO_BOUNDS, NULL, 0, hook_hosts, release_servers,
+	  "address (\"::1\" or \"[::1]\")", .hook = hook_host),
+	CONFIG_ROW_UINT("server", "port", server_port, 5347, 1, 65535, 0,
+	  "TCP port of the server's component listener"),
+	CONFIG_ROW_CUSTOM("server", "hosts", servers, 0, NULL, hook_hosts, 0,
 	  "instead of host and port: several listeners tried in order, "
 	  "( \"10.0.0.1:5347\", \"[2001:db8::2]:5347\", \"xmpp.example.org\" ); "
-	  "a missing port is server.port's default" },
-	{ "server", "connect_timeout", CONFIG_MS, 0, FIELD(connect_timeout_ms),
-	  "10.0", 0.1, 600, "s", 0, NULL, NULL,
+	  "a missing port is server.port's default",
+	  .release = release_servers, .same = same_servers),
+	CONFIG_ROW_SECONDS("server", "connect_timeout", connect_timeout_ms,
+	  10.0, 0.1, 600, 0,
 	  "seconds allowed for looking the host name up, for each address's "
 	  "TCP connect, and again for TLS, the stream header and the "
-	  "handshake" },
-	{ "server.tls", "mode", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
-	  FIELD(tls_direct), "none", NO_BOUNDS, NULL, 0, hook_tls_mode, NULL,
+	  "handshake"),
+	CONFIG_ROW_ENUM("server.tls", "mode", tls_direct, tls_modes, "none", 0,
 	  "\"none\" (plain TCP) or \"direct\" (TLS from the first byte, as "
-	  "ejabberd_service's tls: true)" },
-	{ "server.tls", "ca_file", CONFIG_STRING, 0, FIELD(tls_ca_file), NULL,
-	  NO_BOUNDS, NULL, 0, hook_tls_ca_file, NULL,
+	  "ejabberd_service's tls: true)"),
+	CONFIG_ROW_STRING("server.tls", "ca_file", tls_ca_file, NULL, 0,
 	  "PEM file of the CAs that may sign the server's certificate "
-	  "(relative to the config file's directory); default: the system's CAs" },
-	{ "server.tls", "name", CONFIG_STRING, 0, FIELD(tls_name), NULL,
-	  NO_BOUNDS, NULL, 0, hook_tls_name, NULL,
+	  "(relative to the config file's directory); default: the system's CAs",
+	  .hook = hook_tls_ca_file),
+	CONFIG_ROW_STRING("server.tls", "name", tls_name, NULL, 0,
 	  "the name the server's certificate must carry, also sent as SNI; "
-	  "default: the host connected to" },
-	{ "component", "domain", CONFIG_STRING, 0, FIELD(domain), NULL,
-	  NO_BOUNDS, NULL, CONFIG_REQUIRED, hook_domain, NULL,
-	  "the component's XMPP domain, e.g. \"ope.example.org\"" },
-	{ "component", "secret", CONFIG_STRING, 0, FIELD(secret), NULL,
-	  NO_BOUNDS, NULL, CONFIG_SECRET, hook_secret, NULL,
+	  "default: the host connected to", .hook = hook_tls_name),
+	CONFIG_ROW_STRING("component", "domain", domain, NULL, CONFIG_REQUIRED,
+	  "the component's XMPP domain, e.g. \"ope.example.org\"",
+	  .hook = hook_domain),
+	CONFIG_ROW_STRING("component", "secret", secret, NULL, CONFIG_SECRET,
 	  "the shared secret (Prosody's component_secret, ejabberd's "
-	  "password); give this or secret_file" },
-	{ "component", "secret_file", CONFIG_STRING, 0, FIELD(secret_file), NULL,
-	  NO_BOUNDS, NULL, 0, hook_secret_file, NULL,
+	  "password); give this or secret_file", .hook = hook_secret),
+	CONFIG_ROW_STRING("component", "secret_file", secret_file, NULL, 0,
 	  "a file holding the secret on one line (relative to the config "
-	  "file's directory)" },
-	{ "log", "level", CONFIG_CUSTOM, CONFIG_TYPE_STRING, FIELD(log_level),
-	  "info", NO_BOUNDS, NULL, CONFIG_RELOAD, hook_log_level, NULL,
-	  "error, warning, info or debug; -d and -q override it" },
-	{ "log", "timestamps", CONFIG_BOOL, 0, FIELD(log_timestamps), "true",
-	  NO_BOUNDS, NULL, CONFIG_RELOAD, NULL, NULL,
-	  "ISO 8601 UTC time stamps on log lines" },
-	{ "log", "format", CONFIG_CUSTOM, CONFIG_TYPE_STRING, FIELD(log_format),
-	  "text", NO_BOUNDS, NULL, CONFIG_RELOAD, hook_log_format, NULL,
+	  "file's directory)", .hook = hook_secret_file),
+	CONFIG_ROW_CUSTOM("log", "level", log_level, CONFIG_TYPE_STRING, "info",
+	  hook_log_level, CONFIG_RELOAD,
+	  "error, warning, info or debug; -d and -q override it"),
+	CONFIG_ROW_BOOL("log", "timestamps", log_timestamps, true, CONFIG_RELOAD,
+	  "ISO 8601 UTC time stamps on log lines", .apply = apply_timestamps),
+	CONFIG_ROW_ENUM("log", "format", log_format, log_formats, "text",
+	  CONFIG_RELOAD,
 	  "\"text\" (one line each, as ever), \"json\" (one object a line: "
 	  "ts, level, pid, msg and the line's fields such as jid, rule, link; "
 	  "to the journal with those fields when stderr is the journal) or "
-	  "\"journal\" (always to the journal, with its fields)" },
-	{ "reconnect", "initial", CONFIG_MS, 0, FIELD(reconnect_initial_ms),
-	  "1.0", 0.001, 3600, "s", 0, NULL, NULL,
-	  "first reconnect delay in seconds (doubling, with up to 25 % jitter)" },
-	{ "reconnect", "maximum", CONFIG_MS, 0, FIELD(reconnect_max_ms),
-	  "60.0", 0.001, 3600, "s", 0, NULL, NULL,
-	  "longest reconnect delay in seconds" },
-	{ "service", "name", CONFIG_STRING, 0, FIELD(service_name), "ope",
-	  NO_BOUNDS, NULL, CONFIG_RELOAD, hook_not_empty, NULL,
-	  "the service discovery identity's name (XEP-0030)" },
-	{ "service", "show_os", CONFIG_BOOL, 0, FIELD(service_show_os), "true",
-	  NO_BOUNDS, NULL, CONFIG_RELOAD, NULL, NULL,
-	  "include the operating system in software version replies (XEP-0092)" },
-	{ "service", "max_payload", CONFIG_SIZE, 0, FIELD(max_payload), "65536",
-	  256, 16777216, "bytes", CONFIG_RELOAD, NULL, NULL,
-	  "bytes above which a request gets policy-violation" },
+	  "\"journal\" (always to the journal, with its fields)",
+	  .hook = hook_log_format, .apply = apply_log_format),
+	CONFIG_ROW_SECONDS("reconnect", "initial", reconnect_initial_ms,
+	  1.0, 0.001, 3600, 0,
+	  "first reconnect delay in seconds (doubling, with up to 25 % jitter)"),
+	CONFIG_ROW_SECONDS("reconnect", "maximum", reconnect_max_ms,
+	  60.0, 0.001, 3600, 0, "longest reconnect delay in seconds"),
+	CONFIG_ROW_STRING("service", "name", service_name, "ope", CONFIG_RELOAD,
+	  "the service discovery identity's name (XEP-0030)",
+	  .hook = hook_not_empty),
+	CONFIG_ROW_BOOL("service", "show_os", service_show_os, true,
+	  CONFIG_RELOAD,
+	  "include the operating system in software version replies (XEP-0092)"),
+	CONFIG_ROW_SIZE("service", "max_payload", max_payload, 65536,
+	  256, 16777216, "bytes", CONFIG_RELOAD,
+	  "bytes above which a request gets policy-violation"),
 	/* Applied at each new connection. Upper bounds keep libstrophe's
 	 * recursive and quadratic paths (release, attributes) cheap. */
-	{ "limits", "stanza_bytes", CONFIG_SIZE, 0, FIELD(limits.stanza_bytes),
-	  STR(XMLSTREAM_DEFAULT_STANZA_BYTES), 1024, 16777216, "bytes", 0,
-	  NULL, NULL,
-	  "bytes of one stanza from the server; a bigger one is skipped whole" },
-	{ "limits", "depth", CONFIG_UINT, 0, FIELD(limits.depth),
-	  STR(XMLSTREAM_DEFAULT_DEPTH), 2, 1024, NULL, 0, NULL, NULL,
-	  "element nesting in one stanza (the stanza itself is 1)" },
-	{ "limits", "children", CONFIG_UINT, 0, FIELD(limits.children),
-	  STR(XMLSTREAM_DEFAULT_CHILDREN), 1, 65536, NULL, 0, NULL, NULL,
-	  "child elements of one element" },
-	{ "limits", "elements", CONFIG_UINT, 0, FIELD(limits.elements),
-	  STR(XMLSTREAM_DEFAULT_ELEMENTS), 1, 1048576, NULL, 0, NULL, NULL,
-	  "elements in one stanza, the stanza included" },
-	{ "limits", "attributes", CONFIG_UINT, 0, FIELD(limits.attrs),
-	  STR(XMLSTREAM_DEFAULT_ATTRS), 1, 1024, NULL, 0, NULL, NULL,
-	  "attributes of one element (namespace declarations not counted)" },
-	{ "limits", "attribute_bytes", CONFIG_SIZE, 0, FIELD(limits.attr_bytes),
-	  STR(XMLSTREAM_DEFAULT_ATTR_BYTES), 16, 16777216, "bytes", 0,
-	  NULL, NULL, "bytes of one attribute value" },
-	{ "limits", "text_bytes", CONFIG_SIZE, 0, FIELD(limits.text_bytes),
-	  STR(XMLSTREAM_DEFAULT_TEXT_BYTES), 16, 16777216, "bytes", 0,
-	  NULL, NULL, "bytes of text directly inside one element" },
-	{ "limits", "output_queue", CONFIG_SIZE, 0, FIELD(queue_max), "4194304",
-	  65536, 1073741824, "bytes", 0, NULL, NULL,
+	CONFIG_ROW_SIZE("limits", "stanza_bytes", limits.stanza_bytes,
+	  XMLSTREAM_DEFAULT_STANZA_BYTES, 1024, 16777216, "bytes", 0,
+	  "bytes of one stanza from the server; a bigger one is skipped whole"),
+	CONFIG_ROW_UINT("limits", "depth", limits.depth,
+	  XMLSTREAM_DEFAULT_DEPTH, 2, 1024, 0,
+	  "element nesting in one stanza (the stanza itself is 1)"),
+	CONFIG_ROW_UINT("limits", "children", limits.children,
+	  XMLSTREAM_DEFAULT_CHILDREN, 1, 65536, 0,
+	  "child elements of one element"),
+	CONFIG_ROW_UINT("limits", "elements", limits.elements,
+	  XMLSTREAM_DEFAULT_ELEMENTS, 1, 1048576, 0,
+	  "elements in one stanza, the stanza included"),
+	CONFIG_ROW_UINT("limits", "attributes", limits.attrs,
+	  XMLSTREAM_DEFAULT_ATTRS, 1, 1024, 0,
+	  "attributes of one element (namespace declarations not counted)"),
+	CONFIG_ROW_SIZE("limits", "attribute_bytes", limits.attr_bytes,
+	  XMLSTREAM_DEFAULT_ATTR_BYTES, 16, 16777216, "bytes", 0,
+	  "bytes of one attribute value"),
+	CONFIG_ROW_SIZE("limits", "text_bytes", limits.text_bytes,
+	  XMLSTREAM_DEFAULT_TEXT_BYTES, 16, 16777216, "bytes", 0,
+	  "bytes of text directly inside one element"),
+	CONFIG_ROW_SIZE("limits", "output_queue", queue_max, 4194304,
+	  65536, 1073741824, "bytes", 0,
 	  "replies waiting for the server above which ope stops reading "
 	  "requests until the server reads again; if it takes nothing for "
 	  "1 s meanwhile, ope reads on and answers resource-constraint, up "
-	  "to 4 times this" },
-	{ "liveness", "idle", CONFIG_MS, 0, FIELD(liveness_idle_ms), "60.0",
-	  0, 86400, "s", 0, NULL, NULL,
+	  "to 4 times this"),
+	CONFIG_ROW_SECONDS("liveness", "idle", liveness_idle_ms, 60.0, 0, 86400, 0,
 	  "seconds of silence from the server before ope pings it (XEP-0199); "
-	  "0 turns pings off" },
-	{ "liveness", "timeout", CONFIG_MS, 0, FIELD(liveness_timeout_ms),
-	  "20.0", 0.1, 3600, "s", 0, NULL, NULL,
-	  "seconds to wait for any answer to that ping before reconnecting" },
-	{ "access", "default", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
-	  FIELD(access_default), "deny", NO_BOUNDS, NULL, CONFIG_RELOAD,
-	  hook_access_default, NULL,
+	  "0 turns pings off"),
+	CONFIG_ROW_SECONDS("liveness", "timeout", liveness_timeout_ms,
+	  20.0, 0.1, 3600, 0,
+	  "seconds to wait for any answer to that ping before reconnecting"),
+	/* Without an access section the default is "allow" (finish_access()). */
+	CONFIG_ROW_ENUM("access", "default", access_default, access_actions,
+	  "deny", CONFIG_RELOAD,
 	  "\"allow\" or \"deny\": what a sender that matches no rule gets "
-	  "(without an access section everyone is allowed)" },
-	{ "access", "rules", CONFIG_CUSTOM, CONFIG_TYPE_LIST, FIELD(access),
-	  NULL, NO_BOUNDS, NULL, CONFIG_RELOAD, hook_access_rules,
-	  release_access,
+	  "(without an access section everyone is allowed)"),
+	CONFIG_ROW_CUSTOM("access", "rules", access, CONFIG_TYPE_LIST, NULL,
+	  hook_access_rules, CONFIG_RELOAD | CONFIG_UNCOMPARED,
 	  "( { match = \"...\"; action = \"allow\"|\"deny\"; [password = "
-	  "\"$y$...\";] }, ... ): tried in order, the first match wins" },
-	{ "limits.sender", "rate", CONFIG_DOUBLE, 0, FIELD(limit_sender.rate),
-	  "20.0", 0, 1e9, "requests/s", CONFIG_RELOAD, NULL, NULL,
-	  "requests a second one bare JID may make (0: no limit)" },
-	{ "limits.sender", "burst", CONFIG_DOUBLE, 0, FIELD(limit_sender.burst),
-	  "40", 1, 1e9, "requests", CONFIG_RELOAD, NULL, NULL,
-	  "requests one bare JID may make at once before its rate applies" },
-	{ "limits.total", "rate", CONFIG_DOUBLE, 0, FIELD(limit_total.rate),
-	  "50000.0", 0, 1e9, "requests/s", CONFIG_RELOAD, NULL, NULL,
-	  "requests a second from everyone together (0: no limit)" },
-	{ "limits.total", "burst", CONFIG_DOUBLE, 0, FIELD(limit_total.burst),
-	  "100000", 1, 1e9, "requests", CONFIG_RELOAD, NULL, NULL,
-	  "requests from everyone at once before the total rate applies" },
-	{ "limits.password", "rate", CONFIG_DOUBLE, 0,
-	  FIELD(limit_password.rate), "0.2", 0, 1e6, "checks/s", CONFIG_RELOAD,
-	  NULL, NULL,
+	  "\"$y$...\";] }, ... ): tried in order, the first match wins",
+	  .release = release_access),
+	CONFIG_ROW_DOUBLE("limits.sender", "rate", limit_sender.rate,
+	  20.0, 0, 1e9, "requests/s", CONFIG_RELOAD,
+	  "requests a second one bare JID may make (0: no limit)"),
+	CONFIG_ROW_DOUBLE("limits.sender", "burst", limit_sender.burst,
+	  40, 1, 1e9, "requests", CONFIG_RELOAD,
+	  "requests one bare JID may make at once before its rate applies"),
+	CONFIG_ROW_DOUBLE("limits.total", "rate", limit_total.rate,
+	  50000.0, 0, 1e9, "requests/s", CONFIG_RELOAD,
+	  "requests a second from everyone together (0: no limit)"),
+	CONFIG_ROW_DOUBLE("limits.total", "burst", limit_total.burst,
+	  100000, 1, 1e9, "requests", CONFIG_RELOAD,
+	  "requests from everyone at once before the total rate applies"),
+	CONFIG_ROW_DOUBLE("limits.password", "rate", limit_password.rate,
+	  0.2, 0, 1e6, "checks/s", CONFIG_RELOAD,
 	  "password checks a second one bare JID may cause (only new or "
-	  "wrong passwords are checked; 0: no limit)" },
-	{ "limits.password", "burst", CONFIG_DOUBLE, 0,
-	  FIELD(limit_password.burst), "3", 1, 1e6, "checks", CONFIG_RELOAD,
-	  NULL, NULL, "password checks one bare JID may cause at once" },
-	{ "limits.password", "total", CONFIG_DOUBLE, 0,
-	  FIELD(limit_hashes.rate), "2.0", 0, 1e6, "checks/s", CONFIG_RELOAD,
-	  hook_hashes_total, NULL,
+	  "wrong passwords are checked; 0: no limit)"),
+	CONFIG_ROW_DOUBLE("limits.password", "burst", limit_password.burst,
+	  3, 1, 1e6, "checks", CONFIG_RELOAD,
+	  "password checks one bare JID may cause at once"),
+	CONFIG_ROW_DOUBLE("limits.password", "total", limit_hashes.rate,
+	  2.0, 0, 1e6, "checks/s", CONFIG_RELOAD,
 	  "password checks a second for everyone together, each a hash of up "
-	  "to 250 ms on a worker thread (must be above 0)" },
-	{ "limits.password", "rule_failures", CONFIG_UINT, 0,
-	  FIELD(limit_rule_failures), "10", 1, 1000000, "failures",
-	  CONFIG_RELOAD, NULL, NULL,
+	  "to 250 ms on a worker thread (must be above 0)",
+	  .hook = hook_hashes_total),
+	CONFIG_ROW_UINT("limits.password", "rule_failures", limit_rule_failures,
+	  10, 1, 1000000, CONFIG_RELOAD,
 	  "wrong passwords a minute one rule's password takes, from everyone "
 	  "together, before its checks back off: one at a time, 1 s apart, "
-	  "doubling with each further wrong one" },
-	{ "limits.password", "rule_backoff", CONFIG_MS, 0,
-	  FIELD(limit_rule_backoff_ms), "60.0", 1, 86400, "s", CONFIG_RELOAD,
-	  NULL, NULL,
+	  "doubling with each further wrong one", .unit = "failures"),
+	CONFIG_ROW_SECONDS("limits.password", "rule_backoff",
+	  limit_rule_backoff_ms, 60.0, 1, 86400, CONFIG_RELOAD,
 	  "the longest wait, in seconds, between two checks of a backing-off "
 	  "rule's password (senders whose password was verified before are "
-	  "never held up)" },
-	{ "limits", "senders", CONFIG_SIZE, 0, FIELD(limit_senders), "100000",
-	  1, 1e8, "senders", 0, NULL, NULL,
+	  "never held up)"),
+	CONFIG_ROW_SIZE("limits", "senders", limit_senders, 100000,
+	  1, 1e8, "senders", 0,
 	  "most senders whose rates are tracked at once; the least recently "
-	  "seen are forgotten first" },
-	{ "metrics", "listen", CONFIG_STRING, 0, FIELD(metrics_listen), NULL,
-	  NO_BOUNDS, NULL, 0, hook_metrics_listen, NULL,
+	  "seen are forgotten first"),
+	CONFIG_ROW_STRING("metrics", "listen", metrics_listen, NULL, 0,
 	  "where to serve /metrics and /health over HTTP: \"127.0.0.1:9347\", "
-	  "\"[::1]:9347\" or a port (on 127.0.0.1); unset: no endpoint" },
-	{ "drain", "quiet", CONFIG_MS, 0, FIELD(drain_quiet_ms), "0.5",
-	  0.01, 60, "s", CONFIG_RELOAD, NULL, NULL,
+	  "\"[::1]:9347\" or a port (on 127.0.0.1); unset: no endpoint",
+	  .hook = hook_metrics_listen),
+	CONFIG_ROW_SECONDS("drain", "quiet", drain_quiet_ms, 0.5, 0.01, 60,
+	  CONFIG_RELOAD,
 	  "on SIGTERM behind ejabberd with mod_ope_drain: close once no "
-	  "request came for this many seconds" },
-	{ "drain", "maximum", CONFIG_MS, 0, FIELD(drain_max_ms), "10.0",
-	  0.1, 3600, "s", CONFIG_RELOAD, NULL, NULL,
-	  "the longest a drain on SIGTERM lasts, in seconds" },
-	{ "drain", "answer", CONFIG_MS, 0, FIELD(drain_answer_ms), "1.0",
-	  0.05, 60, "s", CONFIG_RELOAD, NULL, NULL,
+	  "request came for this many seconds"),
+	CONFIG_ROW_SECONDS("drain", "maximum", drain_max_ms, 10.0, 0.1, 3600,
+	  CONFIG_RELOAD, "the longest a drain on SIGTERM lasts, in seconds"),
+	CONFIG_ROW_SECONDS("drain", "answer", drain_answer_ms, 1.0, 0.05, 60,
+	  CONFIG_RELOAD,
 	  "seconds to wait for mod_ope_drain's answer before closing as "
-	  "without it (with a warning)" },
-	{ "control", "path", CONFIG_STRING, 0, FIELD(control_path), NULL,
-	  NO_BOUNDS, NULL, 0, hook_control_path, NULL,
+	  "without it (with a warning)"),
+	CONFIG_ROW_STRING("control", "path", control_path, NULL, 0,
 	  "the unix socket (mode 0600; only our uid or root may use it, "
 	  "checked both ways) a new ope-component takes the link over "
 	  "through (SIGUSR2, --takeover); keep its directory private (0700, "
 	  "never /tmp); unset: $RUNTIME_DIRECTORY/control.sock under systemd, "
-	  "else none" },
-	{ "commands", "admins", CONFIG_CUSTOM, CONFIG_TYPE_LIST, FIELD(admins),
-	  NULL, NO_BOUNDS, NULL, CONFIG_RELOAD, hook_admins, release_admins,
+	  "else none", .hook = hook_control_path),
+	CONFIG_ROW_CUSTOM("commands", "admins", admins, CONFIG_TYPE_LIST, NULL,
+	  hook_admins, CONFIG_RELOAD,
 	  "( \"admin@example.org\", ... ): the bare JIDs that may list and run "
 	  "the XEP-0050 ad-hoc commands (status, reload, restart, stop, who, "
-	  "forgive); empty: no command is offered to anyone" },
+	  "forgive); empty: no command is offered to anyone",
+	  .release = release_admins, .same = same_admins),
 };
 
 const struct config_row *config_rows(size_t *n)
@@ -426,7 +418,8 @@ static const char *type_name(const config_setting_t *s)
 static const char *wanted_name(const struct config_row *row)
 {
 	switch (row->kind) {
-	case CONFIG_STRING: return "a string in double quotes";
+	case CONFIG_STRING:
+	case CONFIG_ENUM: return "a string in double quotes";
 	case CONFIG_UINT:
 	case CONFIG_SIZE: return "an integer";
 	case CONFIG_MS:
@@ -452,7 +445,8 @@ static int type_matches(const struct config_row *row, const config_setting_t *s)
 	int t = config_setting_type(s);
 
 	switch (row->kind) {
-	case CONFIG_STRING: return t == CONFIG_TYPE_STRING;
+	case CONFIG_STRING:
+	case CONFIG_ENUM: return t == CONFIG_TYPE_STRING;
 	case CONFIG_UINT:
 	case CONFIG_SIZE: return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
 	case CONFIG_MS:
@@ -952,7 +946,8 @@ static int env_set(struct config_loader *ld, const struct config_row *row,
 	if (config_setting_get_member(parent, row->name) != NULL)
 		config_setting_remove(parent, row->name);
 	log_quote(q, sizeof(q), value);
-	if (row->kind == CONFIG_STRING || kind_type == CONFIG_TYPE_STRING) {
+	if (row->kind == CONFIG_STRING || row->kind == CONFIG_ENUM ||
+	    kind_type == CONFIG_TYPE_STRING) {
 		s = config_setting_add(parent, row->name, CONFIG_TYPE_STRING);
 		if (s != NULL &&
 		    config_setting_set_string(s, value) != CONFIG_TRUE)
@@ -1192,19 +1187,56 @@ static int out_of_range(struct config_loader *ld, const struct config_row *row,
 			   row->unit ? " " : "", row->unit ? row->unit : "");
 }
 
+/* "\"a\", \"b\" or \"c\"": the names of enum row ROW, into BUF. */
+static const char *enum_names(const struct config_row *row, char *buf,
+			      size_t len)
+{
+	const struct config_enum *e;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (e = row->names; e->name != NULL && used < len; e++) {
+		int n = snprintf(buf + used, len - used, "%s\"%s\"",
+				 e == row->names ? "" :
+				 e[1].name == NULL ? " or " : ", ", e->name);
+
+		used = n > 0 ? used + (size_t)n : used;
+	}
+	return buf;
+}
+
+/* An enum row's name from setting S (NULL: its default) into FIELD. */
+static int store_enum(struct config_loader *ld, const struct config_row *row,
+		      const config_setting_t *s, void *field)
+{
+	const char *text = s ? config_setting_get_string(s) : row->def.s;
+	const struct config_enum *e;
+	char esc[100], names[200];
+
+	_Static_assert(sizeof(enum log_format) == sizeof(int),
+		       "enum rows store an int");
+	for (e = row->names; e->name != NULL; e++)
+		if (strcmp(text, e->name) == 0) {
+			*(int *)field = e->value;
+			return 0;
+		}
+	return config_fail(ld, s, "%s.%s '%s' is unknown; use %s", row->group,
+			   row->name, log_escape(esc, sizeof(esc), text),
+			   enum_names(row, names, sizeof(names)));
+}
+
 /* Store ROW's value from setting S (NULL: its default) into CFG, check its
  * bounds, then run its hook. */
 static int apply_row(struct config_loader *ld, const struct config_row *row,
 		     const config_setting_t *s, struct config *cfg)
 {
 	void *field = field_of(row, cfg);
-	const char *def = row->def;
 	int bounded = !(row->min > row->max);
 	double v = 0;
 
 	switch (row->kind) {
 	case CONFIG_STRING: {
-		const char *text = s ? config_setting_get_string(s) : def;
+		const char *text = s ? config_setting_get_string(s) : row->def.s;
 		char *copy = NULL;
 
 		if (text != NULL && (copy = strdup(text)) == NULL)
@@ -1215,7 +1247,7 @@ static int apply_row(struct config_loader *ld, const struct config_row *row,
 	}
 	case CONFIG_UINT:
 	case CONFIG_SIZE:
-		v = s ? (double)config_setting_get_int64(s) : strtod(def, NULL);
+		v = s ? (double)config_setting_get_int64(s) : (double)row->def.u;
 		if (bounded && (v < row->min || v > row->max))
 			return out_of_range(ld, row, s, v);
 		if (row->kind == CONFIG_UINT)
@@ -1227,7 +1259,7 @@ static int apply_row(struct config_loader *ld, const struct config_row *row,
 	case CONFIG_DOUBLE:
 		v = s ? (config_setting_type(s) == CONFIG_TYPE_FLOAT ?
 			 config_setting_get_float(s) :
-			 (double)config_setting_get_int64(s)) : strtod(def, NULL);
+			 (double)config_setting_get_int64(s)) : row->def.d;
 		/* The negated form also refuses NaN. */
 		if (bounded && !(v >= row->min && v <= row->max))
 			return out_of_range(ld, row, s, v);
@@ -1237,8 +1269,11 @@ static int apply_row(struct config_loader *ld, const struct config_row *row,
 			*(double *)field = v;
 		break;
 	case CONFIG_BOOL:
-		*(int *)field = s ? config_setting_get_bool(s) != 0 :
-				    strcmp(def, "true") == 0;
+		*(int *)field = s ? config_setting_get_bool(s) != 0 : row->def.b;
+		break;
+	case CONFIG_ENUM:
+		if (store_enum(ld, row, s, field) < 0)
+			return -1;
 		break;
 	case CONFIG_CUSTOM:
 		break;
@@ -1315,7 +1350,7 @@ static int hook_secret_file(struct config_loader *ld,
 static int hook_log_level(struct config_loader *ld, const struct config_row *row,
 			  const config_setting_t *s, struct config *cfg)
 {
-	const char *text = s ? config_setting_get_string(s) : row->def;
+	const char *text = s ? config_setting_get_string(s) : row->def.s;
 	char esc[100];
 
 	if (log_level_parse(text, &cfg->log_level) < 0)
@@ -1329,21 +1364,31 @@ static int hook_log_format(struct config_loader *ld,
 			   const struct config_row *row,
 			   const config_setting_t *s, struct config *cfg)
 {
-	const char *text = s ? config_setting_get_string(s) : row->def;
-	char esc[100];
-
-	if (log_format_parse(text, &cfg->log_format) < 0)
-		return config_fail(ld, s, "log.format '%s' is unknown; use "
-				   "\"text\", \"json\" or \"journal\"",
-				   log_escape(esc, sizeof(esc), text));
+	(void)row;
 #ifndef HAVE_SYSTEMD
 	if (cfg->log_format == LOG_FORMAT_JOURNAL)
 		return config_fail(ld, s, "log.format \"journal\" needs "
 				   "ope-component built with libsystemd; use "
 				   "\"json\" (under systemd it reaches the "
 				   "journal as lines)");
+#else
+	(void)ld;
+	(void)s;
+	(void)cfg;
 #endif
 	return 0;
+}
+
+static void apply_timestamps(const struct config *cfg)
+{
+	log_set_timestamps(cfg->log_timestamps);
+}
+
+/* The format decides the sink too: the journal or stderr. */
+static void apply_log_format(const struct config *cfg)
+{
+	log_set_format(cfg->log_format);
+	log_set_sink(journal_wanted(cfg->log_format) ? journal_sink : NULL, NULL);
 }
 
 static int hook_not_empty(struct config_loader *ld, const struct config_row *row,
@@ -1354,7 +1399,7 @@ static int hook_not_empty(struct config_loader *ld, const struct config_row *row
 	if (value != NULL && *value == '\0')
 		return config_fail(ld, s, "%s.%s is empty; it is %s (default "
 				   "\"%s\")", row->group, row->name, row->doc,
-				   row->def ? row->def : "");
+				   row->def.s ? row->def.s : "");
 	return 0;
 }
 
@@ -1483,23 +1528,6 @@ static int hook_hosts(struct config_loader *ld, const struct config_row *row,
 	return 0;
 }
 
-static int hook_tls_mode(struct config_loader *ld, const struct config_row *row,
-			 const config_setting_t *s, struct config *cfg)
-{
-	const char *text = s ? config_setting_get_string(s) : row->def;
-	char esc[100];
-
-	if (strcmp(text, "none") == 0)
-		cfg->tls_direct = 0;
-	else if (strcmp(text, "direct") == 0)
-		cfg->tls_direct = 1;
-	else
-		return config_fail(ld, s, "server.tls.mode '%s' is unknown; use "
-				   "\"none\" or \"direct\"",
-				   log_escape(esc, sizeof(esc), text));
-	return 0;
-}
-
 static int hook_tls_ca_file(struct config_loader *ld,
 			    const struct config_row *row,
 			    const config_setting_t *s, struct config *cfg)
@@ -1551,27 +1579,6 @@ static void release_access(void *field)
 
 	access_table_free(*t);
 	*t = NULL;
-}
-
-static int hook_access_default(struct config_loader *ld,
-			       const struct config_row *row,
-			       const config_setting_t *s, struct config *cfg)
-{
-	const char *text = s ? config_setting_get_string(s) : "allow";
-	char esc[100];
-
-	/* Without the file (defaults only) nothing is locked down; with an
-	 * access section but no default, check_across() picks "deny". */
-	(void)row;
-	if (strcmp(text, "allow") == 0)
-		cfg->access_default = ACCESS_ALLOW;
-	else if (strcmp(text, "deny") == 0)
-		cfg->access_default = ACCESS_DENY;
-	else
-		return config_fail(ld, s, "access.default '%s' is unknown; use "
-				   "\"allow\" or \"deny\"",
-				   log_escape(esc, sizeof(esc), text));
-	return 0;
 }
 
 /* One rule of access.rules (setting R) into T. */
@@ -1662,16 +1669,15 @@ static int hook_access_rules(struct config_loader *ld,
 	return 0;
 }
 
-/* An access section turns the table on: its default is "deny" unless it
- * says otherwise, even with no rules. */
+/* An access section turns the table on: its default is "deny" (the
+ * row's) unless it says otherwise, even with no rules. Without one,
+ * everyone is allowed. */
 static int finish_access(struct config_loader *ld, struct config *c)
 {
-	const config_setting_t *def = config_lookup(&ld->lc, "access.default");
-
-	if (config_lookup(&ld->lc, "access") == NULL)
+	if (config_lookup(&ld->lc, "access") == NULL) {
+		c->access_default = ACCESS_ALLOW;
 		return 0;
-	if (def == NULL)
-		c->access_default = ACCESS_DENY;
+	}
 	if (c->access == NULL &&
 	    (c->access = access_table_new(ACCESS_DENY)) == NULL)
 		return config_fail(ld, NULL, "out of memory");
@@ -1938,10 +1944,8 @@ static int row_differs(const struct config_row *row, struct config *a,
 		return (x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0);
 	}
 	/* A list owns memory: compare what it holds, not its pointer. */
-	if (row->offset == offsetof(struct config, servers))
-		return !same_servers(field_of(row, a), field_of(row, b));
-	if (row->offset == offsetof(struct config, admins))
-		return !same_admins(field_of(row, a), field_of(row, b));
+	if (row->same != NULL)
+		return !row->same(field_of(row, a), field_of(row, b));
 	return memcmp(field_of(row, a), field_of(row, b), row->size) != 0;
 }
 
@@ -1952,12 +1956,25 @@ int config_reload(struct config *running, char *err, size_t errlen,
 				     NULL, 0);
 }
 
+/* Append ", group.name" (no comma first) to BUF (size LEN, *USED used). */
+static void name_add(char *buf, size_t len, size_t *used,
+		     const struct config_row *row)
+{
+	int n;
+
+	if (*used >= len)
+		return;
+	n = snprintf(buf + *used, len - *used, "%s%s.%s", *used ? ", " : "",
+		     row->group, row->name);
+	*used = n > 0 ? *used + (size_t)n : *used;
+}
+
 int config_reload_changes(struct config *running, char *err, size_t errlen,
 			  char *kept, size_t keptlen, char *changed,
 			  size_t changedlen)
 {
 	struct config fresh, old;
-	unsigned char tmp[64];
+	unsigned char tmp[64], apply[ARRAY_SIZE(rows)] = { 0 };
 	size_t i, used = 0, cused = 0;
 
 	if (keptlen)
@@ -1969,25 +1986,17 @@ int config_reload_changes(struct config *running, char *err, size_t errlen,
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		const struct config_row *row = &rows[i];
 		void *a = field_of(row, &fresh), *b = field_of(row, running);
+		int differs = !(row->flags & CONFIG_UNCOMPARED) &&
+			      row_differs(row, &fresh, running);
 
 		if (row->flags & CONFIG_RELOAD) {
-			int n;
-
-			/* The access table has no comparison: re-read always. */
-			if (row->offset == offsetof(struct config, access) ||
-			    cused >= changedlen || !row_differs(row, &fresh, running))
-				continue;
-			n = snprintf(changed + cused, changedlen - cused, "%s%s.%s",
-				     cused ? ", " : "", row->group, row->name);
-			cused = n > 0 ? cused + (size_t)n : cused;
+			if (differs)
+				name_add(changed, changedlen, &cused, row);
+			apply[i] = differs && row->apply != NULL;
 			continue;
 		}
-		if (row_differs(row, &fresh, running) && used < keptlen) {
-			int n = snprintf(kept + used, keptlen - used, "%s%s.%s",
-					 used ? ", " : "", row->group, row->name);
-
-			used = n > 0 ? used + (size_t)n : used;
-		}
+		if (differs)
+			name_add(kept, keptlen, &used, row);
 		/* The running value goes into the new struct, and the new one
 		 * into the struct about to be freed. */
 		_Static_assert(sizeof(tmp) >= sizeof(struct config *),
@@ -2005,6 +2014,9 @@ int config_reload_changes(struct config *running, char *err, size_t errlen,
 	old = *running;
 	*running = fresh;
 	config_free(&old);
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		if (apply[i])
+			rows[i].apply(running);
 	return 0;
 }
 

@@ -372,9 +372,9 @@ static void test_rows(void)
 		CU_ASSERT(rows[i].size > 0);
 		if (rows[i].kind != CONFIG_STRING &&
 		    rows[i].kind != CONFIG_CUSTOM)
-			CU_ASSERT_PTR_NOT_NULL(rows[i].def);
+			CU_ASSERT_PTR_NOT_NULL(rows[i].def_text);
 		if (rows[i].flags & CONFIG_REQUIRED)
-			CU_ASSERT_PTR_NULL(rows[i].def);
+			CU_ASSERT_PTR_NULL(rows[i].def_text);
 		for (j = 0; j < i; j++)
 			CU_ASSERT(strcmp(rows[i].group, rows[j].group) != 0 ||
 				  strcmp(rows[i].name, rows[j].name) != 0);
