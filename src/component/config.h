@@ -35,8 +35,8 @@ struct config_admins {
 };
 
 /* The whole configuration. Every field but `path` is described by one row
- * of the settings table in config.c (its name, default, bounds and doc
- * live there, not here). Strings are owned by the struct and freed by
+ * of the settings table in config_table.c or of an extension (its name,
+ * default, bounds and doc live there, not here). Strings are owned by the struct and freed by
  * config_free(). Durations are in milliseconds. */
 struct config {
 	char *path;                 /* the file it was read from */
@@ -228,6 +228,9 @@ struct config_row {
 	  CONFIG_FIELD_(f), .def.s = def_text_, .def_text = def_text_, \
 	  CONFIG_NO_BOUNDS_, .hook = hook_, .flags = fl, .doc = __VA_ARGS__ }
 
+/* The settings table holds at most this many rows, extensions' included. */
+#define CONFIG_ROWS_MAX 128
+
 /* The settings table, in documentation order: the core rows, then each
  * registered extension's (ext.h), *N rows, static. */
 const struct config_row *config_rows(size_t *n);
@@ -242,14 +245,6 @@ void config_env_name(const struct config_row *row, char *buf, size_t len);
  * loader's error buffer; for row hooks. Always returns -1. */
 int config_fail(struct config_loader *ld, const config_setting_t *s,
 		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* The setting GROUP.NAME path (e.g. "component.secret") in the file being
- * loaded, or NULL; for hooks that look at neighbours. */
-const config_setting_t *config_lookup_setting(struct config_loader *ld,
-					      const char *path);
-
-/* The directory of the file being loaded, for relative paths in hooks. */
-const char *config_loader_dir(const struct config_loader *ld);
 
 /* Fill CFG with every row's default (no domain, no secret); CFG must be
  * zeroed or freed. Returns 0, or -1 when out of memory. */
