@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "config_loader.h"
+#include "ext.h"
 #include "util.h"
 
 /* The variables ope's other programs read that look like settings ones;
@@ -49,7 +50,14 @@ const struct config_row *config_rows(size_t *n)
 		size_t core;
 		const struct config_row *r = config_table_rows(&core);
 
+		const struct ext *const *exts;
+		size_t i, next;
+
 		table_add(r, core);
+		exts = ext_registry_list(&next);
+		for (i = 0; i < next; i++)
+			if (exts[i]->settings != NULL)
+				table_add(exts[i]->settings, exts[i]->nsettings);
 	}
 	*n = ntable;
 	return table;

@@ -77,10 +77,6 @@ static int hook_metrics_listen(struct config_loader *, const struct config_row *
 			       const config_setting_t *, struct config *);
 static int hook_control_path(struct config_loader *, const struct config_row *,
 			     const config_setting_t *, struct config *);
-static int hook_admins(struct config_loader *, const struct config_row *,
-		       const config_setting_t *, struct config *);
-static void release_admins(void *field);
-static int same_admins(const void *a, const void *b);
 
 static const struct config_enum tls_modes[] = {
 	{ "none", 0 }, { "direct", 1 }, { NULL, 0 },
@@ -261,12 +257,6 @@ static const struct config_row rows[] = {
 	  "through (SIGUSR2, --takeover); keep its directory private (0700, "
 	  "never /tmp); unset: $RUNTIME_DIRECTORY/control.sock under systemd, "
 	  "else none", .hook = hook_control_path),
-	CONFIG_ROW_CUSTOM("commands", "admins", admins, CONFIG_TYPE_LIST, NULL,
-	  hook_admins, CONFIG_RELOAD,
-	  "( \"admin@example.org\", ... ): the bare JIDs that may list and run "
-	  "the XEP-0050 ad-hoc commands (status, reload, restart, stop, who, "
-	  "forgive); empty: no command is offered to anyone",
-	  .release = release_admins, .same = same_admins),
 };
 
 /* Queue a warning when FILE, which holds the component secret, is readable
@@ -874,65 +864,6 @@ int config_table_check(struct config_loader *ld, struct config *c)
 				   "(%.3g s)", c->reconnect_max_ms / 1000.0,
 				   c->reconnect_initial_ms / 1000.0);
 	return 0;
-}
-
-/* commands.admins: a list of bare JIDs, normalised as access patterns. */
-static int hook_admins(struct config_loader *ld, const struct config_row *row,
-		       const config_setting_t *s, struct config *cfg)
-{
-	struct config_admins *ad = &cfg->admins;
-	char bare[ACCESS_BARE_MAX], esc[200];
-	int i, n = s ? config_setting_length(s) : 0;
-
-	(void)row;
-	if (n == 0)
-		return 0;
-	if ((ad->list = calloc((size_t)n, sizeof(*ad->list))) == NULL)
-		return config_fail(ld, s, "out of memory");
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *jid = config_setting_get_string(e);
-
-		if (jid == NULL)
-			return config_fail(ld, e, "commands.admins: each entry "
-					   "is a bare JID in quotes, e.g. "
-					   "\"admin@example.org\"");
-		if (strchr(jid, '/') != NULL || strchr(jid, '*') != NULL ||
-		    access_normalise(jid, bare, sizeof(bare)) < 0)
-			return config_fail(ld, e, "commands.admins: '%s' is not "
-					   "a bare JID (user@domain or domain, "
-					   "no resource, no wildcard)",
-					   log_escape(esc, sizeof(esc), jid));
-		if ((ad->list[ad->n] = strdup(bare)) == NULL)
-			return config_fail(ld, s, "out of memory");
-		ad->n++;
-	}
-	return 0;
-}
-
-static void release_admins(void *field)
-{
-	struct config_admins *ad = field;
-	size_t i;
-
-	for (i = 0; i < ad->n; i++)
-		free(ad->list[i]);
-	free(ad->list);
-	ad->list = NULL;
-	ad->n = 0;
-}
-
-static int same_admins(const void *a, const void *b)
-{
-	const struct config_admins *x = a, *y = b;
-	size_t i;
-
-	if (x->n != y->n)
-		return 0;
-	for (i = 0; i < x->n; i++)
-		if (strcmp(x->list[i], y->list[i]) != 0)
-			return 0;
-	return 1;
 }
 
 const struct config_row *config_table_rows(size_t *n)
