@@ -44,31 +44,33 @@ static void table_add(const struct config_row *r, size_t n)
 	ntable += n;
 }
 
-const struct config_row *config_rows(size_t *n)
+/* The core rows, then each registered extension's, in registry order. */
+static void table_build(void)
 {
-	if (ntable == 0) {
-		size_t core;
-		const struct config_row *r = config_table_rows(&core);
+	const struct ext *const *exts;
+	const struct config_row *core;
+	size_t i, n, next;
 
-		const struct ext *const *exts;
-		size_t i, next;
-
-		table_add(r, core);
-		exts = ext_registry_list(&next);
-		for (i = 0; i < next; i++)
-			if (exts[i]->settings != NULL)
-				table_add(exts[i]->settings, exts[i]->nsettings);
-	}
-	*n = ntable;
-	return table;
+	core = config_table_rows(&n);
+	table_add(core, n);
+	exts = ext_registry_list(&next);
+	for (i = 0; i < next; i++)
+		if (exts[i]->settings != NULL)
+			table_add(exts[i]->settings, exts[i]->nsettings);
 }
 
+/* The number of rows; the loops of the engine ask it on every turn. */
 static size_t nrows(void)
 {
-	size_t n;
+	if (ntable == 0)
+		table_build();
+	return ntable;
+}
 
-	config_rows(&n);
-	return n;
+const struct config_row *config_rows(size_t *n)
+{
+	*n = nrows();
+	return table;
 }
 
 void config_env_name(const struct config_row *row, char *buf, size_t len)
