@@ -858,8 +858,6 @@ static int store_enum(struct config_loader *ld, const struct config_row *row,
 	const struct config_enum *e;
 	char esc[100], names[200];
 
-	_Static_assert(sizeof(enum log_format) == sizeof(int),
-		       "enum rows store an int");
 	for (e = row->names; e->name != NULL; e++)
 		if (strcmp(text, e->name) == 0) {
 			*(int *)field = e->value;

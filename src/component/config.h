@@ -109,6 +109,8 @@ enum config_kind {
 #define CONFIG_RELOAD   1u  /* SIGHUP applies a new value at once */
 #define CONFIG_REQUIRED 2u  /* no default: the file must give it */
 #define CONFIG_SECRET   4u  /* never shown; wiped when freed */
+#define CONFIG_UNCOMPARED 8u /* re-read on every reload, never reported
+                                as changed (the access rules) */
 
 struct config_loader;
 struct config_row;
@@ -167,10 +169,6 @@ struct config_row {
 	void (*apply)(const struct config *cfg);
 	const char *doc;        /* one line for docs and --help of settings */
 };
-
-/* Row flag: a CONFIG_CUSTOM value that is re-read on every reload and
- * never reported as changed (the access rules). */
-#define CONFIG_UNCOMPARED 8u
 
 /* Rows, one a setting: CONFIG_ROW_<KIND>(group, name, field of struct
  * config, typed default, [bounds,] flags, doc, optional extras), where the

@@ -24,59 +24,29 @@
 #include "secretfile.h"
 #include "util.h"
 
-static int hook_host(struct config_loader *, const struct config_row *,
-		     const config_setting_t *, struct config *);
-static int hook_domain(struct config_loader *, const struct config_row *,
-		       const config_setting_t *, struct config *);
-static int hook_secret(struct config_loader *, const struct config_row *,
-		       const config_setting_t *, struct config *);
-static int hook_secret_file(struct config_loader *, const struct config_row *,
-			    const config_setting_t *, struct config *);
-static int hook_log_level(struct config_loader *, const struct config_row *,
-			  const config_setting_t *, struct config *);
-static int hook_log_format(struct config_loader *, const struct config_row *,
-			   const config_setting_t *, struct config *);
-static void apply_timestamps(const struct config *cfg);
-static void apply_log_format(const struct config *cfg);
-static int hook_not_empty(struct config_loader *, const struct config_row *,
-			  const config_setting_t *, struct config *);
-static int hook_hosts(struct config_loader *, const struct config_row *,
-		      const config_setting_t *, struct config *);
+/* A row's hook, as config_hook_fn says. */
+#define HOOK(fn) static int fn(struct config_loader *ld, \
+			       const struct config_row *row, \
+			       const config_setting_t *s, struct config *cfg)
+HOOK(hook_host);
+HOOK(hook_domain);
+HOOK(hook_secret);
+HOOK(hook_secret_file);
+HOOK(hook_log_level);
+HOOK(hook_log_format);
+HOOK(hook_not_empty);
+HOOK(hook_hosts);
+HOOK(hook_tls_ca_file);
+HOOK(hook_tls_name);
+HOOK(hook_access_rules);
+HOOK(hook_hashes_total);
+HOOK(hook_metrics_listen);
+HOOK(hook_control_path);
 static void release_servers(void *field);
 static int same_servers(const void *a, const void *b);
-/* Without server.hosts the one server is server.host and server.port. */
-static int servers_from_host(struct config *cfg)
-{
-	struct config_servers *ss = &cfg->servers;
-
-	if (ss->n > 0)
-		return 0;
-	ss->list = calloc(1, sizeof(*ss->list));
-	if (ss->list == NULL ||
-	    (ss->list[0].host = strdup(cfg->server_host)) == NULL) {
-		free(ss->list);
-		ss->list = NULL;
-		return -1;
-	}
-	ss->list[0].port = cfg->server_port;
-	ss->n = 1;
-	ss->derived = 1;
-	return 0;
-}
-
-static int hook_tls_ca_file(struct config_loader *, const struct config_row *,
-			    const config_setting_t *, struct config *);
-static int hook_tls_name(struct config_loader *, const struct config_row *,
-			 const config_setting_t *, struct config *);
-static int hook_access_rules(struct config_loader *, const struct config_row *,
-			     const config_setting_t *, struct config *);
 static void release_access(void *field);
-static int hook_hashes_total(struct config_loader *, const struct config_row *,
-			     const config_setting_t *, struct config *);
-static int hook_metrics_listen(struct config_loader *, const struct config_row *,
-			       const config_setting_t *, struct config *);
-static int hook_control_path(struct config_loader *, const struct config_row *,
-			     const config_setting_t *, struct config *);
+static void apply_timestamps(const struct config *cfg);
+static void apply_log_format(const struct config *cfg);
 
 static const struct config_enum tls_modes[] = {
 	{ "none", 0 }, { "direct", 1 }, { NULL, 0 },
@@ -835,6 +805,26 @@ static int hook_control_path(struct config_loader *ld,
 		return config_fail(ld, s, "control.path is %zu bytes long; a "
 				   "unix socket path takes at most %zu",
 				   strlen(p), sizeof(sa.sun_path) - 1);
+	return 0;
+}
+
+/* Without server.hosts the one server is server.host and server.port. */
+static int servers_from_host(struct config *cfg)
+{
+	struct config_servers *ss = &cfg->servers;
+
+	if (ss->n > 0)
+		return 0;
+	ss->list = calloc(1, sizeof(*ss->list));
+	if (ss->list == NULL ||
+	    (ss->list[0].host = strdup(cfg->server_host)) == NULL) {
+		free(ss->list);
+		ss->list = NULL;
+		return -1;
+	}
+	ss->list[0].port = cfg->server_port;
+	ss->n = 1;
+	ss->derived = 1;
 	return 0;
 }
 

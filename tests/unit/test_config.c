@@ -464,6 +464,11 @@ static void test_rows(void)
 			CU_ASSERT_PTR_NOT_NULL(rows[i].def_text);
 		if (rows[i].flags & CONFIG_REQUIRED)
 			CU_ASSERT_PTR_NULL(rows[i].def_text);
+		/* An enum row stores an int and lists its names. */
+		if (rows[i].kind == CONFIG_ENUM)
+			CU_ASSERT(rows[i].size == sizeof(int) &&
+				  rows[i].names != NULL &&
+				  rows[i].names[0].name != NULL);
 		for (j = 0; j < i; j++)
 			CU_ASSERT(strcmp(rows[i].group, rows[j].group) != 0 ||
 				  strcmp(rows[i].name, rows[j].name) != 0);
