@@ -2,7 +2,7 @@
 # man/local.mk: the manual pages, the generator of their settings section, and their tests.
 dist_man_MANS = man/ope-component.8 man/ope-component.conf.5 man/ope-client.1
 
-# Prints the settings table of src/component/config.c as mdoc or Markdown.
+# Prints the settings table of src/component/config_table.c (and the extensions' rows) as mdoc or Markdown.
 noinst_PROGRAMS += man/settings-doc
 man_settings_doc_CPPFLAGS = $(COMPONENT_CPPFLAGS)
 man_settings_doc_SOURCES = man/settings-doc.c

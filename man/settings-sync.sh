@@ -4,7 +4,7 @@
 #
 # Usage: settings-sync.sh check|update SETTINGS_DOC SRCDIR
 # SETTINGS_DOC is the built man/settings-doc, which prints the settings
-# table of src/component/config.c. The generated part of each file lies
+# table of src/component/config_table.c (and the extensions' rows). The generated part of each file lies
 # between a "BEGIN SETTINGS" and an "END SETTINGS" marker line. "check"
 # prints a diff and exits 1 when a file differs from the table; "update"
 # rewrites the part in place.
@@ -45,7 +45,7 @@ sync_file()
 		cat "$tmp/new" >"$file"
 		echo "updated $file from the settings table"
 	else
-		echo "not ok - $file differs from the settings table in src/component/config.c; run 'make update-settings-doc' and commit:"
+		echo "not ok - $file differs from the settings table in src/component/config_table.c; run 'make update-settings-doc' and commit:"
 		diff -u "$file" "$tmp/new" | sed 's/^/    /'
 		status=1
 	fi

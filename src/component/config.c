@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* config.c: ope-component's settings table and the libconfig loader, checks and reload it drives. */
+/* config.c: the settings engine: reads the table's rows (config_table.c, and extensions') to load, check, reload and free ope-component's libconfig file and environment. */
 #include "build_config.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -13,30 +12,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <libconfig.h>
 
-#include "access.h"
 #include "config.h"
-#include "jid.h"
-#include "pwcheck.h"
-#include "metrics.h"
-#include "pool.h"
-#include "secretfile.h"
+#include "config_loader.h"
+#include "ext.h"
 #include "util.h"
-
-/* State of one config_load() call. */
-struct config_loader {
-	const char *path;
-	char *dir;                  /* PATH's directory, for relative paths */
-	config_t lc;
-	mode_t conf_mode;           /* the config file's permission bits */
-	char *err;
-	size_t errlen;
-	char warning[2 * PATH_MAX + 200];
-};
 
 /* The variables ope's other programs read that look like settings ones;
  * ope-component leaves them alone (README, "Settings from the environment"). */
@@ -44,279 +27,50 @@ static const char *const env_foreign[] = {
 	"OPE_SERVICE_PASSWORD",   /* ope-client's service password */
 };
 
-static int hook_host(struct config_loader *, const struct config_row *,
-		     const config_setting_t *, struct config *);
-static int hook_domain(struct config_loader *, const struct config_row *,
-		       const config_setting_t *, struct config *);
-static int hook_secret(struct config_loader *, const struct config_row *,
-		       const config_setting_t *, struct config *);
-static int hook_secret_file(struct config_loader *, const struct config_row *,
-			    const config_setting_t *, struct config *);
-static int hook_log_level(struct config_loader *, const struct config_row *,
-			  const config_setting_t *, struct config *);
-static int hook_log_format(struct config_loader *, const struct config_row *,
-			   const config_setting_t *, struct config *);
-static int hook_not_empty(struct config_loader *, const struct config_row *,
-			  const config_setting_t *, struct config *);
-static int hook_hosts(struct config_loader *, const struct config_row *,
-		      const config_setting_t *, struct config *);
-static void release_servers(void *field);
-static int same_servers(const void *a, const void *b);
-/* Without server.hosts the one server is server.host and server.port. */
-static int servers_from_host(struct config *cfg)
-{
-	struct config_servers *ss = &cfg->servers;
+/* The rows the engine reads: the core table's, then each extension's
+ * (config_rows()). Built on first use, never changed after. */
+static struct config_row table[CONFIG_ROWS_MAX];
+static size_t ntable;
 
-	if (ss->n > 0)
-		return 0;
-	ss->list = calloc(1, sizeof(*ss->list));
-	if (ss->list == NULL ||
-	    (ss->list[0].host = strdup(cfg->server_host)) == NULL) {
-		free(ss->list);
-		ss->list = NULL;
-		return -1;
+static void table_add(const struct config_row *r, size_t n)
+{
+	if (ntable + n > CONFIG_ROWS_MAX) {
+		/* A build-time mistake that every test run shows at once. */
+		fprintf(stderr, "ope: more than %d settings rows; raise "
+			"CONFIG_ROWS_MAX in config.h\n", CONFIG_ROWS_MAX);
+		abort();
 	}
-	ss->list[0].port = cfg->server_port;
-	ss->n = 1;
-	ss->derived = 1;
-	return 0;
+	memcpy(table + ntable, r, n * sizeof(*r));
+	ntable += n;
 }
 
-static int hook_tls_mode(struct config_loader *, const struct config_row *,
-			 const config_setting_t *, struct config *);
-static int hook_connect(struct config_loader *, const struct config_row *,
-			const config_setting_t *, struct config *);
-static int hook_tls_ca_file(struct config_loader *, const struct config_row *,
-			    const config_setting_t *, struct config *);
-static int hook_tls_name(struct config_loader *, const struct config_row *,
-			 const config_setting_t *, struct config *);
-static int hook_access_default(struct config_loader *, const struct config_row *,
-			       const config_setting_t *, struct config *);
-static int hook_access_rules(struct config_loader *, const struct config_row *,
-			     const config_setting_t *, struct config *);
-static void release_access(void *field);
-static int hook_hashes_total(struct config_loader *, const struct config_row *,
-			     const config_setting_t *, struct config *);
-static int hook_metrics_listen(struct config_loader *, const struct config_row *,
-			       const config_setting_t *, struct config *);
-static int hook_control_path(struct config_loader *, const struct config_row *,
-			     const config_setting_t *, struct config *);
-static int hook_instance(struct config_loader *, const struct config_row *,
-			 const config_setting_t *, struct config *);
-static int hook_admins(struct config_loader *, const struct config_row *,
-		       const config_setting_t *, struct config *);
-static void release_admins(void *field);
-static int same_admins(const void *a, const void *b);
+/* The core rows, then each registered extension's, in registry order. */
+static void table_build(void)
+{
+	const struct ext *const *exts;
+	const struct config_row *core;
+	size_t i, n, next;
 
-#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
-#define NO_BOUNDS 1, 0
-#define STR_(x) #x
-#define STR(x) STR_(x)
+	core = config_table_rows(&n);
+	table_add(core, n);
+	exts = ext_registry_list(&next);
+	for (i = 0; i < next; i++)
+		if (exts[i]->settings != NULL)
+			table_add(exts[i]->settings, exts[i]->nsettings);
+}
 
-/* Every setting, once. The parser, the defaults, the range errors, the
- * reload and the generated documentation all read these rows; adding a
- * setting is one row here plus its use. */
-static const struct config_row rows[] = {
-	{ "server", "host", CONFIG_STRING, 0, FIELD(server_host), "127.0.0.1",
-	  NO_BOUNDS, NULL, 0, hook_host, NULL,
-	  "the server's component listener: a host name, an IPv4 or an IPv6 "
-	  "address (\"::1\" or \"[::1]\")" },
-	{ "server", "port", CONFIG_UINT, 0, FIELD(server_port), "5347",
-	  1, 65535, NULL, 0, NULL, NULL,
-	  "TCP port of the server's component listener" },
-	{ "server", "hosts", CONFIG_CUSTOM, 0, FIELD(servers), NULL,
-	  NO_BOUNDS, NULL, 0, hook_hosts, release_servers,
-	  "instead of host and port: several listeners tried in order, "
-	  "( \"10.0.0.1:5347\", \"[2001:db8::2]:5347\", \"xmpp.example.org\" ); "
-	  "a missing port is server.port's default" },
-	{ "server", "connect", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
-	  FIELD(connect_all), "first", NO_BOUNDS, NULL, 0, hook_connect, NULL,
-	  "\"first\": one link, to the first of server.hosts that answers "
-	  "(failing over in order); \"all\": one link to every entry at "
-	  "once, each answering the requests it brings (doc/pool.md; not "
-	  "available yet: refused at start)" },
-	{ "server", "connect_timeout", CONFIG_MS, 0, FIELD(connect_timeout_ms),
-	  "10.0", 0.1, 600, "s", 0, NULL, NULL,
-	  "seconds allowed for looking the host name up, for each address's "
-	  "TCP connect, and again for TLS, the stream header and the "
-	  "handshake" },
-	{ "server.tls", "mode", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
-	  FIELD(tls_direct), "none", NO_BOUNDS, NULL, 0, hook_tls_mode, NULL,
-	  "\"none\" (plain TCP) or \"direct\" (TLS from the first byte, as "
-	  "ejabberd_service's tls: true)" },
-	{ "server.tls", "ca_file", CONFIG_STRING, 0, FIELD(tls_ca_file), NULL,
-	  NO_BOUNDS, NULL, 0, hook_tls_ca_file, NULL,
-	  "PEM file of the CAs that may sign the server's certificate "
-	  "(relative to the config file's directory); default: the system's CAs" },
-	{ "server.tls", "name", CONFIG_STRING, 0, FIELD(tls_name), NULL,
-	  NO_BOUNDS, NULL, 0, hook_tls_name, NULL,
-	  "the name the server's certificate must carry, also sent as SNI; "
-	  "default: the host connected to" },
-	{ "component", "domain", CONFIG_STRING, 0, FIELD(domain), NULL,
-	  NO_BOUNDS, NULL, CONFIG_REQUIRED, hook_domain, NULL,
-	  "the component's XMPP domain, e.g. \"ope.example.org\"" },
-	{ "component", "secret", CONFIG_STRING, 0, FIELD(secret), NULL,
-	  NO_BOUNDS, NULL, CONFIG_SECRET, hook_secret, NULL,
-	  "the shared secret (Prosody's component_secret, ejabberd's "
-	  "password); give this or secret_file" },
-	{ "component", "secret_file", CONFIG_STRING, 0, FIELD(secret_file), NULL,
-	  NO_BOUNDS, NULL, 0, hook_secret_file, NULL,
-	  "a file holding the secret on one line (relative to the config "
-	  "file's directory)" },
-	{ "component", "instance", CONFIG_STRING, 0, FIELD(instance), NULL,
-	  NO_BOUNDS, NULL, 0, hook_instance, NULL,
-	  "this instance's name in the server's pool (doc/pool.md): 1-64 "
-	  "bytes of A-Z a-z 0-9 . _ : @ / -, unique among the instances "
-	  "serving the domain; default: \"<short host name>-<pid>\", chosen "
-	  "at the first start and kept across takeovers" },
-	{ "log", "level", CONFIG_CUSTOM, CONFIG_TYPE_STRING, FIELD(log_level),
-	  "info", NO_BOUNDS, NULL, CONFIG_RELOAD, hook_log_level, NULL,
-	  "error, warning, info or debug; -d and -q override it" },
-	{ "log", "timestamps", CONFIG_BOOL, 0, FIELD(log_timestamps), "true",
-	  NO_BOUNDS, NULL, CONFIG_RELOAD, NULL, NULL,
-	  "ISO 8601 UTC time stamps on log lines" },
-	{ "log", "format", CONFIG_CUSTOM, CONFIG_TYPE_STRING, FIELD(log_format),
-	  "text", NO_BOUNDS, NULL, CONFIG_RELOAD, hook_log_format, NULL,
-	  "\"text\" (one line each, as ever), \"json\" (one object a line: "
-	  "ts, level, pid, msg and the line's fields such as jid, rule, link; "
-	  "to the journal with those fields when stderr is the journal) or "
-	  "\"journal\" (always to the journal, with its fields)" },
-	{ "reconnect", "initial", CONFIG_MS, 0, FIELD(reconnect_initial_ms),
-	  "1.0", 0.001, 3600, "s", 0, NULL, NULL,
-	  "first reconnect delay in seconds (doubling, with up to 25 % jitter)" },
-	{ "reconnect", "maximum", CONFIG_MS, 0, FIELD(reconnect_max_ms),
-	  "60.0", 0.001, 3600, "s", 0, NULL, NULL,
-	  "longest reconnect delay in seconds" },
-	{ "service", "name", CONFIG_STRING, 0, FIELD(service_name), "ope",
-	  NO_BOUNDS, NULL, CONFIG_RELOAD, hook_not_empty, NULL,
-	  "the service discovery identity's name (XEP-0030)" },
-	{ "service", "show_os", CONFIG_BOOL, 0, FIELD(service_show_os), "true",
-	  NO_BOUNDS, NULL, CONFIG_RELOAD, NULL, NULL,
-	  "include the operating system in software version replies (XEP-0092)" },
-	{ "service", "max_payload", CONFIG_SIZE, 0, FIELD(max_payload), "65536",
-	  256, 16777216, "bytes", CONFIG_RELOAD, NULL, NULL,
-	  "bytes above which a request gets policy-violation" },
-	/* Applied at each new connection. Upper bounds keep libstrophe's
-	 * recursive and quadratic paths (release, attributes) cheap. */
-	{ "limits", "stanza_bytes", CONFIG_SIZE, 0, FIELD(limits.stanza_bytes),
-	  STR(XMLSTREAM_DEFAULT_STANZA_BYTES), 1024, 16777216, "bytes", 0,
-	  NULL, NULL,
-	  "bytes of one stanza from the server; a bigger one is skipped whole" },
-	{ "limits", "depth", CONFIG_UINT, 0, FIELD(limits.depth),
-	  STR(XMLSTREAM_DEFAULT_DEPTH), 2, 1024, NULL, 0, NULL, NULL,
-	  "element nesting in one stanza (the stanza itself is 1)" },
-	{ "limits", "children", CONFIG_UINT, 0, FIELD(limits.children),
-	  STR(XMLSTREAM_DEFAULT_CHILDREN), 1, 65536, NULL, 0, NULL, NULL,
-	  "child elements of one element" },
-	{ "limits", "elements", CONFIG_UINT, 0, FIELD(limits.elements),
-	  STR(XMLSTREAM_DEFAULT_ELEMENTS), 1, 1048576, NULL, 0, NULL, NULL,
-	  "elements in one stanza, the stanza included" },
-	{ "limits", "attributes", CONFIG_UINT, 0, FIELD(limits.attrs),
-	  STR(XMLSTREAM_DEFAULT_ATTRS), 1, 1024, NULL, 0, NULL, NULL,
-	  "attributes of one element (namespace declarations not counted)" },
-	{ "limits", "attribute_bytes", CONFIG_SIZE, 0, FIELD(limits.attr_bytes),
-	  STR(XMLSTREAM_DEFAULT_ATTR_BYTES), 16, 16777216, "bytes", 0,
-	  NULL, NULL, "bytes of one attribute value" },
-	{ "limits", "text_bytes", CONFIG_SIZE, 0, FIELD(limits.text_bytes),
-	  STR(XMLSTREAM_DEFAULT_TEXT_BYTES), 16, 16777216, "bytes", 0,
-	  NULL, NULL, "bytes of text directly inside one element" },
-	{ "limits", "output_queue", CONFIG_SIZE, 0, FIELD(queue_max), "4194304",
-	  65536, 1073741824, "bytes", 0, NULL, NULL,
-	  "replies waiting for the server above which ope stops reading "
-	  "requests until the server reads again; if it takes nothing for "
-	  "1 s meanwhile, ope reads on and answers resource-constraint, up "
-	  "to 4 times this" },
-	{ "liveness", "idle", CONFIG_MS, 0, FIELD(liveness_idle_ms), "60.0",
-	  0, 86400, "s", 0, NULL, NULL,
-	  "seconds of silence from the server before ope pings it (XEP-0199); "
-	  "0 turns pings off" },
-	{ "liveness", "timeout", CONFIG_MS, 0, FIELD(liveness_timeout_ms),
-	  "20.0", 0.1, 3600, "s", 0, NULL, NULL,
-	  "seconds to wait for any answer to that ping before reconnecting" },
-	{ "access", "default", CONFIG_CUSTOM, CONFIG_TYPE_STRING,
-	  FIELD(access_default), "deny", NO_BOUNDS, NULL, CONFIG_RELOAD,
-	  hook_access_default, NULL,
-	  "\"allow\" or \"deny\": what a sender that matches no rule gets "
-	  "(without an access section everyone is allowed)" },
-	{ "access", "rules", CONFIG_CUSTOM, CONFIG_TYPE_LIST, FIELD(access),
-	  NULL, NO_BOUNDS, NULL, CONFIG_RELOAD, hook_access_rules,
-	  release_access,
-	  "( { match = \"...\"; action = \"allow\"|\"deny\"; [password = "
-	  "\"$y$...\";] }, ... ): tried in order, the first match wins" },
-	{ "limits.sender", "rate", CONFIG_DOUBLE, 0, FIELD(limit_sender.rate),
-	  "20.0", 0, 1e9, "requests/s", CONFIG_RELOAD, NULL, NULL,
-	  "requests a second one bare JID may make (0: no limit)" },
-	{ "limits.sender", "burst", CONFIG_DOUBLE, 0, FIELD(limit_sender.burst),
-	  "40", 1, 1e9, "requests", CONFIG_RELOAD, NULL, NULL,
-	  "requests one bare JID may make at once before its rate applies" },
-	{ "limits.total", "rate", CONFIG_DOUBLE, 0, FIELD(limit_total.rate),
-	  "50000.0", 0, 1e9, "requests/s", CONFIG_RELOAD, NULL, NULL,
-	  "requests a second from everyone together (0: no limit)" },
-	{ "limits.total", "burst", CONFIG_DOUBLE, 0, FIELD(limit_total.burst),
-	  "100000", 1, 1e9, "requests", CONFIG_RELOAD, NULL, NULL,
-	  "requests from everyone at once before the total rate applies" },
-	{ "limits.password", "rate", CONFIG_DOUBLE, 0,
-	  FIELD(limit_password.rate), "0.2", 0, 1e6, "checks/s", CONFIG_RELOAD,
-	  NULL, NULL,
-	  "password checks a second one bare JID may cause (only new or "
-	  "wrong passwords are checked; 0: no limit)" },
-	{ "limits.password", "burst", CONFIG_DOUBLE, 0,
-	  FIELD(limit_password.burst), "3", 1, 1e6, "checks", CONFIG_RELOAD,
-	  NULL, NULL, "password checks one bare JID may cause at once" },
-	{ "limits.password", "total", CONFIG_DOUBLE, 0,
-	  FIELD(limit_hashes.rate), "2.0", 0, 1e6, "checks/s", CONFIG_RELOAD,
-	  hook_hashes_total, NULL,
-	  "password checks a second for everyone together, each a hash of up "
-	  "to 250 ms on a worker thread (must be above 0)" },
-	{ "limits.password", "rule_failures", CONFIG_UINT, 0,
-	  FIELD(limit_rule_failures), "10", 1, 1000000, "failures",
-	  CONFIG_RELOAD, NULL, NULL,
-	  "wrong passwords a minute one rule's password takes, from everyone "
-	  "together, before its checks back off: one at a time, 1 s apart, "
-	  "doubling with each further wrong one" },
-	{ "limits.password", "rule_backoff", CONFIG_MS, 0,
-	  FIELD(limit_rule_backoff_ms), "60.0", 1, 86400, "s", CONFIG_RELOAD,
-	  NULL, NULL,
-	  "the longest wait, in seconds, between two checks of a backing-off "
-	  "rule's password (senders whose password was verified before are "
-	  "never held up)" },
-	{ "limits", "senders", CONFIG_SIZE, 0, FIELD(limit_senders), "100000",
-	  1, 1e8, "senders", 0, NULL, NULL,
-	  "most senders whose rates are tracked at once; the least recently "
-	  "seen are forgotten first" },
-	{ "metrics", "listen", CONFIG_STRING, 0, FIELD(metrics_listen), NULL,
-	  NO_BOUNDS, NULL, 0, hook_metrics_listen, NULL,
-	  "where to serve /metrics and /health over HTTP: \"127.0.0.1:9347\", "
-	  "\"[::1]:9347\" or a port (on 127.0.0.1); unset: no endpoint" },
-	{ "drain", "quiet", CONFIG_MS, 0, FIELD(drain_quiet_ms), "0.5",
-	  0.01, 60, "s", CONFIG_RELOAD, NULL, NULL,
-	  "on SIGTERM behind ejabberd with mod_ope_drain: close once no "
-	  "request came for this many seconds" },
-	{ "drain", "maximum", CONFIG_MS, 0, FIELD(drain_max_ms), "10.0",
-	  0.1, 3600, "s", CONFIG_RELOAD, NULL, NULL,
-	  "the longest a drain on SIGTERM lasts, in seconds" },
-	{ "drain", "answer", CONFIG_MS, 0, FIELD(drain_answer_ms), "1.0",
-	  0.05, 60, "s", CONFIG_RELOAD, NULL, NULL,
-	  "seconds to wait for mod_ope_drain's answer before closing as "
-	  "without it (with a warning)" },
-	{ "control", "path", CONFIG_STRING, 0, FIELD(control_path), NULL,
-	  NO_BOUNDS, NULL, 0, hook_control_path, NULL,
-	  "the unix socket (mode 0600; only our uid or root may use it, "
-	  "checked both ways) a new ope-component takes the link over "
-	  "through (SIGUSR2, --takeover); keep its directory private (0700, "
-	  "never /tmp); unset: $RUNTIME_DIRECTORY/control.sock under systemd, "
-	  "else none" },
-	{ "commands", "admins", CONFIG_CUSTOM, CONFIG_TYPE_LIST, FIELD(admins),
-	  NULL, NO_BOUNDS, NULL, CONFIG_RELOAD, hook_admins, release_admins,
-	  "( \"admin@example.org\", ... ): the bare JIDs that may list and run "
-	  "the XEP-0050 ad-hoc commands (status, reload, restart, stop, who, "
-	  "forgive); empty: no command is offered to anyone" },
-};
+/* The number of rows; the loops of the engine ask it on every turn. */
+static size_t nrows(void)
+{
+	if (ntable == 0)
+		table_build();
+	return ntable;
+}
 
 const struct config_row *config_rows(size_t *n)
 {
-	*n = ARRAY_SIZE(rows);
-	return rows;
+	*n = nrows();
+	return table;
 }
 
 void config_env_name(const struct config_row *row, char *buf, size_t len)
@@ -353,8 +107,7 @@ static const struct config_row *env_row_of(const config_setting_t *s)
 	return NULL;
 }
 
-/* Where S was given, for messages: "FILE:LINE", or the variable's name. */
-static void where_of(struct config_loader *ld, const config_setting_t *s,
+void config_where(struct config_loader *ld, const config_setting_t *s,
 		     char *buf, size_t len)
 {
 	const struct config_row *row = env_row_of(s);
@@ -390,7 +143,7 @@ int config_fail(struct config_loader *ld, const config_setting_t *s,
 
 	if (s != NULL && (env_row_of(s) != NULL ||
 			  config_setting_source_line(s) > 0))
-		where_of(ld, s, where, sizeof(where));
+		config_where(ld, s, where, sizeof(where));
 	else
 		snprintf(where, sizeof(where), "%s", ld->path);
 	va_start(ap, fmt);
@@ -413,18 +166,7 @@ static int env_fail(struct config_loader *ld, const char *name,
 	return -1;
 }
 
-const config_setting_t *config_lookup_setting(struct config_loader *ld,
-					      const char *path)
-{
-	return config_lookup(&ld->lc, path);
-}
-
-const char *config_loader_dir(const struct config_loader *ld)
-{
-	return ld->dir;
-}
-
-static const char *type_name(const config_setting_t *s)
+const char *config_type_name(const config_setting_t *s)
 {
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_GROUP: return "a group { ... }";
@@ -443,7 +185,8 @@ static const char *type_name(const config_setting_t *s)
 static const char *wanted_name(const struct config_row *row)
 {
 	switch (row->kind) {
-	case CONFIG_STRING: return "a string in double quotes";
+	case CONFIG_STRING:
+	case CONFIG_ENUM: return "a string in double quotes";
 	case CONFIG_UINT:
 	case CONFIG_SIZE: return "an integer";
 	case CONFIG_MS:
@@ -469,7 +212,8 @@ static int type_matches(const struct config_row *row, const config_setting_t *s)
 	int t = config_setting_type(s);
 
 	switch (row->kind) {
-	case CONFIG_STRING: return t == CONFIG_TYPE_STRING;
+	case CONFIG_STRING:
+	case CONFIG_ENUM: return t == CONFIG_TYPE_STRING;
 	case CONFIG_UINT:
 	case CONFIG_SIZE: return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
 	case CONFIG_MS:
@@ -492,9 +236,9 @@ static int group_known(const char *path)
 {
 	size_t i, n = strlen(path);
 
-	for (i = 0; i < ARRAY_SIZE(rows); i++)
-		if (strncmp(rows[i].group, path, n) == 0 &&
-		    (rows[i].group[n] == '\0' || rows[i].group[n] == '.'))
+	for (i = 0; i < nrows(); i++)
+		if (strncmp(table[i].group, path, n) == 0 &&
+		    (table[i].group[n] == '\0' || table[i].group[n] == '.'))
 			return 1;
 	return 0;
 }
@@ -503,10 +247,10 @@ static const struct config_row *row_find(const char *group, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(rows); i++)
-		if (strcmp(group, rows[i].group) == 0 &&
-		    strcmp(name, rows[i].name) == 0)
-			return &rows[i];
+	for (i = 0; i < nrows(); i++)
+		if (strcmp(group, table[i].group) == 0 &&
+		    strcmp(name, table[i].name) == 0)
+			return &table[i];
 	return NULL;
 }
 
@@ -518,12 +262,12 @@ static int each_child(const char *path, int (*fn)(const char *, size_t, void *),
 {
 	size_t i, j, n = strlen(path);
 
-	for (i = 0; i < ARRAY_SIZE(rows); i++)
-		if (n > 0 && strcmp(rows[i].group, path) == 0 &&
-		    fn(rows[i].name, strlen(rows[i].name), arg))
+	for (i = 0; i < nrows(); i++)
+		if (n > 0 && strcmp(table[i].group, path) == 0 &&
+		    fn(table[i].name, strlen(table[i].name), arg))
 			return 1;
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		const char *g = rows[i].group, *sub, *end;
+	for (i = 0; i < nrows(); i++) {
+		const char *g = table[i].group, *sub, *end;
 		size_t len;
 		int seen = 0;
 
@@ -534,7 +278,7 @@ static int each_child(const char *path, int (*fn)(const char *, size_t, void *),
 		len = end ? (size_t)(end - sub) : strlen(sub);
 		/* Each subgroup once, at its first row. */
 		for (j = 0; j < i && !seen; j++) {
-			const char *h = rows[j].group;
+			const char *h = table[j].group;
 
 			if (n > 0 && (strncmp(h, path, n) != 0 || h[n] != '.'))
 				continue;
@@ -629,11 +373,11 @@ static int fail_unknown(struct config_loader *ld, const config_setting_t *s,
 				   "mean '%s%s%s'?)", path, dot, name, path,
 				   dot, ns.found);
 	/* A setting put in the wrong group (or at the top level). */
-	for (i = 0; i < ARRAY_SIZE(rows); i++)
-		if (strcmp(name, rows[i].name) == 0)
+	for (i = 0; i < nrows(); i++)
+		if (strcmp(name, table[i].name) == 0)
 			return config_fail(ld, s, "unknown setting '%s%s%s' "
 					   "(did you mean '%s.%s'?)", path, dot,
-					   name, rows[i].group, rows[i].name);
+					   name, table[i].group, table[i].name);
 	each_child(path, list_fn, &nl);
 	if (*path == '\0')
 		return config_fail(ld, s, "unknown setting '%s' (known groups: "
@@ -659,7 +403,7 @@ static int check_group(struct config_loader *ld, const config_setting_t *g,
 			if (!type_matches(row, s))
 				return config_fail(ld, s, "%s.%s must be %s, not %s",
 						   path, name, wanted_name(row),
-						   type_name(s));
+						   config_type_name(s));
 			continue;
 		}
 		if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", path,
@@ -668,17 +412,14 @@ static int check_group(struct config_loader *ld, const config_setting_t *g,
 			return fail_unknown(ld, s, path, name);
 		if (!config_setting_is_group(s))
 			return config_fail(ld, s, "'%s' must be a group { ... }, "
-					   "not %s", sub, type_name(s));
+					   "not %s", sub, config_type_name(s));
 		if (check_group(ld, s, sub) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Queue a warning line; config_load() logs them only when the load
- * succeeds. One that does not fit is cut. */
-__attribute__((format(printf, 2, 3)))
-static void add_warning(struct config_loader *ld, const char *fmt, ...)
+void config_warn(struct config_loader *ld, const char *fmt, ...)
 {
 	size_t used = strlen(ld->warning);
 	va_list ap;
@@ -724,13 +465,13 @@ static int env_checked(const char *name)
 	for (i = 0; i < ARRAY_SIZE(env_foreign); i++)
 		if (strcmp(name, env_foreign[i]) == 0)
 			return 0;
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+	for (i = 0; i < nrows(); i++) {
 		struct config_row top = { .group = "", .name = "" };
 		char group[64];
-		size_t n = strcspn(rows[i].group, ".");
+		size_t n = strcspn(table[i].group, ".");
 
 		/* "OPE_" and the top group, upper-cased, then '_'. */
-		snprintf(group, sizeof(group), "%.*s", (int)n, rows[i].group);
+		snprintf(group, sizeof(group), "%.*s", (int)n, table[i].group);
 		top.name = group;
 		config_env_name(&top, prefix, sizeof(prefix) - 1);
 		strcat(prefix, "_");
@@ -749,10 +490,10 @@ static int env_unknown(struct config_loader *ld, const char *name)
 	size_t i, best = 99, at = 0, glen = strcspn(name + 4, "_") + 5;
 
 	nl.text[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+	for (i = 0; i < nrows(); i++) {
 		size_t d;
 
-		config_env_name(&rows[i], var, sizeof(var));
+		config_env_name(&table[i], var, sizeof(var));
 		d = edit_distance(name + 4, var + 4, strlen(var + 4));
 		if (d < best) {
 			best = d;
@@ -761,7 +502,7 @@ static int env_unknown(struct config_loader *ld, const char *name)
 		if (strncmp(var, name, glen) == 0)
 			list_fn(var, strlen(var), &nl);
 	}
-	config_env_name(&rows[at], var, sizeof(var));
+	config_env_name(&table[at], var, sizeof(var));
 	if (best <= (strlen(var + 4) <= 4 ? 1u : 2u))
 		return env_fail(ld, name, "unknown setting variable (did you mean "
 				"%s?)", var);
@@ -923,7 +664,7 @@ static config_setting_t *env_group(struct config_loader *ld, const char *path)
 		m = config_setting_get_member(g, part);
 		if (m != NULL && !config_setting_is_group(m)) {
 			config_fail(ld, m, "'%s' must be a group { ... }, not %s",
-				    part, type_name(m));
+				    part, config_type_name(m));
 			return NULL;
 		}
 		if (m == NULL &&
@@ -969,7 +710,8 @@ static int env_set(struct config_loader *ld, const struct config_row *row,
 	if (config_setting_get_member(parent, row->name) != NULL)
 		config_setting_remove(parent, row->name);
 	log_quote(q, sizeof(q), value);
-	if (row->kind == CONFIG_STRING || kind_type == CONFIG_TYPE_STRING) {
+	if (row->kind == CONFIG_STRING || row->kind == CONFIG_ENUM ||
+	    kind_type == CONFIG_TYPE_STRING) {
 		s = config_setting_add(parent, row->name, CONFIG_TYPE_STRING);
 		if (s != NULL &&
 		    config_setting_set_string(s, value) != CONFIG_TRUE)
@@ -1033,11 +775,11 @@ static int apply_env(struct config_loader *ld)
 			n = sizeof(name) - 1;
 		memcpy(name, *e, n);
 		name[n] = '\0';
-		for (i = 0; i < ARRAY_SIZE(rows) && !done; i++) {
-			config_env_name(&rows[i], var, sizeof(var));
+		for (i = 0; i < nrows() && !done; i++) {
+			config_env_name(&table[i], var, sizeof(var));
 			if (strcmp(var, name) != 0)
 				continue;
-			if (env_set(ld, &rows[i], name, eq + 1) < 0)
+			if (env_set(ld, &table[i], name, eq + 1) < 0)
 				return -1;
 			done = 1;
 		}
@@ -1057,133 +799,14 @@ static int apply_env(struct config_loader *ld)
 	return 0;
 }
 
-/* Queue a warning when FILE, which holds the component secret, is readable
- * by group or others. */
-static void warn_mode(struct config_loader *ld, const char *where, const char *what,
-		      const char *file, mode_t mode)
-{
-	if (mode & (S_IRGRP | S_IROTH))
-		add_warning(ld, "%s: %s is readable by group or others (mode "
-			    "%03o) but holds the component secret; run 'chmod "
-			    "600 %s'", where, what, (unsigned)(mode & 0777),
-			    file);
-}
-
-/* Secrets shorter than this are guessable offline from one recorded
- * handshake (SHA-1 of the public stream id and the secret): warn. */
-#define SECRET_MIN_BYTES 16
-
-/* Values that ope's samples and docs show in place of a secret: public, so
- * never accepted as one (compared without regard to case). */
-static const char *const placeholder_secrets[] = {
-	"change-this-secret", "change-me", "changeme",
-	"a long random secret", "the secret", "the same secret",
-	"the same secret as below",
-};
-
-/* Refuse SECRET, set by setting S, when it is a placeholder from the
- * samples; warn when it is short. WHAT says where the secret is
- * ("component.secret", "component.secret_file '/etc/ope/secret'"). */
-static int check_secret(struct config_loader *ld, const config_setting_t *s,
-			const char *what, const char *secret)
-{
-	char where[PATH_MAX + 32];
-	size_t i, n = strlen(secret);
-
-	for (i = 0; i < ARRAY_SIZE(placeholder_secrets); i++)
-		if (strcasecmp(secret, placeholder_secrets[i]) == 0)
-			return config_fail(ld, s, "%s holds the placeholder "
-					   "\"%s\" from the samples, which anyone "
-					   "can read; set a real secret (e.g. "
-					   "'openssl rand -hex 24') here and the "
-					   "same in the server's component "
-					   "settings", what, placeholder_secrets[i]);
-	if (n < SECRET_MIN_BYTES) {
-		where_of(ld, s, where, sizeof(where));
-		add_warning(ld, "%s: %s is only %zu bytes long; use at least %d "
-			    "random bytes (e.g. 'openssl rand -hex 24')", where,
-			    what, n, SECRET_MIN_BYTES);
-	}
-	return 0;
-}
-
-/* Read the secret from FILE (relative to the config file's directory)
- * named by setting S into *OUT. */
-static int read_secret_file(struct config_loader *ld, const config_setting_t *s,
-			    const char *file, char **out)
-{
-	char where[PATH_MAX + 32], what[PATH_MAX + 40];
-	struct secretfile sf;
-	char *path;
-	int ret = -1;
-
-	if (*file == '\0') {
-		config_fail(ld, s, "component.secret_file is empty; give the path "
-		     "of a file holding the secret");
-		return -1;
-	}
-	if (file[0] == '/') {
-		path = strdup(file);
-	} else {
-		size_t n = strlen(ld->dir) + 1 + strlen(file) + 1;
-
-		path = malloc(n);
-		if (path)
-			snprintf(path, n, "%s/%s", ld->dir, file);
-	}
-	if (path == NULL) {
-		config_fail(ld, NULL, "out of memory");
-		return -1;
-	}
-	switch (secretfile_read(path, &sf)) {
-	case SECRETFILE_OK:
-		break;
-	case SECRETFILE_UNREADABLE:
-		config_fail(ld, s, "cannot read component.secret_file '%s': %s",
-		     path, strerror(sf.errnum));
-		goto out;
-	case SECRETFILE_NOT_REGULAR:
-		config_fail(ld, s, "component.secret_file '%s' is not a regular file",
-		     path);
-		goto out;
-	case SECRETFILE_TOO_LARGE:
-		config_fail(ld, s, "component.secret_file '%s' is larger than %d bytes; "
-		     "it must hold only the secret", path, SECRETFILE_MAX);
-		goto out;
-	case SECRETFILE_EMPTY:
-		config_fail(ld, s, "component.secret_file '%s' is empty; write the "
-		     "secret into it", path);
-		goto out;
-	case SECRETFILE_LINES:
-		config_fail(ld, s, "component.secret_file '%s' must hold the secret "
-		     "on one line (found a line break or NUL byte inside)", path);
-		goto out;
-	case SECRETFILE_NOMEM:
-		config_fail(ld, NULL, "out of memory");
-		goto out;
-	}
-	where_of(ld, s, where, sizeof(where));
-	snprintf(what, sizeof(what), "component.secret_file '%s'", path);
-	if (check_secret(ld, s, what, sf.secret) < 0) {
-		secretfile_free(sf.secret);
-		goto out;
-	}
-	warn_mode(ld, where, what, path, sf.mode);
-	*out = sf.secret;
-	ret = 0;
-out:
-	free(path);
-	return ret;
-}
-
-static void *field_of(const struct config_row *row, struct config *cfg)
+void *config_field(const struct config_row *row, struct config *cfg)
 {
 	return (char *)cfg + row->offset;
 }
 
 static void release_field(const struct config_row *row, struct config *cfg)
 {
-	void *field = field_of(row, cfg);
+	void *field = config_field(row, cfg);
 
 	if (row->kind == CONFIG_STRING) {
 		char **p = field;
@@ -1209,19 +832,54 @@ static int out_of_range(struct config_loader *ld, const struct config_row *row,
 			   row->unit ? " " : "", row->unit ? row->unit : "");
 }
 
+/* "\"a\", \"b\" or \"c\"": the names of enum row ROW, into BUF. */
+static const char *enum_names(const struct config_row *row, char *buf,
+			      size_t len)
+{
+	const struct config_enum *e;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (e = row->names; e->name != NULL && used < len; e++) {
+		int n = snprintf(buf + used, len - used, "%s\"%s\"",
+				 e == row->names ? "" :
+				 e[1].name == NULL ? " or " : ", ", e->name);
+
+		used = n > 0 ? used + (size_t)n : used;
+	}
+	return buf;
+}
+
+/* An enum row's name from setting S (NULL: its default) into FIELD. */
+static int store_enum(struct config_loader *ld, const struct config_row *row,
+		      const config_setting_t *s, void *field)
+{
+	const char *text = s ? config_setting_get_string(s) : row->def.s;
+	const struct config_enum *e;
+	char esc[100], names[200];
+
+	for (e = row->names; e->name != NULL; e++)
+		if (strcmp(text, e->name) == 0) {
+			*(int *)field = e->value;
+			return 0;
+		}
+	return config_fail(ld, s, "%s.%s '%s' is unknown; use %s", row->group,
+			   row->name, log_escape(esc, sizeof(esc), text),
+			   enum_names(row, names, sizeof(names)));
+}
+
 /* Store ROW's value from setting S (NULL: its default) into CFG, check its
  * bounds, then run its hook. */
 static int apply_row(struct config_loader *ld, const struct config_row *row,
 		     const config_setting_t *s, struct config *cfg)
 {
-	void *field = field_of(row, cfg);
-	const char *def = row->def;
+	void *field = config_field(row, cfg);
 	int bounded = !(row->min > row->max);
 	double v = 0;
 
 	switch (row->kind) {
 	case CONFIG_STRING: {
-		const char *text = s ? config_setting_get_string(s) : def;
+		const char *text = s ? config_setting_get_string(s) : row->def.s;
 		char *copy = NULL;
 
 		if (text != NULL && (copy = strdup(text)) == NULL)
@@ -1232,7 +890,7 @@ static int apply_row(struct config_loader *ld, const struct config_row *row,
 	}
 	case CONFIG_UINT:
 	case CONFIG_SIZE:
-		v = s ? (double)config_setting_get_int64(s) : strtod(def, NULL);
+		v = s ? (double)config_setting_get_int64(s) : (double)row->def.u;
 		if (bounded && (v < row->min || v > row->max))
 			return out_of_range(ld, row, s, v);
 		if (row->kind == CONFIG_UINT)
@@ -1244,7 +902,7 @@ static int apply_row(struct config_loader *ld, const struct config_row *row,
 	case CONFIG_DOUBLE:
 		v = s ? (config_setting_type(s) == CONFIG_TYPE_FLOAT ?
 			 config_setting_get_float(s) :
-			 (double)config_setting_get_int64(s)) : strtod(def, NULL);
+			 (double)config_setting_get_int64(s)) : row->def.d;
 		/* The negated form also refuses NaN. */
 		if (bounded && !(v >= row->min && v <= row->max))
 			return out_of_range(ld, row, s, v);
@@ -1254,567 +912,16 @@ static int apply_row(struct config_loader *ld, const struct config_row *row,
 			*(double *)field = v;
 		break;
 	case CONFIG_BOOL:
-		*(int *)field = s ? config_setting_get_bool(s) != 0 :
-				    strcmp(def, "true") == 0;
+		*(int *)field = s ? config_setting_get_bool(s) != 0 : row->def.b;
+		break;
+	case CONFIG_ENUM:
+		if (store_enum(ld, row, s, field) < 0)
+			return -1;
 		break;
 	case CONFIG_CUSTOM:
 		break;
 	}
 	return row->hook ? row->hook(ld, row, s, cfg) : 0;
-}
-
-static int hook_host(struct config_loader *ld, const struct config_row *row,
-		     const config_setting_t *s, struct config *cfg)
-{
-	char *host = cfg->server_host, esc[300];
-	size_t len = strlen(host);
-
-	(void)row;
-	if (!jid_host_valid(host))
-		return config_fail(ld, s, "server.host '%s' is not a valid host "
-				   "name, IPv4 or IPv6 address",
-				   log_escape(esc, sizeof(esc), host));
-	/* Connecting wants the bare address, not the URI form. */
-	if (host[0] == '[') {
-		memmove(host, host + 1, len - 2);
-		host[len - 2] = '\0';
-	}
-	return 0;
-}
-
-static int hook_domain(struct config_loader *ld, const struct config_row *row,
-		       const config_setting_t *s, struct config *cfg)
-{
-	char esc[300];
-
-	(void)row;
-	if (cfg->domain != NULL && !jid_domain_valid(cfg->domain))
-		return config_fail(ld, s, "component.domain '%s' is not a valid "
-				   "domain name",
-				   log_escape(esc, sizeof(esc), cfg->domain));
-	return 0;
-}
-
-static int hook_instance(struct config_loader *ld, const struct config_row *row,
-			 const config_setting_t *s, struct config *cfg)
-{
-	char esc[300];
-
-	(void)row;
-	if (cfg->instance != NULL && !pool_name_valid(cfg->instance))
-		return config_fail(ld, s, "component.instance '%s' is not a "
-				   "valid instance name: give 1 to %d bytes of "
-				   "A-Z a-z 0-9 . _ : @ / -",
-				   log_escape(esc, sizeof(esc), cfg->instance),
-				   POOL_NAME_MAX);
-	return 0;
-}
-
-static int hook_secret(struct config_loader *ld, const struct config_row *row,
-		       const config_setting_t *s, struct config *cfg)
-{
-	(void)row;
-	if (s == NULL)
-		return 0;
-	if (*cfg->secret == '\0')
-		return config_fail(ld, s, "component.secret is empty; set it to "
-				   "the server's component_secret");
-	if (check_secret(ld, s, "component.secret", cfg->secret) < 0)
-		return -1;
-	warn_mode(ld, ld->path, "this file", ld->path, ld->conf_mode);
-	return 0;
-}
-
-static int hook_secret_file(struct config_loader *ld,
-			    const struct config_row *row,
-			    const config_setting_t *s, struct config *cfg)
-{
-	const config_setting_t *secret;
-
-	(void)row;
-	if (s == NULL)
-		return 0;
-	secret = config_lookup(&ld->lc, "component.secret");
-	if (secret != NULL)
-		return config_fail(ld, config_setting_source_line(s) >
-					   config_setting_source_line(secret) ?
-					   s : secret,
-				   "give only one of component.secret and "
-				   "component.secret_file, not both");
-	return read_secret_file(ld, s, cfg->secret_file, &cfg->secret);
-}
-
-static int hook_log_level(struct config_loader *ld, const struct config_row *row,
-			  const config_setting_t *s, struct config *cfg)
-{
-	const char *text = s ? config_setting_get_string(s) : row->def;
-	char esc[100];
-
-	if (log_level_parse(text, &cfg->log_level) < 0)
-		return config_fail(ld, s, "log.level '%s' is unknown; use one of "
-				   "error, warning, info, debug",
-				   log_escape(esc, sizeof(esc), text));
-	return 0;
-}
-
-static int hook_log_format(struct config_loader *ld,
-			   const struct config_row *row,
-			   const config_setting_t *s, struct config *cfg)
-{
-	const char *text = s ? config_setting_get_string(s) : row->def;
-	char esc[100];
-
-	if (log_format_parse(text, &cfg->log_format) < 0)
-		return config_fail(ld, s, "log.format '%s' is unknown; use "
-				   "\"text\", \"json\" or \"journal\"",
-				   log_escape(esc, sizeof(esc), text));
-#ifndef HAVE_SYSTEMD
-	if (cfg->log_format == LOG_FORMAT_JOURNAL)
-		return config_fail(ld, s, "log.format \"journal\" needs "
-				   "ope-component built with libsystemd; use "
-				   "\"json\" (under systemd it reaches the "
-				   "journal as lines)");
-#endif
-	return 0;
-}
-
-static int hook_not_empty(struct config_loader *ld, const struct config_row *row,
-			  const config_setting_t *s, struct config *cfg)
-{
-	const char *value = *(char **)field_of(row, cfg);
-
-	if (value != NULL && *value == '\0')
-		return config_fail(ld, s, "%s.%s is empty; it is %s (default "
-				   "\"%s\")", row->group, row->name, row->doc,
-				   row->def ? row->def : "");
-	return 0;
-}
-
-static void release_servers(void *field)
-{
-	struct config_servers *ss = field;
-	size_t i;
-
-	for (i = 0; i < ss->n; i++)
-		free(ss->list[i].host);
-	free(ss->list);
-	ss->list = NULL;
-	ss->n = 0;
-	ss->derived = 0;
-}
-
-static int same_servers(const void *a, const void *b)
-{
-	const struct config_servers *x = a, *y = b;
-	size_t i;
-
-	/* Derived from host and port, whose own rows report a change. */
-	if (x->derived && y->derived)
-		return 1;
-	if (x->n != y->n || x->derived != y->derived)
-		return 0;
-	for (i = 0; i < x->n; i++)
-		if (x->list[i].port != y->list[i].port ||
-		    strcmp(x->list[i].host, y->list[i].host) != 0)
-			return 0;
-	return 1;
-}
-
-/* Parse "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
- * into SRV (host malloc'd). Returns 0, or -1 after config_fail(). */
-static int parse_host_port(struct config_loader *ld, const config_setting_t *s,
-			   const char *text, unsigned def_port,
-			   struct config_server *srv)
-{
-	const char *host = text, *port = NULL, *colon = strrchr(text, ':');
-	size_t hlen = strlen(text);
-	char esc[300], *end;
-	unsigned long p = def_port;
-
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-			goto bad;
-		host = text + 1;
-		hlen = (size_t)(close - host);
-		if (close[1] == ':')
-			port = close + 2;
-	} else if (colon != NULL && strchr(text, ':') == colon) {
-		hlen = (size_t)(colon - text);
-		port = colon + 1;
-	}
-	if (port != NULL) {
-		errno = 0;
-		p = strtoul(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || errno != 0 || p < 1 ||
-		    p > 65535)
-			return config_fail(ld, s, "server.hosts entry '%s' has a "
-					   "bad port; give host:port with a port "
-					   "from 1 to 65535",
-					   log_escape(esc, sizeof(esc), text));
-	}
-	srv->host = strndup(host, hlen);
-	if (srv->host == NULL)
-		return config_fail(ld, NULL, "out of memory");
-	if (!jid_host_valid(srv->host)) {
-		free(srv->host);
-		srv->host = NULL;
-		goto bad;
-	}
-	srv->port = (unsigned)p;
-	return 0;
-bad:
-	return config_fail(ld, s, "server.hosts entry '%s' is not host:port "
-			   "(a host name, an IPv4 address or a bracketed IPv6 "
-			   "address, then an optional :port)",
-			   log_escape(esc, sizeof(esc), text));
-}
-
-static int hook_hosts(struct config_loader *ld, const struct config_row *row,
-		      const config_setting_t *s, struct config *cfg)
-{
-	struct config_servers *ss = &cfg->servers;
-	const config_setting_t *other;
-	int i, n;
-
-	(void)row;
-	release_servers(ss);
-	/* Without server.hosts, servers_from_host() fills it in once host
-	 * and port are known. */
-	if (s == NULL)
-		return 0;
-	other = config_lookup(&ld->lc, "server.host");
-	if (other == NULL)
-		other = config_lookup(&ld->lc, "server.port");
-	if (other != NULL)
-		return config_fail(ld, other, "give either server.hosts or "
-				   "server.host and server.port, not both");
-	if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
-		return config_fail(ld, s, "server.hosts must be a list of strings, "
-				   "e.g. ( \"10.0.0.1:5347\", \"10.0.0.2:5347\" )");
-	n = config_setting_length(s);
-	if (n < 1)
-		return config_fail(ld, s, "server.hosts is empty; list at least "
-				   "one \"host:port\"");
-	ss->list = calloc((size_t)n, sizeof(*ss->list));
-	if (ss->list == NULL)
-		return config_fail(ld, NULL, "out of memory");
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *text = config_setting_get_string(e);
-
-		if (text == NULL)
-			return config_fail(ld, e, "server.hosts entries must be "
-					   "strings in double quotes");
-		if (parse_host_port(ld, e, text, cfg->server_port,
-				    &ss->list[i]) < 0)
-			return -1;
-		ss->n++;
-	}
-	return 0;
-}
-
-static int hook_tls_mode(struct config_loader *ld, const struct config_row *row,
-			 const config_setting_t *s, struct config *cfg)
-{
-	const char *text = s ? config_setting_get_string(s) : row->def;
-	char esc[100];
-
-	if (strcmp(text, "none") == 0)
-		cfg->tls_direct = 0;
-	else if (strcmp(text, "direct") == 0)
-		cfg->tls_direct = 1;
-	else
-		return config_fail(ld, s, "server.tls.mode '%s' is unknown; use "
-				   "\"none\" or \"direct\"",
-				   log_escape(esc, sizeof(esc), text));
-	return 0;
-}
-
-static int hook_connect(struct config_loader *ld, const struct config_row *row,
-			const config_setting_t *s, struct config *cfg)
-{
-	const char *text = s ? config_setting_get_string(s) : row->def;
-	char esc[100];
-
-	if (strcmp(text, "first") == 0)
-		cfg->connect_all = 0;
-	else if (strcmp(text, "all") == 0)
-		/* The loop runs one link for now; main.c wires "all" and drops
-		 * this refusal (doc/pool.md). */
-		return config_fail(ld, s, "server.connect \"all\" is not "
-				   "available in this version yet; use "
-				   "\"first\" (one link, failing over through "
-				   "server.hosts)");
-	else
-		return config_fail(ld, s, "server.connect '%s' is unknown; use "
-				   "\"first\" or \"all\"",
-				   log_escape(esc, sizeof(esc), text));
-	return 0;
-}
-
-static int hook_tls_ca_file(struct config_loader *ld,
-			    const struct config_row *row,
-			    const config_setting_t *s, struct config *cfg)
-{
-	char *file = cfg->tls_ca_file, *path;
-	size_t n;
-
-	(void)row;
-	if (s == NULL || file == NULL)
-		return 0;
-	if (*file == '\0')
-		return config_fail(ld, s, "server.tls.ca_file is empty; give a "
-				   "PEM file or leave it out for the system's CAs");
-	if (file[0] == '/')
-		return 0;
-	n = strlen(ld->dir) + 1 + strlen(file) + 1;
-	if ((path = malloc(n)) == NULL)
-		return config_fail(ld, NULL, "out of memory");
-	snprintf(path, n, "%s/%s", ld->dir, file);
-	free(file);
-	cfg->tls_ca_file = path;
-	return 0;
-}
-
-static int hook_tls_name(struct config_loader *ld, const struct config_row *row,
-			 const config_setting_t *s, struct config *cfg)
-{
-	char *name = cfg->tls_name, esc[300];
-	size_t len;
-
-	(void)row;
-	if (s == NULL || name == NULL)
-		return 0;
-	if (!jid_host_valid(name))
-		return config_fail(ld, s, "server.tls.name '%s' is not a valid "
-				   "host name or address",
-				   log_escape(esc, sizeof(esc), name));
-	len = strlen(name);
-	if (name[0] == '[') {
-		memmove(name, name + 1, len - 2);
-		name[len - 2] = '\0';
-	}
-	return 0;
-}
-
-static void release_access(void *field)
-{
-	struct access_table **t = field;
-
-	access_table_free(*t);
-	*t = NULL;
-}
-
-static int hook_access_default(struct config_loader *ld,
-			       const struct config_row *row,
-			       const config_setting_t *s, struct config *cfg)
-{
-	const char *text = s ? config_setting_get_string(s) : "allow";
-	char esc[100];
-
-	/* Without the file (defaults only) nothing is locked down; with an
-	 * access section but no default, check_across() picks "deny". */
-	(void)row;
-	if (strcmp(text, "allow") == 0)
-		cfg->access_default = ACCESS_ALLOW;
-	else if (strcmp(text, "deny") == 0)
-		cfg->access_default = ACCESS_DENY;
-	else
-		return config_fail(ld, s, "access.default '%s' is unknown; use "
-				   "\"allow\" or \"deny\"",
-				   log_escape(esc, sizeof(esc), text));
-	return 0;
-}
-
-/* One rule of access.rules (setting R) into T. */
-static int parse_rule(struct config_loader *ld, const config_setting_t *r,
-		      struct access_table *t)
-{
-	static const char *const known[] = { "match", "action", "password" };
-	const config_setting_t *m, *a, *p;
-	const char *why;
-	char where[PATH_MAX + 16], esc[300], err[600];
-	enum access_action action;
-	int i, j, ret;
-
-	if (!config_setting_is_group(r))
-		return config_fail(ld, r, "an access rule must be a group "
-				   "{ match = \"...\"; action = \"...\"; }, not %s",
-				   type_name(r));
-	for (i = 0; i < config_setting_length(r); i++) {
-		const config_setting_t *e = config_setting_get_elem(r, (unsigned)i);
-		const char *name = config_setting_name(e);
-
-		for (j = 0; j < 3 && strcmp(name, known[j]) != 0; j++)
-			;
-		if (j == 3)
-			return config_fail(ld, e, "unknown setting '%s' in an "
-					   "access rule (known: match, action, "
-					   "password)", name);
-		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return config_fail(ld, e, "access rule %s must be a "
-					   "string in double quotes, not %s",
-					   name, type_name(e));
-	}
-	m = config_setting_get_member(r, "match");
-	a = config_setting_get_member(r, "action");
-	p = config_setting_get_member(r, "password");
-	if (m == NULL)
-		return config_fail(ld, r, "an access rule needs match = "
-				   "\"user@domain\", \"*@domain\", \"domain\", "
-				   "\"*.domain\" or \"*\"");
-	if (a == NULL)
-		return config_fail(ld, r, "an access rule needs action = "
-				   "\"allow\" or \"deny\"");
-	if (strcmp(config_setting_get_string(a), "allow") == 0)
-		action = ACCESS_ALLOW;
-	else if (strcmp(config_setting_get_string(a), "deny") == 0)
-		action = ACCESS_DENY;
-	else
-		return config_fail(ld, a, "unknown action '%s'; use \"allow\" "
-				   "or \"deny\"",
-				   log_escape(esc, sizeof(esc),
-					      config_setting_get_string(a)));
-	if (p != NULL && action == ACCESS_DENY)
-		return config_fail(ld, p, "a password on a deny rule is never "
-				   "asked for; remove it or make the rule allow");
-	if (p != NULL &&
-	    pwcheck_hash_valid(config_setting_get_string(p), &why) != 0)
-		/* Never echo it: it may be a plaintext password by mistake. */
-		return config_fail(ld, p, "access rule password is %s", why);
-	where_of(ld, r, where, sizeof(where));
-	ret = access_table_add(t, config_setting_get_string(m), action,
-			       p ? config_setting_get_string(p) : NULL, where,
-			       err, sizeof(err));
-	if (ret == -2)
-		return config_fail(ld, NULL, "out of memory");
-	if (ret != 0)
-		return config_fail(ld, m, "%s", err);
-	return 0;
-}
-
-static int hook_access_rules(struct config_loader *ld,
-			     const struct config_row *row,
-			     const config_setting_t *s, struct config *cfg)
-{
-	struct access_table *t;
-	int i;
-
-	(void)row;
-	if (s == NULL)
-		return 0;
-	t = access_table_new(ACCESS_DENY);
-	if (t == NULL)
-		return config_fail(ld, NULL, "out of memory");
-	release_access(&cfg->access);
-	cfg->access = t;
-	for (i = 0; i < config_setting_length(s); i++)
-		if (parse_rule(ld, config_setting_get_elem(s, (unsigned)i), t) < 0)
-			return -1;
-	return 0;
-}
-
-/* An access section turns the table on: its default is "deny" unless it
- * says otherwise, even with no rules. */
-static int finish_access(struct config_loader *ld, struct config *c)
-{
-	const config_setting_t *def = config_lookup(&ld->lc, "access.default");
-
-	if (config_lookup(&ld->lc, "access") == NULL)
-		return 0;
-	if (def == NULL)
-		c->access_default = ACCESS_DENY;
-	if (c->access == NULL &&
-	    (c->access = access_table_new(ACCESS_DENY)) == NULL)
-		return config_fail(ld, NULL, "out of memory");
-	access_table_set_default(c->access, (enum access_action)c->access_default);
-	return 0;
-}
-
-/* 0 used to mean "no limit" on hashing; now a limit is required. */
-static int hook_hashes_total(struct config_loader *ld,
-			     const struct config_row *row,
-			     const config_setting_t *s, struct config *cfg)
-{
-	(void)row;
-	if (cfg->limit_hashes.rate <= 0)
-		return config_fail(ld, s, "limits.password.total must be above "
-				   "0: every check is a slow hash, and 0 no "
-				   "longer means \"no limit\" (the default is "
-				   "2.0 checks a second)");
-	return 0;
-}
-
-/* The global password-check bucket holds two seconds' worth. */
-static void finish_limits(struct config *c)
-{
-	c->limit_hashes.burst = c->limit_hashes.rate * 2;
-	if (c->limit_hashes.burst < 1)
-		c->limit_hashes.burst = 1;
-}
-
-static int hook_metrics_listen(struct config_loader *ld,
-			       const struct config_row *row,
-			       const config_setting_t *s, struct config *cfg)
-{
-	char err[400];
-
-	(void)row;
-	if (cfg->metrics_listen != NULL &&
-	    metrics_listen_check(cfg->metrics_listen, err, sizeof(err)) != 0)
-		return config_fail(ld, s, "%s", err);
-	return 0;
-}
-
-static int hook_control_path(struct config_loader *ld,
-			     const struct config_row *row,
-			     const config_setting_t *s, struct config *cfg)
-{
-	struct sockaddr_un sa;
-	const char *p = cfg->control_path;
-
-	(void)row;
-	if (p == NULL)
-		return 0;
-	if (p[0] != '/')
-		return config_fail(ld, s, "control.path must be an absolute "
-				   "path (\"/run/ope-component/control.sock\"), "
-				   "not \"%s\"", p);
-	if (strlen(p) >= sizeof(sa.sun_path))
-		return config_fail(ld, s, "control.path is %zu bytes long; a "
-				   "unix socket path takes at most %zu",
-				   strlen(p), sizeof(sa.sun_path) - 1);
-	return 0;
-}
-
-/* Checks that involve more than one row. */
-static int check_across(struct config_loader *ld, struct config *c)
-{
-	const config_setting_t *ini = config_lookup(&ld->lc, "reconnect.initial");
-	const config_setting_t *max = config_lookup(&ld->lc, "reconnect.maximum");
-
-	finish_limits(c);
-	if (finish_access(ld, c) < 0)
-		return -1;
-	if (c->secret == NULL)
-		return config_fail(ld, config_lookup(&ld->lc, "component"),
-				   "missing required setting: give one of "
-				   "'component.secret' or 'component.secret_file' "
-				   "(or the variable OPE_COMPONENT_SECRET_FILE)");
-	if (servers_from_host(c) < 0)
-		return config_fail(ld, NULL, "out of memory");
-	if (!c->tls_direct && (c->tls_ca_file != NULL || c->tls_name != NULL))
-		return config_fail(ld, config_lookup(&ld->lc, "server.tls"),
-				   "server.tls.ca_file and server.tls.name apply "
-				   "only with server.tls.mode = \"direct\"");
-	if (c->reconnect_max_ms < c->reconnect_initial_ms)
-		return config_fail(ld, max ? max : ini, "reconnect.maximum "
-				   "(%.3g s) is less than reconnect.initial "
-				   "(%.3g s)", c->reconnect_max_ms / 1000.0,
-				   c->reconnect_initial_ms / 1000.0);
-	return 0;
 }
 
 /* Apply every row: the file's value where it gives one, else the default;
@@ -1824,8 +931,8 @@ static int apply_rows(struct config_loader *ld, struct config *c,
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		const struct config_row *row = &rows[i];
+	for (i = 0; i < nrows(); i++) {
+		const struct config_row *row = &table[i];
 		const config_setting_t *s = NULL;
 		char path[160], var[160];
 
@@ -1959,7 +1066,7 @@ parsed:
 	 * before anything is checked. */
 	if (apply_env(&ld) < 0 ||
 	    check_group(&ld, config_root_setting(&ld.lc), "") < 0 ||
-	    apply_rows(&ld, &c, 0) < 0 || check_across(&ld, &c) < 0)
+	    apply_rows(&ld, &c, 0) < 0 || config_table_check(&ld, &c) < 0)
 		goto out;
 	/* Warnings are written in the format this configuration asks for
 	 * (the caller applies the rest of log.* once the load is done). */
@@ -1986,17 +1093,15 @@ static int row_differs(const struct config_row *row, struct config *a,
 		       struct config *b)
 {
 	if (row->kind == CONFIG_STRING) {
-		const char *x = *(char **)field_of(row, a);
-		const char *y = *(char **)field_of(row, b);
+		const char *x = *(char **)config_field(row, a);
+		const char *y = *(char **)config_field(row, b);
 
 		return (x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0);
 	}
 	/* A list owns memory: compare what it holds, not its pointer. */
-	if (row->offset == offsetof(struct config, servers))
-		return !same_servers(field_of(row, a), field_of(row, b));
-	if (row->offset == offsetof(struct config, admins))
-		return !same_admins(field_of(row, a), field_of(row, b));
-	return memcmp(field_of(row, a), field_of(row, b), row->size) != 0;
+	if (row->same != NULL)
+		return !row->same(config_field(row, a), config_field(row, b));
+	return memcmp(config_field(row, a), config_field(row, b), row->size) != 0;
 }
 
 int config_reload(struct config *running, char *err, size_t errlen,
@@ -2006,12 +1111,25 @@ int config_reload(struct config *running, char *err, size_t errlen,
 				     NULL, 0);
 }
 
+/* Append ", group.name" (no comma first) to BUF (size LEN, *USED used). */
+static void name_add(char *buf, size_t len, size_t *used,
+		     const struct config_row *row)
+{
+	int n;
+
+	if (*used >= len)
+		return;
+	n = snprintf(buf + *used, len - *used, "%s%s.%s", *used ? ", " : "",
+		     row->group, row->name);
+	*used = n > 0 ? *used + (size_t)n : *used;
+}
+
 int config_reload_changes(struct config *running, char *err, size_t errlen,
 			  char *kept, size_t keptlen, char *changed,
 			  size_t changedlen)
 {
 	struct config fresh, old;
-	unsigned char tmp[64];
+	unsigned char tmp[64], apply[CONFIG_ROWS_MAX] = { 0 };
 	size_t i, used = 0, cused = 0;
 
 	if (keptlen)
@@ -2020,28 +1138,20 @@ int config_reload_changes(struct config *running, char *err, size_t errlen,
 		changed[0] = '\0';
 	if (config_load(running->path, &fresh, err, errlen) != 0)
 		return -1;
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		const struct config_row *row = &rows[i];
-		void *a = field_of(row, &fresh), *b = field_of(row, running);
+	for (i = 0; i < nrows(); i++) {
+		const struct config_row *row = &table[i];
+		void *a = config_field(row, &fresh), *b = config_field(row, running);
+		int differs = !(row->flags & CONFIG_UNCOMPARED) &&
+			      row_differs(row, &fresh, running);
 
 		if (row->flags & CONFIG_RELOAD) {
-			int n;
-
-			/* The access table has no comparison: re-read always. */
-			if (row->offset == offsetof(struct config, access) ||
-			    cused >= changedlen || !row_differs(row, &fresh, running))
-				continue;
-			n = snprintf(changed + cused, changedlen - cused, "%s%s.%s",
-				     cused ? ", " : "", row->group, row->name);
-			cused = n > 0 ? cused + (size_t)n : cused;
+			if (differs)
+				name_add(changed, changedlen, &cused, row);
+			apply[i] = differs && row->apply != NULL;
 			continue;
 		}
-		if (row_differs(row, &fresh, running) && used < keptlen) {
-			int n = snprintf(kept + used, keptlen - used, "%s%s.%s",
-					 used ? ", " : "", row->group, row->name);
-
-			used = n > 0 ? used + (size_t)n : used;
-		}
+		if (differs)
+			name_add(kept, keptlen, &used, row);
 		/* The running value goes into the new struct, and the new one
 		 * into the struct about to be freed. */
 		_Static_assert(sizeof(tmp) >= sizeof(struct config *),
@@ -2059,66 +1169,10 @@ int config_reload_changes(struct config *running, char *err, size_t errlen,
 	old = *running;
 	*running = fresh;
 	config_free(&old);
+	for (i = 0; i < nrows(); i++)
+		if (apply[i])
+			table[i].apply(running);
 	return 0;
-}
-
-/* commands.admins: a list of bare JIDs, normalised as access patterns. */
-static int hook_admins(struct config_loader *ld, const struct config_row *row,
-		       const config_setting_t *s, struct config *cfg)
-{
-	struct config_admins *ad = &cfg->admins;
-	char bare[ACCESS_BARE_MAX], esc[200];
-	int i, n = s ? config_setting_length(s) : 0;
-
-	(void)row;
-	if (n == 0)
-		return 0;
-	if ((ad->list = calloc((size_t)n, sizeof(*ad->list))) == NULL)
-		return config_fail(ld, s, "out of memory");
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *jid = config_setting_get_string(e);
-
-		if (jid == NULL)
-			return config_fail(ld, e, "commands.admins: each entry "
-					   "is a bare JID in quotes, e.g. "
-					   "\"admin@example.org\"");
-		if (strchr(jid, '/') != NULL || strchr(jid, '*') != NULL ||
-		    access_normalise(jid, bare, sizeof(bare)) < 0)
-			return config_fail(ld, e, "commands.admins: '%s' is not "
-					   "a bare JID (user@domain or domain, "
-					   "no resource, no wildcard)",
-					   log_escape(esc, sizeof(esc), jid));
-		if ((ad->list[ad->n] = strdup(bare)) == NULL)
-			return config_fail(ld, s, "out of memory");
-		ad->n++;
-	}
-	return 0;
-}
-
-static void release_admins(void *field)
-{
-	struct config_admins *ad = field;
-	size_t i;
-
-	for (i = 0; i < ad->n; i++)
-		free(ad->list[i]);
-	free(ad->list);
-	ad->list = NULL;
-	ad->n = 0;
-}
-
-static int same_admins(const void *a, const void *b)
-{
-	const struct config_admins *x = a, *y = b;
-	size_t i;
-
-	if (x->n != y->n)
-		return 0;
-	for (i = 0; i < x->n; i++)
-		if (strcmp(x->list[i], y->list[i]) != 0)
-			return 0;
-	return 1;
 }
 
 void config_free(struct config *cfg)
@@ -2127,8 +1181,8 @@ void config_free(struct config *cfg)
 
 	if (cfg == NULL)
 		return;
-	for (i = 0; i < ARRAY_SIZE(rows); i++)
-		release_field(&rows[i], cfg);
+	for (i = 0; i < nrows(); i++)
+		release_field(&table[i], cfg);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -3,6 +3,7 @@
 #ifndef OPE_CONFIG_H
 #define OPE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <libconfig.h>
 #include "log.h"
@@ -34,8 +35,8 @@ struct config_admins {
 };
 
 /* The whole configuration. Every field but `path` is described by one row
- * of the settings table in config.c (its name, default, bounds and doc
- * live there, not here). Strings are owned by the struct and freed by
+ * of the settings table in config_table.c or of an extension (its name,
+ * default, bounds and doc live there, not here). Strings are owned by the struct and freed by
  * config_free(). Durations are in milliseconds. */
 struct config {
 	char *path;                 /* the file it was read from */
@@ -103,6 +104,7 @@ enum config_kind {
 	CONFIG_MS,       /* unsigned milliseconds, from seconds (int or decimal) */
 	CONFIG_DOUBLE,   /* double, from a number */
 	CONFIG_BOOL,     /* int 0/1 */
+	CONFIG_ENUM,     /* int, from one of the row's names (a string) */
 	CONFIG_CUSTOM,   /* parsed by the row's hook alone */
 };
 
@@ -110,6 +112,8 @@ enum config_kind {
 #define CONFIG_RELOAD   1u  /* SIGHUP applies a new value at once */
 #define CONFIG_REQUIRED 2u  /* no default: the file must give it */
 #define CONFIG_SECRET   4u  /* never shown; wiped when freed */
+#define CONFIG_UNCOMPARED 8u /* re-read on every reload, never reported
+                                as changed (the access rules) */
 
 struct config_loader;
 struct config_row;
@@ -122,8 +126,24 @@ typedef int (*config_hook_fn)(struct config_loader *ld,
 			      const struct config_row *row,
 			      const config_setting_t *s, struct config *cfg);
 
+/* One name of a CONFIG_ENUM row and the value stored for it. A row's list
+ * ends with { NULL, 0 }. */
+struct config_enum {
+	const char *name;
+	int value;
+};
+
+/* A row's typed default; the member read is the one of its kind. */
+union config_default {
+	const char *s;          /* STRING, ENUM (a name), NULL: none */
+	unsigned long long u;   /* UINT, SIZE */
+	double d;               /* MS (seconds), DOUBLE */
+	int b;                  /* BOOL */
+};
+
 /* One setting: everything the parser, the defaults, the range checks, the
- * reload and the generated documentation know about it. */
+ * reload and the generated documentation know about it. Write rows with
+ * the CONFIG_ROW_* macros below, one row each. */
 struct config_row {
 	const char *group;      /* dotted group path: "server", "server.tls" */
 	const char *name;       /* "port" */
@@ -132,18 +152,88 @@ struct config_row {
 	                           expected in the file (0: any) */
 	size_t offset;          /* offsetof(struct config, field) */
 	size_t size;            /* sizeof the field */
-	const char *def;        /* default as text ("5347", "1.0", "true",
-	                           "127.0.0.1"); NULL: none */
+	union config_default def;
+	const char *def_text;   /* the default as written in the row, for
+	                           the docs ("10.0", "true"); NULL: none */
 	double min, max;        /* bounds for numbers (min > max: none) */
 	const char *unit;       /* for range messages ("bytes"), or NULL */
 	unsigned flags;         /* CONFIG_RELOAD, CONFIG_REQUIRED, ... */
+	const struct config_enum *names; /* CONFIG_ENUM: the names taken */
 	config_hook_fn hook;    /* see config_hook_fn, or NULL */
 	void (*release)(void *field); /* CONFIG_CUSTOM: free what the field
 	                                 owns, or NULL */
+	/* CONFIG_CUSTOM: whether two fields hold the same value, for the
+	 * reload's report; NULL: compared byte by byte, unless the row is
+	 * CONFIG_UNCOMPARED. */
+	int (*same)(const void *a, const void *b);
+	/* CONFIG_RELOAD rows: the work a new value needs once a reload
+	 * swapped it into the running CFG (called only when it changed), or
+	 * NULL when readers pick it up from the struct. */
+	void (*apply)(const struct config *cfg);
 	const char *doc;        /* one line for docs and --help of settings */
 };
 
-/* The settings table, in documentation order: *N rows, static. */
+/* Rows, one a setting: CONFIG_ROW_<KIND>(group, name, field of struct
+ * config, typed default, [bounds,] flags, doc, optional extras), where the
+ * extras are designated initializers: .hook = check_it, .apply = use_it,
+ * .unit = "bytes". A numeric default is written as a literal (or a macro
+ * for one); the docs show it as written. */
+#define CONFIG_FIELD_(f) \
+	.offset = offsetof(struct config, f), \
+	.size = sizeof(((struct config *)0)->f)
+#define CONFIG_TEXT_(x) #x
+#define CONFIG_TEXT(x) CONFIG_TEXT_(x)
+#define CONFIG_NO_BOUNDS_ .min = 1, .max = 0
+
+/* A string; DEF is a string literal or NULL (no default). */
+#define CONFIG_ROW_STRING(g, n, f, def_, fl, ...) \
+	{ .group = g, .name = n, .kind = CONFIG_STRING, CONFIG_FIELD_(f), \
+	  .def.s = def_, .def_text = def_, CONFIG_NO_BOUNDS_, .flags = fl, \
+	  .doc = __VA_ARGS__ }
+/* An unsigned int from an integer in [LO, HI]. */
+#define CONFIG_ROW_UINT(g, n, f, def_, lo, hi, fl, ...) \
+	{ .group = g, .name = n, .kind = CONFIG_UINT, CONFIG_FIELD_(f), \
+	  .def.u = def_, .def_text = CONFIG_TEXT(def_), .min = lo, .max = hi, \
+	  .flags = fl, .doc = __VA_ARGS__ }
+/* A size_t from an integer in [LO, HI] UNIT ("bytes"). */
+#define CONFIG_ROW_SIZE(g, n, f, def_, lo, hi, unit_, fl, ...) \
+	{ .group = g, .name = n, .kind = CONFIG_SIZE, CONFIG_FIELD_(f), \
+	  .def.u = def_, .def_text = CONFIG_TEXT(def_), .min = lo, .max = hi, \
+	  .unit = unit_, .flags = fl, .doc = __VA_ARGS__ }
+/* Seconds in [LO, HI] (integer or decimal), stored as unsigned ms. */
+#define CONFIG_ROW_SECONDS(g, n, f, def_, lo, hi, fl, ...) \
+	{ .group = g, .name = n, .kind = CONFIG_MS, CONFIG_FIELD_(f), \
+	  .def.d = def_, .def_text = CONFIG_TEXT(def_), .min = lo, .max = hi, \
+	  .unit = "s", .flags = fl, .doc = __VA_ARGS__ }
+/* A double in [LO, HI] UNIT ("requests/s"). */
+#define CONFIG_ROW_DOUBLE(g, n, f, def_, lo, hi, unit_, fl, ...) \
+	{ .group = g, .name = n, .kind = CONFIG_DOUBLE, CONFIG_FIELD_(f), \
+	  .def.d = def_, .def_text = CONFIG_TEXT(def_), .min = lo, .max = hi, \
+	  .unit = unit_, .flags = fl, .doc = __VA_ARGS__ }
+/* A boolean; DEF is true or false. */
+#define CONFIG_ROW_BOOL(g, n, f, def_, fl, ...) \
+	{ .group = g, .name = n, .kind = CONFIG_BOOL, CONFIG_FIELD_(f), \
+	  .def.b = def_, .def_text = #def_, CONFIG_NO_BOUNDS_, .flags = fl, \
+	  .doc = __VA_ARGS__ }
+/* One of NAMES (a struct config_enum list), stored as its value in an
+ * int-sized field; DEF is a name of the list. */
+#define CONFIG_ROW_ENUM(g, n, f, names_, def_, fl, ...) \
+	{ .group = g, .name = n, .kind = CONFIG_ENUM, CONFIG_FIELD_(f), \
+	  .names = names_, .def.s = def_, .def_text = def_, \
+	  CONFIG_NO_BOUNDS_, .flags = fl, .doc = __VA_ARGS__ }
+/* Parsed by HOOK alone from a value of libconfig type FTYPE (0: any);
+ * DEF_TEXT is the default the docs show, or NULL. Give .release and
+ * .same when the field owns memory. */
+#define CONFIG_ROW_CUSTOM(g, n, f, ftype, def_text_, hook_, fl, ...) \
+	{ .group = g, .name = n, .kind = CONFIG_CUSTOM, .file_type = ftype, \
+	  CONFIG_FIELD_(f), .def.s = def_text_, .def_text = def_text_, \
+	  CONFIG_NO_BOUNDS_, .hook = hook_, .flags = fl, .doc = __VA_ARGS__ }
+
+/* The settings table holds at most this many rows, extensions' included. */
+#define CONFIG_ROWS_MAX 128
+
+/* The settings table, in documentation order: the core rows, then each
+ * registered extension's (ext.h), *N rows, static. */
 const struct config_row *config_rows(size_t *n);
 
 /* ROW's environment variable into BUF (size LEN, cut to fit): "OPE_", the
@@ -156,14 +246,6 @@ void config_env_name(const struct config_row *row, char *buf, size_t len);
  * loader's error buffer; for row hooks. Always returns -1. */
 int config_fail(struct config_loader *ld, const config_setting_t *s,
 		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* The setting GROUP.NAME path (e.g. "component.secret") in the file being
- * loaded, or NULL; for hooks that look at neighbours. */
-const config_setting_t *config_lookup_setting(struct config_loader *ld,
-					      const char *path);
-
-/* The directory of the file being loaded, for relative paths in hooks. */
-const char *config_loader_dir(const struct config_loader *ld);
 
 /* Fill CFG with every row's default (no domain, no secret); CFG must be
  * zeroed or freed. Returns 0, or -1 when out of memory. */

@@ -12,6 +12,7 @@ src_component_libopecomponent_a_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
 src_component_libopecomponent_a_SOURCES = \
 	src/component/component_exit.h \
 	src/component/config.c src/component/config.h \
+	src/component/config_table.c src/component/config_loader.h \
 	src/component/backoff.c src/component/backoff.h \
 	src/component/access.c src/component/access.h \
 	src/component/ratelimit.c src/component/ratelimit.h \

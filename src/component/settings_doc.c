@@ -11,7 +11,8 @@
 static const char *type_word(const struct config_row *r)
 {
 	switch (r->kind) {
-	case CONFIG_STRING: return "string";
+	case CONFIG_STRING:
+	case CONFIG_ENUM: return "string";
 	case CONFIG_UINT:
 	case CONFIG_SIZE: return "integer";
 	case CONFIG_MS: return "seconds";
@@ -35,12 +36,12 @@ static const char *type_word(const struct config_row *r)
 /* The default as the file would spell it: strings quoted. NULL: none. */
 static const char *default_text(const struct config_row *r, char *buf, size_t len)
 {
-	int quoted = r->kind == CONFIG_STRING ||
+	int quoted = r->kind == CONFIG_STRING || r->kind == CONFIG_ENUM ||
 		     (r->kind == CONFIG_CUSTOM && r->file_type == CONFIG_TYPE_STRING);
 
-	if (r->def == NULL)
+	if (r->def_text == NULL)
 		return NULL;
-	snprintf(buf, len, quoted ? "\"%s\"" : "%s", r->def);
+	snprintf(buf, len, quoted ? "\"%s\"" : "%s", r->def_text);
 	return buf;
 }
 

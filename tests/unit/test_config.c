@@ -10,6 +10,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "ext.h"
 #include "log.h"
 #include "testutil.h"
 
@@ -359,6 +360,94 @@ static void test_reload_refuses_bad(void)
 	unlink(conf);
 }
 
+/* The last line in BUF (LEN bytes), for the apply test. */
+static const char *last_line(const char *buf, size_t len)
+{
+	const char *p = buf + len;
+
+	if (p > buf && p[-1] == '\n')
+		p--;
+	while (p > buf && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+/* A reload runs a row's apply hook when its value changed, and only
+ * then: log.timestamps and log.format reach the log module. */
+static void test_reload_applies(void)
+{
+	char conf[32], err[1024] = "", kept[64];
+	enum log_level saved = log_get_level();
+	struct config cfg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *stream;
+
+	CU_ASSERT_EQUAL_FATAL(write_temp(conf, RELOAD_BASE, 0600), 0);
+	CU_ASSERT_EQUAL_FATAL(config_load(conf, &cfg, err, sizeof(err)), 0);
+	stream = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(stream);
+	log_init("ope-unit", LOG_LEVEL_WARNING, stream);
+	log_set_timestamps(1);
+	CU_ASSERT_EQUAL_FATAL(rewrite(conf, RELOAD_BASE
+		"log = { timestamps = false; };\n"), 0);
+	CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+				      sizeof(kept)), 0);
+	log_warn("one");
+	fflush(stream);
+	CU_ASSERT(strncmp(last_line(buf, len), "ope-unit[", 9) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_line(buf, len), "] warning: one"));
+	/* Unchanged: not applied again (the module's setting stays). */
+	log_set_timestamps(1);
+	CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+				      sizeof(kept)), 0);
+	log_warn("two");
+	fflush(stream);
+	CU_ASSERT(strncmp(last_line(buf, len), "ope-unit", 8) != 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_line(buf, len), "Z ope-unit["));
+	CU_ASSERT_EQUAL_FATAL(rewrite(conf, RELOAD_BASE
+		"log = { timestamps = false; format = \"json\"; };\n"), 0);
+	CU_ASSERT_EQUAL(config_reload(&cfg, err, sizeof(err), kept,
+				      sizeof(kept)), 0);
+	log_warn("three");
+	fflush(stream);
+	CU_ASSERT(last_line(buf, len)[0] == '{');
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_line(buf, len), "three"));
+	log_set_format(LOG_FORMAT_TEXT);
+	log_set_timestamps(1);
+	log_init("ope-unit", saved, stderr);
+	fclose(stream);
+	free(buf);
+	config_free(&cfg);
+	unlink(conf);
+}
+
+/* An extension's rows follow the core rows in registry order, and the
+ * engine treats them as its own: commands.admins is ext_commands'. */
+static void test_ext_rows(void)
+{
+	const struct ext *const *exts;
+	const struct config_row *rows;
+	size_t n, next, i, j, at, found = 0;
+
+	rows = config_rows(&n);
+	exts = ext_registry_list(&next);
+	for (i = 0; i < next; i++)
+		found += exts[i]->nsettings;
+	CU_ASSERT_FATAL(found > 0 && found < n);
+	at = n - found;
+	for (i = 0; i < next; i++)
+		for (j = 0; j < exts[i]->nsettings; j++, at++) {
+			CU_ASSERT_STRING_EQUAL(rows[at].group,
+					       exts[i]->settings[j].group);
+			CU_ASSERT_STRING_EQUAL(rows[at].name,
+					       exts[i]->settings[j].name);
+		}
+	CU_ASSERT_EQUAL_FATAL(ext_commands.nsettings, 1);
+	CU_ASSERT_STRING_EQUAL(ext_commands.settings[0].group, "commands");
+	CU_ASSERT_STRING_EQUAL(ext_commands.settings[0].name, "admins");
+}
+
 /* Every row is complete, and its default passes its own checks. */
 static void test_rows(void)
 {
@@ -375,9 +464,14 @@ static void test_rows(void)
 		CU_ASSERT(rows[i].size > 0);
 		if (rows[i].kind != CONFIG_STRING &&
 		    rows[i].kind != CONFIG_CUSTOM)
-			CU_ASSERT_PTR_NOT_NULL(rows[i].def);
+			CU_ASSERT_PTR_NOT_NULL(rows[i].def_text);
 		if (rows[i].flags & CONFIG_REQUIRED)
-			CU_ASSERT_PTR_NULL(rows[i].def);
+			CU_ASSERT_PTR_NULL(rows[i].def_text);
+		/* An enum row stores an int and lists its names. */
+		if (rows[i].kind == CONFIG_ENUM)
+			CU_ASSERT(rows[i].size == sizeof(int) &&
+				  rows[i].names != NULL &&
+				  rows[i].names[0].name != NULL);
 		for (j = 0; j < i; j++)
 			CU_ASSERT(strcmp(rows[i].group, rows[j].group) != 0 ||
 				  strcmp(rows[i].name, rows[j].name) != 0);
@@ -1153,6 +1247,8 @@ static const struct testutil_test tests[] = {
 	{ "access: unknown default", test_bad_access_default },
 	{ "access: rule keys", test_bad_access_rule_key },
 	{ "limits: negative rate", test_bad_limits_rate },
+	{ "reload: apply hooks run for changed rows only", test_reload_applies },
+	{ "rows: extensions bring their own", test_ext_rows },
 	{ "env: a variable for every row, unique", test_env_names },
 	{ "env: variables override the file", test_env_override },
 	{ "env: types and bounds name the variable", test_env_types_bounds },

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* commands.c: XEP-0050 Ad-Hoc Commands for the admins: routing by node, disco items, data-form helpers. */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "access.h"
@@ -24,6 +26,76 @@ int ext_commands_is_admin(const struct config *cfg, const char *from)
 			return 1;
 	return 0;
 }
+
+/* commands.admins: a list of bare JIDs, normalised as access patterns. */
+static int hook_admins(struct config_loader *ld, const struct config_row *row,
+		       const config_setting_t *s, struct config *cfg)
+{
+	struct config_admins *ad = &cfg->admins;
+	char bare[ACCESS_BARE_MAX], esc[200];
+	int i, n = s ? config_setting_length(s) : 0;
+
+	(void)row;
+	if (n == 0)
+		return 0;
+	if ((ad->list = calloc((size_t)n, sizeof(*ad->list))) == NULL)
+		return config_fail(ld, s, "out of memory");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *jid = config_setting_get_string(e);
+
+		if (jid == NULL)
+			return config_fail(ld, e, "commands.admins: each entry "
+					   "is a bare JID in quotes, e.g. "
+					   "\"admin@example.org\"");
+		if (strchr(jid, '/') != NULL || strchr(jid, '*') != NULL ||
+		    access_normalise(jid, bare, sizeof(bare)) < 0)
+			return config_fail(ld, e, "commands.admins: '%s' is not "
+					   "a bare JID (user@domain or domain, "
+					   "no resource, no wildcard)",
+					   log_escape(esc, sizeof(esc), jid));
+		if ((ad->list[ad->n] = strdup(bare)) == NULL)
+			return config_fail(ld, s, "out of memory");
+		ad->n++;
+	}
+	return 0;
+}
+
+static void release_admins(void *field)
+{
+	struct config_admins *ad = field;
+	size_t i;
+
+	for (i = 0; i < ad->n; i++)
+		free(ad->list[i]);
+	free(ad->list);
+	ad->list = NULL;
+	ad->n = 0;
+}
+
+static int same_admins(const void *a, const void *b)
+{
+	const struct config_admins *x = a, *y = b;
+	size_t i;
+
+	if (x->n != y->n)
+		return 0;
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->list[i], y->list[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* The extension's own settings: the engine merges them after the core
+ * table's (config_rows()), so they parse, reload and document as any. */
+static const struct config_row commands_settings[] = {
+	CONFIG_ROW_CUSTOM("commands", "admins", admins, CONFIG_TYPE_LIST, NULL,
+	  hook_admins, CONFIG_RELOAD,
+	  "( \"admin@example.org\", ... ): the bare JIDs that may list and run "
+	  "the XEP-0050 ad-hoc commands (status, reload, restart, stop, who, "
+	  "forgive); empty: no command is offered to anyone",
+	  .release = release_admins, .same = same_admins),
+};
 
 static const struct ext_command *command_find(const char *node)
 {
@@ -284,4 +356,6 @@ const struct ext ext_commands = {
 	.kinds = EXT_IQ_SET,
 	.handle = commands_handle,
 	.guarded = 1,
+	.settings = commands_settings,
+	.nsettings = ARRAY_SIZE(commands_settings),
 };

@@ -11,6 +11,7 @@
 #include "stanza.h"
 
 struct config;
+struct config_row;
 struct ext_runtime;
 
 /* Which stanzas an extension's payload is accepted in. */
@@ -68,6 +69,12 @@ struct ext {
 	ext_handler_fn handle;
 	int guarded;             /* the access table and service passwords
 	                            apply (dispatch decides before handle()) */
+	/* The settings this extension owns, or NULL: rows written with
+	 * config.h's CONFIG_ROW_* macros, stored in struct config. The
+	 * engine puts them after the core rows, in registry order, for the
+	 * file, the environment, reload and the generated docs alike. */
+	const struct config_row *settings;
+	size_t nsettings;
 };
 
 /* What the status command reports; filled by the runtime. Strings are
