@@ -28,6 +28,7 @@
 #include "jid.h"
 #include "link.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "obuf.h"
 #include "resolve.h"
@@ -45,7 +46,7 @@
 /* One read: big enough for many pipelined stanzas, small enough that the
  * replies to it stay a bounded addition to the output queue. */
 #define IN_SIZE 65536
-/* Reads per link_run_once() before writing again. */
+/* Reads per turn of the loop before writing again. */
 #define READS_PER_TURN 4
 /* Over limits.output_queue ope stops reading. If the server takes nothing
  * for this long meanwhile, it may itself be stuck writing to us (ejabberd
@@ -99,6 +100,10 @@ struct skip_slot {
 };
 
 struct link {
+	struct loop_io *io;       /* the socket, or the lookup's descriptor */
+	struct loop_io *checks;   /* the dispatcher's worker (dispatch_fd) */
+	struct loop_timer *timer; /* next_timer() */
+	struct loop_hook *prepare;
 	xmpp_ctx_t *ctx;
 	const struct config *cfg;
 	struct dispatch *dispatch;
@@ -154,8 +159,6 @@ struct link {
 	unsigned long late;         /* requests read after our close */
 	struct drain *drain;        /* NULL unless draining (link_drain) */
 
-	int watch_fd;               /* link_watch(); -1: none */
-	int watch_ready;
 	enum hold hold;             /* a takeover in progress (link_hold) */
 	char *leftover;             /* bytes read past the held boundary */
 	size_t leftover_len;
@@ -1249,81 +1252,10 @@ static void on_tls_ready(struct link *l)
 	open_stream(l);
 }
 
-int link_run_once(struct link *l, int timeout_ms)
+/* What the turn ends with after any event: write what is queued, then
+ * act on the timers that are due. */
+static void end_turn(struct link *l)
 {
-	struct pollfd fds[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } },
-		      *w = &fds[1], *checks = &fds[2];
-	struct pollfd pfd = { .fd = -1 };
-	uint64_t now = util_now_ms(), due = next_timer(l);
-	int rc;
-
-	if (l->phase == P_STOPPED)
-		return 0;
-	if (due != 0) {
-		uint64_t wait = due > now ? due - now : 0;
-
-		if (wait < (uint64_t)timeout_ms)
-			timeout_ms = (int)wait;
-	}
-	/* Lines logged since the last turn go out before the wait (log.h). */
-	log_flush();
-	if (l->phase == P_RESOLVING) {
-		pfd.fd = resolve_fd(l->lookup);
-		pfd.events = POLLIN;
-	} else if (l->fd >= 0) {
-		pfd.fd = l->fd;
-		if (l->phase == P_CONNECTING) {
-			pfd.events = POLLOUT;
-		} else if (l->phase == P_TLS) {
-			pfd.events = l->tls_want;
-		} else {
-			if (!backpressured(l) && reading(l))
-				pfd.events |= POLLIN;
-			if (obuf_len(&l->out) > 0)
-				pfd.events |= POLLOUT;
-			/* A TLS write that wants to read, or a read that wants
-			 * to write, waits for that instead. */
-			if (l->tls != NULL && l->tls_want != 0)
-				pfd.events |= l->tls_want;
-			if (l->tls != NULL && tls_pending(l->tls) &&
-			    !backpressured(l))
-				timeout_ms = 0;
-		}
-	}
-	fds[0] = pfd;
-	w->fd = l->watch_fd;
-	w->events = POLLIN;
-	/* Password hashes finished on the worker (dispatch_complete()). */
-	checks->fd = dispatch_fd(l->dispatch);
-	checks->events = POLLIN;
-	/* poll() skips entries with a negative fd. */
-	rc = poll(fds, 3, timeout_ms);
-	pfd = fds[0];
-	if (rc > 0 && w->fd >= 0 && w->revents != 0)
-		l->watch_ready = 1;
-	if (rc < 0 && errno != EINTR) {
-		log_error("poll failed: %s", strerror(errno));
-		finish(l, COMPONENT_EXIT_INTERNAL);
-		return -1;
-	}
-	if (rc < 0)
-		return 0;
-	if (pfd.fd >= 0 && pfd.revents != 0) {
-		if (l->phase == P_RESOLVING) {
-			on_resolve_ready(l);
-		} else if (l->phase == P_CONNECTING) {
-			on_connect_ready(l);
-		} else if (l->phase == P_TLS) {
-			on_tls_ready(l);
-		} else {
-			l->tls_want = 0;
-			read_and_parse(l);
-		}
-	} else if (l->tls != NULL && tls_pending(l->tls) && !backpressured(l)) {
-		read_and_parse(l);
-	}
-	if (rc > 0 && checks->fd >= 0 && checks->revents != 0)
-		dispatch_complete(l->dispatch);
 	if (l->fd >= 0 && l->phase >= P_OPENING && obuf_len(&l->out) > 0 &&
 	    flush_out(l) < 0) {
 		if (l->phase == P_CLOSING) {
@@ -1334,7 +1266,89 @@ int link_run_once(struct link *l, int timeout_ms)
 		}
 	}
 	run_timers(l, util_now_ms());
-	return 0;
+}
+
+/* The socket (or the lookup's descriptor) is ready. */
+static void on_io(void *arg, int fd, short revents)
+{
+	struct link *l = arg;
+
+	(void)fd;
+	(void)revents;
+	if (l->phase == P_RESOLVING) {
+		on_resolve_ready(l);
+	} else if (l->phase == P_CONNECTING) {
+		on_connect_ready(l);
+	} else if (l->phase == P_TLS) {
+		on_tls_ready(l);
+	} else if (l->fd >= 0) {
+		l->tls_want = 0;
+		read_and_parse(l);
+	}
+	end_turn(l);
+}
+
+/* A timer is due, or TLS holds decrypted bytes the socket will not
+ * announce. */
+static void on_timer(void *arg)
+{
+	struct link *l = arg;
+
+	if (l->tls != NULL && tls_pending(l->tls) && !backpressured(l) &&
+	    reading(l))
+		read_and_parse(l);
+	end_turn(l);
+}
+
+/* Password hashes finished on the worker (dispatch_complete()). */
+static void on_checks(void *arg, int fd, short revents)
+{
+	struct link *l = arg;
+
+	(void)fd;
+	(void)revents;
+	dispatch_complete(l->dispatch);
+	end_turn(l);
+}
+
+/* Before every wait: what the socket waits for and when the next timer is
+ * due follow from the state alone, whoever changed it (a reply queued by
+ * an admin command, a takeover holding the stream). */
+static void on_prepare(void *arg)
+{
+	struct link *l = arg;
+	uint64_t due = next_timer(l);
+	short events = 0;
+	int fd = -1;
+
+	if (l->phase == P_STOPPED) {
+		due = 0;
+	} else if (l->phase == P_RESOLVING) {
+		fd = resolve_fd(l->lookup);
+		events = POLLIN;
+	} else if (l->fd >= 0) {
+		fd = l->fd;
+		if (l->phase == P_CONNECTING) {
+			events = POLLOUT;
+		} else if (l->phase == P_TLS) {
+			events = l->tls_want;
+		} else {
+			if (!backpressured(l) && reading(l))
+				events |= POLLIN;
+			if (obuf_len(&l->out) > 0)
+				events |= POLLOUT;
+			/* A TLS write that wants to read, or a read that wants
+			 * to write, waits for that instead. */
+			if (l->tls != NULL && l->tls_want != 0)
+				events |= l->tls_want;
+			if (l->tls != NULL && tls_pending(l->tls) &&
+			    !backpressured(l))
+				due = util_now_ms();
+		}
+	}
+	loop_io_set(l->io, fd, events);
+	loop_io_set(l->checks, dispatch_fd(l->dispatch), POLLIN);
+	loop_timer_at(l->timer, due);
 }
 
 /* ---- public life cycle -------------------------------------------------- */
@@ -1349,8 +1363,8 @@ static void ping_target(struct link *l)
 		 dot && dot[1] ? dot + 1 : d);
 }
 
-struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
-		      struct metrics *metrics)
+struct link *link_new(struct loop *loop, xmpp_ctx_t *ctx,
+		      const struct config *cfg, struct metrics *metrics)
 {
 	struct link *l = calloc(1, sizeof(*l));
 	char err[600];
@@ -1358,7 +1372,6 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	if (l == NULL)
 		return NULL;
 	l->fd = -1;
-	l->watch_fd = -1;
 	l->ctx = ctx;
 	l->cfg = cfg;
 	l->metrics = metrics;
@@ -1367,7 +1380,12 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	hash_random_key(l->skip_key);
 	l->in = malloc(IN_SIZE);
 	l->dispatch = dispatch_new(ctx, cfg, metrics, send_stanza, l);
-	if (l->in == NULL || l->dispatch == NULL) {
+	l->io = loop_io_add(loop, -1, 0, on_io, l);
+	l->checks = loop_io_add(loop, -1, 0, on_checks, l);
+	l->timer = loop_timer_add(loop, on_timer, l);
+	l->prepare = loop_hook_add(loop, on_prepare, l);
+	if (l->in == NULL || l->dispatch == NULL || l->io == NULL ||
+	    l->checks == NULL || l->timer == NULL || l->prepare == NULL) {
 		log_error("out of memory while starting");
 		goto fail;
 	}
@@ -1488,6 +1506,10 @@ void link_free(struct link *l)
 		log_warn("%lu request(s) arrived after our </stream:stream> and "
 			 "were not answered", l->late);
 	close_connection(l);
+	loop_hook_del(l->prepare);
+	loop_timer_del(l->timer);
+	loop_io_del(l->checks);
+	loop_io_del(l->io);
 	tls_config_free(l->tls_cfg);
 	dispatch_free(l->dispatch);
 	free(l->in);
@@ -1495,20 +1517,6 @@ void link_free(struct link *l)
 }
 
 /* ---- takeover (handover.h) ---------------------------------------------- */
-
-void link_watch(struct link *l, int fd)
-{
-	l->watch_fd = fd;
-	l->watch_ready = 0;
-}
-
-int link_watched_ready(struct link *l)
-{
-	int ready = l->watch_ready;
-
-	l->watch_ready = 0;
-	return ready;
-}
 
 const char *link_why_not_movable(const struct link *l)
 {

@@ -13,14 +13,18 @@ struct config;
 struct drain;
 struct handover_link;
 struct link;
+struct loop;
 struct metrics;
 
 /* A link for CFG (borrowed; must outlive it; read through on every use, so
- * config_reload() may swap it in place) on CTX. Stanzas are answered
- * through the dispatch module, which counts into METRICS (borrowed; NULL:
- * off). NULL when out of memory, or when TLS cannot be set up (logged). */
-struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
-		      struct metrics *metrics);
+ * config_reload() may swap it in place) on CTX, driven by LOOP (borrowed;
+ * must outlive it): the link registers its socket, its timers and its
+ * dispatcher's worker there, so several links can share one loop.
+ * Stanzas are answered through the dispatch module, which counts into
+ * METRICS (borrowed; NULL: off). NULL when out of memory, or when TLS
+ * cannot be set up (logged). */
+struct link *link_new(struct loop *loop, xmpp_ctx_t *ctx,
+		      const struct config *cfg, struct metrics *metrics);
 
 /* Tell FN(ARG, state, detail) every link state change from now on (the
  * one hook; see link_state.h). */
@@ -33,12 +37,6 @@ void link_set_resolver(struct link *l, resolve_fn fn);
 /* Start the first connection attempt. Returns 0, or -1 on an internal
  * error (logged). */
 int link_start(struct link *l);
-
-/* Wait at most TIMEOUT_MS for I/O or a timer, then do all that is due:
- * connect, read and answer, write, ping, back off. Returns early when a
- * signal arrives, so the caller can act on its flags. Returns 0, or -1 on
- * an internal error (the link is then stopped). */
-int link_run_once(struct link *l, int timeout_ms);
 
 /* Start draining (drain.h) on SIGTERM: queue D's unroute IQ and pass every
  * stanza read from now on to drain_on_stanza(D) (its answer is dropped,
@@ -62,12 +60,6 @@ enum component_exit link_exit_status(const struct link *l);
 enum link_state link_get_state(const struct link *l);
 
 /* ---- takeover: moving the live stream to another process ---- */
-
-/* Also wait for FD (-1: none) to become readable in link_run_once(). */
-void link_watch(struct link *l, int fd);
-
-/* True once since the watched fd was seen readable. */
-int link_watched_ready(struct link *l);
 
 /* Why the link cannot be handed over now (static text), or NULL: a link
  * that is up can move (link_hold()), one still connecting or waiting to

@@ -179,8 +179,9 @@ struct loop_io *loop_io_add(struct loop *l, int fd, short events,
 	return io;
 }
 
-void loop_io_set(struct loop_io *io, short events)
+void loop_io_set(struct loop_io *io, int fd, short events)
 {
+	io->fd = fd;
 	io->events = events;
 }
 

@@ -44,8 +44,9 @@ int loop_run_once(struct loop *l, int max_ms);
 struct loop_io *loop_io_add(struct loop *l, int fd, short events,
 			    loop_io_fn fn, void *arg);
 
-/* Watch for EVENTS from the next wait on. */
-void loop_io_set(struct loop_io *io, short events);
+/* Watch FD (-1: none) for EVENTS from the next wait on: an owner whose
+ * fd changes (a reconnect) keeps one handle. */
+void loop_io_set(struct loop_io *io, int fd, short events);
 
 /* Stop watching and free IO; safe from any callback, its own included
  * (a pending call is then not made). NULL is a no-op. */

@@ -2,6 +2,7 @@
 /* takeover.c: restart in place: hand the live link to a new ope-component process, or take it over from the running one. */
 /* accept4() */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -15,9 +16,9 @@
 #include "handover.h"
 #include "link.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "notify.h"
-#include "metrics.h"
 #include "takeover.h"
 #include "util.h"
 
@@ -50,6 +51,10 @@ enum tk_state {
 };
 
 struct takeover {
+	struct loop_io *io;       /* takeover_fd() */
+	struct loop_timer *timer; /* the state's deadline */
+	struct loop_hook *prepare;
+	int ready;            /* takeover_fd() was readable since the last step */
 	char *path;           /* NULL: off */
 	int listen_fd;
 	char exe[4096];       /* this binary, as started ("" if unknown) */
@@ -134,7 +139,33 @@ static int keep_argv(struct takeover *t, char *const argv[])
 	return 0;
 }
 
-struct takeover *takeover_new(const char *path, char *const argv[])
+static void on_ready(void *arg, int fd, short revents)
+{
+	struct takeover *t = arg;
+
+	(void)fd;
+	(void)revents;
+	t->ready = 1;
+}
+
+/* The deadline only wakes the loop: takeover_run() acts on it. */
+static void on_deadline(void *arg)
+{
+	(void)arg;
+}
+
+/* Before every wait: the socket to watch and the step's deadline follow
+ * from the state. */
+static void on_prepare(void *arg)
+{
+	struct takeover *t = arg;
+
+	loop_io_set(t->io, takeover_fd(t), POLLIN);
+	loop_timer_at(t->timer, t->state == TK_IDLE ? 0 : t->deadline);
+}
+
+struct takeover *takeover_new(struct loop *loop, const char *path,
+			      char *const argv[])
 {
 	struct takeover *t = calloc(1, sizeof(*t));
 	char err[600];
@@ -143,6 +174,11 @@ struct takeover *takeover_new(const char *path, char *const argv[])
 	if (t == NULL)
 		return NULL;
 	t->listen_fd = t->conn = -1;
+	t->io = loop_io_add(loop, -1, 0, on_ready, t);
+	t->timer = loop_timer_add(loop, on_deadline, t);
+	t->prepare = loop_hook_add(loop, on_prepare, t);
+	if (t->io == NULL || t->timer == NULL || t->prepare == NULL)
+		goto fail;
 	t->peer = -1;
 	t->uid = geteuid();
 	/* Resolved now: after a package upgrade the running binary's own
@@ -173,18 +209,6 @@ int takeover_fd(const struct takeover *t)
 	if (t->state == TK_READING || t->state == TK_SENT)
 		return t->conn;
 	return t->listen_fd;
-}
-
-int takeover_wait_ms(const struct takeover *t, int max_ms)
-{
-	uint64_t now = util_now_ms();
-
-	if (t == NULL || t->state == TK_IDLE)
-		return max_ms;
-	if (t->deadline <= now)
-		return 0;
-	return t->deadline - now < (uint64_t)max_ms ?
-	       (int)(t->deadline - now) : max_ms;
 }
 
 int takeover_spawn(struct takeover *t)
@@ -478,10 +502,11 @@ static int read_answer(struct takeover *t, struct link *l)
 	return 0;
 }
 
-int takeover_run(struct takeover *t, struct link *l, int ready)
+int takeover_run(struct takeover *t, struct link *l)
 {
-	int held;
+	int held, ready = t->ready;
 
+	t->ready = 0;
 	reap_child(t);
 	/* Idle, the listener is watched; busy, the client is, and newcomers
 	 * are looked for on every turn (only while busy: it is rare). */
@@ -551,6 +576,9 @@ void takeover_free(struct takeover *t)
 
 	if (t == NULL)
 		return;
+	loop_hook_del(t->prepare);
+	loop_timer_del(t->timer);
+	loop_io_del(t->io);
 	if (t->listen_fd >= 0) {
 		close(t->listen_fd);
 		if (!t->handed_over)

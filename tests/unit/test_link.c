@@ -14,6 +14,7 @@
 #include "config.h"
 #include "link.h"
 #include "log.h"
+#include "loop.h"
 #include "resolve.h"
 #include "testutil.h"
 
@@ -67,6 +68,7 @@ struct fixture {
 	struct config_server server;
 	char host[64];
 	xmpp_ctx_t *ctx;
+	struct loop *loop;
 	struct link *l;
 	struct seen seen;
 };
@@ -86,7 +88,9 @@ static void start(struct fixture *f, unsigned port, unsigned timeout_ms)
 	resolved_on_loop = 0;
 	CU_ASSERT_EQUAL_FATAL(pipe(gate), 0);
 	f->ctx = testutil_ctx_new();
-	f->l = link_new(f->ctx, &f->cfg, NULL);
+	f->loop = loop_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f->loop);
+	f->l = link_new(f->loop, f->ctx, &f->cfg, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->l);
 	link_set_observer(f->l, observe, &f->seen);
 	link_set_resolver(f->l, gated);
@@ -95,6 +99,7 @@ static void start(struct fixture *f, unsigned port, unsigned timeout_ms)
 static void stop(struct fixture *f)
 {
 	link_free(f->l);
+	loop_free(f->loop);
 	testutil_ctx_free(f->ctx);
 	/* Let a lookup still hanging answer, and join it. */
 	close(gate[1]);
@@ -117,10 +122,10 @@ static void test_hanging_lookup(void)
 	CU_ASSERT_EQUAL(link_start(f.l), 0);
 	CU_ASSERT_EQUAL(resolved_on_loop, 0);
 	CU_ASSERT_EQUAL(f.seen.state, LINK_CONNECTING);
-	CU_ASSERT_EQUAL(link_run_once(f.l, 0), 0);
+	CU_ASSERT_EQUAL(loop_run_once(f.loop, 0), 0);
 	CU_ASSERT_EQUAL(f.seen.state, LINK_CONNECTING);
 	for (i = 0; i < TURNS && f.seen.state == LINK_CONNECTING; i++)
-		CU_ASSERT_EQUAL(link_run_once(f.l, 1000), 0);
+		CU_ASSERT_EQUAL(loop_run_once(f.loop, 1000), 0);
 	CU_ASSERT_EQUAL(f.seen.state, LINK_WAITING);
 	CU_ASSERT_PTR_NOT_NULL(strstr(f.seen.detail, "cannot resolve "
 		"ope-test.invalid: no answer within 0.050 s"));
@@ -149,13 +154,13 @@ static void test_answer_used(void)
 	CU_ASSERT_EQUAL_FATAL(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
 	start(&f, ntohs(sa.sin_port), 600000);
 	CU_ASSERT_EQUAL(link_start(f.l), 0);
-	CU_ASSERT_EQUAL(link_run_once(f.l, 0), 0);
+	CU_ASSERT_EQUAL(loop_run_once(f.loop, 0), 0);
 	CU_ASSERT_EQUAL(resolved_on_loop, 0);
 	/* Nothing to connect to before the answer. */
 	CU_ASSERT_EQUAL(accept(lfd, NULL, NULL), -1);
 	CU_ASSERT_EQUAL(write(gate[1], "x", 1), 1);
 	for (i = 0; i < TURNS && cfd < 0; i++) {
-		CU_ASSERT_EQUAL(link_run_once(f.l, 1000), 0);
+		CU_ASSERT_EQUAL(loop_run_once(f.loop, 1000), 0);
 		cfd = accept(lfd, NULL, NULL);
 	}
 	CU_ASSERT_TRUE(cfd >= 0);

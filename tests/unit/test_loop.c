@@ -129,10 +129,10 @@ static void test_fd_ready(void)
 	CU_ASSERT_EQUAL(r.n, 0);
 	CU_ASSERT_EQUAL(write(p[1], "xy", 2), 2);
 	/* Registered but not watched: not called. */
-	loop_io_set(io, 0);
+	loop_io_set(io, p[0], 0);
 	CU_ASSERT_EQUAL(loop_run_once(l, 0), 0);
 	CU_ASSERT_EQUAL(r.n, 0);
-	loop_io_set(io, POLLIN);
+	loop_io_set(io, p[0], POLLIN);
 	CU_ASSERT_EQUAL(loop_run_once(l, LONG_MS), 0);
 	CU_ASSERT_STRING_EQUAL(r.order, "p");
 	CU_ASSERT(m.revents & POLLIN);
