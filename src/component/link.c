@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "obuf.h"
+#include "xmlwrite.h"
 #include "resolve.h"
 #include "stanza.h"
 #include "tls.h"
@@ -240,7 +241,7 @@ static void send_stanza(xmpp_stanza_t *reply, void *arg)
 	if (obuf_len(&l->out) == 0)
 		l->tx_at = util_now_ms();
 
-	if (obuf_put_stanza(&l->out, reply) < 0) {
+	if (xmlwrite_stanza(&l->out, reply) < 0) {
 		obuf_rollback(&l->out, mark);
 		log_error("out of memory while queueing a reply; reply dropped");
 		return;

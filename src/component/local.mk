@@ -25,6 +25,7 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/loop.c src/component/loop.h \
 	src/component/link.c src/component/link.h \
 	src/component/obuf.c src/component/obuf.h \
+	src/component/xmlwrite.c src/component/xmlwrite.h \
 	src/component/resolve.c src/component/resolve.h \
 	src/component/metrics.c src/component/metrics.h \
 	src/component/link_state.h \
