@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* link.h: ope's XEP-0114 link to the server: connect, TLS, handshake, parse, dispatch, write, fail over, reconnect. */
+/* link.h: ope's XEP-0114 link to the server, a transport: connect, TLS, handshake, parse into stanzas for one callback, write with back-pressure, fail over, reconnect. */
 #ifndef OPE_LINK_H
 #define OPE_LINK_H
 
@@ -11,20 +11,58 @@
 
 struct config;
 struct drain;
+struct xmlstream_skipped;
 struct handover_link;
 struct link;
 struct loop;
 struct metrics;
 
+/* What the link hands up: one stanza read whole, or one the parser
+ * skipped (over a limit, forged attributes: its tag's routing attributes
+ * only). Valid for the call only. */
+struct link_input {
+	xmpp_stanza_t *stanza;                   /* NULL when skipped */
+	const struct xmlstream_skipped *skipped; /* NULL when a stanza */
+	/* The server has taken none of our output for a while although the
+	 * queue is over limits.output_queue (it may be waiting for us to
+	 * read): answer short instead of serving. QUEUED bytes wait, for
+	 * STALLED_MS so far. */
+	int stalled;
+	size_t queued;
+	unsigned stalled_ms;
+	const char *server;                      /* "host:port", for logs */
+};
+
+/* The layer above the link (dispatch_link_upper()); any callback may be
+ * NULL. */
+struct link_upper {
+	/* A stanza came: replies go back through link_send(). */
+	void (*input)(void *arg, const struct link_input *in);
+	/* The stream ends: requests still in flight are answered now
+	 * (ANSWER: our close follows them) or forgotten (the stream is
+	 * gone). */
+	void (*ended)(void *arg, int answer);
+	/* Whether replies are still owed (a takeover waits for none). */
+	int (*owes)(void *arg);
+	void *arg;
+};
+
 /* A link for CFG (borrowed; must outlive it; read through on every use, so
  * config_reload() may swap it in place) on CTX, driven by LOOP (borrowed;
  * must outlive it): the link registers its socket, its timers and its
- * dispatcher's worker there, so several links can share one loop.
- * Stanzas are answered through the dispatch module, which counts into
- * METRICS (borrowed; NULL: off). NULL when out of memory, or when TLS
- * cannot be set up (logged). */
+ * reconnect timer there, so several links can share one loop. It counts
+ * into METRICS (borrowed; NULL: off). NULL when out of memory, or when
+ * TLS cannot be set up (logged). */
 struct link *link_new(struct loop *loop, xmpp_ctx_t *ctx,
 		      const struct config *cfg, struct metrics *metrics);
+
+/* Hand what is read to UPPER (copied) from now on. Without it stanzas
+ * are read and dropped. */
+void link_set_upper(struct link *l, const struct link_upper *upper);
+
+/* Queue STANZA (borrowed) for the server, serialised (xmlwrite.h); ARG is
+ * the link (a dispatch_send_fn). Logged and dropped when out of memory. */
+void link_send(xmpp_stanza_t *stanza, void *arg);
 
 /* Tell FN(ARG, state, detail) every link state change from now on (the
  * one hook; see link_state.h). */
@@ -98,9 +136,6 @@ void link_release(struct link *l);
  * memory). */
 int link_adopt(struct link *l, struct handover_link *h, char *err,
 	       size_t errlen);
-
-/* The dispatcher the link answers through (for admin commands). */
-struct dispatch *link_dispatch(struct link *l);
 
 /* Fill the link's part of OUT (ext.h): state, server, how long up, TLS,
  * output queue bytes. */

@@ -40,6 +40,8 @@ static int spawn_requested;
  * flags a signal does and is answered once the loop acted on them. Set
  * and read on the loop's thread only. */
 static enum ext_action command_waits;
+/* What answers the link's stanzas, admin commands included. */
+static struct dispatch *dispatcher;
 static uint64_t started_ms;
 
 /* A signal, caught by the loop (loop_signal()). */
@@ -205,13 +207,12 @@ static void command_status(void *arg, struct ext_status *out)
 }
 
 /* Answer the command waiting for ACTION, if one does. */
-static void command_done(struct link *l, enum ext_action action, int ok,
-			 const char *said)
+static void command_done(enum ext_action action, int ok, const char *said)
 {
 	if (command_waits != action)
 		return;
 	command_waits = EXT_ACTION_NONE;
-	dispatch_action_done(link_dispatch(l), ok, said);
+	dispatch_action_done(dispatcher, ok, said);
 }
 
 /* --health: ask the daemon configured in PATH over its metrics.listen.
@@ -363,7 +364,7 @@ static void restart_in_place(struct link *l, struct config *cfg,
 		snprintf(said, sizeof(said), "no takeover restart: %s; the "
 			 "configuration was re-read instead: %s", why, re);
 	}
-	command_done(l, EXT_ACTION_RESTART, ok, said);
+	command_done(EXT_ACTION_RESTART, ok, said);
 }
 
 /* Run the event loop until the link is finished or handed over (T: the
@@ -384,7 +385,7 @@ static enum component_exit serve(struct loop *loop, struct link *l,
 
 			reload_requested = 0;
 			ok = reload(cfg, level_override, said, sizeof(said)) == 0;
-			command_done(l, EXT_ACTION_RELOAD, ok, said);
+			command_done(EXT_ACTION_RELOAD, ok, said);
 		}
 		if (spawn_requested) {
 			spawn_requested = 0;
@@ -392,14 +393,14 @@ static enum component_exit serve(struct loop *loop, struct link *l,
 		}
 		wait_ms = notify_wait_ms(INT_MAX);
 		if (command_waits == EXT_ACTION_STOP && (draining || deadline != 0))
-			command_done(l, EXT_ACTION_STOP, 1, "already stopping: "
+			command_done(EXT_ACTION_STOP, 1, "already stopping: "
 				     "closing at once, as for a second stop "
 				     "signal");
 		if (stop_signal && deadline == 0 && !draining) {
 			takeover_abort(t, l, "it is stopping (a stop signal "
 				       "came)");
 			/* Queued before the drain starts: it is written. */
-			command_done(l, EXT_ACTION_STOP, 1, "stopping: draining "
+			command_done(EXT_ACTION_STOP, 1, "stopping: draining "
 				     "first where the server allows it "
 				     "(drain.*), then closing the stream");
 			draining = begin_stop(l, cfg, &d, m);
@@ -634,9 +635,17 @@ int main(int argc, char **argv)
 		struct dispatch_admin admin = {
 			.status = command_status, .act = command_act, .arg = l,
 		};
+		struct link_upper upper;
 
+		dispatcher = dispatch_new(ctx, &cfg, m, link_send, l);
+		if (dispatcher == NULL || dispatch_watch(dispatcher, loop) != 0) {
+			log_error("out of memory while starting");
+			goto out;
+		}
 		started_ms = util_now_ms();
-		dispatch_set_admin(link_dispatch(l), &admin);
+		dispatch_set_admin(dispatcher, &admin);
+		dispatch_link_upper(dispatcher, &upper);
+		link_set_upper(l, &upper);
 	}
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, origin(path));
@@ -668,6 +677,7 @@ out:
 	/* In this order: the metrics address and then the control socket
 	 * are free when a successor is told to go on. */
 	link_free(l);
+	dispatch_free(dispatcher);
 	metrics_free(m);
 	takeover_free(t);
 	loop_timer_del(heartbeat);
