@@ -1100,7 +1100,7 @@ static void on_prepare(void *arg)
 	short events = 0;
 	int fd = -1;
 
-	if (l->phase == P_STOPPED) {
+	if (l->phase == P_STOPPED || l->suspended) {
 		due = 0;
 	} else if (l->phase == P_RESOLVING) {
 		fd = resolve_fd(l->lookup);

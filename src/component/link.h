@@ -130,12 +130,17 @@ int link_export(const struct link *l, struct handover_link *h);
 void link_release(struct link *l);
 
 /* Instead of link_start(): continue the stream in H as if this process
- * had opened it; H->fd is taken (becomes -1). Returns 0 (a loss found in
- * the bytes left over then reconnects as usual), or -1 with ERR filled
- * and L and H untouched (H is for another component.domain, or out of
- * memory). */
+ * had opened it; H->fd is taken (becomes -1). The link does no I/O on it
+ * until link_resume() (the old process has let go). Returns 0 (a loss
+ * found in the bytes left over then reconnects as usual), or -1 with ERR
+ * filled and L and H untouched (H is for another component.domain, or
+ * out of memory). */
 int link_adopt(struct link *l, struct handover_link *h, char *err,
 	       size_t errlen);
+
+/* The old process let go of the stream link_adopt() took: read, write
+ * and serve it from the next turn on. */
+void link_resume(struct link *l);
 
 /* Fill the link's part of OUT (ext.h): state, server, how long up, TLS,
  * output queue bytes. */

@@ -203,9 +203,15 @@ int link_adopt(struct link *l, struct handover_link *h, char *err,
 		snprintf(l->where, sizeof(l->where), "%s", h->server);
 	snprintf(l->stream_id, sizeof(l->stream_id), "%s", h->stream_id);
 	l->phase = P_UP;
+	l->suspended = 1;
 	l->up_at = l->last_rx = util_now_ms();
 	link_set_state(l, LINK_UP, "took over the link to %s as %s", l->where,
 		  l->cfg->domain);
 	continue_stream(l, xs, h->unparsed, h->unparsed_len);
 	return 0;
+}
+
+void link_resume(struct link *l)
+{
+	l->suspended = 0;
 }

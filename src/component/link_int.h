@@ -112,6 +112,7 @@ struct link {
 	unsigned long late;         /* requests read after our close */
 	struct drain *drain;        /* NULL unless draining (link_drain) */
 
+	int suspended;              /* adopted, the old process not gone yet */
 	enum hold hold;             /* a takeover in progress (link_hold) */
 	char *leftover;             /* bytes read past the held boundary */
 	size_t leftover_len;

@@ -271,8 +271,17 @@ int loop_signal(struct loop *l, int signo, loop_signal_fn fn, void *arg)
 	struct sigaction sa;
 	int p[2];
 
-	if (signo <= 0 || signo >= SIG_SLOTS || fn == NULL ||
-	    (sig_owner != NULL && sig_owner != l) || l->sig_fn[signo] != NULL)
+	if (signo <= 0 || signo >= SIG_SLOTS ||
+	    (sig_owner != NULL && sig_owner != l))
+		return -1;
+	if (fn == NULL) {
+		if (l->sig_fn[signo] == NULL)
+			return -1;
+		sigaction(signo, &l->sig_old[signo], NULL);
+		l->sig_fn[signo] = NULL;
+		return 0;
+	}
+	if (l->sig_fn[signo] != NULL)
 		return -1;
 	if (sig_owner == NULL) {
 		if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
@@ -283,8 +292,9 @@ int loop_signal(struct loop *l, int signo, loop_signal_fn fn, void *arg)
 	}
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: not needed (the pipe wakes poll()), and a blocking
-	 * call elsewhere should see EINTR as before. */
+	/* The pipe wakes poll() (which Linux never restarts anyway); other
+	 * calls, on any thread, carry on undisturbed. */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_signal;
 	sig_pending[signo] = 0;
 	l->sig_fn[signo] = fn;

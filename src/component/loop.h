@@ -67,10 +67,12 @@ void loop_timer_del(struct loop_timer *t);
 
 /* ---- signals ---- */
 
-/* Catch SIGNO from now on and call FN(ARG, SIGNO) on the loop. One loop
- * per process catches signals (the handler is process-wide); one
- * callback per signal. Returns 0, or -1 (another loop catches signals,
- * SIGNO is caught already, out of memory, or sigaction failed). */
+/* Catch SIGNO from now on and call FN(ARG, SIGNO) on the loop (FN NULL:
+ * stop catching it; its earlier disposition comes back). One loop per
+ * process catches signals (the handler is process-wide); one callback
+ * per signal. Returns 0, or -1 (another loop catches signals, SIGNO is
+ * caught already, or not at all for NULL, or a pipe or sigaction
+ * failed). */
 int loop_signal(struct loop *l, int signo, loop_signal_fn fn, void *arg);
 
 /* ---- hooks ---- */

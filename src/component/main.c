@@ -123,8 +123,8 @@ static int install_signals(struct loop *loop)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* The metrics (ARG) count the loop as stalled after METRICS_STALL_MS
- * without a turn: an idle loop turns at least this often. */
+/* The metrics count the loop as stalled after METRICS_STALL_MS without a
+ * turn (metrics_loop_alive()): an idle loop turns at least this often. */
 #define HEARTBEAT_MS (METRICS_STALL_MS / 4)
 
 static struct loop_timer *heartbeat;
@@ -444,7 +444,7 @@ static enum component_exit serve(struct loop *loop, struct link *l,
  * instead of connecting (L not started yet). Returns 1 once L carries
  * the stream, 0 when the old process had none up (start L), -1 when the
  * takeover failed (the reason was logged). */
-static int take_over(struct link *l, const char *path)
+static int take_over(struct loop *loop, struct link *l, const char *path)
 {
 	struct handover_link h;
 	char err[1200], lerr[400];
@@ -458,7 +458,7 @@ static int take_over(struct link *l, const char *path)
 	log_info("asking the ope-component on %s for its link", path);
 	/* The answer may take seconds: say so now, not after it. */
 	log_flush();
-	fd = takeover_request(path, &h, &refused, err, sizeof(err));
+	fd = takeover_request(loop, path, &h, &refused, err, sizeof(err));
 	if (fd < 0) {
 		if (refused)
 			log_error("%s", err);
@@ -468,7 +468,7 @@ static int take_over(struct link *l, const char *path)
 	}
 	old = handover_peer_pid(fd);
 	if (h.fd < 0) {
-		if (takeover_confirm(fd, 1) < 0) {
+		if (takeover_confirm(loop, fd, 1) < 0) {
 			log_error("takeover failed: the running ope-component "
 				  "(pid %d) could not be told, or stopped "
 				  "waiting, and serves on", old);
@@ -481,13 +481,14 @@ static int take_over(struct link *l, const char *path)
 	if (link_adopt(l, &h, lerr, sizeof(lerr)) < 0) {
 		log_error("takeover failed: %s; the running ope-component "
 			  "(pid %d) serves on", lerr, old);
-		takeover_confirm(fd, 0);
+		takeover_confirm(loop, fd, 0);
 		if (h.fd >= 0)
 			close(h.fd);
 		handover_link_clear(&h);
 		return -1;
 	}
-	if (takeover_confirm(fd, 1) < 0) {
+	/* The link does no I/O until the old process let go (link_adopt()). */
+	if (takeover_confirm(loop, fd, 1) < 0) {
 		/* It resumes: the socket must not be touched from here. */
 		log_error("takeover failed: the running ope-component (pid %d) "
 			  "could not be told, or stopped waiting, and keeps its "
@@ -496,6 +497,7 @@ static int take_over(struct link *l, const char *path)
 		handover_link_clear(&h);
 		return -1;
 	}
+	link_resume(l);
 	log_info("took over the link to %s from pid %d (%zu bytes left over)",
 		 h.server, old, h.unparsed_len);
 	handover_link_clear(&h);
@@ -650,7 +652,7 @@ int main(int argc, char **argv)
 	log_info("ope-component %s starting for %s (config %s)", PACKAGE_VERSION,
 		 cfg.domain, origin(path));
 	if (takeover) {
-		adopted = take_over(l, takeover_from ? takeover_from : ctl);
+		adopted = take_over(loop, l, takeover_from ? takeover_from : ctl);
 		if (adopted < 0) {
 			status = COMPONENT_EXIT_TAKEOVER;
 			goto out;

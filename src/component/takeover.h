@@ -64,20 +64,21 @@ void takeover_free(struct takeover *t);
 
 /* ---- the new process ---- */
 
-/* Ask the process listening on PATH for its link, waiting while it
- * reaches a stanza boundary and writes its replies; a process that is
- * not our uid or root is not asked. Returns the control connection (for
- * takeover_confirm()) with H filled (H->fd -1: it had no stream up,
- * connect anew), or -1 with ERR filled: *REFUSED is set when the old
- * process said no (ERR: its reason). */
-int takeover_request(const char *path, struct handover_link *h,
-		     int *refused, char *err, size_t errlen);
+/* Ask the process listening on PATH for its link, turning LOOP (signals
+ * and timers are served) while it reaches a stanza boundary and writes
+ * its replies; a process that is not our uid or root is not asked.
+ * Returns the control connection (for takeover_confirm()) with H filled
+ * (H->fd -1: it had no stream up, connect anew), or -1 with ERR filled:
+ * *REFUSED is set when the old process said no (ERR: its reason). */
+int takeover_request(struct loop *loop, const char *path,
+		     struct handover_link *h, int *refused, char *err,
+		     size_t errlen);
 
 /* Answer the old process on FD: ACCEPTED, or give the link back. When
- * accepted, wait until the old process has let go (it made this process
- * the service's main one) before returning. Closes FD. Returns 0, or -1
- * when the old process could not be told or had stopped waiting (it
- * serves on: the caller must then not use the link). */
-int takeover_confirm(int fd, int accepted);
+ * accepted, turn LOOP until the old process has let go (it made this
+ * process the service's main one) before returning. Closes FD. Returns
+ * 0, or -1 when the old process could not be told or had stopped waiting
+ * (it serves on: the caller must then not use the link). */
+int takeover_confirm(struct loop *loop, int fd, int accepted);
 
 #endif

@@ -327,6 +327,7 @@ static void wire_adopt(struct wire *w, int sndbuf)
 	CU_ASSERT_EQUAL_FATAL(link_adopt(w->l, &h, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(h.fd, -1);
 	handover_link_clear(&h);
+	link_resume(w->l);
 	CU_ASSERT_EQUAL(w->seen.state, LINK_UP);
 	w->peer = sp[1];
 	CU_ASSERT_EQUAL(fcntl(w->peer, F_SETFL, O_NONBLOCK), 0);

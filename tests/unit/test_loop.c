@@ -256,6 +256,10 @@ static void test_signal_wakes_wait(void)
 	CU_ASSERT_EQUAL(loop_run_once(l, LONG_MS), 0);
 	CU_ASSERT(util_now_ms() - t0 < LONG_MS);
 	CU_ASSERT_EQUAL(signalled, 2);
+	/* Given back: caught no more. */
+	CU_ASSERT_EQUAL(loop_signal(l, SIGUSR1, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(loop_signal(l, SIGUSR1, NULL, NULL), -1);
+	CU_ASSERT_EQUAL(loop_signal(l, SIGUSR1, on_usr1, NULL), 0);
 	sem_destroy(&w.waiting);
 	loop_free(l);
 }
