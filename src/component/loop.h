@@ -33,7 +33,8 @@ void loop_free(struct loop *l);
  * timer or a signal, then call every callback that is due: fds, then
  * signals, then timers in the order they fall due (ties: the order they
  * were armed). Hooks run before the wait. A timer armed during the turn
- * waits for the next one. Returns 0, or -1 when poll() failed (errno). */
+ * waits for the next one. Not to be called from a callback. Returns 0,
+ * or -1 when poll() failed (errno). */
 int loop_run_once(struct loop *l, int max_ms);
 
 /* ---- fds ---- */
