@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* dispatch.c: decides what each incoming stanza gets and hands replies to a sender. */
+/* dispatch.c: decides what each incoming stanza gets, error answers included, and hands replies to a sender. */
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,17 @@
 #include "dispatch.h"
 #include "ext.h"
 #include "guard.h"
+#include "hash.h"
 #include "jid.h"
+#include "link.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "presence.h"
+#include "stanza.h"
 #include "util.h"
 #include "workpool.h"
+#include "xmlstream.h"
 
 /* Stanzas dropped unanswered (no from, a malformed from, not for us): the
  * addresses may be forged, so the log line is held to one a minute per
@@ -28,6 +34,16 @@ enum { DROP_NO_FROM, DROP_BAD_FROM, DROP_NOT_OURS, DROP_KINDS };
 struct drop_log {
 	uint64_t at;           /* when the last line was written; 0: never */
 	unsigned long quiet;   /* drops since, not logged */
+};
+
+/* Senders of skipped stanzas remembered for log rate limiting (a fixed
+ * table, so memory stays bounded whoever sends). */
+#define SKIP_SLOTS 256
+#define SKIP_LOG_MS 60000
+
+struct skip_slot {
+	uint64_t hash;
+	uint64_t at;
 };
 
 /* Open addressing, kept at most a quarter full so probes stay short. */
@@ -81,6 +97,13 @@ struct dispatch {
 	struct dispatch_admin admin;  /* the loop's side; act NULL: none */
 	struct waiting_action action;
 	unsigned long requests, refused;  /* since start, for status */
+	struct loop_io *io;           /* the pool's fd (dispatch_watch) */
+	struct loop_hook *prepare;
+	struct skip_slot skips[SKIP_SLOTS];
+	uint8_t skip_key[16];         /* keys the senders' slots (hash.h) */
+	unsigned long skips_quiet;    /* log lines held back since the last */
+	unsigned long shed;           /* requests answered while stalled */
+	uint64_t shed_logged;         /* when that was last logged */
 };
 
 /* FNV-1a over NAME, a separator, then NS. */
@@ -152,6 +175,7 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 		free(d);
 		return NULL;
 	}
+	hash_random_key(d->skip_key);
 	d->rt.status = rt_status;
 	d->rt.forgive = rt_forgive;
 	d->rt.arg = d;
@@ -207,6 +231,8 @@ void dispatch_free(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
+	loop_hook_del(d->prepare);
+	loop_io_del(d->io);
 	action_clear(&d->action);
 	/* Joins the worker first: a hash in progress finishes. */
 	workpool_free(d->pool, discard_check, d->guard);
@@ -724,4 +750,185 @@ enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza)
 	metrics_stanza(d->metrics, xmpp_stanza_get_name(stanza),
 		       r == DISPATCH_REPLIED || r == DISPATCH_ERROR_SENT);
 	return r;
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static void on_pool_ready(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	dispatch_complete(arg);
+}
+
+/* The pool starts at the first hash: watch its fd once there is one. */
+static void on_prepare(void *arg)
+{
+	struct dispatch *d = arg;
+
+	loop_io_set(d->io, dispatch_fd(d), POLLIN);
+}
+
+int dispatch_watch(struct dispatch *d, struct loop *loop)
+{
+	d->io = loop_io_add(loop, -1, 0, on_pool_ready, d);
+	d->prepare = loop_hook_add(loop, on_prepare, d);
+	if (d->io == NULL || d->prepare == NULL) {
+		loop_hook_del(d->prepare);
+		loop_io_del(d->io);
+		d->io = NULL;
+		d->prepare = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- above the link (link.h) ------------------------------------------- */
+
+/* Log at most one line per sender per minute: a fixed table indexed by a
+ * hash of the sender, so a flood of senders costs no memory. */
+static int skip_log_allowed(struct dispatch *d, const char *from, uint64_t now)
+{
+	uint64_t h = hash_sip(d->skip_key, from ? from : "",
+			      from ? strlen(from) : 0);
+	struct skip_slot *slot;
+
+	slot = &d->skips[h % SKIP_SLOTS];
+	if (slot->at != 0 && slot->hash == h && now - slot->at < SKIP_LOG_MS) {
+		d->skips_quiet++;
+		return 0;
+	}
+	slot->hash = h;
+	slot->at = now;
+	return 1;
+}
+
+/* Answer a request we will not serve with COND and TEXT, from what its top
+ * element says (the rest of it is not copied). Only iq get/set and
+ * non-error messages from a valid JID to our domain get an answer.
+ * Returns 1 when one was sent. */
+static int answer_error(struct dispatch *d, const char *name, const char *type,
+			const char *id, const char *from, const char *to,
+			enum stanza_cond cond, const char *text)
+{
+	xmpp_stanza_t *req, *reply = NULL;
+	int answer = 0;
+
+	if (from && *from && id && *id && to &&
+	    jid_domain_is(to, d->cfg->domain) &&
+	    jid_split(from, NULL, NULL, NULL, NULL, NULL, NULL) == 0) {
+		if (util_streq(name, "iq"))
+			answer = util_streq(type, "get") || util_streq(type, "set");
+		else if (util_streq(name, "message"))
+			answer = !util_streq(type, "error");
+	}
+	if (!answer)
+		return 0;
+	req = xmpp_stanza_new(d->ctx);
+	if (req != NULL && xmpp_stanza_set_name(req, name) == XMPP_EOK &&
+	    xmpp_stanza_set_attribute(req, "from", from) == XMPP_EOK &&
+	    xmpp_stanza_set_attribute(req, "id", id) == XMPP_EOK)
+		reply = stanza_error_reply(d->ctx, req, to, cond, text);
+	if (reply != NULL) {
+		d->send(reply, d->send_arg);
+		xmpp_stanza_release(reply);
+		metrics_error_sent(d->metrics, cond);
+	}
+	if (req != NULL)
+		xmpp_stanza_release(req);
+	return reply != NULL;
+}
+
+/* A stanza the parser skipped: policy-violation, from its tag alone. */
+static void on_skipped(struct dispatch *d, const struct xmlstream_skipped *s)
+{
+	int answer;
+	char text[200];
+	int reserved = s->limit != NULL &&
+		       strcmp(s->limit, "reserved namespace") == 0;
+
+	if (s->forged)
+		snprintf(text, sizeof(text), "two attributes of the stanza "
+			 "would be read under one name, or a namespaced "
+			 "attribute stands in for from, to, id or type");
+	else if (reserved)
+		snprintf(text, sizeof(text), "the stanza uses the xml or "
+			 "xmlns namespace where XML allows no other use (an "
+			 "element in it, or a prefix bound to its URI)");
+	else
+		snprintf(text, sizeof(text), "the stanza is over this "
+			 "service's limit on %s",
+			 s->limit ? s->limit : "stanza size");
+	answer = answer_error(d, s->name, s->type, s->id, s->from, s->to,
+			      STANZA_COND_POLICY_VIOLATION, text);
+	if (skip_log_allowed(d, s->from, util_now_ms())) {
+		char name[64], from[300];
+
+		log_warn("skipped a <%s> from %s %s %s (%s)%s",
+			 log_escape(name, sizeof(name), s->name),
+			 log_escape(from, sizeof(from), s->from),
+			 s->forged ? "with forged or clashing" :
+			 reserved ? "with a" : "over the limit on",
+			 s->limit ? s->limit : "stanza size",
+			 answer ? "answered policy-violation" :
+			 "nothing to answer: no from, id or answerable type",
+			 d->skips_quiet ? "; more such lines held back" : "");
+		d->skips_quiet = 0;
+	}
+}
+
+/* The link is stalled (link_input.stalled): answer ST with a short error
+ * instead of serving it, and say so once a minute. */
+static void shed(struct dispatch *d, xmpp_stanza_t *st,
+		 const struct link_input *in)
+{
+	uint64_t now = util_now_ms();
+
+	if (answer_error(d, xmpp_stanza_get_name(st), xmpp_stanza_get_type(st),
+			 xmpp_stanza_get_id(st), xmpp_stanza_get_from(st),
+			 xmpp_stanza_get_to(st), STANZA_COND_RESOURCE_CONSTRAINT,
+			 "the server is not taking this service's replies; "
+			 "try again later"))
+		d->shed++;
+	if (d->shed > 0 && (d->shed_logged == 0 ||
+			    now - d->shed_logged >= SKIP_LOG_MS)) {
+		log_warn("%s has taken none of our %zu bytes of replies for %u ms "
+			 "while we held back its requests (it may itself be "
+			 "waiting for us to read): reading on and answering "
+			 "resource-constraint; %lu request(s) so far",
+			 in->server, in->queued, in->stalled_ms, d->shed);
+		d->shed_logged = now;
+	}
+}
+
+static void link_input(void *arg, const struct link_input *in)
+{
+	struct dispatch *d = arg;
+
+	if (in->skipped != NULL)
+		on_skipped(d, in->skipped);
+	else if (in->stalled)
+		shed(d, in->stanza, in);
+	else
+		dispatch_stanza(d, in->stanza);
+}
+
+static void link_ended(void *arg, int answer)
+{
+	dispatch_abandon(arg, answer);
+}
+
+static int link_owes(void *arg)
+{
+	struct dispatch *d = arg;
+
+	return dispatch_pending(d) != 0 || dispatch_action_waiting(d);
+}
+
+void dispatch_link_upper(struct dispatch *d, struct link_upper *out)
+{
+	out->input = link_input;
+	out->ended = link_ended;
+	out->owes = link_owes;
+	out->arg = d;
 }

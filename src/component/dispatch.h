@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* dispatch.h: decides what each incoming stanza gets and hands replies to a sender. */
+/* dispatch.h: decides what each incoming stanza gets, error answers included, and hands replies to a sender. */
 #ifndef OPE_DISPATCH_H
 #define OPE_DISPATCH_H
 
@@ -10,6 +10,8 @@
 struct config;
 struct dispatch;
 struct guard;
+struct link_upper;
+struct loop;
 struct metrics;
 
 /* Sends one reply; the stanza stays the caller's (dispatch releases it). */
@@ -50,6 +52,16 @@ int dispatch_fd(const struct dispatch *d);
 /* Send what the requests whose hash finished get, in the order the hashes
  * finished. Never blocks. */
 void dispatch_complete(struct dispatch *d);
+
+/* Call dispatch_complete() from LOOP (borrowed; must outlive D) whenever
+ * hashes finish. Returns 0, or -1 when out of memory. */
+int dispatch_watch(struct dispatch *d, struct loop *loop);
+
+/* Fill OUT so a link hands D what it reads (link_set_upper()): stanzas
+ * are dispatched; a skipped one is answered policy-violation and one read
+ * while the link is stalled resource-constraint, from its tag alone;
+ * requests in flight end with the stream. */
+void dispatch_link_upper(struct dispatch *d, struct link_upper *out);
 
 /* Requests waiting for a password hash (not counting abandoned ones). */
 size_t dispatch_pending(const struct dispatch *d);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* link.c: ope's XEP-0114 link to the server: connect, TLS, handshake, parse, dispatch, write, fail over, reconnect. */
+/* link.c: ope's XEP-0114 link to the server, a transport: connect, TLS, handshake, parse into stanzas for one callback, write with back-pressure, fail over, reconnect. */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,21 +19,19 @@
 
 #include "backoff.h"
 #include "config.h"
-#include "dispatch.h"
 #include "ext.h"
 #include "drain.h"
-#include "handover.h"
-#include "hash.h"
-#include "jid.h"
 #include "link.h"
+#include "link_int.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "obuf.h"
 #include "resolve.h"
-#include "stanza.h"
 #include "tls.h"
 #include "util.h"
 #include "xmlstream.h"
+#include "xmlwrite.h"
 
 #define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
 
@@ -42,10 +39,7 @@
  * the back-off afresh. A server that accepts the handshake and drops us at
  * once keeps backing off instead. */
 #define STABLE_MS 30000
-/* One read: big enough for many pipelined stanzas, small enough that the
- * replies to it stay a bounded addition to the output queue. */
-#define IN_SIZE 65536
-/* Reads per link_run_once() before writing again. */
+/* Reads per turn of the loop before writing again. */
 #define READS_PER_TURN 4
 /* Over limits.output_queue ope stops reading. If the server takes nothing
  * for this long meanwhile, it may itself be stuck writing to us (ejabberd
@@ -55,113 +49,7 @@
 #define STALL_MS 1000
 /* The output buffer is given back when it empties and has grown past this. */
 #define OUT_KEEP 262144
-/* Over-limit senders remembered for log rate limiting (a fixed table, so
- * memory stays bounded whoever sends). */
-#define SKIP_SLOTS 256
-#define SKIP_LOG_MS 60000
 
-enum phase {
-	P_WAITING,     /* back-off timer running, no socket */
-	P_RESOLVING,   /* the server's name is being looked up (resolve.h) */
-	P_CONNECTING,  /* non-blocking connect() to ai_cur */
-	P_TLS,         /* TLS handshake */
-	P_OPENING,     /* our stream header sent, waiting for the server's */
-	P_HANDSHAKE,   /* <handshake> sent, waiting for <handshake/> */
-	P_UP,          /* serving */
-	P_CLOSING,     /* our </stream:stream> sent, waiting for the server's */
-	P_STOPPED,     /* finished */
-};
-
-/* Why a connection ends, decided inside parser callbacks and acted on once
- * the parser has returned. */
-enum ending {
-	END_NONE,
-	END_RETRY,     /* reconnect with back-off (reason in `reason`) */
-	END_QUIET_RETRY, /* the same, the error line was already written */
-	END_REFUSED,   /* stop for good: exit 3 */
-	END_FINISHED,  /* the server closed after our close: done */
-};
-
-/* Holding the stream still for a takeover (link_hold). */
-enum hold {
-	HOLD_NONE,
-	HOLD_WAIT,     /* reading on until the next stanza boundary */
-	HOLD_STILL,    /* parser paused at a boundary; no more reading */
-};
-
-/* How a stream header looks when the server's own could not be kept. */
-#define DEFAULT_HEADER "<stream:stream xmlns='jabber:component:accept' " \
-	"xmlns:stream='http://etherx.jabber.org/streams'>"
-
-struct skip_slot {
-	uint64_t hash;
-	uint64_t at;
-};
-
-struct link {
-	xmpp_ctx_t *ctx;
-	const struct config *cfg;
-	struct dispatch *dispatch;
-	struct metrics *metrics;  /* NULL: off */
-	link_state_fn on_state;
-	void *state_arg;
-	enum link_state pub_state;
-	struct tls_config *tls_cfg;
-
-	enum phase phase;
-	enum component_exit exit_status;
-	int stopping;
-
-	size_t server;            /* index into the configured servers */
-	unsigned round;           /* failures since the last back-off */
-	char where[300];          /* "host:port" of the current server */
-	struct backoff backoff;
-	uint32_t rng;             /* xorshift state for jitter */
-	uint64_t retry_at;
-
-	struct resolve *lookup;   /* while P_RESOLVING */
-	resolve_fn resolver;      /* NULL: getaddrinfo (link_set_resolver) */
-	struct addrinfo *ai_list, *ai_cur;
-	char attempts[400];       /* per-address failures of this attempt */
-	uint64_t deadline;       /* of the connect or the opening */
-
-	int fd;
-	struct tls *tls;
-	short tls_want;           /* what the TLS session waits for, or 0 */
-	struct xmlstream *xs;
-	char stream_id[256];
-	uint64_t up_at;          /* 0 while not up */
-
-	char *in;                 /* IN_SIZE bytes: the last read */
-	size_t in_len;            /* bytes in it */
-	struct obuf out;
-	struct log_mask rx_mask, tx_mask; /* traffic log state per direction */
-	uint64_t tx_at;           /* last write progress, or queue empty */
-	unsigned long shed;       /* requests answered resource-constraint */
-	uint64_t shed_logged;     /* when that was last logged */
-
-	enum ending ending;
-	char reason[400];
-
-	uint64_t last_rx;        /* last byte from the server */
-	uint64_t ping_sent;      /* 0: no ping outstanding */
-	unsigned long ping_seq;
-	char ping_to[256];
-
-	struct skip_slot skips[SKIP_SLOTS];
-	uint8_t skip_key[16];        /* keys the senders' slots (hash.h) */
-	unsigned long skips_quiet;  /* log lines held back since the last one */
-	unsigned long late;         /* requests read after our close */
-	struct drain *drain;        /* NULL unless draining (link_drain) */
-	link_claim_fn claim;        /* link_set_claim(); NULL: none */
-	void *claim_arg;
-
-	int watch_fd;               /* link_watch(); -1: none */
-	int watch_ready;
-	enum hold hold;             /* a takeover in progress (link_hold) */
-	char *leftover;             /* bytes read past the held boundary */
-	size_t leftover_len;
-};
 
 static uint32_t next_random(struct link *l)
 {
@@ -171,11 +59,8 @@ static uint32_t next_random(struct link *l)
 	return l->rng;
 }
 
-static void set_state(struct link *l, enum link_state s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* The single place the state hook is called from. */
-static void set_state(struct link *l, enum link_state s, const char *fmt, ...)
+void link_set_state(struct link *l, enum link_state s, const char *fmt, ...)
 {
 	char detail[600];
 	va_list ap;
@@ -230,8 +115,7 @@ static void log_sent(struct link *l, size_t mark)
 	log_traffic(l, "SENT to", &l->tx_mask, p, n);
 }
 
-/* dispatch's sender: serialise REPLY into the output queue. */
-static void send_stanza(xmpp_stanza_t *reply, void *arg)
+void link_send(xmpp_stanza_t *reply, void *arg)
 {
 	struct link *l = arg;
 	size_t mark = obuf_mark(&l->out);
@@ -239,7 +123,7 @@ static void send_stanza(xmpp_stanza_t *reply, void *arg)
 	if (obuf_len(&l->out) == 0)
 		l->tx_at = util_now_ms();
 
-	if (obuf_put_stanza(&l->out, reply) < 0) {
+	if (xmlwrite_stanza(&l->out, reply) < 0) {
 		obuf_rollback(&l->out, mark);
 		log_error("out of memory while queueing a reply; reply dropped");
 		return;
@@ -334,7 +218,7 @@ static int flush_out(struct link *l)
 
 /* ---- connection life cycle ------------------------------------------- */
 
-static void close_connection(struct link *l)
+void link_close(struct link *l)
 {
 	xmlstream_free(l->xs);
 	l->xs = NULL;
@@ -361,20 +245,21 @@ static void close_connection(struct link *l)
 	l->leftover_len = 0;
 	l->hold = HOLD_NONE;
 	/* Requests still waiting for a password hash came on this stream. */
-	dispatch_abandon(l->dispatch, 0);
+	if (l->upper.ended != NULL)
+		l->upper.ended(l->upper.arg, 0);
 }
 
 static void finish(struct link *l, enum component_exit status)
 {
-	close_connection(l);
+	link_close(l);
 	l->phase = P_STOPPED;
 	l->exit_status = status;
 	/* A refusal names its cause: the service manager shows it as STATUS. */
 	if (status == COMPONENT_EXIT_REFUSED)
-		set_state(l, LINK_STOPPED, "refused by %s (%s); stopped (exit "
+		link_set_state(l, LINK_STOPPED, "refused by %s (%s); stopped (exit "
 			  "status %d)", l->where, l->reason, (int)status);
 	else
-		set_state(l, LINK_STOPPED, "stopped (exit status %d)",
+		link_set_state(l, LINK_STOPPED, "stopped (exit status %d)",
 			  (int)status);
 }
 
@@ -394,7 +279,7 @@ static void retry(struct link *l, int quiet)
 		backoff_reset(&l->backoff);
 		l->round = 0;
 	}
-	close_connection(l);
+	link_close(l);
 	l->up_at = 0;
 	memcpy(lost, l->where, sizeof(lost));
 	if (!l->stopping) {
@@ -408,10 +293,10 @@ static void retry(struct link *l, int quiet)
 		/* The state first: whoever reads the log line finds the state
 		 * already changed (metrics, /health). */
 		if (failover)
-			set_state(l, LINK_CONNECTING, "failing over to %s: %s",
+			link_set_state(l, LINK_CONNECTING, "failing over to %s: %s",
 				  l->where, l->reason);
 		else
-			set_state(l, LINK_WAITING, "reconnecting in %u.%u s: %s",
+			link_set_state(l, LINK_WAITING, "reconnecting in %u.%u s: %s",
 				  delay / 1000, delay % 1000 / 100, l->reason);
 	}
 	if (!quiet) {
@@ -439,10 +324,7 @@ static void retry(struct link *l, int quiet)
 	l->phase = P_WAITING;
 }
 
-static void lose(struct link *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void lose(struct link *l, const char *fmt, ...)
+void link_lose(struct link *l, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -502,21 +384,27 @@ static void on_stanza(void *arg, xmpp_stanza_t *stanza);
 static void on_skipped(void *arg, const struct xmlstream_skipped *s);
 static void on_close(void *arg);
 
-static void open_stream(struct link *l)
+struct xmlstream *link_parser_new(struct link *l)
 {
 	static const struct xmlstream_callbacks cb = {
 		on_open, on_stanza, on_skipped, on_close,
 	};
+
+	return xmlstream_new(l->ctx, &l->cfg->limits, &cb, l);
+}
+
+static void open_stream(struct link *l)
+{
 	const struct config *c = l->cfg;
 	char header[600];
 
-	l->xs = xmlstream_new(l->ctx, &c->limits, &cb, l);
+	l->xs = link_parser_new(l);
 	snprintf(header, sizeof(header), "<?xml version='1.0'?><stream:stream "
 		 "xmlns='jabber:component:accept' "
 		 "xmlns:stream='http://etherx.jabber.org/streams' to='%s'>",
 		 c->domain);
 	if (l->xs == NULL || queue_text(l, header) < 0) {
-		lose(l, "out of memory");
+		link_lose(l, "out of memory");
 		return;
 	}
 	l->phase = P_OPENING;
@@ -540,7 +428,7 @@ static void connected(struct link *l)
 	l->tls = tls_new(l->tls_cfg, l->fd, l->cfg->tls_name ? l->cfg->tls_name :
 			 current_server(l)->host, err, sizeof(err));
 	if (l->tls == NULL) {
-		lose(l, "%s", err);
+		link_lose(l, "%s", err);
 		return;
 	}
 	l->phase = P_TLS;
@@ -609,7 +497,7 @@ static void on_resolve_ready(struct link *l)
 	resolve_free(l->lookup);
 	l->lookup = NULL;
 	if (rc < 0) {
-		lose(l, "cannot resolve %s: %s", current_server(l)->host, err);
+		link_lose(l, "cannot resolve %s: %s", current_server(l)->host, err);
 		return;
 	}
 	resolved(l);
@@ -623,7 +511,7 @@ static void start_attempt(struct link *l)
 	int rc;
 
 	l->attempts[0] = '\0';
-	set_state(l, LINK_CONNECTING, "connecting to %s as %s", l->where,
+	link_set_state(l, LINK_CONNECTING, "connecting to %s as %s", l->where,
 		  l->cfg->domain);
 	log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "link", l->where }),
 	       "connecting to %s as %s", l->where, l->cfg->domain);
@@ -640,7 +528,7 @@ static void start_attempt(struct link *l)
 	}
 	l->ai_list = NULL;
 	if (rc != EAI_NONAME) {
-		lose(l, "cannot resolve %s: %s", s->host,
+		link_lose(l, "cannot resolve %s: %s", s->host,
 		     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return;
 	}
@@ -649,7 +537,7 @@ static void start_attempt(struct link *l)
 	l->lookup = resolve_start(s->host, s->port, l->resolver, err,
 				  sizeof(err));
 	if (l->lookup == NULL) {
-		lose(l, "cannot resolve %s: %s", s->host, err);
+		link_lose(l, "cannot resolve %s: %s", s->host, err);
 		return;
 	}
 	l->phase = P_RESOLVING;
@@ -778,7 +666,23 @@ static void on_stream_error(struct link *l, xmpp_stanza_t *err)
 }
 
 static int stalled(const struct link *l);
-static void shed_request(struct link *l, xmpp_stanza_t *st);
+
+/* Hand ST, or the skipped stanza S, to the layer above. */
+static void hand_up(struct link *l, xmpp_stanza_t *st,
+		    const struct xmlstream_skipped *s)
+{
+	struct link_input in = { .stanza = st, .skipped = s,
+				 .server = l->where };
+
+	if (l->upper.input == NULL)
+		return;
+	if (st != NULL && stalled(l)) {
+		in.stalled = 1;
+		in.queued = obuf_len(&l->out);
+		in.stalled_ms = (unsigned)(util_now_ms() - l->tx_at);
+	}
+	l->upper.input(l->upper.arg, &in);
+}
 
 /* After a whole stanza: stop there if a takeover waits for a boundary. */
 static void hold_here(struct link *l)
@@ -817,10 +721,7 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 			hold_here(l);
 			return;
 		}
-		if (stalled(l))
-			shed_request(l, st);
-		else
-			dispatch_stanza(l->dispatch, st);
+		hand_up(l, st, NULL);
 		hold_here(l);
 		return;
 	case P_HANDSHAKE:
@@ -830,7 +731,7 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 			/* l->round is reset only once the link proved stable
 			 * (retry()), so servers that accept and drop at once
 			 * still lead to the back-off instead of a storm. */
-			set_state(l, LINK_UP, "connected to %s as %s", l->where,
+			link_set_state(l, LINK_UP, "connected to %s as %s", l->where,
 				  l->cfg->domain);
 			log_kv(LOG_LEVEL_INFO, LOG_FIELDS({ "link", l->where }),
 			       "connected to %s as %s", l->where,
@@ -849,123 +750,14 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 	}
 }
 
-/* Log at most one line per sender per minute: a fixed table indexed by a
- * hash of the sender, so a flood of senders costs no memory. */
-static int skip_log_allowed(struct link *l, const char *from, uint64_t now)
-{
-	uint64_t h = hash_sip(l->skip_key, from ? from : "",
-			      from ? strlen(from) : 0);
-	struct skip_slot *slot;
-
-	slot = &l->skips[h % SKIP_SLOTS];
-	if (slot->at != 0 && slot->hash == h && now - slot->at < SKIP_LOG_MS) {
-		l->skips_quiet++;
-		return 0;
-	}
-	slot->hash = h;
-	slot->at = now;
-	return 1;
-}
-
-/* Answer a request we will not serve with COND and TEXT, from what its top
- * element says (the rest of it is not copied). Only iq get/set and
- * non-error messages from a valid JID to our domain get an answer.
- * Returns 1 when one was queued. */
-static int answer_error(struct link *l, const char *name, const char *type,
-			const char *id, const char *from, const char *to,
-			enum stanza_cond cond, const char *text)
-{
-	xmpp_stanza_t *req, *reply = NULL;
-	int answer = 0;
-
-	if (from && *from && id && *id && to &&
-	    jid_domain_is(to, l->cfg->domain) &&
-	    jid_split(from, NULL, NULL, NULL, NULL, NULL, NULL) == 0) {
-		if (util_streq(name, "iq"))
-			answer = util_streq(type, "get") || util_streq(type, "set");
-		else if (util_streq(name, "message"))
-			answer = !util_streq(type, "error");
-	}
-	if (!answer)
-		return 0;
-	req = xmpp_stanza_new(l->ctx);
-	if (req != NULL && xmpp_stanza_set_name(req, name) == XMPP_EOK &&
-	    xmpp_stanza_set_attribute(req, "from", from) == XMPP_EOK &&
-	    xmpp_stanza_set_attribute(req, "id", id) == XMPP_EOK)
-		reply = stanza_error_reply(l->ctx, req, to, cond, text);
-	if (reply != NULL) {
-		send_stanza(reply, l);
-		xmpp_stanza_release(reply);
-		metrics_error_sent(l->metrics, cond);
-	}
-	if (req != NULL)
-		xmpp_stanza_release(req);
-	return reply != NULL;
-}
-
 static void on_skipped(void *arg, const struct xmlstream_skipped *s)
 {
 	struct link *l = arg;
-	int answer;
-	char text[200];
-	int reserved = s->limit != NULL &&
-		       strcmp(s->limit, "reserved namespace") == 0;
 
 	if (l->phase != P_UP || l->ending != END_NONE)
 		return;
-	if (s->forged)
-		snprintf(text, sizeof(text), "two attributes of the stanza "
-			 "would be read under one name, or a namespaced "
-			 "attribute stands in for from, to, id or type");
-	else if (reserved)
-		snprintf(text, sizeof(text), "the stanza uses the xml or "
-			 "xmlns namespace where XML allows no other use (an "
-			 "element in it, or a prefix bound to its URI)");
-	else
-		snprintf(text, sizeof(text), "the stanza is over this "
-			 "service's limit on %s",
-			 s->limit ? s->limit : "stanza size");
-	answer = answer_error(l, s->name, s->type, s->id, s->from, s->to,
-			      STANZA_COND_POLICY_VIOLATION, text);
-	if (skip_log_allowed(l, s->from, util_now_ms())) {
-		char name[64], from[300];
-
-		log_warn("skipped a <%s> from %s %s %s (%s)%s",
-			 log_escape(name, sizeof(name), s->name),
-			 log_escape(from, sizeof(from), s->from),
-			 s->forged ? "with forged or clashing" :
-			 reserved ? "with a" : "over the limit on",
-			 s->limit ? s->limit : "stanza size",
-			 answer ? "answered policy-violation" :
-			 "nothing to answer: no from, id or answerable type",
-			 l->skips_quiet ? "; more such lines held back" : "");
-		l->skips_quiet = 0;
-	}
+	hand_up(l, NULL, s);
 	hold_here(l);
-}
-
-/* Stalled (see STALL_MS): answer ST with a short error instead of serving
- * it, and say so once a minute. */
-static void shed_request(struct link *l, xmpp_stanza_t *st)
-{
-	uint64_t now = util_now_ms();
-
-	if (answer_error(l, xmpp_stanza_get_name(st), xmpp_stanza_get_type(st),
-			 xmpp_stanza_get_id(st), xmpp_stanza_get_from(st),
-			 xmpp_stanza_get_to(st), STANZA_COND_RESOURCE_CONSTRAINT,
-			 "the server is not taking this service's replies; "
-			 "try again later"))
-		l->shed++;
-	if (l->shed > 0 && (l->shed_logged == 0 ||
-			    now - l->shed_logged >= SKIP_LOG_MS)) {
-		log_warn("%s has taken none of our %zu bytes of replies for %u ms "
-			 "while we held back its requests (it may itself be "
-			 "waiting for us to read): reading on and answering "
-			 "resource-constraint; %lu request(s) so far",
-			 l->where, obuf_len(&l->out), (unsigned)(now - l->tx_at),
-			 l->shed);
-		l->shed_logged = now;
-	}
 }
 
 static void on_close(void *arg)
@@ -1018,8 +810,7 @@ static int keep_leftover(struct link *l, const char *p, size_t n)
 	return 0;
 }
 
-/* Parse the LEN bytes just read into l->in. */
-static void parse_input(struct link *l, size_t len)
+void link_parse_input(struct link *l, size_t len)
 {
 	char esc[400];
 
@@ -1045,7 +836,7 @@ static void parse_input(struct link *l, size_t len)
 				xmlstream_unparsed(l->xs),
 				xmlstream_unparsed(l->xs)) < 0) {
 		/* Without them the stream cannot go on anywhere. */
-		lose(l, "out of memory while holding the stream for a takeover");
+		link_lose(l, "out of memory while holding the stream for a takeover");
 	}
 }
 
@@ -1093,7 +884,7 @@ static void read_and_parse(struct link *l)
 				log_info("disconnected from %s", l->where);
 				finish(l, COMPONENT_EXIT_OK);
 			} else {
-				lose(l, l->up_at ? "closed by the server" :
+				link_lose(l, l->up_at ? "closed by the server" :
 				     "closed by the server during the opening");
 			}
 			return;
@@ -1110,7 +901,7 @@ static void read_and_parse(struct link *l)
 		else    /* Unlogged: the next logged read starts afresh. */
 			memset(&l->rx_mask, 0, sizeof(l->rx_mask));
 		l->in_len = (size_t)n;
-		parse_input(l, l->in_len);
+		link_parse_input(l, l->in_len);
 	}
 }
 
@@ -1138,7 +929,7 @@ static void run_timers(struct link *l, uint64_t now)
 		return;
 	case P_RESOLVING:
 		if (now >= l->deadline)
-			lose(l, "cannot resolve %s: no answer within %u.%03u s "
+			link_lose(l, "cannot resolve %s: no answer within %u.%03u s "
 			     "(server.connect_timeout)", current_server(l)->host,
 			     c->connect_timeout_ms / 1000,
 			     c->connect_timeout_ms % 1000);
@@ -1156,7 +947,7 @@ static void run_timers(struct link *l, uint64_t now)
 	case P_OPENING:
 	case P_HANDSHAKE:
 		if (now >= l->deadline)
-			lose(l, "no %s within %u.%03u s",
+			link_lose(l, "no %s within %u.%03u s",
 			     l->phase == P_TLS ? "TLS handshake" :
 			     l->phase == P_OPENING ? "stream header from the server" :
 			     "answer to the handshake",
@@ -1169,7 +960,7 @@ static void run_timers(struct link *l, uint64_t now)
 			/* We are the ones not reading its answer. */
 			l->ping_sent = now;
 		if (l->ping_sent != 0 && now - l->ping_sent >= c->liveness_timeout_ms)
-			lose(l, "no answer to a ping within %u.%03u s",
+			link_lose(l, "no answer to a ping within %u.%03u s",
 			     c->liveness_timeout_ms / 1000,
 			     c->liveness_timeout_ms % 1000);
 		else if (l->ping_sent == 0 && obuf_len(&l->out) == 0 &&
@@ -1251,7 +1042,7 @@ static void on_tls_ready(struct link *l)
 			  "it carries", l->where, err, name,
 			  l->cfg->tls_ca_file ? " and the CAs in " : " and the system's CAs",
 			  l->cfg->tls_ca_file ? l->cfg->tls_ca_file : "");
-		lose(l, "%s", err);
+		link_lose(l, "%s", err);
 		return;
 	}
 	l->tls_want = 0;
@@ -1261,81 +1052,10 @@ static void on_tls_ready(struct link *l)
 	open_stream(l);
 }
 
-int link_run_once(struct link *l, int timeout_ms)
+/* What the turn ends with after any event: write what is queued, then
+ * act on the timers that are due. */
+static void end_turn(struct link *l)
 {
-	struct pollfd fds[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } },
-		      *w = &fds[1], *checks = &fds[2];
-	struct pollfd pfd = { .fd = -1 };
-	uint64_t now = util_now_ms(), due = next_timer(l);
-	int rc;
-
-	if (l->phase == P_STOPPED)
-		return 0;
-	if (due != 0) {
-		uint64_t wait = due > now ? due - now : 0;
-
-		if (wait < (uint64_t)timeout_ms)
-			timeout_ms = (int)wait;
-	}
-	/* Lines logged since the last turn go out before the wait (log.h). */
-	log_flush();
-	if (l->phase == P_RESOLVING) {
-		pfd.fd = resolve_fd(l->lookup);
-		pfd.events = POLLIN;
-	} else if (l->fd >= 0) {
-		pfd.fd = l->fd;
-		if (l->phase == P_CONNECTING) {
-			pfd.events = POLLOUT;
-		} else if (l->phase == P_TLS) {
-			pfd.events = l->tls_want;
-		} else {
-			if (!backpressured(l) && reading(l))
-				pfd.events |= POLLIN;
-			if (obuf_len(&l->out) > 0)
-				pfd.events |= POLLOUT;
-			/* A TLS write that wants to read, or a read that wants
-			 * to write, waits for that instead. */
-			if (l->tls != NULL && l->tls_want != 0)
-				pfd.events |= l->tls_want;
-			if (l->tls != NULL && tls_pending(l->tls) &&
-			    !backpressured(l))
-				timeout_ms = 0;
-		}
-	}
-	fds[0] = pfd;
-	w->fd = l->watch_fd;
-	w->events = POLLIN;
-	/* Password hashes finished on the worker (dispatch_complete()). */
-	checks->fd = dispatch_fd(l->dispatch);
-	checks->events = POLLIN;
-	/* poll() skips entries with a negative fd. */
-	rc = poll(fds, 3, timeout_ms);
-	pfd = fds[0];
-	if (rc > 0 && w->fd >= 0 && w->revents != 0)
-		l->watch_ready = 1;
-	if (rc < 0 && errno != EINTR) {
-		log_error("poll failed: %s", strerror(errno));
-		finish(l, COMPONENT_EXIT_INTERNAL);
-		return -1;
-	}
-	if (rc < 0)
-		return 0;
-	if (pfd.fd >= 0 && pfd.revents != 0) {
-		if (l->phase == P_RESOLVING) {
-			on_resolve_ready(l);
-		} else if (l->phase == P_CONNECTING) {
-			on_connect_ready(l);
-		} else if (l->phase == P_TLS) {
-			on_tls_ready(l);
-		} else {
-			l->tls_want = 0;
-			read_and_parse(l);
-		}
-	} else if (l->tls != NULL && tls_pending(l->tls) && !backpressured(l)) {
-		read_and_parse(l);
-	}
-	if (rc > 0 && checks->fd >= 0 && checks->revents != 0)
-		dispatch_complete(l->dispatch);
 	if (l->fd >= 0 && l->phase >= P_OPENING && obuf_len(&l->out) > 0 &&
 	    flush_out(l) < 0) {
 		if (l->phase == P_CLOSING) {
@@ -1346,7 +1066,77 @@ int link_run_once(struct link *l, int timeout_ms)
 		}
 	}
 	run_timers(l, util_now_ms());
-	return 0;
+}
+
+/* The socket (or the lookup's descriptor) is ready. */
+static void on_io(void *arg, int fd, short revents)
+{
+	struct link *l = arg;
+
+	(void)fd;
+	(void)revents;
+	if (l->phase == P_RESOLVING) {
+		on_resolve_ready(l);
+	} else if (l->phase == P_CONNECTING) {
+		on_connect_ready(l);
+	} else if (l->phase == P_TLS) {
+		on_tls_ready(l);
+	} else if (l->fd >= 0) {
+		l->tls_want = 0;
+		read_and_parse(l);
+	}
+	end_turn(l);
+}
+
+/* A timer is due, or TLS holds decrypted bytes the socket will not
+ * announce. */
+static void on_timer(void *arg)
+{
+	struct link *l = arg;
+
+	if (l->tls != NULL && tls_pending(l->tls) && !backpressured(l) &&
+	    reading(l))
+		read_and_parse(l);
+	end_turn(l);
+}
+
+/* Before every wait: what the socket waits for and when the next timer is
+ * due follow from the state alone, whoever changed it (a reply queued by
+ * an admin command, a takeover holding the stream). */
+static void on_prepare(void *arg)
+{
+	struct link *l = arg;
+	uint64_t due = next_timer(l);
+	short events = 0;
+	int fd = -1;
+
+	if (l->phase == P_STOPPED || l->suspended) {
+		due = 0;
+	} else if (l->phase == P_RESOLVING) {
+		fd = resolve_fd(l->lookup);
+		events = POLLIN;
+	} else if (l->fd >= 0) {
+		fd = l->fd;
+		if (l->phase == P_CONNECTING) {
+			events = POLLOUT;
+		} else if (l->phase == P_TLS) {
+			events = l->tls_want;
+		} else {
+			if (!backpressured(l) && reading(l))
+				events |= POLLIN;
+			if (obuf_len(&l->out) > 0)
+				events |= POLLOUT;
+			/* A TLS write that wants to read, or a read that wants
+			 * to write, waits for that instead. */
+			if (l->tls != NULL && l->tls_want != 0)
+				events |= l->tls_want;
+			if (l->tls != NULL && tls_pending(l->tls) &&
+			    !backpressured(l))
+				due = util_now_ms();
+		}
+	}
+	loop_io_set(l->io, fd, events);
+	loop_timer_at(l->timer, due);
 }
 
 /* ---- public life cycle -------------------------------------------------- */
@@ -1361,8 +1151,8 @@ static void ping_target(struct link *l)
 		 dot && dot[1] ? dot + 1 : d);
 }
 
-struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
-		      struct metrics *metrics)
+struct link *link_new(struct loop *loop, xmpp_ctx_t *ctx,
+		      const struct config *cfg, struct metrics *metrics)
 {
 	struct link *l = calloc(1, sizeof(*l));
 	char err[600];
@@ -1370,16 +1160,17 @@ struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	if (l == NULL)
 		return NULL;
 	l->fd = -1;
-	l->watch_fd = -1;
 	l->ctx = ctx;
 	l->cfg = cfg;
 	l->metrics = metrics;
 	l->pub_state = LINK_WAITING;
 	l->phase = P_WAITING;
-	hash_random_key(l->skip_key);
 	l->in = malloc(IN_SIZE);
-	l->dispatch = dispatch_new(ctx, cfg, metrics, send_stanza, l);
-	if (l->in == NULL || l->dispatch == NULL) {
+	l->io = loop_io_add(loop, -1, 0, on_io, l);
+	l->timer = loop_timer_add(loop, on_timer, l);
+	l->prepare = loop_hook_add(loop, on_prepare, l);
+	if (l->in == NULL || l->io == NULL || l->timer == NULL ||
+	    l->prepare == NULL) {
 		log_error("out of memory while starting");
 		goto fail;
 	}
@@ -1405,6 +1196,11 @@ fail:
 void link_set_resolver(struct link *l, resolve_fn fn)
 {
 	l->resolver = fn;
+}
+
+void link_set_upper(struct link *l, const struct link_upper *upper)
+{
+	l->upper = *upper;
 }
 
 void link_set_observer(struct link *l, link_state_fn fn, void *arg)
@@ -1458,7 +1254,8 @@ void link_stop(struct link *l)
 	}
 	/* Replies already queued go out before the close; requests waiting
 	 * for a password hash get theirs now. */
-	dispatch_abandon(l->dispatch, 1);
+	if (l->upper.ended != NULL)
+		l->upper.ended(l->upper.arg, 1);
 	if (queue_text(l, "</stream:stream>") < 0) {
 		finish(l, COMPONENT_EXIT_OK);
 		return;
@@ -1485,11 +1282,6 @@ enum link_state link_get_state(const struct link *l)
 	return l->pub_state;
 }
 
-struct dispatch *link_dispatch(struct link *l)
-{
-	return l->dispatch;
-}
-
 void link_status(const struct link *l, struct ext_status *out)
 {
 	static const char *const names[] = {
@@ -1512,225 +1304,11 @@ void link_free(struct link *l)
 	if (l->late > 0)
 		log_warn("%lu request(s) arrived after our </stream:stream> and "
 			 "were not answered", l->late);
-	close_connection(l);
+	link_close(l);
+	loop_hook_del(l->prepare);
+	loop_timer_del(l->timer);
+	loop_io_del(l->io);
 	tls_config_free(l->tls_cfg);
-	dispatch_free(l->dispatch);
 	free(l->in);
 	free(l);
-}
-
-/* ---- takeover (handover.h) ---------------------------------------------- */
-
-void link_watch(struct link *l, int fd)
-{
-	l->watch_fd = fd;
-	l->watch_ready = 0;
-}
-
-int link_watched_ready(struct link *l)
-{
-	int ready = l->watch_ready;
-
-	l->watch_ready = 0;
-	return ready;
-}
-
-const char *link_why_not_movable(const struct link *l)
-{
-	if (l->stopping || l->phase == P_STOPPED)
-		return "it is stopping";
-	if (l->drain != NULL)
-		return "it is draining to stop";
-	if (l->phase != P_UP)
-		return NULL;
-	if (l->tls != NULL)
-		return "its link is direct TLS (server.tls.direct), and a TLS "
-		       "session cannot move between processes; restart it "
-		       "with SIGTERM instead (behind ejabberd with "
-		       "mod_ope_drain nothing is lost)";
-	return NULL;
-}
-
-int link_has_stream(const struct link *l)
-{
-	return l->phase == P_UP && !l->stopping;
-}
-
-int link_hold(struct link *l)
-{
-	if (link_why_not_movable(l) != NULL || !link_has_stream(l) ||
-	    l->hold != HOLD_NONE)
-		return -1;
-	l->hold = HOLD_WAIT;
-	if (xmlstream_at_boundary(l->xs)) {
-		l->hold = HOLD_STILL;
-		xmlstream_pause(l->xs);
-	}
-	return 0;
-}
-
-int link_held(const struct link *l)
-{
-	if (l->phase != P_UP || l->hold == HOLD_NONE)
-		return -1;
-	/* A request waiting for its password hash, or a command waiting for
-	 * its action, is answered here first. */
-	return l->hold == HOLD_STILL && obuf_len(&l->out) == 0 &&
-	       dispatch_pending(l->dispatch) == 0 &&
-	       !dispatch_action_waiting(l->dispatch);
-}
-
-/* A new parser for the stream after a pause, fed HEADER (NULL: a default
- * one). NULL with WHY set when out of memory or the header is refused. */
-static struct xmlstream *parser_after_pause(struct link *l, const char *header,
-					    size_t hlen, const char **why)
-{
-	static const struct xmlstream_callbacks cb = {
-		on_open, on_stanza, on_skipped, on_close,
-	};
-	struct xmlstream *xs = xmlstream_new(l->ctx, &l->cfg->limits, &cb, l);
-
-	if (header == NULL) {
-		header = DEFAULT_HEADER;
-		hlen = strlen(DEFAULT_HEADER);
-	}
-	*why = "out of memory";
-	if (xs != NULL && xmlstream_feed(xs, header, hlen) < 0) {
-		*why = "the stream header handed over is not well-formed";
-		xmlstream_free(xs);
-		xs = NULL;
-	}
-	return xs;
-}
-
-/* Go on with XS from the bytes the paused parser left (REST), through the
- * usual path: they may hold whole requests to answer, or the server's
- * close. */
-static void continue_stream(struct link *l, struct xmlstream *xs,
-			    const char *rest, size_t rlen)
-{
-	xmlstream_free(l->xs);
-	l->xs = xs;
-	if (rlen == 0)
-		return;
-	if (rlen > IN_SIZE) {
-		lose(l, "%zu bytes left over to continue the stream, more than "
-		     "one read", rlen);
-		return;
-	}
-	memcpy(l->in, rest, rlen);
-	parse_input(l, rlen);
-}
-
-void link_unhold(struct link *l)
-{
-	struct xmlstream *xs;
-	const char *header, *why;
-	char *rest = l->leftover;
-	size_t rlen = l->leftover_len, hlen;
-
-	if (l->hold == HOLD_WAIT)
-		l->hold = HOLD_NONE;
-	if (l->hold == HOLD_NONE)
-		return;
-	/* The paused parser is finished: a new one goes on from the same
-	 * place, as the new process would have. */
-	header = xmlstream_header(l->xs, &hlen);
-	xs = parser_after_pause(l, header, hlen, &why);
-	l->leftover = NULL;
-	l->leftover_len = 0;
-	l->hold = HOLD_NONE;
-	if (xs == NULL)
-		lose(l, "cannot resume the stream: %s", why);
-	else
-		continue_stream(l, xs, rest, rlen);
-	free(rest);
-}
-
-int link_export(const struct link *l, struct handover_link *h)
-{
-	const char *header;
-	size_t hlen;
-
-	memset(h, 0, sizeof(*h));
-	h->fd = -1;
-	if (link_held(l) != 1)
-		return -1;
-	header = xmlstream_header(l->xs, &hlen);
-	if (header == NULL) {
-		header = DEFAULT_HEADER;
-		hlen = strlen(DEFAULT_HEADER);
-	}
-	if ((h->header = malloc(hlen)) == NULL ||
-	    (l->leftover_len > 0 &&
-	     (h->unparsed = malloc(l->leftover_len)) == NULL)) {
-		handover_link_clear(h);
-		return -1;
-	}
-	memcpy(h->header, header, hlen);
-	h->header_len = hlen;
-	if (l->leftover_len > 0)
-		memcpy(h->unparsed, l->leftover, l->leftover_len);
-	h->unparsed_len = l->leftover_len;
-	h->fd = l->fd;
-	snprintf(h->stream_id, sizeof(h->stream_id), "%s", l->stream_id);
-	snprintf(h->server, sizeof(h->server), "%s", l->where);
-	snprintf(h->domain, sizeof(h->domain), "%s", l->cfg->domain);
-	h->server_index = (unsigned)l->server;
-	return 0;
-}
-
-void link_release(struct link *l)
-{
-	/* close(), never shutdown(): the new process holds the same socket. */
-	close_connection(l);
-	l->phase = P_STOPPED;
-	l->exit_status = COMPONENT_EXIT_OK;
-}
-
-int link_adopt(struct link *l, struct handover_link *h, char *err,
-	       size_t errlen)
-{
-	struct xmlstream *xs;
-	const char *why;
-	int flags;
-
-	if (l->phase != P_WAITING || l->fd >= 0 || h->fd < 0) {
-		snprintf(err, errlen, "internal error: nothing to take over");
-		return -1;
-	}
-	/* The server authenticated the stream for that domain. */
-	if (strcmp(h->domain, l->cfg->domain) != 0) {
-		snprintf(err, errlen, "the running ope-component serves %s and "
-			 "this configuration says component.domain = \"%s\"; a "
-			 "takeover keeps the stream the server accepted for %s: "
-			 "stop the old one and start this one instead",
-			 h->domain, l->cfg->domain, h->domain);
-		return -1;
-	}
-	flags = fcntl(h->fd, F_GETFL);
-	if (flags < 0 || fcntl(h->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "cannot set up the socket taken over: %s",
-			 strerror(errno));
-		return -1;
-	}
-	if ((xs = parser_after_pause(l, h->header, h->header_len, &why)) == NULL) {
-		snprintf(err, errlen, "%s", why);
-		return -1;
-	}
-	/* From here on the stream is ours. */
-	l->fd = h->fd;
-	h->fd = -1;
-	if (h->server_index < l->cfg->servers.n)
-		l->server = h->server_index;
-	/* Its address as the old process knew it, for the logs. */
-	if (h->server[0] != '\0')
-		snprintf(l->where, sizeof(l->where), "%s", h->server);
-	snprintf(l->stream_id, sizeof(l->stream_id), "%s", h->stream_id);
-	l->phase = P_UP;
-	l->up_at = l->last_rx = util_now_ms();
-	set_state(l, LINK_UP, "took over the link to %s as %s", l->where,
-		  l->cfg->domain);
-	continue_stream(l, xs, h->unparsed, h->unparsed_len);
-	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* link.h: ope's XEP-0114 link to the server: connect, TLS, handshake, parse, dispatch, write, fail over, reconnect. */
+/* link.h: ope's XEP-0114 link to the server, a transport: connect, TLS, handshake, parse into stanzas for one callback, write with back-pressure, fail over, reconnect. */
 #ifndef OPE_LINK_H
 #define OPE_LINK_H
 
@@ -11,16 +11,58 @@
 
 struct config;
 struct drain;
+struct xmlstream_skipped;
 struct handover_link;
 struct link;
+struct loop;
 struct metrics;
 
+/* What the link hands up: one stanza read whole, or one the parser
+ * skipped (over a limit, forged attributes: its tag's routing attributes
+ * only). Valid for the call only. */
+struct link_input {
+	xmpp_stanza_t *stanza;                   /* NULL when skipped */
+	const struct xmlstream_skipped *skipped; /* NULL when a stanza */
+	/* The server has taken none of our output for a while although the
+	 * queue is over limits.output_queue (it may be waiting for us to
+	 * read): answer short instead of serving. QUEUED bytes wait, for
+	 * STALLED_MS so far. */
+	int stalled;
+	size_t queued;
+	unsigned stalled_ms;
+	const char *server;                      /* "host:port", for logs */
+};
+
+/* The layer above the link (dispatch_link_upper()); any callback may be
+ * NULL. */
+struct link_upper {
+	/* A stanza came: replies go back through link_send(). */
+	void (*input)(void *arg, const struct link_input *in);
+	/* The stream ends: requests still in flight are answered now
+	 * (ANSWER: our close follows them) or forgotten (the stream is
+	 * gone). */
+	void (*ended)(void *arg, int answer);
+	/* Whether replies are still owed (a takeover waits for none). */
+	int (*owes)(void *arg);
+	void *arg;
+};
+
 /* A link for CFG (borrowed; must outlive it; read through on every use, so
- * config_reload() may swap it in place) on CTX. Stanzas are answered
- * through the dispatch module, which counts into METRICS (borrowed; NULL:
- * off). NULL when out of memory, or when TLS cannot be set up (logged). */
-struct link *link_new(xmpp_ctx_t *ctx, const struct config *cfg,
-		      struct metrics *metrics);
+ * config_reload() may swap it in place) on CTX, driven by LOOP (borrowed;
+ * must outlive it): the link registers its socket, its timers and its
+ * reconnect timer there, so several links can share one loop. It counts
+ * into METRICS (borrowed; NULL: off). NULL when out of memory, or when
+ * TLS cannot be set up (logged). */
+struct link *link_new(struct loop *loop, xmpp_ctx_t *ctx,
+		      const struct config *cfg, struct metrics *metrics);
+
+/* Hand what is read to UPPER (copied) from now on. Without it stanzas
+ * are read and dropped. */
+void link_set_upper(struct link *l, const struct link_upper *upper);
+
+/* Queue STANZA (borrowed) for the server, serialised (xmlwrite.h); ARG is
+ * the link (a dispatch_send_fn). Logged and dropped when out of memory. */
+void link_send(xmpp_stanza_t *stanza, void *arg);
 
 /* Tell FN(ARG, state, detail) every link state change from now on (the
  * one hook; see link_state.h). */
@@ -33,12 +75,6 @@ void link_set_resolver(struct link *l, resolve_fn fn);
 /* Start the first connection attempt. Returns 0, or -1 on an internal
  * error (logged). */
 int link_start(struct link *l);
-
-/* Wait at most TIMEOUT_MS for I/O or a timer, then do all that is due:
- * connect, read and answer, write, ping, back off. Returns early when a
- * signal arrives, so the caller can act on its flags. Returns 0, or -1 on
- * an internal error (the link is then stopped). */
-int link_run_once(struct link *l, int timeout_ms);
 
 /* Start draining (drain.h) on SIGTERM: queue D's unroute IQ and pass every
  * stanza read from now on to drain_on_stanza(D) (its answer is dropped,
@@ -62,12 +98,6 @@ enum component_exit link_exit_status(const struct link *l);
 enum link_state link_get_state(const struct link *l);
 
 /* ---- takeover: moving the live stream to another process ---- */
-
-/* Also wait for FD (-1: none) to become readable in link_run_once(). */
-void link_watch(struct link *l, int fd);
-
-/* True once since the watched fd was seen readable. */
-int link_watched_ready(struct link *l);
 
 /* Why the link cannot be handed over now (static text), or NULL: a link
  * that is up can move (link_hold()), one still connecting or waiting to
@@ -100,10 +130,11 @@ int link_export(const struct link *l, struct handover_link *h);
 void link_release(struct link *l);
 
 /* Instead of link_start(): continue the stream in H as if this process
- * had opened it; H->fd is taken (becomes -1). Returns 0 (a loss found in
- * the bytes left over then reconnects as usual), or -1 with ERR filled
- * and L and H untouched (H is for another component.domain, or out of
- * memory). */
+ * had opened it; H->fd is taken (becomes -1). The link does no I/O on it
+ * until link_resume() (the old process has let go). Returns 0 (a loss
+ * found in the bytes left over then reconnects as usual), or -1 with ERR
+ * filled and L and H untouched (H is for another component.domain, or
+ * out of memory). */
 int link_adopt(struct link *l, struct handover_link *h, char *err,
 	       size_t errlen);
 
@@ -120,8 +151,9 @@ void link_set_claim(struct link *l, link_claim_fn fn, void *arg);
  * or -1 when the link is not up or out of memory. */
 int link_send_raw(struct link *l, const char *text);
 
-/* The dispatcher the link answers through (for admin commands). */
-struct dispatch *link_dispatch(struct link *l);
+/* The old process let go of the stream link_adopt() took: read, write
+ * and serve it from the next turn on. */
+void link_resume(struct link *l);
 
 /* Fill the link's part of OUT (ext.h): state, server, how long up, TLS,
  * output queue bytes. */

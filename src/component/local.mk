@@ -23,8 +23,11 @@ src_component_libopecomponent_a_SOURCES = \
 	src/component/dispatch.c src/component/dispatch.h \
 	src/component/xmlstream.c src/component/xmlstream.h \
 	src/component/tls.c src/component/tls.h \
+	src/component/loop.c src/component/loop.h \
 	src/component/link.c src/component/link.h \
+	src/component/link_int.h src/component/link_handover.c \
 	src/component/obuf.c src/component/obuf.h \
+	src/component/xmlwrite.c src/component/xmlwrite.h \
 	src/component/resolve.c src/component/resolve.h \
 	src/component/metrics.c src/component/metrics.h \
 	src/component/link_state.h \

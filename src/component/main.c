@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c: ope-component, the XEP-0114 daemon: options, config, signals, the loop. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "journal.h"
 #include "link.h"
 #include "log.h"
+#include "loop.h"
 #include "pwcheck.h"
 #include "metrics.h"
 #include "notify.h"
@@ -28,20 +31,26 @@
 /* How long --health waits for the running daemon's answer. */
 #define HEALTH_TIMEOUT_MS 3000
 
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t stop_count;  /* stop signals received */
-static volatile sig_atomic_t reload_requested;
-static volatile sig_atomic_t spawn_requested;
+/* Set by the loop's signal callbacks (on the loop's thread, not in a
+ * handler) and by admin commands; the serve loop acts on them. */
+static int stop_signal;
+static int stop_count;  /* stop signals received */
+static int reload_requested;
+static int spawn_requested;
 /* An admin command (XEP-0050) waits for this action; it raises the same
  * flags a signal does and is answered once the loop acted on them. Set
  * and read on the loop's thread only. */
 static enum ext_action command_waits;
+/* What answers the link's stanzas, admin commands included. */
+static struct dispatch *dispatcher;
 static uint64_t started_ms;
 /* This instance's name and its announcement (pool.h). */
 static struct pool pool;
 
-static void on_signal(int sig)
+/* A signal, caught by the loop (loop_signal()). */
+static void on_signal(void *arg, int sig)
 {
+	(void)arg;
 	if (sig == SIGHUP) {
 		reload_requested = 1;
 	} else if (sig == SIGUSR2) {
@@ -99,20 +108,34 @@ static void usage(FILE *out)
 		CONFIG_DEFAULT_PATH);
 }
 
-static int install_signals(void)
+/* The loop wakes for these at once (a self-pipe), so no wait needs a
+ * timeout to notice one. */
+static int install_signals(struct loop *loop)
 {
 	struct sigaction sa;
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a signal should cut link_run_once()'s wait short. */
-	sa.sa_handler = on_signal;
-	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
-	    sigaction(SIGHUP, &sa, NULL) != 0 || sigaction(SIGUSR2, &sa, NULL) != 0)
+	if (loop_signal(loop, SIGTERM, on_signal, NULL) != 0 ||
+	    loop_signal(loop, SIGINT, on_signal, NULL) != 0 ||
+	    loop_signal(loop, SIGHUP, on_signal, NULL) != 0 ||
+	    loop_signal(loop, SIGUSR2, on_signal, NULL) != 0)
 		return -1;
 	/* The link sends with MSG_NOSIGNAL; this also covers TLS and stdio. */
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* The metrics count the loop as stalled after METRICS_STALL_MS without a
+ * turn (metrics_loop_alive()): an idle loop turns at least this often. */
+#define HEARTBEAT_MS (METRICS_STALL_MS / 4)
+
+static struct loop_timer *heartbeat;
+
+static void on_heartbeat(void *arg)
+{
+	(void)arg;
+	loop_timer_at(heartbeat, util_now_ms() + HEARTBEAT_MS);
 }
 
 /* Where the configuration came from, for messages. */
@@ -188,13 +211,12 @@ static void command_status(void *arg, struct ext_status *out)
 }
 
 /* Answer the command waiting for ACTION, if one does. */
-static void command_done(struct link *l, enum ext_action action, int ok,
-			 const char *said)
+static void command_done(enum ext_action action, int ok, const char *said)
 {
 	if (command_waits != action)
 		return;
 	command_waits = EXT_ACTION_NONE;
-	dispatch_action_done(link_dispatch(l), ok, said);
+	dispatch_action_done(dispatcher, ok, said);
 }
 
 /* --health: ask the daemon configured in PATH over its metrics.listen.
@@ -347,14 +369,14 @@ static void restart_in_place(struct link *l, struct config *cfg,
 		snprintf(said, sizeof(said), "no takeover restart: %s; the "
 			 "configuration was re-read instead: %s", why, re);
 	}
-	command_done(l, EXT_ACTION_RESTART, ok, said);
+	command_done(EXT_ACTION_RESTART, ok, said);
 }
 
 /* Run the event loop until the link is finished or handed over (T: the
  * takeover side). */
-static enum component_exit serve(struct link *l, struct config *cfg,
-				 int level_override, struct metrics *m,
-				 struct takeover *t)
+static enum component_exit serve(struct loop *loop, struct link *l,
+				 struct config *cfg, int level_override,
+				 struct metrics *m, struct takeover *t)
 {
 	struct drain d;
 	uint64_t deadline = 0;
@@ -368,22 +390,22 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 
 			reload_requested = 0;
 			ok = reload(cfg, level_override, said, sizeof(said)) == 0;
-			command_done(l, EXT_ACTION_RELOAD, ok, said);
+			command_done(EXT_ACTION_RELOAD, ok, said);
 		}
 		if (spawn_requested) {
 			spawn_requested = 0;
 			restart_in_place(l, cfg, level_override, t);
 		}
-		wait_ms = takeover_wait_ms(t, notify_wait_ms(200));
+		wait_ms = notify_wait_ms(INT_MAX);
 		if (command_waits == EXT_ACTION_STOP && (draining || deadline != 0))
-			command_done(l, EXT_ACTION_STOP, 1, "already stopping: "
+			command_done(EXT_ACTION_STOP, 1, "already stopping: "
 				     "closing at once, as for a second stop "
 				     "signal");
 		if (stop_signal && deadline == 0 && !draining) {
 			takeover_abort(t, l, "it is stopping (a stop signal "
 				       "came)");
 			/* Queued before the drain starts: it is written. */
-			command_done(l, EXT_ACTION_STOP, 1, "stopping: draining "
+			command_done(EXT_ACTION_STOP, 1, "stopping: draining "
 				     "first where the server allows it "
 				     "(drain.*), then closing the stream");
 			draining = begin_stop(l, cfg, &d, m);
@@ -398,10 +420,21 @@ static enum component_exit serve(struct link *l, struct config *cfg,
 			continue;
 		}
 		notify_watchdog();
-		link_watch(l, takeover_fd(t));
-		if (link_run_once(l, wait_ms) != 0)
-			break;
-		if (takeover_run(t, l, link_watched_ready(l)))
+		if (deadline != 0) {
+			uint64_t now = util_now_ms();
+
+			if (deadline <= now)
+				wait_ms = 0;
+			else if (deadline - now < (uint64_t)wait_ms)
+				wait_ms = (int)(deadline - now) + 1;
+		}
+		/* Lines logged since the last turn go out before the wait. */
+		log_flush();
+		if (loop_run_once(loop, wait_ms == INT_MAX ? -1 : wait_ms) != 0) {
+			log_error("poll failed: %s", strerror(errno));
+			return COMPONENT_EXIT_INTERNAL;
+		}
+		if (takeover_run(t, l))
 			return COMPONENT_EXIT_OK;
 		if (deadline != 0 && util_now_ms() > deadline) {
 			log_warn("the server did not close the stream within %d ms; "
@@ -416,7 +449,7 @@ static enum component_exit serve(struct link *l, struct config *cfg,
  * instead of connecting (L not started yet). Returns 1 once L carries
  * the stream, 0 when the old process had none up (start L), -1 when the
  * takeover failed (the reason was logged). */
-static int take_over(struct link *l, const char *path)
+static int take_over(struct loop *loop, struct link *l, const char *path)
 {
 	struct handover_link h;
 	char err[1200], lerr[400];
@@ -430,7 +463,7 @@ static int take_over(struct link *l, const char *path)
 	log_info("asking the ope-component on %s for its link", path);
 	/* The answer may take seconds: say so now, not after it. */
 	log_flush();
-	fd = takeover_request(path, &h, &refused, err, sizeof(err));
+	fd = takeover_request(loop, path, &h, &refused, err, sizeof(err));
 	if (fd < 0) {
 		if (refused)
 			log_error("%s", err);
@@ -440,7 +473,7 @@ static int take_over(struct link *l, const char *path)
 	}
 	old = handover_peer_pid(fd);
 	if (h.fd < 0) {
-		if (takeover_confirm(fd, 1) < 0) {
+		if (takeover_confirm(loop, fd, 1) < 0) {
 			log_error("takeover failed: the running ope-component "
 				  "(pid %d) could not be told, or stopped "
 				  "waiting, and serves on", old);
@@ -453,13 +486,14 @@ static int take_over(struct link *l, const char *path)
 	if (link_adopt(l, &h, lerr, sizeof(lerr)) < 0) {
 		log_error("takeover failed: %s; the running ope-component "
 			  "(pid %d) serves on", lerr, old);
-		takeover_confirm(fd, 0);
+		takeover_confirm(loop, fd, 0);
 		if (h.fd >= 0)
 			close(h.fd);
 		handover_link_clear(&h);
 		return -1;
 	}
-	if (takeover_confirm(fd, 1) < 0) {
+	/* The link does no I/O until the old process let go (link_adopt()). */
+	if (takeover_confirm(loop, fd, 1) < 0) {
 		/* It resumes: the socket must not be touched from here. */
 		log_error("takeover failed: the running ope-component (pid %d) "
 			  "could not be told, or stopped waiting, and keeps its "
@@ -468,6 +502,7 @@ static int take_over(struct link *l, const char *path)
 		handover_link_clear(&h);
 		return -1;
 	}
+	link_resume(l);
 	log_info("took over the link to %s from pid %d (%zu bytes left over)",
 		 h.server, old, h.unparsed_len);
 	pool_adopted(&pool, h.instance);
@@ -495,6 +530,7 @@ int main(int argc, char **argv)
 	int initialized = 0, opt;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
+	struct loop *loop = NULL;
 	struct link *l = NULL;
 	struct metrics *m = NULL;
 	struct takeover *t = NULL;
@@ -562,9 +598,13 @@ int main(int argc, char **argv)
 		return COMPONENT_EXIT_OK;
 	}
 	apply_log(&cfg, level_override);
-	/* link_run_once() flushes before it waits (log.h). */
+	/* serve() flushes before the loop waits (log.h). */
 	log_set_buffered(1);
-	if (install_signals() != 0) {
+	if ((loop = loop_new()) == NULL) {
+		log_error("out of memory while starting");
+		goto out;
+	}
+	if (install_signals(loop) != 0) {
 		log_error("cannot install signal handlers");
 		goto out;
 	}
@@ -590,22 +630,37 @@ int main(int argc, char **argv)
 		log_error("out of memory while starting");
 		goto out;
 	}
-	if ((l = link_new(ctx, &cfg, m)) == NULL)
+	if (m != NULL) {
+		if ((heartbeat = loop_timer_add(loop, on_heartbeat, NULL)) == NULL) {
+			log_error("out of memory while starting");
+			goto out;
+		}
+		loop_timer_at(heartbeat, 1);
+	}
+	if ((l = link_new(loop, ctx, &cfg, m)) == NULL)
 		goto out;
 	{
 		struct dispatch_admin admin = {
 			.status = command_status, .act = command_act, .arg = l,
 		};
+		struct link_upper upper;
 
+		dispatcher = dispatch_new(ctx, &cfg, m, link_send, l);
+		if (dispatcher == NULL || dispatch_watch(dispatcher, loop) != 0) {
+			log_error("out of memory while starting");
+			goto out;
+		}
 		started_ms = util_now_ms();
-		dispatch_set_admin(link_dispatch(l), &admin);
+		dispatch_set_admin(dispatcher, &admin);
+		dispatch_link_upper(dispatcher, &upper);
+		link_set_upper(l, &upper);
 	}
 	pool_init(&pool, cfg.instance);
 	pool_attach(&pool, l, cfg.domain);
 	log_info("ope-component %s starting for %s as instance %s (config %s)",
 		 PACKAGE_VERSION, cfg.domain, pool.name, origin(path));
 	if (takeover) {
-		adopted = take_over(l, takeover_from ? takeover_from : ctl);
+		adopted = take_over(loop, l, takeover_from ? takeover_from : ctl);
 		if (adopted < 0) {
 			status = COMPONENT_EXIT_TAKEOVER;
 			goto out;
@@ -618,7 +673,7 @@ int main(int argc, char **argv)
 	metrics_set_instance(m, pool.name);
 	notify_init();
 	link_set_observer(l, on_link_state, m);
-	if ((t = takeover_new(ctl, args)) == NULL) {
+	if ((t = takeover_new(loop, ctl, args)) == NULL) {
 		log_error("out of memory while starting");
 		goto out;
 	}
@@ -629,13 +684,16 @@ int main(int argc, char **argv)
 		on_link_state(m, link_get_state(l), "took over the link");
 	else if (link_start(l) != 0)
 		goto out;
-	status = serve(l, &cfg, level_override, m, t);
+	status = serve(loop, l, &cfg, level_override, m, t);
 out:
 	/* In this order: the metrics address and then the control socket
 	 * are free when a successor is told to go on. */
 	link_free(l);
+	dispatch_free(dispatcher);
 	metrics_free(m);
 	takeover_free(t);
+	loop_timer_del(heartbeat);
+	loop_free(loop);
 	if (ctx != NULL)
 		xmpp_ctx_free(ctx);
 	if (initialized)

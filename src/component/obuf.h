@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* obuf.h: the link's output queue: a byte buffer written at the tail, taken from the head, with the XML serialiser that fills it. */
+/* obuf.h: the link's output queue: a byte buffer written at the tail, taken from the head (xmlwrite.h fills it with stanzas). */
 #ifndef OPE_OBUF_H
 #define OPE_OBUF_H
 
 #include <stddef.h>
-#include <strophe.h>
 
 /* Bytes [head, tail) of DATA wait to be written. A zeroed struct is an
  * empty queue. Appending may move the waiting bytes to the front of DATA
@@ -26,12 +25,6 @@ int obuf_put(struct obuf *b, const char *s, size_t n);
 
 /* Append the string S. Returns 0 or -1 as obuf_put(). */
 int obuf_puts(struct obuf *b, const char *s);
-
-/* Append ST (a stanza tree) as XML: attributes single-quoted, text and
- * attribute values escaped. Returns 0, or -1 when out of memory or ST is
- * not serialisable (nameless, or nested past a sanity depth); B may then
- * hold part of it: roll back to a mark taken before. */
-int obuf_put_stanza(struct obuf *b, xmpp_stanza_t *st);
 
 /* Where the queue ends now, as an offset from the waiting bytes' start:
  * it stays right when appending moves them. Only appending may happen

@@ -2,6 +2,8 @@
 /* takeover.c: restart in place: hand the live link to a new ope-component process, or take it over from the running one. */
 /* accept4() */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -15,9 +17,9 @@
 #include "handover.h"
 #include "link.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "notify.h"
-#include "metrics.h"
 #include "takeover.h"
 #include "util.h"
 
@@ -50,6 +52,12 @@ enum tk_state {
 };
 
 struct takeover {
+	struct loop *loop;
+	int catches_child;        /* SIGCHLD is ours (loop_signal) */
+	struct loop_io *io;       /* takeover_fd() */
+	struct loop_timer *timer; /* the state's deadline */
+	struct loop_hook *prepare;
+	int ready;            /* takeover_fd() was readable since the last step */
 	char *path;           /* NULL: off */
 	int listen_fd;
 	char exe[4096];       /* this binary, as started ("" if unknown) */
@@ -135,7 +143,68 @@ static int keep_argv(struct takeover *t, char *const argv[])
 	return 0;
 }
 
-struct takeover *takeover_new(const char *path, char *const argv[])
+static void reap_child(struct takeover *t)
+{
+	int status;
+	pid_t rc;
+
+	if (t->child <= 0)
+		return;
+	rc = waitpid(t->child, &status, WNOHANG);
+	if (rc == 0)
+		return;
+	if (rc < 0) {
+		t->child = 0;
+		return;
+	}
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		failed(t, METRICS_TAKEOVER_SPAWN);
+	if (WIFEXITED(status))
+		log_warn("takeover failed: the new ope-component (pid %d) "
+			 "exited with status %d (its messages are above); "
+			 "carrying on", (int)t->child, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_warn("takeover failed: the new ope-component (pid %d) was "
+			 "killed by signal %d; carrying on", (int)t->child,
+			 WTERMSIG(status));
+	t->child = 0;
+}
+
+static void on_ready(void *arg, int fd, short revents)
+{
+	struct takeover *t = arg;
+
+	(void)fd;
+	(void)revents;
+	t->ready = 1;
+}
+
+/* The deadline only wakes the loop: takeover_run() acts on it. */
+static void on_deadline(void *arg)
+{
+	(void)arg;
+}
+
+/* A started successor exited (or another child did): reaped now, so its
+ * failure is logged at once. */
+static void on_child(void *arg, int signo)
+{
+	(void)signo;
+	reap_child(arg);
+}
+
+/* Before every wait: the socket to watch and the step's deadline follow
+ * from the state. */
+static void on_prepare(void *arg)
+{
+	struct takeover *t = arg;
+
+	loop_io_set(t->io, takeover_fd(t), POLLIN);
+	loop_timer_at(t->timer, t->state == TK_IDLE ? 0 : t->deadline);
+}
+
+struct takeover *takeover_new(struct loop *loop, const char *path,
+			      char *const argv[])
 {
 	struct takeover *t = calloc(1, sizeof(*t));
 	char err[600];
@@ -144,6 +213,14 @@ struct takeover *takeover_new(const char *path, char *const argv[])
 	if (t == NULL)
 		return NULL;
 	t->listen_fd = t->conn = -1;
+	t->io = loop_io_add(loop, -1, 0, on_ready, t);
+	t->timer = loop_timer_add(loop, on_deadline, t);
+	t->prepare = loop_hook_add(loop, on_prepare, t);
+	t->loop = loop;
+	if (t->io == NULL || t->timer == NULL || t->prepare == NULL ||
+	    loop_signal(loop, SIGCHLD, on_child, t) != 0)
+		goto fail;
+	t->catches_child = 1;
 	t->peer = -1;
 	t->uid = geteuid();
 	/* Resolved now: after a package upgrade the running binary's own
@@ -174,18 +251,6 @@ int takeover_fd(const struct takeover *t)
 	if (t->state == TK_READING || t->state == TK_SENT)
 		return t->conn;
 	return t->listen_fd;
-}
-
-int takeover_wait_ms(const struct takeover *t, int max_ms)
-{
-	uint64_t now = util_now_ms();
-
-	if (t == NULL || t->state == TK_IDLE)
-		return max_ms;
-	if (t->deadline <= now)
-		return 0;
-	return t->deadline - now < (uint64_t)max_ms ?
-	       (int)(t->deadline - now) : max_ms;
 }
 
 int takeover_spawn(struct takeover *t)
@@ -247,33 +312,6 @@ int takeover_spawn(struct takeover *t)
 }
 
 /* Say how the successor we started ended, if it did. */
-static void reap_child(struct takeover *t)
-{
-	int status;
-	pid_t rc;
-
-	if (t->child <= 0)
-		return;
-	rc = waitpid(t->child, &status, WNOHANG);
-	if (rc == 0)
-		return;
-	if (rc < 0) {
-		t->child = 0;
-		return;
-	}
-	if (WIFEXITED(status) || WIFSIGNALED(status))
-		failed(t, METRICS_TAKEOVER_SPAWN);
-	if (WIFEXITED(status))
-		log_warn("takeover failed: the new ope-component (pid %d) "
-			 "exited with status %d (its messages are above); "
-			 "carrying on", (int)t->child, WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		log_warn("takeover failed: the new ope-component (pid %d) was "
-			 "killed by signal %d; carrying on", (int)t->child,
-			 WTERMSIG(status));
-	t->child = 0;
-}
-
 static void end_request(struct takeover *t)
 {
 	if (t->conn >= 0)
@@ -481,10 +519,11 @@ static int read_answer(struct takeover *t, struct link *l)
 	return 0;
 }
 
-int takeover_run(struct takeover *t, struct link *l, int ready)
+int takeover_run(struct takeover *t, struct link *l)
 {
-	int held;
+	int held, ready = t->ready;
 
+	t->ready = 0;
 	reap_child(t);
 	/* Idle, the listener is watched; busy, the client is, and newcomers
 	 * are looked for on every turn (only while busy: it is rare). */
@@ -493,7 +532,11 @@ int takeover_run(struct takeover *t, struct link *l, int ready)
 	switch (t->state) {
 	case TK_READING:
 		read_request(t, l);
-		return 0;
+		/* Held at once (at a boundary, nothing owed) is handed over
+		 * now: no later event may come to wake the loop for it. */
+		if (t->state != TK_HOLDING)
+			return 0;
+		break;
 	case TK_SENT:
 		return read_answer(t, l);
 	case TK_HOLDING:
@@ -560,6 +603,11 @@ void takeover_free(struct takeover *t)
 
 	if (t == NULL)
 		return;
+	if (t->catches_child)
+		loop_signal(t->loop, SIGCHLD, NULL, NULL);
+	loop_hook_del(t->prepare);
+	loop_timer_del(t->timer);
+	loop_io_del(t->io);
 	if (t->listen_fd >= 0) {
 		close(t->listen_fd);
 		if (!t->handed_over)
@@ -574,16 +622,78 @@ void takeover_free(struct takeover *t)
 	free(t);
 }
 
-int takeover_request(const char *path, struct handover_link *h,
-		     int *refused, char *err, size_t errlen)
+/* The successor's waits turn its loop instead of blocking in poll():
+ * signals and timers are served meanwhile. */
+struct waiter {
+	int ready, timed_out;
+};
+
+static void on_waited_fd(void *arg, int fd, short revents)
 {
-	int fd, rc;
+	(void)fd;
+	(void)revents;
+	((struct waiter *)arg)->ready = 1;
+}
+
+static void on_waited_too_long(void *arg)
+{
+	((struct waiter *)arg)->timed_out = 1;
+}
+
+/* Turn LOOP until FD is readable: the milliseconds left of TIMEOUT_MS
+ * (at least 1), or 0 when it was not readable in time, or when out of
+ * memory or the loop failed (logged). */
+static int await_readable(struct loop *loop, int fd, int timeout_ms)
+{
+	struct waiter w = { 0, 0 };
+	uint64_t until = util_now_ms() + (uint64_t)timeout_ms, now;
+	struct loop_io *io = loop_io_add(loop, fd, POLLIN, on_waited_fd, &w);
+	struct loop_timer *t = loop_timer_add(loop, on_waited_too_long, &w);
+	int left = 0;
+
+	if (io == NULL || t == NULL) {
+		log_error("out of memory while waiting for the old process");
+		goto out;
+	}
+	loop_timer_at(t, until);
+	while (!w.ready && !w.timed_out) {
+		log_flush();
+		if (loop_run_once(loop, -1) != 0) {
+			log_error("poll failed: %s", strerror(errno));
+			goto out;
+		}
+	}
+	now = util_now_ms();
+	if (w.ready)
+		left = now < until ? (int)(until - now) : 1;
+out:
+	loop_timer_del(t);
+	loop_io_del(io);
+	return left;
+}
+
+int takeover_request(struct loop *loop, const char *path,
+		     struct handover_link *h, int *refused, char *err,
+		     size_t errlen)
+{
+	int fd, rc, left;
 
 	*refused = 0;
 	fd = handover_request(path, geteuid(), err, errlen);
 	if (fd < 0)
 		return -1;
-	rc = handover_recv(fd, h, RECV_MS, err, errlen);
+	/* The answer comes whole (handover_send()): once the first byte is
+	 * in, handover_recv() does not wait. */
+	left = await_readable(loop, fd, RECV_MS);
+	memset(h, 0, sizeof(*h));
+	h->fd = -1;
+	if (left == 0) {
+		snprintf(err, errlen, "the running ope-component did not hand "
+			 "its link over within %d ms", RECV_MS);
+		close(fd);
+		return -1;
+	}
+	rc = handover_recv(fd, h, left, err, errlen);
 	if (rc < 0) {
 		*refused = rc == -2;
 		close(fd);
@@ -592,15 +702,16 @@ int takeover_request(const char *path, struct handover_link *h,
 	return fd;
 }
 
-int takeover_confirm(int fd, int accepted)
+int takeover_confirm(struct loop *loop, int fd, int accepted)
 {
-	int rc = handover_ack(fd, accepted);
+	int rc = handover_ack(fd, accepted), left;
 
 	if (rc < 0 || !accepted) {
 		close(fd);
 		return rc;
 	}
-	switch (handover_wait_let_go(fd, LET_GO_MS)) {
+	left = await_readable(loop, fd, LET_GO_MS);
+	switch (left > 0 ? handover_wait_let_go(fd, left) : -1) {
 	case 0:
 		/* It stopped waiting for us before our answer came. */
 		rc = -1;

@@ -8,6 +8,7 @@
 struct config;
 struct handover_link;
 struct link;
+struct loop;
 struct takeover;
 struct metrics;
 
@@ -24,17 +25,16 @@ const char *takeover_why_not(void);
 
 /* Listen on PATH (NULL: takeover off) for a new process that takes the
  * link over, and keep ARGV (NULL-terminated, copied) to start one on
- * takeover_spawn(). A socket that cannot be made is logged and leaves
- * takeover off. NULL only when out of memory. */
-struct takeover *takeover_new(const char *path, char *const argv[]);
+ * takeover_spawn(). The control socket and the steps' deadlines are
+ * registered with LOOP (borrowed; must outlive it), which wakes for them.
+ * A socket that cannot be made is logged and leaves takeover off. NULL
+ * only when out of memory. */
+struct takeover *takeover_new(struct loop *loop, const char *path,
+			      char *const argv[]);
 
 /* The socket to watch for readability (the listener, or the control
  * client being served), or -1. */
 int takeover_fd(const struct takeover *t);
-
-/* MAX_MS, or less when a takeover step is due sooner (a client's time to
- * send its request or answer runs out). T may be NULL. */
-int takeover_wait_ms(const struct takeover *t, int max_ms);
 
 /* On SIGUSR2: start this binary again with the same arguments and
  * --takeover=PATH; it asks for the link over the control socket. Logs
@@ -42,15 +42,14 @@ int takeover_wait_ms(const struct takeover *t, int max_ms);
  * or -1 when none was started. */
 int takeover_spawn(struct takeover *t);
 
-/* Every turn of the event loop; READY: takeover_fd() was readable.
- * Serves a takeover request step by step without ever waiting: a control
+/* After every turn of the event loop. Serves a takeover request step by step without ever waiting: a control
  * client that is not our uid or root is refused (logged), one that stays
  * silent or does not answer is given up after a bounded time (logged);
  * L is held only from a whole request until the new process's answer.
  * Returns 1 once L was handed over (the caller exits 0; L is released),
  * else 0: no request, one in progress, or it failed (logged; L serves
  * on). */
-int takeover_run(struct takeover *t, struct link *l, int ready);
+int takeover_run(struct takeover *t, struct link *l);
 
 /* Give up a takeover in progress (a stop signal came): the new process is
  * told why, L serves on. */
@@ -69,20 +68,21 @@ void takeover_free(struct takeover *t);
 
 /* ---- the new process ---- */
 
-/* Ask the process listening on PATH for its link, waiting while it
- * reaches a stanza boundary and writes its replies; a process that is
- * not our uid or root is not asked. Returns the control connection (for
- * takeover_confirm()) with H filled (H->fd -1: it had no stream up,
- * connect anew), or -1 with ERR filled: *REFUSED is set when the old
- * process said no (ERR: its reason). */
-int takeover_request(const char *path, struct handover_link *h,
-		     int *refused, char *err, size_t errlen);
+/* Ask the process listening on PATH for its link, turning LOOP (signals
+ * and timers are served) while it reaches a stanza boundary and writes
+ * its replies; a process that is not our uid or root is not asked.
+ * Returns the control connection (for takeover_confirm()) with H filled
+ * (H->fd -1: it had no stream up, connect anew), or -1 with ERR filled:
+ * *REFUSED is set when the old process said no (ERR: its reason). */
+int takeover_request(struct loop *loop, const char *path,
+		     struct handover_link *h, int *refused, char *err,
+		     size_t errlen);
 
 /* Answer the old process on FD: ACCEPTED, or give the link back. When
- * accepted, wait until the old process has let go (it made this process
- * the service's main one) before returning. Closes FD. Returns 0, or -1
- * when the old process could not be told or had stopped waiting (it
- * serves on: the caller must then not use the link). */
-int takeover_confirm(int fd, int accepted);
+ * accepted, turn LOOP until the old process has let go (it made this
+ * process the service's main one) before returning. Closes FD. Returns
+ * 0, or -1 when the old process could not be told or had stopped waiting
+ * (it serves on: the caller must then not use the link). */
+int takeover_confirm(struct loop *loop, int fd, int accepted);
 
 #endif

@@ -50,6 +50,7 @@ tests_unit_test_component_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_guard.c \
 	tests/unit/test_obuf.c \
 	tests/unit/test_resolve.c \
+	tests/unit/test_loop.c \
 	tests/unit/test_link.c
 tests_unit_test_component_CPPFLAGS = $(COMPONENT_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_component_CFLAGS = $(UNIT_CFLAGS) $(EXPAT_CFLAGS)

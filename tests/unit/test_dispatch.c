@@ -10,11 +10,13 @@
 #include "config.h"
 #include "dispatch.h"
 #include "ext.h"
+#include "link.h"
 #include "log.h"
 #include "ns.h"
 #include "stanza.h"
 #include "testutil.h"
 #include "workpool.h"
+#include "xmlstream.h"
 
 #define FROM "alice@example.org/res"
 #define EX "xmlns='https://example.net/our_extension'"
@@ -514,6 +516,49 @@ static void test_drops_throttled(void)
 	dispatch_free(own);
 }
 
+/* Above a link: a skipped stanza is answered policy-violation from its
+ * tag, one read while the link is stalled resource-constraint; nothing
+ * for what must not be answered; stanzas otherwise dispatched. */
+static void test_link_upper(void)
+{
+	struct xmlstream_skipped skip = {
+		.name = "iq", .type = "get", .id = "q1", .from = FROM,
+		.to = "ope.example.org", .limit = "children per element",
+	};
+	struct link_input in = { .skipped = &skip, .server = "the test" };
+	struct link_upper up;
+	xmpp_stanza_t *st;
+
+	dispatch_link_upper(d, &up);
+	CU_ASSERT_PTR_EQUAL(up.arg, d);
+	testutil_sent_clear(&sent);
+	up.input(up.arg, &in);
+	assert_error("iq", "q1", "policy-violation", "modify");
+	testutil_sent_clear(&sent);
+	skip.type = "result";
+	up.input(up.arg, &in);
+	CU_ASSERT_EQUAL(sent.n, 0);
+
+	st = testutil_parse(ctx, "<message from='" FROM "' to='ope.example.org' "
+			    "id='m9'><example_tag " EX "><data>x</data>"
+			    "</example_tag></message>");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	in.skipped = NULL;
+	in.stanza = st;
+	in.stalled = 1;
+	in.queued = 1 << 20;
+	in.stalled_ms = 1500;
+	up.input(up.arg, &in);
+	assert_error("message", "m9", "resource-constraint", "wait");
+	testutil_sent_clear(&sent);
+	in.stalled = 0;
+	up.input(up.arg, &in);
+	CU_ASSERT_EQUAL(sent.n, 1);
+	CU_ASSERT_STRING_NOT_EQUAL(xmpp_stanza_get_type(sent.stanza[0]), "error");
+	xmpp_stanza_release(st);
+	CU_ASSERT_EQUAL(up.owes(up.arg), 0);
+}
+
 static int test_dispatch_register(void)
 {
 	CU_pSuite s = CU_add_suite_with_setup_and_teardown("dispatch", setup,
@@ -535,7 +580,9 @@ static int test_dispatch_register(void)
 	    !CU_add_test(s, "disco#info", test_disco_info) ||
 	    !CU_add_test(s, "disco#items, ping, version", test_disco_items_ping_version) ||
 	    !CU_add_test(s, "presence", test_presence) ||
-	    !CU_add_test(s, "passwords hashed off the loop", test_password_async))
+	    !CU_add_test(s, "passwords hashed off the loop", test_password_async) ||
+	    !CU_add_test(s, "above a link: skipped and stalled answers",
+			 test_link_upper))
 		return CU_get_error();
 	return CUE_SUCCESS;
 }
