@@ -180,22 +180,23 @@ static const struct config_row rows[] = {
 	  256, 16777216, "bytes", CONFIG_RELOAD, NULL, NULL,
 	  "bytes above which a request gets policy-violation" },
 	/* Applied at each new connection. Upper bounds keep libstrophe's
-	 * recursive and quadratic paths (release, attributes) cheap. */
+	 * recursive and quadratic paths (release, append, attributes) cheap:
+	 * xmlstream.h's XMLSTREAM_MAX_*. */
 	{ "limits", "stanza_bytes", CONFIG_SIZE, 0, FIELD(limits.stanza_bytes),
 	  STR(XMLSTREAM_DEFAULT_STANZA_BYTES), 1024, 16777216, "bytes", 0,
 	  NULL, NULL,
 	  "bytes of one stanza from the server; a bigger one is skipped whole" },
 	{ "limits", "depth", CONFIG_UINT, 0, FIELD(limits.depth),
-	  STR(XMLSTREAM_DEFAULT_DEPTH), 2, 1024, NULL, 0, NULL, NULL,
+	  STR(XMLSTREAM_DEFAULT_DEPTH), 2, XMLSTREAM_MAX_DEPTH, NULL, 0, NULL, NULL,
 	  "element nesting in one stanza (the stanza itself is 1)" },
 	{ "limits", "children", CONFIG_UINT, 0, FIELD(limits.children),
-	  STR(XMLSTREAM_DEFAULT_CHILDREN), 1, 65536, NULL, 0, NULL, NULL,
+	  STR(XMLSTREAM_DEFAULT_CHILDREN), 1, XMLSTREAM_MAX_CHILDREN, NULL, 0, NULL, NULL,
 	  "child elements of one element" },
 	{ "limits", "elements", CONFIG_UINT, 0, FIELD(limits.elements),
 	  STR(XMLSTREAM_DEFAULT_ELEMENTS), 1, 1048576, NULL, 0, NULL, NULL,
 	  "elements in one stanza, the stanza included" },
 	{ "limits", "attributes", CONFIG_UINT, 0, FIELD(limits.attrs),
-	  STR(XMLSTREAM_DEFAULT_ATTRS), 1, 1024, NULL, 0, NULL, NULL,
+	  STR(XMLSTREAM_DEFAULT_ATTRS), 1, XMLSTREAM_MAX_ATTRS, NULL, 0, NULL, NULL,
 	  "attributes of one element (namespace declarations not counted)" },
 	{ "limits", "attribute_bytes", CONFIG_SIZE, 0, FIELD(limits.attr_bytes),
 	  STR(XMLSTREAM_DEFAULT_ATTR_BYTES), 16, 16777216, "bytes", 0,
