@@ -36,8 +36,6 @@
 #include "util.h"
 #include "xmlstream.h"
 
-#define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
-
 /* A connection that lasted this long was healthy: the next failure starts
  * the back-off afresh. A server that accepts the handshake and drops us at
  * once keeps backing off instead. */
@@ -1021,7 +1019,7 @@ static void parse_input(struct link *l, size_t len)
 					       xmlstream_error(l->xs)));
 		snprintf(l->reason, sizeof(l->reason), "malformed XML");
 		send_last_words(l, "<stream:error><not-well-formed xmlns='"
-				NS_STREAMS "'/></stream:error></stream:stream>");
+				XMPP_NS_STREAMS_IETF "'/></stream:error></stream:stream>");
 		retry(l, 0);
 		return;
 	}

@@ -14,7 +14,6 @@
 
 /* Expat joins namespace and local name with this; libstrophe uses the same. */
 #define NS_SEP '\x1F'
-#define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_XML "http://www.w3.org/XML/1998/namespace"
 #define NS_XMLNS "http://www.w3.org/2000/xmlns/"
 
@@ -334,7 +333,7 @@ static void XMLCALL on_ns_decl(void *ud, const XML_Char *prefix,
 		fail(x, "out of memory");
 		return;
 	}
-	if (uri != NULL && strcmp(uri, NS_STREAMS) == 0) {
+	if (uri != NULL && strcmp(uri, XMPP_NS_STREAMS) == 0) {
 		x->qnames++;
 		snprintf(x->stream_qname, sizeof(x->stream_qname), "%s%sstream",
 			 prefix != NULL ? prefix : "", prefix != NULL ? ":" : "");
@@ -369,7 +368,7 @@ static void open_stream(struct xmlstream *x, const char *nsname,
 		x->depth = 1;
 		return;
 	}
-	if (strcmp(nsname, NS_STREAMS "\x1Fstream") != 0) {
+	if (strcmp(nsname, XMPP_NS_STREAMS "\x1Fstream") != 0) {
 		fail(x, "expected <stream:stream> from the server, got another element");
 		return;
 	}
@@ -462,7 +461,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 		return;
 	}
 	if (x->depth == 1) {
-		if (strcmp(nsname, NS_STREAMS "\x1Fstream") == 0) {
+		if (strcmp(nsname, XMPP_NS_STREAMS "\x1Fstream") == 0) {
 			fail(x, "a second stream header from the server");
 			return;
 		}
