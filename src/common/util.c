@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* util.c: the monotonic clock both programs use for deadlines and durations. */
+/* util.c: the monotonic clock both programs use for deadlines and durations; sorting numbers. */
 #include <time.h>
 
 #include "util.h"
@@ -11,4 +11,11 @@ uint64_t util_now_ns(void)
 	/* CLOCK_MONOTONIC cannot fail on Linux with a valid pointer. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int util_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
 }

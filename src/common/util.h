@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* util.h: the small helpers both programs share: array length, string equality, monotonic clock. */
+/* util.h: the small helpers both programs share: array length, string equality, monotonic clock, sorting numbers. */
 #ifndef OPE_UTIL_H
 #define OPE_UTIL_H
 
@@ -23,5 +23,8 @@ static inline uint64_t util_now_ms(void)
 {
 	return util_now_ns() / 1000000u;
 }
+
+/* qsort() comparison of two uint64_t: ascending. */
+int util_cmp_u64(const void *a, const void *b);
 
 #endif

@@ -1411,7 +1411,7 @@ int link_drain(struct link *l, struct drain *d)
 
 	if (l->phase != P_UP || l->stopping)
 		return -1;
-	if (drain_start(d, l->cfg->domain, drain_server_of(l->cfg->domain),
+	if (drain_start(d, l->cfg->domain, jid_parent_domain(l->cfg->domain),
 			util_now_ms(), text, sizeof(text)) < 0 ||
 	    queue_text(l, text) < 0)
 		return -1;
