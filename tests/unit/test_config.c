@@ -650,7 +650,7 @@ BAD(test_bad_port_high, "bad-port-high.conf", 3,
     "server.port 65536 is out of range (1..65535)")
 /* The maxima that keep libstrophe's append and attribute table cheap. */
 BAD(test_bad_children_high, "bad-children-high.conf", 3,
-    "limits.children 1025 is out of range (1..1024)")
+    "limits.children 257 is out of range (1..256)")
 BAD(test_bad_attributes_high, "bad-attributes-high.conf", 3,
     "limits.attributes 257 is out of range (1..256)")
 BAD(test_bad_domain, "bad-domain.conf", 3,
