@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 
 #include "build_config.h"
+#include "hostport.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -552,40 +553,27 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss,
 			socklen_t *sslen, char *err, size_t errlen)
 {
 	char host[64], esc[200], esc2[200];
-	const char *colon, *port_text;
-	char *end;
-	unsigned long port;
+	const char *h, *port_text;
+	unsigned port;
 	size_t hostlen;
 
 	memset(ss, 0, sizeof(*ss));
-	if (spec[0] == '[') {
-		const char *rb = strchr(spec, ']');
-
-		if (rb == NULL || rb[1] != ':')
+	if (hostport_split(spec, &h, &hostlen, &port_text) != 0)
+		goto syntax;
+	if (port_text == NULL) {
+		/* A bare IPv6 address needs brackets, and one a port. */
+		if (strchr(spec, ':') != NULL || spec[0] == '[')
 			goto syntax;
-		hostlen = (size_t)(rb - spec - 1);
-		if (hostlen >= sizeof(host))
-			goto syntax;
-		memcpy(host, spec + 1, hostlen);
-		port_text = rb + 2;
-	} else if ((colon = strrchr(spec, ':')) != NULL) {
-		if (strchr(spec, ':') != colon)
-			goto syntax;    /* a bare IPv6 address needs brackets */
-		hostlen = (size_t)(colon - spec);
-		if (hostlen >= sizeof(host))
-			goto syntax;
-		memcpy(host, spec, hostlen);
-		port_text = colon + 1;
-	} else {
-		hostlen = strlen("127.0.0.1");
-		memcpy(host, "127.0.0.1", hostlen);
+		h = "127.0.0.1";
+		hostlen = strlen(h);
 		port_text = spec;
 	}
+	if (hostlen >= sizeof(host))
+		goto syntax;
+	memcpy(host, h, hostlen);
 	host[hostlen] = '\0';
-	errno = 0;
-	port = strtoul(port_text, &end, 10);
-	if (*port_text < '0' || *port_text > '9' || *end != '\0' || errno != 0 ||
-	    port < 1 || port > 65535) {
+	port = hostport_port(port_text);
+	if (port == 0) {
 		snprintf(err, errlen, "metrics.listen '%s': the port must be a "
 			 "number from 1 to 65535",
 			 log_escape(esc, sizeof(esc), spec));
