@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* util.h: the small helpers both programs share: array length, string equality, monotonic clock, sorting numbers. */
+/* util.h: the small helpers both programs share: array length, string equality, monotonic clock, waiting for an fd, sorting numbers. */
 #ifndef OPE_UTIL_H
 #define OPE_UTIL_H
 
@@ -23,6 +23,11 @@ static inline uint64_t util_now_ms(void)
 {
 	return util_now_ns() / 1000000u;
 }
+
+/* Wait until FD is ready for EVENTS (poll() flags) or DEADLINE_NS
+ * (util_now_ns()) passes; a signal does not cut it short. Returns 1 when
+ * ready, 0 at the deadline, -1 on a poll() error (errno set). */
+int util_wait_fd(int fd, short events, uint64_t deadline_ns);
 
 /* qsort() comparison of two uint64_t: ascending. */
 int util_cmp_u64(const void *a, const void *b);

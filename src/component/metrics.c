@@ -783,26 +783,15 @@ fail:
 	return -1;
 }
 
-/* Wait for FD to be ready for EVENTS until DEADLINE (monotonic ns). */
+/* Wait for FD to be ready for EVENTS until DEADLINE (monotonic ns): 0, or
+ * -1 with errno (ETIMEDOUT at the deadline). */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	uint64_t now = util_now_ns();
-	int rc;
+	int rc = util_wait_fd(fd, events, deadline);
 
-	do {
-		if (now >= deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		rc = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
-		now = util_now_ns();
-	} while (rc < 0 && errno == EINTR);
-	if (rc == 0) {
+	if (rc == 0)
 		errno = ETIMEDOUT;
-		return -1;
-	}
-	return rc < 0 ? -1 : 0;
+	return rc > 0 ? 0 : -1;
 }
 
 int metrics_health_query(const char *spec, int timeout_ms, char *reason,
