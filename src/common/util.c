@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* util.c: the monotonic clock both programs use for deadlines and durations; waiting for an fd; sorting numbers. */
+/* util.c: the monotonic clock both programs use for deadlines and durations; waiting for an fd; growing arrays; sorting numbers. */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <poll.h>
 #include <time.h>
 
@@ -41,4 +43,26 @@ int util_wait_fd(int fd, short events, uint64_t deadline_ns)
 			return 0;
 	}
 	return rc < 0 ? -1 : rc > 0;
+}
+
+int util_grow(void *ptr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap : first;
+	void *old, *p;
+
+	if (n <= *cap)
+		return 0;
+	while (c < n) {
+		if (c > SIZE_MAX / 2 / size)
+			return -1;
+		c *= 2;
+	}
+	/* PTR points to some T *: copied, not dereferenced as void **. */
+	memcpy(&old, ptr, sizeof(old));
+	p = realloc(old, c * size);
+	if (p == NULL)
+		return -1;
+	memcpy(ptr, &p, sizeof(p));
+	*cap = c;
+	return 0;
 }

@@ -348,9 +348,6 @@ static void put(struct text *t, const char *fmt, ...)
 	int n;
 
 	while (!t->failed) {
-		char *grown;
-		size_t cap;
-
 		va_start(ap, fmt);
 		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
 		va_end(ap);
@@ -362,15 +359,11 @@ static void put(struct text *t, const char *fmt, ...)
 			t->len += (size_t)n;
 			return;
 		}
-		cap = t->cap * 2 > t->len + (size_t)n + 1 ? t->cap * 2
-							 : t->len + (size_t)n + 1;
-		grown = realloc(t->buf, cap);
-		if (grown == NULL) {
+		if (util_grow(&t->buf, &t->cap, t->len + (size_t)n + 1, 1,
+			      256) < 0) {
 			t->failed = 1;
 			return;
 		}
-		t->buf = grown;
-		t->cap = cap;
 	}
 }
 

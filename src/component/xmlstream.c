@@ -10,6 +10,7 @@
 #include <expat.h>
 
 #include "build_config.h"
+#include "util.h"
 #include "xmlstream.h"
 
 /* Expat joins namespace and local name with this; libstrophe uses the same. */
@@ -147,22 +148,7 @@ static void fail(struct xmlstream *x, const char *what)
 /* Make room for N bytes in a growing buffer. */
 static int reserve(char **buf, size_t *cap, size_t n)
 {
-	size_t c = *cap ? *cap : 64;
-	char *p;
-
-	if (n <= *cap)
-		return 0;
-	while (c < n) {
-		if (c > SIZE_MAX / 2)
-			return -1;
-		c *= 2;
-	}
-	p = realloc(*buf, c);
-	if (p == NULL)
-		return -1;
-	*buf = p;
-	*cap = c;
-	return 0;
+	return util_grow(buf, cap, n, 1, 64);
 }
 
 /* NSNAME is "uri<SEP>local" or "local": the local part, and in *NS the

@@ -23,7 +23,8 @@ tests_unit_test_common_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_stanza.c \
 	tests/unit/test_strophe_compat.c \
 	tests/unit/test_prompt.c \
-	tests/unit/test_hostport.c
+	tests/unit/test_hostport.c \
+	tests/unit/test_util.c
 tests_unit_test_common_CPPFLAGS = $(AM_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_common_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_common_LDADD = src/common/libopecommon.a \
