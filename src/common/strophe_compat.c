@@ -66,11 +66,12 @@ size_t strophe_compat_secret_at(const char *msg)
 	return 0;
 }
 
-/* User handlers never see a stanza before authentication (handler.c
- * skips them while the connection is not authenticated), and the
- * connection handler gets XMPP_CONN_DISCONNECT with error 0 and no stream
- * error after a SASL <failure/>: the received-traffic line of the log is
- * the only place the condition shows. */
+/* libstrophe 0.12 has no public call that tells why SASL failed: user
+ * handlers never see a stanza before authentication (handler.c skips them
+ * while the connection is not authenticated), <failure/> is no stream
+ * error, and the connection handler only learns that the stream ended.
+ * The received-traffic line of its debug log is the one place the
+ * condition shows, so ope-client reads it there. */
 int strophe_compat_sasl_condition(const char *msg, char *buf, size_t len)
 {
 	static const char recv[] = "RECV: <failure";
