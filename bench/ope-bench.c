@@ -490,13 +490,6 @@ static double self_cpu_s(void)
 	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int with_password;
 
 /* A guess from another account, before each measured message: its error
@@ -719,7 +712,7 @@ static void run_one(const struct run_spec *spec, struct run_result *res)
 	res->seconds = t1 - t0;
 	res->cpu_us = (cpu0 >= 0 && cpu1 >= 0) ? (cpu1 - cpu0) / spec->n * 1e6 : -1;
 
-	qsort(lat, spec->n, sizeof(*lat), cmp_u64);
+	qsort(lat, spec->n, sizeof(*lat), util_cmp_u64);
 	res->p50_us = (lat[(spec->n - 1) * 50 / 100] - 1) / 1e3;
 	res->p99_us = (lat[(spec->n - 1) * 99 / 100] - 1) / 1e3;
 	res->max_us = (lat[spec->n - 1] - 1) / 1e3;

@@ -1,41 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* creds.c: read ope-client's password from a file, the environment or the terminal. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "creds.h"
 #include "log.h"
+#include "prompt.h"
 #include "secretfile.h"
 
 void client_creds_free(char *s)
 {
 	secretfile_free(s);
-}
-
-/* Read one line from FP into a fresh buffer, line ending removed. 0 on a
- * line (possibly empty), 1 at EOF before any byte, -1 on error or OOM. */
-static int read_line(FILE *fp, char **out)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	errno = 0;
-	n = getline(&line, &cap, fp);
-	if (n < 0) {
-		int eof = errno == 0;
-
-		free(line);
-		return eof ? 1 : -1;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	*out = line;
-	return 0;
 }
 
 int client_creds_read_file(const char *path, char **out, char *err,
@@ -83,23 +60,7 @@ int client_creds_read_file(const char *path, char **out, char *err,
 int client_creds_prompt(const char *prompt, int secret, char **out,
 			char *err, size_t errlen)
 {
-	struct termios saved, quiet;
-	int echo_off = 0;
-	int rc;
-
-	*out = NULL;
-	fputs(prompt, stderr);
-	fflush(stderr);
-	if (secret && tcgetattr(STDIN_FILENO, &saved) == 0) {
-		quiet = saved;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		quiet.c_lflag |= ECHONL;
-		echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
-	}
-	rc = read_line(stdin, out);
-	if (echo_off)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-	if (rc != 0) {
+	if (prompt_line(prompt, secret, out) != 0) {
 		snprintf(err, errlen, "no answer to \"%s\" on stdin", prompt);
 		return -1;
 	}

@@ -18,6 +18,7 @@
 #include "track.h"
 #include "log.h"
 #include "ns.h"
+#include "strophe_compat.h"
 #include "util.h"
 
 /* How long a clean stream close may take before we stop waiting. */
@@ -85,35 +86,11 @@ int client_session_signals(void)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
 		return -1;
-	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGPIPE, &sa, NULL);
+	return strophe_compat_ignore_sigpipe();
 }
 
-int client_session_sasl_condition(const char *msg, char *buf, size_t len)
-{
-	static const char recv[] = "RECV: <failure";
-	const char *p, *end;
-	size_t n;
-
-	if (strncmp(msg, recv, sizeof(recv) - 1) != 0 ||
-	    strstr(msg, XMPP_NS_SASL) == NULL)
-		return -1;
-	p = strchr(msg + sizeof(recv) - 1, '>');
-	if (p == NULL || p[-1] == '/' || p[1] != '<' || p[2] == '/')
-		return -1;
-	p += 2;
-	end = p + strcspn(p, " />");
-	n = (size_t)(end - p);
-	if (n == 0 || n >= len)
-		return -1;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	return 0;
-}
-
-/* libstrophe reports a rejected login only in its log (user handlers see
- * nothing before authentication): read the SASL condition from the
- * received-traffic line, then hand the line to ope's logger as usual. */
+/* libstrophe shows a rejected login only in its log (strophe_compat.c):
+ * read the SASL condition from it, then hand the line to ope's logger. */
 static void session_log(void *userdata, xmpp_log_level_t level,
 			const char *area, const char *msg)
 {
@@ -121,7 +98,7 @@ static void session_log(void *userdata, xmpp_log_level_t level,
 	const xmpp_log_t *base = log_strophe_logger();
 
 	if (!s->connected && s->sasl_condition[0] == '\0')
-		client_session_sasl_condition(msg, s->sasl_condition,
+		strophe_compat_sasl_condition(msg, s->sasl_condition,
 					      sizeof(s->sasl_condition));
 	base->handler(base->userdata, level, area, msg);
 }

@@ -5,6 +5,7 @@
 
 #include "client_exit.h"
 #include "stats.h"
+#include "util.h"
 
 int client_stats_init(struct client_stats *s, size_t capacity)
 {
@@ -52,13 +53,6 @@ uint64_t client_stats_percentile(const uint64_t *sorted, size_t n, double p)
 	return sorted[idx];
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 void client_stats_summarize(struct client_stats *s, struct client_summary *out)
 {
 	unsigned long replies = s->ok + s->errors + s->mismatches;
@@ -69,7 +63,7 @@ void client_stats_summarize(struct client_stats *s, struct client_summary *out)
 	if (out->elapsed_s > 0)
 		out->rate = (double)replies / out->elapsed_s;
 	if (s->nlat > 0) {
-		qsort(s->lat_ns, s->nlat, sizeof(*s->lat_ns), cmp_u64);
+		qsort(s->lat_ns, s->nlat, sizeof(*s->lat_ns), util_cmp_u64);
 		out->p50_ms = (double)client_stats_percentile(s->lat_ns,
 						s->nlat, 50) / 1e6;
 		out->p99_ms = (double)client_stats_percentile(s->lat_ns,

@@ -71,6 +71,13 @@ int jid_split(const char *jid, const char **local, size_t *local_len,
 	return 0;
 }
 
+const char *jid_parent_domain(const char *domain)
+{
+	const char *dot = strchr(domain, '.');
+
+	return dot != NULL && dot[1] != '\0' ? dot + 1 : domain;
+}
+
 int jid_domain_is(const char *jid, const char *domain)
 {
 	const char *dom;

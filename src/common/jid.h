@@ -18,6 +18,11 @@ int jid_split(const char *jid, const char **local, size_t *local_len,
  * NULL or malformed. */
 int jid_domain_is(const char *jid, const char *domain);
 
+/* DOMAIN's parent ("ope.example.org" -> "example.org"), or DOMAIN itself
+ * when it has a single label: the server a component domain belongs to.
+ * Borrowed from DOMAIN. */
+const char *jid_parent_domain(const char *domain);
+
 /* 1 when NAME is a usable DNS-style domain: 1..253 bytes, labels of 1..63
  * bytes of letters, digits, '-' or well-formed non-ASCII UTF-8, no
  * leading/trailing '-' in a label, no empty label (no leading, trailing or

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strophe_compat.h"
 #include "util.h"
 #include "utf8.h"
 
@@ -620,21 +621,12 @@ char *log_mask(struct log_mask *m, const char *src, size_t len, char *dst,
 	return dst;
 }
 
-/* libstrophe's debug lines may carry secrets: the XEP-0114 handshake digest
- * (with the stream id it allows an offline dictionary attack on the secret),
- * both as raw traffic and in its own "Digest:" line, SASL exchanges, and an
- * example_tag's service password attribute (either quote). */
-static const char *const secret_marks[] = {
-	"<handshake", "Digest:", "<auth", "<response", "<challenge", "<success",
-	"password=",
-};
-
 static void log_strophe(void *userdata, xmpp_log_level_t level,
 			const char *area, const char *msg)
 {
 	enum log_level ours;
 	char buf[1024];
-	size_t i;
+	size_t keep;
 
 	(void)userdata;
 	switch (level) {
@@ -645,23 +637,19 @@ static void log_strophe(void *userdata, xmpp_log_level_t level,
 	}
 	if (!log_enabled(ours))
 		return;
-	for (i = 0; i < ARRAY_SIZE(secret_marks); i++) {
-		const char *mark = strstr(msg, secret_marks[i]);
+	keep = strophe_compat_secret_at(msg);
+	if (keep > 0) {
+		/* Keep what precedes the secret ("SENT: <handshake"),
+		 * escaped: it may hold text from the wire. */
+		char head[160];
 
-		if (mark != NULL) {
-			/* Keep what precedes the secret ("SENT: <handshake"),
-			 * escaped: it may hold text from the wire. */
-			char head[160];
-			size_t keep = (size_t)(mark - msg) + strlen(secret_marks[i]);
-
-			if (keep >= sizeof(head))
-				keep = sizeof(head) - 1;
-			memcpy(head, msg, keep);
-			head[keep] = '\0';
-			log_msg(ours, "libstrophe %s: %s... (masked: may carry a secret)",
-				area, log_escape(buf, sizeof(buf), head));
-			return;
-		}
+		if (keep >= sizeof(head))
+			keep = sizeof(head) - 1;
+		memcpy(head, msg, keep);
+		head[keep] = '\0';
+		log_msg(ours, "libstrophe %s: %s... (masked: may carry a secret)",
+			area, log_escape(buf, sizeof(buf), head));
+		return;
 	}
 	log_msg(ours, "libstrophe %s: %s", area, log_escape(buf, sizeof(buf), msg));
 }

@@ -4,7 +4,9 @@
 #define OPE_NS_H
 
 /* From <strophe.h>, used as they are: XMPP_NS_DISCO_INFO, XMPP_NS_DISCO_ITEMS,
- * XMPP_NS_ROSTER, XMPP_NS_SASL and XMPP_NS_STANZAS_IETF (stanza errors). */
+ * XMPP_NS_ROSTER, XMPP_NS_SASL, XMPP_NS_STANZAS_IETF (stanza errors),
+ * XMPP_NS_STREAMS (the stream:stream element) and XMPP_NS_STREAMS_IETF
+ * (stream errors). */
 #include <strophe.h>
 
 /* The tutorial's example_tag. */

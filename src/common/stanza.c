@@ -80,6 +80,14 @@ int stanza_add_text(xmpp_stanza_t *parent, const char *text)
 	return 0;
 }
 
+int stanza_add_text_element(xmpp_stanza_t *parent, const char *name,
+			    const char *text)
+{
+	xmpp_stanza_t *el = stanza_add_element(parent, name, NULL);
+
+	return el != NULL ? stanza_add_text(el, text) : -1;
+}
+
 xmpp_stanza_t *stanza_error_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *request,
 				  const char *from, enum stanza_cond cond,
 				  const char *text)

@@ -56,6 +56,11 @@ int stanza_add_text(xmpp_stanza_t *parent, const char *text);
 xmpp_stanza_t *stanza_add_element(xmpp_stanza_t *parent, const char *name,
 				  const char *ns);
 
+/* Append <NAME>TEXT</NAME> (no namespace of its own) to PARENT. Returns 0,
+ * or -1 when out of memory. */
+int stanza_add_text_element(xmpp_stanza_t *parent, const char *name,
+			    const char *text);
+
 /* Deeper element nesting than this counts as over any size limit. */
 #define STANZA_MAX_DEPTH 64
 

@@ -8,6 +8,7 @@
 #include "access.h"
 #include "hash.h"
 #include "jid.h"
+#include "util.h"
 
 #define NO_RULE SIZE_MAX
 
@@ -240,15 +241,9 @@ int access_table_add(struct access_table *t, const char *match,
 		if ((key = domain_norm(dom, strlen(dom), &why)) == NULL)
 			goto bad_domain;
 	}
-	if (t->nrules == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		struct access_rule *grown = realloc(t->rules, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			goto oom;
-		t->rules = grown;
-		t->cap = cap;
-	}
+	if (util_grow(&t->rules, &t->cap, t->nrules + 1, sizeof(*t->rules),
+		      16) < 0)
+		goto oom;
 	if (r.kind == ACCESS_ANY)
 		r.pattern = strdup("*");
 	else if (r.kind == ACCESS_USERS || r.kind == ACCESS_SUBDOMAINS) {

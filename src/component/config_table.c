@@ -141,21 +141,22 @@ static const struct config_row rows[] = {
 	  256, 16777216, "bytes", CONFIG_RELOAD,
 	  "bytes above which a request gets policy-violation"),
 	/* Applied at each new connection. Upper bounds keep libstrophe's
-	 * recursive and quadratic paths (release, attributes) cheap. */
+	 * recursive and quadratic paths (release, append, attributes) cheap:
+	 * xmlstream.h's XMLSTREAM_MAX_*. */
 	CONFIG_ROW_SIZE("limits", "stanza_bytes", limits.stanza_bytes,
 	  XMLSTREAM_DEFAULT_STANZA_BYTES, 1024, 16777216, "bytes", 0,
 	  "bytes of one stanza from the server; a bigger one is skipped whole"),
 	CONFIG_ROW_UINT("limits", "depth", limits.depth,
-	  XMLSTREAM_DEFAULT_DEPTH, 2, 1024, 0,
+	  XMLSTREAM_DEFAULT_DEPTH, 2, XMLSTREAM_MAX_DEPTH, 0,
 	  "element nesting in one stanza (the stanza itself is 1)"),
 	CONFIG_ROW_UINT("limits", "children", limits.children,
-	  XMLSTREAM_DEFAULT_CHILDREN, 1, 65536, 0,
+	  XMLSTREAM_DEFAULT_CHILDREN, 1, XMLSTREAM_MAX_CHILDREN, 0,
 	  "child elements of one element"),
 	CONFIG_ROW_UINT("limits", "elements", limits.elements,
 	  XMLSTREAM_DEFAULT_ELEMENTS, 1, 1048576, 0,
 	  "elements in one stanza, the stanza included"),
 	CONFIG_ROW_UINT("limits", "attributes", limits.attrs,
-	  XMLSTREAM_DEFAULT_ATTRS, 1, 1024, 0,
+	  XMLSTREAM_DEFAULT_ATTRS, 1, XMLSTREAM_MAX_ATTRS, 0,
 	  "attributes of one element (namespace declarations not counted)"),
 	CONFIG_ROW_SIZE("limits", "attribute_bytes", limits.attr_bytes,
 	  XMLSTREAM_DEFAULT_ATTR_BYTES, 16, 16777216, "bytes", 0,

@@ -240,11 +240,6 @@ void dispatch_free(struct dispatch *d)
 	free(d);
 }
 
-const struct guard *dispatch_guard(const struct dispatch *d)
-{
-	return d->guard;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;

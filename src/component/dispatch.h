@@ -38,9 +38,6 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 
 void dispatch_free(struct dispatch *d);
 
-/* The rate-limit and access state, for counters in tests and logs. */
-const struct guard *dispatch_guard(const struct dispatch *d);
-
 /* Decide and send what STANZA (borrowed) gets, or copy it to answer once
  * its password hash is done (DISPATCH_PENDING). */
 enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza);

@@ -14,13 +14,6 @@ void drain_init(struct drain *d, const struct drain_opts *opts)
 	d->phase = DRAIN_IDLE;
 }
 
-const char *drain_server_of(const char *domain)
-{
-	const char *dot = strchr(domain, '.');
-
-	return dot != NULL && dot[1] != '\0' ? dot + 1 : domain;
-}
-
 /* Domains come from the checked configuration; refuse anything that
  * would need escaping rather than escape it. */
 static int plain_attr(const char *s)

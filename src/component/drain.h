@@ -66,9 +66,5 @@ int drain_on_stanza(struct drain *d, const char *name, const char *type,
 enum drain_action drain_poll(struct drain *d, uint64_t now_ms,
 			     unsigned *wait_ms);
 
-/* The server domain to address: DOMAIN's parent ("ope.example.org" ->
- * "example.org"), or DOMAIN itself when it has a single label. Borrowed
- * from DOMAIN. */
-const char *drain_server_of(const char *domain);
 
 #endif

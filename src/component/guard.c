@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pwcheck.h"
 #include "ratelimit.h"
+#include "util.h"
 
 /* Verified passwords remembered; 32 bytes each. */
 #define PW_CACHE_SLOTS 8192
@@ -173,16 +174,9 @@ static struct budget *budget_of(struct guard *g, const struct access_rule *rule)
 			break;
 		}
 	if (b == NULL) {
-		if (g->nbudgets == g->budgets_cap) {
-			size_t cap = g->budgets_cap ? 2 * g->budgets_cap : 8;
-			struct budget **grown = realloc(g->budgets,
-							cap * sizeof(*grown));
-
-			if (grown == NULL)
-				return NULL;
-			g->budgets = grown;
-			g->budgets_cap = cap;
-		}
+		if (util_grow(&g->budgets, &g->budgets_cap, g->nbudgets + 1,
+			      sizeof(*g->budgets), 8) < 0)
+			return NULL;
 		if ((b = calloc(1, sizeof(*b))) == NULL ||
 		    (b->hash = strdup(rule->password)) == NULL) {
 			free(b);

@@ -80,13 +80,8 @@ static int fill_addr(struct sockaddr_un *sa, const char *path, char *err,
 /* Wait until FD is ready for EVENTS; 1 ready, 0 timed out, -1 error. */
 static int wait_fd(int fd, short events, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	int rc;
-
-	do
-		rc = poll(&p, 1, timeout_ms);
-	while (rc < 0 && errno == EINTR);
-	return rc;
+	return util_wait_fd(fd, events,
+			    util_now_ns() + (uint64_t)timeout_ms * 1000000u);
 }
 
 int handover_listen(const char *path, char *err, size_t errlen)

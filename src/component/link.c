@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ext.h"
 #include "drain.h"
+#include "jid.h"
 #include "link.h"
 #include "link_int.h"
 #include "log.h"
@@ -32,8 +33,6 @@
 #include "util.h"
 #include "xmlstream.h"
 #include "xmlwrite.h"
-
-#define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
 
 /* A connection that lasted this long was healthy: the next failure starts
  * the back-off afresh. A server that accepts the handshake and drops us at
@@ -401,7 +400,7 @@ static void open_stream(struct link *l)
 	l->xs = link_parser_new(l);
 	snprintf(header, sizeof(header), "<?xml version='1.0'?><stream:stream "
 		 "xmlns='jabber:component:accept' "
-		 "xmlns:stream='http://etherx.jabber.org/streams' to='%s'>",
+		 "xmlns:stream='" XMPP_NS_STREAMS "' to='%s'>",
 		 c->domain);
 	if (l->xs == NULL || queue_text(l, header) < 0) {
 		link_lose(l, "out of memory");
@@ -609,7 +608,7 @@ static int is_stream_error(xmpp_stanza_t *st)
 	return util_streq(name, "stream:error") ||
 	       (util_streq(name, "error") && (xmpp_stanza_get_ns(st) == NULL ||
 				      util_streq(xmpp_stanza_get_ns(st),
-					 "http://etherx.jabber.org/streams")));
+					 XMPP_NS_STREAMS)));
 }
 
 static void on_stream_error(struct link *l, xmpp_stanza_t *err)
@@ -824,7 +823,7 @@ void link_parse_input(struct link *l, size_t len)
 					       xmlstream_error(l->xs)));
 		snprintf(l->reason, sizeof(l->reason), "malformed XML");
 		send_last_words(l, "<stream:error><not-well-formed xmlns='"
-				NS_STREAMS "'/></stream:error></stream:stream>");
+				XMPP_NS_STREAMS_IETF "'/></stream:error></stream:stream>");
 		retry(l, 0);
 		return;
 	}
@@ -1145,10 +1144,8 @@ static void on_prepare(void *arg)
  * parent ("ope.example.org" -> "example.org"), or the domain itself. */
 static void ping_target(struct link *l)
 {
-	const char *d = l->cfg->domain, *dot = strchr(d, '.');
-
 	snprintf(l->ping_to, sizeof(l->ping_to), "%s",
-		 dot && dot[1] ? dot + 1 : d);
+		 jid_parent_domain(l->cfg->domain));
 }
 
 struct link *link_new(struct loop *loop, xmpp_ctx_t *ctx,
@@ -1221,7 +1218,7 @@ int link_drain(struct link *l, struct drain *d)
 
 	if (l->phase != P_UP || l->stopping)
 		return -1;
-	if (drain_start(d, l->cfg->domain, drain_server_of(l->cfg->domain),
+	if (drain_start(d, l->cfg->domain, jid_parent_domain(l->cfg->domain),
 			util_now_ms(), text, sizeof(text)) < 0 ||
 	    queue_text(l, text) < 0)
 		return -1;

@@ -56,7 +56,7 @@ enum hold {
 
 /* How a stream header looks when the server's own could not be kept. */
 #define DEFAULT_HEADER "<stream:stream xmlns='jabber:component:accept' " \
-	"xmlns:stream='http://etherx.jabber.org/streams'>"
+	"xmlns:stream='" XMPP_NS_STREAMS "'>"
 
 struct link {
 	struct loop_io *io;       /* the socket, or the lookup's descriptor */

@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 
 #include "build_config.h"
+#include "hostport.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -457,9 +458,6 @@ static void put(struct text *t, const char *fmt, ...)
 	int n;
 
 	while (!t->failed) {
-		char *grown;
-		size_t cap;
-
 		va_start(ap, fmt);
 		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
 		va_end(ap);
@@ -471,15 +469,11 @@ static void put(struct text *t, const char *fmt, ...)
 			t->len += (size_t)n;
 			return;
 		}
-		cap = t->cap * 2 > t->len + (size_t)n + 1 ? t->cap * 2
-							 : t->len + (size_t)n + 1;
-		grown = realloc(t->buf, cap);
-		if (grown == NULL) {
+		if (util_grow(&t->buf, &t->cap, t->len + (size_t)n + 1, 1,
+			      256) < 0) {
 			t->failed = 1;
 			return;
 		}
-		t->buf = grown;
-		t->cap = cap;
 	}
 }
 
@@ -690,40 +684,27 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss,
 			socklen_t *sslen, char *err, size_t errlen)
 {
 	char host[64], esc[200], esc2[200];
-	const char *colon, *port_text;
-	char *end;
-	unsigned long port;
+	const char *h, *port_text;
+	unsigned port;
 	size_t hostlen;
 
 	memset(ss, 0, sizeof(*ss));
-	if (spec[0] == '[') {
-		const char *rb = strchr(spec, ']');
-
-		if (rb == NULL || rb[1] != ':')
+	if (hostport_split(spec, &h, &hostlen, &port_text) != 0)
+		goto syntax;
+	if (port_text == NULL) {
+		/* A bare IPv6 address needs brackets, and one a port. */
+		if (strchr(spec, ':') != NULL || spec[0] == '[')
 			goto syntax;
-		hostlen = (size_t)(rb - spec - 1);
-		if (hostlen >= sizeof(host))
-			goto syntax;
-		memcpy(host, spec + 1, hostlen);
-		port_text = rb + 2;
-	} else if ((colon = strrchr(spec, ':')) != NULL) {
-		if (strchr(spec, ':') != colon)
-			goto syntax;    /* a bare IPv6 address needs brackets */
-		hostlen = (size_t)(colon - spec);
-		if (hostlen >= sizeof(host))
-			goto syntax;
-		memcpy(host, spec, hostlen);
-		port_text = colon + 1;
-	} else {
-		hostlen = strlen("127.0.0.1");
-		memcpy(host, "127.0.0.1", hostlen);
+		h = "127.0.0.1";
+		hostlen = strlen(h);
 		port_text = spec;
 	}
+	if (hostlen >= sizeof(host))
+		goto syntax;
+	memcpy(host, h, hostlen);
 	host[hostlen] = '\0';
-	errno = 0;
-	port = strtoul(port_text, &end, 10);
-	if (*port_text < '0' || *port_text > '9' || *end != '\0' || errno != 0 ||
-	    port < 1 || port > 65535) {
+	port = hostport_port(port_text);
+	if (port == 0) {
 		snprintf(err, errlen, "metrics.listen '%s': the port must be a "
 			 "number from 1 to 65535",
 			 log_escape(esc, sizeof(esc), spec));
@@ -933,26 +914,15 @@ fail:
 	return -1;
 }
 
-/* Wait for FD to be ready for EVENTS until DEADLINE (monotonic ns). */
+/* Wait for FD to be ready for EVENTS until DEADLINE (monotonic ns): 0, or
+ * -1 with errno (ETIMEDOUT at the deadline). */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	uint64_t now = util_now_ns();
-	int rc;
+	int rc = util_wait_fd(fd, events, deadline);
 
-	do {
-		if (now >= deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		rc = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
-		now = util_now_ns();
-	} while (rc < 0 && errno == EINTR);
-	if (rc == 0) {
+	if (rc == 0)
 		errno = ETIMEDOUT;
-		return -1;
-	}
-	return rc < 0 ? -1 : 0;
+	return rc > 0 ? 0 : -1;
 }
 
 int metrics_health_query(const char *spec, int timeout_ms, char *reason,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "obuf.h"
+#include "util.h"
 
 /* The first allocation. */
 #define OBUF_FIRST 16384
@@ -24,9 +25,6 @@ const char *obuf_data(const struct obuf *b)
  * growing. */
 static int reserve(struct obuf *b, size_t n)
 {
-	size_t want;
-	char *p;
-
 	if (b->cap - b->tail >= n)
 		return 0;
 	if (b->head > 0) {
@@ -36,18 +34,9 @@ static int reserve(struct obuf *b, size_t n)
 		if (b->cap - b->tail >= n)
 			return 0;
 	}
-	want = b->cap ? b->cap : OBUF_FIRST;
-	while (want - b->tail < n) {
-		if (want > SIZE_MAX / 2)
-			return -1;
-		want *= 2;
-	}
-	p = realloc(b->data, want);
-	if (p == NULL)
+	if (n > SIZE_MAX - b->tail)
 		return -1;
-	b->data = p;
-	b->cap = want;
-	return 0;
+	return util_grow(&b->data, &b->cap, b->tail + n, 1, OBUF_FIRST);
 }
 
 int obuf_put(struct obuf *b, const char *s, size_t n)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "drain.h"
+#include "jid.h"
 #include "link.h"
 #include "log.h"
 
@@ -250,7 +251,7 @@ void pool_link_state(struct pool *p, enum link_state state)
 	}
 	if (p->link == NULL || p->phase != POOL_IDLE)
 		return;
-	server = drain_server_of(p->domain);
+	server = jid_parent_domain(p->domain);
 	if (pool_announce(p, p->domain, server, text, sizeof(text)) < 0 ||
 	    link_send_raw(p->link, text) < 0) {
 		p->phase = POOL_DONE;

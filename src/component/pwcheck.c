@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "access.h"
 #include "hash.h"
+#include "prompt.h"
 #include "pwcheck.h"
+#include "secretfile.h"
 
 struct slot {
 	struct pwcheck_key key;
@@ -320,23 +321,21 @@ static int read_line(FILE *fp, char *buf, size_t len)
 	return 0;
 }
 
-/* Prompt with PROMPT on the terminal and read a line without echo. */
+/* Prompt with PROMPT on the terminal and read a line without echo into
+ * BUF (LEN bytes); -1 at EOF or when the line does not fit. */
 static int read_hidden(const char *prompt, char *buf, size_t len)
 {
-	struct termios old, quiet;
-	int rc;
+	char *line;
+	int rc = -1;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
-	if (tcgetattr(STDIN_FILENO, &old) != 0)
+	if (prompt_line(prompt, 1, &line) != 0)
 		return -1;
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
-		return -1;
-	rc = read_line(stdin, buf, len);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-	fputc('\n', stderr);
+	/* As read_line(): a line of LEN - 1 bytes or more does not fit. */
+	if (strlen(line) < len - 1) {
+		memcpy(buf, line, strlen(line) + 1);
+		rc = 0;
+	}
+	secretfile_free(line);
 	return rc;
 }
 

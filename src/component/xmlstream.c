@@ -10,11 +10,11 @@
 #include <expat.h>
 
 #include "build_config.h"
+#include "util.h"
 #include "xmlstream.h"
 
 /* Expat joins namespace and local name with this; libstrophe uses the same. */
 #define NS_SEP '\x1F'
-#define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_XML "http://www.w3.org/XML/1998/namespace"
 #define NS_XMLNS "http://www.w3.org/2000/xmlns/"
 
@@ -27,7 +27,6 @@ static const char reserved_ns[] = "reserved namespace";
 /* One open element of the stanza being built. */
 struct level {
 	xmpp_stanza_t *stanza;
-	xmpp_stanza_t *last;     /* its last child, to append without a walk */
 	unsigned children;
 	size_t text;             /* bytes of text directly inside it */
 };
@@ -40,7 +39,6 @@ struct xmlstream {
 	struct xmlstream_limits lim;
 	struct xmlstream_callbacks cb;
 	void *arg;
-	int fast_append;         /* libstrophe's stanza layout checked */
 
 	unsigned depth;          /* open elements, <stream:stream> included */
 	int opened;
@@ -94,92 +92,12 @@ struct xmlstream {
 	char err[320];
 };
 
-/*
- * libstrophe appends a child by walking the sibling list
- * (xmpp_stanza_add_child_ex), quadratic in the number of children. Its
- * private stanza layout (src/common.h) is the same from 0.10 to 0.14; we
- * append through it in O(1), but only after layout_ok() has checked it
- * against the public API on this very library, and fall back to
- * xmpp_stanza_add_child_ex() otherwise (the children limit bounds that).
- */
-struct stanza_layout {
-	int ref;
-	xmpp_ctx_t *ctx;
-	int type;
-	xmpp_stanza_t *prev;
-	xmpp_stanza_t *next;
-	xmpp_stanza_t *children;
-	xmpp_stanza_t *parent;
-	char *data;
-	void *attributes;
-};
-
-static xmpp_stanza_t *field(const xmpp_stanza_t *s, size_t off)
+/* Append CHILD (its reference passes to L's element) through libstrophe's
+ * public API, which walks L's children to the last one: the limits on
+ * children and attributes (xmlstream.h) keep that walk short. */
+static void append(struct level *l, xmpp_stanza_t *child)
 {
-	xmpp_stanza_t *v;
-
-	memcpy(&v, (const char *)s + off, sizeof(v));
-	return v;
-}
-
-static void set_field(xmpp_stanza_t *s, size_t off, xmpp_stanza_t *v)
-{
-	memcpy((char *)s + off, &v, sizeof(v));
-}
-
-#define F_PREV offsetof(struct stanza_layout, prev)
-#define F_NEXT offsetof(struct stanza_layout, next)
-#define F_CHILDREN offsetof(struct stanza_layout, children)
-#define F_PARENT offsetof(struct stanza_layout, parent)
-
-static int layout_ok(xmpp_ctx_t *ctx)
-{
-	xmpp_stanza_t *p = xmpp_stanza_new(ctx);
-	xmpp_stanza_t *a = xmpp_stanza_new(ctx);
-	xmpp_stanza_t *b = xmpp_stanza_new(ctx);
-	xmpp_ctx_t *c;
-	int ok = 0;
-
-	if (p == NULL || a == NULL || b == NULL)
-		goto out;
-	if (xmpp_stanza_set_name(p, "p") || xmpp_stanza_set_name(a, "a") ||
-	    xmpp_stanza_set_name(b, "b"))
-		goto out;
-	xmpp_stanza_add_child(p, a);
-	xmpp_stanza_add_child(p, b);
-	memcpy(&c, (const char *)p + offsetof(struct stanza_layout, ctx),
-	       sizeof(c));
-	ok = c == ctx && xmpp_stanza_get_children(p) == a &&
-	     xmpp_stanza_get_next(a) == b && field(p, F_CHILDREN) == a &&
-	     field(a, F_NEXT) == b && field(b, F_PREV) == a &&
-	     field(a, F_PREV) == NULL && field(b, F_NEXT) == NULL &&
-	     field(a, F_PARENT) == p && field(b, F_PARENT) == p &&
-	     field(p, F_PARENT) == NULL && field(p, F_PREV) == NULL;
-out:
-	if (a != NULL)
-		xmpp_stanza_release(a);
-	if (b != NULL)
-		xmpp_stanza_release(b);
-	if (p != NULL)
-		xmpp_stanza_release(p);
-	return ok;
-}
-
-/* Append CHILD (its reference passes to L's element). */
-static void append(struct xmlstream *x, struct level *l, xmpp_stanza_t *child)
-{
-	if (!x->fast_append) {
-		xmpp_stanza_add_child_ex(l->stanza, child, 0);
-	} else {
-		set_field(child, F_PARENT, l->stanza);
-		if (l->last == NULL) {
-			set_field(l->stanza, F_CHILDREN, child);
-		} else {
-			set_field(l->last, F_NEXT, child);
-			set_field(child, F_PREV, l->last);
-		}
-	}
-	l->last = child;
+	xmpp_stanza_add_child_ex(l->stanza, child, 0);
 }
 
 void xmlstream_limits_default(struct xmlstream_limits *l)
@@ -230,22 +148,7 @@ static void fail(struct xmlstream *x, const char *what)
 /* Make room for N bytes in a growing buffer. */
 static int reserve(char **buf, size_t *cap, size_t n)
 {
-	size_t c = *cap ? *cap : 64;
-	char *p;
-
-	if (n <= *cap)
-		return 0;
-	while (c < n) {
-		if (c > SIZE_MAX / 2)
-			return -1;
-		c *= 2;
-	}
-	p = realloc(*buf, c);
-	if (p == NULL)
-		return -1;
-	*buf = p;
-	*cap = c;
-	return 0;
+	return util_grow(buf, cap, n, 1, 64);
 }
 
 /* NSNAME is "uri<SEP>local" or "local": the local part, and in *NS the
@@ -375,7 +278,7 @@ static int flush_text(struct xmlstream *x, struct level *l)
 		xmpp_stanza_release(t);
 		return -1;
 	}
-	append(x, l, t);
+	append(l, t);
 	x->text_len = 0;
 	return 0;
 }
@@ -416,7 +319,7 @@ static void XMLCALL on_ns_decl(void *ud, const XML_Char *prefix,
 		fail(x, "out of memory");
 		return;
 	}
-	if (uri != NULL && strcmp(uri, NS_STREAMS) == 0) {
+	if (uri != NULL && strcmp(uri, XMPP_NS_STREAMS) == 0) {
 		x->qnames++;
 		snprintf(x->stream_qname, sizeof(x->stream_qname), "%s%sstream",
 			 prefix != NULL ? prefix : "", prefix != NULL ? ":" : "");
@@ -451,7 +354,7 @@ static void open_stream(struct xmlstream *x, const char *nsname,
 		x->depth = 1;
 		return;
 	}
-	if (strcmp(nsname, NS_STREAMS "\x1Fstream") != 0) {
+	if (strcmp(nsname, XMPP_NS_STREAMS "\x1Fstream") != 0) {
 		fail(x, "expected <stream:stream> from the server, got another element");
 		return;
 	}
@@ -544,7 +447,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 		return;
 	}
 	if (x->depth == 1) {
-		if (strcmp(nsname, NS_STREAMS "\x1Fstream") == 0) {
+		if (strcmp(nsname, XMPP_NS_STREAMS "\x1Fstream") == 0) {
 			fail(x, "a second stream header from the server");
 			return;
 		}
@@ -613,11 +516,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *nsname,
 	l = &x->levels[d];
 	l->stanza = NULL;
 	if (parent != NULL)
-		append(x, parent, s);
+		append(parent, s);
 	else
 		x->levels[1].stanza = s;
 	l->stanza = s;
-	l->last = NULL;
 	l->children = 0;
 	l->text = 0;
 	name = split_name(x, nsname, &ns);
@@ -805,7 +707,9 @@ struct xmlstream *xmlstream_new(xmpp_ctx_t *ctx,
 	if (lim->stanza_bytes == 0 || lim->depth == 0 || lim->children == 0 ||
 	    lim->elements == 0 ||
 	    lim->attrs == 0 || lim->attr_bytes == 0 || lim->text_bytes == 0 ||
-	    lim->depth > UINT_MAX / 2)
+	    lim->depth > XMLSTREAM_MAX_DEPTH ||
+	    lim->children > XMLSTREAM_MAX_CHILDREN ||
+	    lim->attrs > XMLSTREAM_MAX_ATTRS)
 		return NULL;
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
@@ -814,7 +718,6 @@ struct xmlstream *xmlstream_new(xmpp_ctx_t *ctx,
 	x->lim = *lim;
 	x->cb = *cb;
 	x->arg = arg;
-	x->fast_append = layout_ok(ctx);
 	x->levels = calloc((size_t)lim->depth + 1, sizeof(*x->levels));
 	/* XMPP is UTF-8 whatever the XML declaration says. */
 	x->p = XML_ParserCreateNS("UTF-8", NS_SEP);

@@ -59,6 +59,24 @@ struct xmlstream_limits {
 #define XMLSTREAM_DEFAULT_ATTR_BYTES 16384
 #define XMLSTREAM_DEFAULT_TEXT_BYTES 65536
 
+/*
+ * The most a limit may be set to (xmlstream_new() refuses more). Stanzas
+ * are built through libstrophe's public API, whose costs grow with these:
+ * xmpp_stanza_add_child_ex() walks the parent's children to append (text
+ * nodes between them included, so up to 2 x children + 1), an attribute
+ * goes into a hash table of 8 buckets that never grows (a lookup scans
+ * attrs / 8 entries), and freeing or serialising a tree recurses once per
+ * level. Measured through the fake server (bench/worst-stanza.py), a
+ * stanza of 1M elements whose parents hold 256 children with text between
+ * them cost 1.25x what it cost with O(1) appends into libstrophe's private
+ * struct, as ope did before (at 1024 children: 3.5x); 256 attributes per
+ * element cost no more per byte than small elements. 256 is also the
+ * default: the children maximum cannot go lower without changing it.
+ */
+#define XMLSTREAM_MAX_DEPTH 1024
+#define XMLSTREAM_MAX_CHILDREN 256
+#define XMLSTREAM_MAX_ATTRS 256
+
 /* Fill L with the defaults above. */
 void xmlstream_limits_default(struct xmlstream_limits *l);
 
@@ -98,8 +116,8 @@ struct xmlstream_callbacks {
 };
 
 /* A parser that builds stanzas in CTX (borrowed; must outlive it) within
- * LIM (copied) and calls CB (copied) with ARG. NULL when out of memory or
- * a limit is 0. Free with xmlstream_free(). */
+ * LIM (copied) and calls CB (copied) with ARG. NULL when out of memory, a
+ * limit is 0, or depth, children or attrs is above its XMLSTREAM_MAX_*. Free with xmlstream_free(). */
 struct xmlstream *xmlstream_new(xmpp_ctx_t *ctx,
 				const struct xmlstream_limits *lim,
 				const struct xmlstream_callbacks *cb, void *arg);

@@ -174,7 +174,9 @@ void fuzz_assert_well_formed(const char *text, size_t len)
 	/* Replies may be bigger than what came in; only well-formedness counts. */
 	lim.stanza_bytes = 1u << 30;
 	lim.depth = 256;
-	lim.children = lim.attrs = lim.elements = 1u << 30;
+	lim.children = XMLSTREAM_MAX_CHILDREN;
+	lim.attrs = XMLSTREAM_MAX_ATTRS;
+	lim.elements = 1u << 30;
 	lim.attr_bytes = lim.text_bytes = 1u << 30;
 	x = xmlstream_new(fuzz_ctx(), &lim, &cb, &o);
 	if (x == NULL)

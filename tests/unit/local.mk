@@ -20,7 +20,11 @@ tests_unit_test_common_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_secretfile.c \
 	tests/unit/test_jid.c \
 	tests/unit/test_hash.c \
-	tests/unit/test_stanza.c
+	tests/unit/test_stanza.c \
+	tests/unit/test_strophe_compat.c \
+	tests/unit/test_prompt.c \
+	tests/unit/test_hostport.c \
+	tests/unit/test_util.c
 tests_unit_test_common_CPPFLAGS = $(AM_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_common_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_common_LDADD = src/common/libopecommon.a \
@@ -67,8 +71,7 @@ tests_unit_test_client_SOURCES = $(UNIT_RUNNER) \
 	tests/unit/test_check.c \
 	tests/unit/test_track.c \
 	tests/unit/test_stats.c \
-	tests/unit/test_report.c \
-	tests/unit/test_session.c
+	tests/unit/test_report.c
 tests_unit_test_client_CPPFLAGS = $(CLIENT_CPPFLAGS) $(UNIT_CPPFLAGS)
 tests_unit_test_client_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_client_LDADD = $(CLIENT_LIBS) $(CUNIT_LIBS)

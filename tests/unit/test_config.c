@@ -745,6 +745,11 @@ BAD(test_bad_port_zero, "bad-port-zero.conf", 3,
     "server.port 0 is out of range (1..65535)")
 BAD(test_bad_port_high, "bad-port-high.conf", 3,
     "server.port 65536 is out of range (1..65535)")
+/* The maxima that keep libstrophe's append and attribute table cheap. */
+BAD(test_bad_children_high, "bad-children-high.conf", 3,
+    "limits.children 257 is out of range (1..256)")
+BAD(test_bad_attributes_high, "bad-attributes-high.conf", 3,
+    "limits.attributes 257 is out of range (1..256)")
 BAD(test_bad_domain, "bad-domain.conf", 3,
     "component.domain 'ope..example.org' is not a valid domain name")
 BAD(test_bad_instance_chars, "bad-instance-chars.conf", 5,
@@ -1217,6 +1222,8 @@ static const struct testutil_test tests[] = {
 	{ "secret file with two lines", test_bad_two_line_secret_file },
 	{ "port 0", test_bad_port_zero },
 	{ "port 65536", test_bad_port_high },
+	{ "limits.children above its maximum", test_bad_children_high },
+	{ "limits.attributes above its maximum", test_bad_attributes_high },
 	{ "invalid domain", test_bad_domain },
 	{ "instance name: bad byte", test_bad_instance_chars },
 	{ "instance name: too long", test_bad_instance_long },

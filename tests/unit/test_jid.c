@@ -102,6 +102,14 @@ static const char *make_name(char *buf, size_t buflen, int labels, int len)
 	return buf;
 }
 
+static void test_parent_domain(void)
+{
+	CU_ASSERT_STRING_EQUAL(jid_parent_domain("ope.example.org"),
+			       "example.org");
+	CU_ASSERT_STRING_EQUAL(jid_parent_domain("localhost"), "localhost");
+	CU_ASSERT_STRING_EQUAL(jid_parent_domain("x."), "x.");
+}
+
 static void test_domain_valid(void)
 {
 	char buf[300];
@@ -314,6 +322,7 @@ static int test_jid_register(void)
 	if (suite == NULL ||
 	    CU_add_test(suite, "split", test_split) == NULL ||
 	    CU_add_test(suite, "domain_is (case-insensitive)", test_domain_is) == NULL ||
+	    CU_add_test(suite, "parent_domain", test_parent_domain) == NULL ||
 	    CU_add_test(suite, "domain_valid", test_domain_valid) == NULL ||
 	    CU_add_test(suite, "host_valid", test_host_valid) == NULL ||
 	    CU_add_test(suite, "prep: nodeprep, nameprep, resourceprep", test_prep) == NULL ||

@@ -79,6 +79,23 @@ static void test_iq_result(void)
 	testutil_ctx_free(ctx);
 }
 
+static void test_text_element(void)
+{
+	xmpp_ctx_t *ctx = testutil_ctx_new();
+	xmpp_stanza_t *q = stanza_element(ctx, "query", "jabber:iq:version");
+	char *xml;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(stanza_add_text_element(q, "name", "ope"), 0);
+	CU_ASSERT_EQUAL(stanza_add_text_element(q, "os", "a<b"), 0);
+	xml = testutil_text(q);
+	CU_ASSERT_STRING_EQUAL(xml, "<query xmlns=\"jabber:iq:version\"><name>ope"
+			       "</name><os>a&lt;b</os></query>");
+	free(xml);
+	xmpp_stanza_release(q);
+	testutil_ctx_free(ctx);
+}
+
 static void test_size(void)
 {
 	xmpp_ctx_t *ctx = testutil_ctx_new();
@@ -104,6 +121,7 @@ static int test_stanza_register(void)
 	    !CU_add_test(s, "error reply", test_error_reply) ||
 	    !CU_add_test(s, "condition names and types", test_condition_types) ||
 	    !CU_add_test(s, "iq result", test_iq_result) ||
+	    !CU_add_test(s, "an element holding text", test_text_element) ||
 	    !CU_add_test(s, "size estimate", test_size))
 		return CU_get_error();
 	return CUE_SUCCESS;

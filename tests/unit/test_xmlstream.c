@@ -402,6 +402,80 @@ static void test_limits(void)
 	check_limit(&lim, ok, over, "stanza size");
 }
 
+/* HEAD, N times OPEN (a "%u" in it gets the index), N times CLOSE, TAIL.
+ * Caller frees. */
+static char *build(const char *head, unsigned n, const char *open,
+		   const char *close, const char *tail)
+{
+	size_t cap = strlen(head) + strlen(tail) + 1 +
+		     (size_t)n * (strlen(open) + strlen(close) + 10);
+	char *s = malloc(cap), *p;
+	unsigned i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	p = s + sprintf(s, "%s", head);
+	for (i = 0; i < n; i++) {
+		const char *at = strstr(open, "%u");
+
+		if (at == NULL) {
+			p += sprintf(p, "%s", open);
+			continue;
+		}
+		p += sprintf(p, "%.*s%u%s", (int)(at - open), open, i, at + 2);
+	}
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s", close);
+	strcpy(p, tail);
+	return s;
+}
+
+static void test_limits_at_maximum(void)
+{
+	struct xmlstream_limits lim;
+	char *ok, *over;
+
+	xmlstream_limits_default(&lim);
+	lim.stanza_bytes = 1u << 20;
+	lim.elements = 1u << 20;
+	lim.depth = XMLSTREAM_MAX_DEPTH;
+	/* The iq is level 1: MAX - 1 nested elements fill the depth. */
+	ok = build(IQ, XMLSTREAM_MAX_DEPTH - 1, "<a>", "</a>", "</iq>");
+	over = build(IQ, XMLSTREAM_MAX_DEPTH, "<a>", "</a>", "</iq>");
+	check_limit(&lim, ok, over, "nesting depth");
+	free(ok);
+	free(over);
+
+	xmlstream_limits_default(&lim);
+	lim.stanza_bytes = 1u << 20;
+	lim.elements = 1u << 20;
+	lim.children = XMLSTREAM_MAX_CHILDREN;
+	/* Text between the children: libstrophe's list holds those nodes too. */
+	ok = build(IQ, XMLSTREAM_MAX_CHILDREN, "<c/>t", "", "</iq>");
+	over = build(IQ, XMLSTREAM_MAX_CHILDREN + 1, "<c/>t", "", "</iq>");
+	check_limit(&lim, ok, over, "children per element");
+	free(ok);
+	free(over);
+
+	xmlstream_limits_default(&lim);
+	lim.stanza_bytes = 1u << 20;
+	lim.attrs = XMLSTREAM_MAX_ATTRS;
+	ok = build(IQ "<q", XMLSTREAM_MAX_ATTRS, " a%u='v'", "", "/></iq>");
+	over = build(IQ "<q", XMLSTREAM_MAX_ATTRS + 1, " a%u='v'", "", "/></iq>");
+	check_limit(&lim, ok, over, "attributes per element");
+	free(ok);
+	free(over);
+
+	xmlstream_limits_default(&lim);
+	lim.depth = XMLSTREAM_MAX_DEPTH + 1;
+	CU_ASSERT_PTR_NULL(xmlstream_new(ctx, &lim, &cbs, NULL));
+	xmlstream_limits_default(&lim);
+	lim.children = XMLSTREAM_MAX_CHILDREN + 1;
+	CU_ASSERT_PTR_NULL(xmlstream_new(ctx, &lim, &cbs, NULL));
+	xmlstream_limits_default(&lim);
+	lim.attrs = XMLSTREAM_MAX_ATTRS + 1;
+	CU_ASSERT_PTR_NULL(xmlstream_new(ctx, &lim, &cbs, NULL));
+}
+
 /* What a skipped stanza's top element tells, even when over at its top. */
 static void test_skip_report(void)
 {
@@ -983,6 +1057,7 @@ static int test_xmlstream_register(void)
 	    !CU_add_test(s, "same trees as libstrophe's parser", test_same_as_libstrophe) ||
 	    !CU_add_test(s, "namespaces and xml:lang", test_namespaces) ||
 	    !CU_add_test(s, "every limit: at and one over", test_limits) ||
+	    !CU_add_test(s, "depth, children, attributes at the maximum", test_limits_at_maximum) ||
 	    !CU_add_test(s, "what a skipped stanza reports", test_skip_report) ||
 	    !CU_add_test(s, "forged and clashing attributes", test_forged_attributes) ||
 	    !CU_add_test(s, "a prefix bound to the xml namespace", test_reserved_prefix) ||

@@ -2,13 +2,6 @@
 /* time.c: XEP-0202 Entity Time: the current time in UTC. */
 #include "ext.h"
 
-static int add_field(xmpp_stanza_t *parent, const char *name, const char *value)
-{
-	xmpp_stanza_t *field = stanza_add_element(parent, name, NULL);
-
-	return field != NULL ? stanza_add_text(field, value) : -1;
-}
-
 static int time_handle(const struct ext_request *req, struct ext_reply *reply)
 {
 	char utc[sizeof("YYYY-MM-DDThh:mm:ssZ")];
@@ -27,7 +20,8 @@ static int time_handle(const struct ext_request *req, struct ext_reply *reply)
 	if (el == NULL)
 		return -1;
 	/* ope keeps UTC whatever the host's zone: the offset is always zero. */
-	if (add_field(el, "tzo", "+00:00") != 0 || add_field(el, "utc", utc) != 0) {
+	if (stanza_add_text_element(el, "tzo", "+00:00") != 0 ||
+	    stanza_add_text_element(el, "utc", utc) != 0) {
 		xmpp_stanza_release(el);
 		return -1;
 	}

@@ -8,13 +8,6 @@
 #include "config.h"
 #include "ext.h"
 
-static int add_field(xmpp_stanza_t *query, const char *name, const char *value)
-{
-	xmpp_stanza_t *field = stanza_add_element(query, name, NULL);
-
-	return field != NULL ? stanza_add_text(field, value) : -1;
-}
-
 /* "Linux 6.1.0", looked up once: it doesn't change while we run. */
 static const char *os_name(void)
 {
@@ -36,13 +29,13 @@ static int version_handle(const struct ext_request *req, struct ext_reply *reply
 
 	if (query == NULL)
 		return -1;
-	if (add_field(query, "name", PACKAGE_NAME) != 0 ||
-	    add_field(query, "version", PACKAGE_VERSION) != 0)
+	if (stanza_add_text_element(query, "name", PACKAGE_NAME) != 0 ||
+	    stanza_add_text_element(query, "version", PACKAGE_VERSION) != 0)
 		goto oom;
 	if (req->cfg->service_show_os) {
 		const char *os = os_name();
 
-		if (*os != '\0' && add_field(query, "os", os) != 0)
+		if (*os != '\0' && stanza_add_text_element(query, "os", os) != 0)
 			goto oom;
 	}
 	reply->payload = query;
