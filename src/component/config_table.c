@@ -16,6 +16,7 @@
 #include "access.h"
 #include "config.h"
 #include "config_loader.h"
+#include "hostport.h"
 #include "jid.h"
 #include "journal.h"
 #include "log.h"
@@ -546,39 +547,24 @@ static int same_servers(const void *a, const void *b)
 }
 
 /* Parse "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
- * into SRV (host malloc'd). Returns 0, or -1 after config_fail(). */
+ * (hostport.h) into SRV (host malloc'd). Returns 0, or -1 after
+ * config_fail(). */
 static int parse_host_port(struct config_loader *ld, const config_setting_t *s,
 			   const char *text, unsigned def_port,
 			   struct config_server *srv)
 {
-	const char *host = text, *port = NULL, *colon = strrchr(text, ':');
-	size_t hlen = strlen(text);
-	char esc[300], *end;
-	unsigned long p = def_port;
+	const char *host, *port;
+	size_t hlen;
+	unsigned p = def_port;
+	char esc[300];
 
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-			goto bad;
-		host = text + 1;
-		hlen = (size_t)(close - host);
-		if (close[1] == ':')
-			port = close + 2;
-	} else if (colon != NULL && strchr(text, ':') == colon) {
-		hlen = (size_t)(colon - text);
-		port = colon + 1;
-	}
-	if (port != NULL) {
-		errno = 0;
-		p = strtoul(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || errno != 0 || p < 1 ||
-		    p > 65535)
-			return config_fail(ld, s, "server.hosts entry '%s' has a "
-					   "bad port; give host:port with a port "
-					   "from 1 to 65535",
-					   log_escape(esc, sizeof(esc), text));
-	}
+	if (hostport_split(text, &host, &hlen, &port) != 0)
+		goto bad;
+	if (port != NULL && (p = hostport_port(port)) == 0)
+		return config_fail(ld, s, "server.hosts entry '%s' has a "
+				   "bad port; give host:port with a port "
+				   "from 1 to 65535",
+				   log_escape(esc, sizeof(esc), text));
 	srv->host = strndup(host, hlen);
 	if (srv->host == NULL)
 		return config_fail(ld, NULL, "out of memory");
@@ -587,7 +573,7 @@ static int parse_host_port(struct config_loader *ld, const config_setting_t *s,
 		srv->host = NULL;
 		goto bad;
 	}
-	srv->port = (unsigned)p;
+	srv->port = p;
 	return 0;
 bad:
 	return config_fail(ld, s, "server.hosts entry '%s' is not host:port "
