@@ -49,7 +49,8 @@ local validate_from = module:get_option_boolean("validate_from_addresses", true)
 -- requests (not drained), in join order. A conn is
 --   { session, name, routable, tracked = { [from.."\0"..id] = entry },
 --     count, bytes, heard (time of the last read), ping (time sent or nil) }
--- and an entry { stanza, origin, seq, t, size, again }.
+-- and an entry { stanza, origin, seq, time, size, again } (an array: a
+-- third smaller than named fields; bench/prosody-track-mem.lua).
 local conns = {};
 local routable = {};
 local serial = 0;        -- provisional names conn-1, conn-2...
@@ -153,7 +154,7 @@ local function route(stanza, origin, again)
 		local size = size_of(stanza, track_max_bytes - conn.bytes);
 		if tracked[key] == nil and conn.count < track_max and conn.bytes + size <= track_max_bytes then
 			seq = seq + 1;
-			tracked[key] = { stanza = stanza, origin = origin, seq = seq, t = clock, size = size, again = again };
+			tracked[key] = { stanza, origin, seq, clock, size, again };
 			conn.count = conn.count + 1;
 			conn.bytes = conn.bytes + size;
 		else
@@ -234,7 +235,7 @@ local function leave(conn, why)
 	local entries = {};
 	for _, e in pairs(conn.tracked) do entries[#entries + 1] = e; end
 	conn.tracked = {};
-	t_sort(entries, function (a, b) return a.seq < b.seq; end);
+	t_sort(entries, function (a, b) return a[3] < b[3]; end);
 	if #routable == 0 and #entries > 0 then
 		start_holding(conn.name .. " left with none routable");
 	end
@@ -243,7 +244,7 @@ local function leave(conn, why)
 	if since then held, held_bytes = {}, 0; end
 	local bounced = stats.bounced;
 	for _, e in ipairs(entries) do
-		if not route(e.stanza, e.origin, true) then bounce(e.stanza, e.origin); end
+		if not route(e[1], e[2], true) then bounce(e[1], e[2]); end
 	end
 	stats.rerouted = stats.rerouted + #entries;
 	if since and older ~= held then
@@ -336,8 +337,8 @@ local function on_answer(event)
 	if e then
 		conn.tracked[key] = nil;
 		conn.count = conn.count - 1;
-		conn.bytes = conn.bytes - e.size;
-		if e.again then done[key] = clock; end
+		conn.bytes = conn.bytes - e[5];
+		if e[6] then done[key] = clock; end
 	elseif done[key] then
 		stats.duplicates = stats.duplicates + 1;
 		module:log("info", "%s: dropped a second answer (id %s to %s); duplicates dropped: %d",
@@ -424,10 +425,10 @@ module:add_timer(tick, function ()
 		for _, conn in pairs(conns) do
 			local tracked = conn.tracked;
 			for key, e in pairs(tracked) do
-				if clock - e.t >= track_seconds then
+				if clock - e[4] >= track_seconds then
 					tracked[key] = nil;
 					conn.count = conn.count - 1;
-					conn.bytes = conn.bytes - e.size;
+					conn.bytes = conn.bytes - e[5];
 					n = n + 1;
 				end
 			end
