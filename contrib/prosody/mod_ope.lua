@@ -146,12 +146,16 @@ local function route(stanza, origin, again)
 		return false;
 	end
 	local attr = stanza.attr;
+	attr.xmlns = nil;
+	-- Serialised here instead of in session.send (mod_component's does
+	-- tostring() too): once, and its length is the tracked size.
+	local data = tostring(stanza);
 	local id, from, name = attr.id, attr.from, stanza.name;
 	if id and id ~= "" and from and (name == "message" and attr.type ~= "error"
 		or name == "iq" and (attr.type == "get" or attr.type == "set")) then
 		local key = from .. "\0" .. id;
 		local tracked = conn.tracked;
-		local size = size_of(stanza, track_max_bytes - conn.bytes);
+		local size = #data;
 		if tracked[key] == nil and conn.count < track_max and conn.bytes + size <= track_max_bytes then
 			seq = seq + 1;
 			tracked[key] = { stanza, origin, seq, clock, size, again };
@@ -161,13 +165,12 @@ local function route(stanza, origin, again)
 			stats.untracked = stats.untracked + 1;
 			if not conn.full then
 				conn.full = true;
-				module:log("warn", "%s: %d requests of about %d bytes tracked (ope_track_max %d, ope_track_max_bytes %d): routing further ones untracked",
+				module:log("warn", "%s: %d requests of %d bytes tracked (ope_track_max %d, ope_track_max_bytes %d): routing further ones untracked",
 					conn.name, conn.count, conn.bytes, track_max, track_max_bytes);
 			end
 		end
 	end
-	attr.xmlns = nil;
-	conn.session.send(stanza);
+	conn.session.send(data);
 	return true;
 end
 
@@ -285,10 +288,11 @@ module:hook("stanza/jabber:component:accept:handshake", function (event)
 	session.type = "component";
 	session.component_validate_from = validate_from;
 	session.ope_pool, session.ope_conn = host, conn;
-	-- Any bytes read count as life (cheaper than a hook per stanza).
+	-- Any bytes read count as life (cheaper than a hook per stanza); the
+	-- coarse clock is exact to a tick.
 	local data = session.data;
 	session.data = function (c, d)
-		conn.heard, conn.ping = time_now(), nil;
+		conn.heard, conn.ping = clock, nil;
 		return data(c, d);
 	end
 	conns[session] = conn;
@@ -401,7 +405,8 @@ module:add_timer(tick, function ()
 	clock = time_now();
 	local dead = {};
 	for session, conn in pairs(conns) do
-		local silent = clock - conn.heard;
+		-- heard is a tick's clock: the silence is at least this long.
+		local silent = clock - conn.heard - tick;
 		if silent >= liveness_seconds and (conn.count > 0 or conn.ping) then
 			dead[#dead + 1] = conn;
 		elseif silent >= ping_seconds and not conn.ping then
@@ -413,7 +418,7 @@ module:add_timer(tick, function ()
 	end
 	for _, conn in ipairs(dead) do
 		module:log("warn", "%s is dead: silent for %.1f s with %d tracked requests%s (ope_liveness_seconds %g); closing it",
-			conn.name, clock - conn.heard, conn.count, conn.ping and " and a ping unanswered" or "", liveness_seconds);
+			conn.name, clock - conn.heard - tick, conn.count, conn.ping and " and a ping unanswered" or "", liveness_seconds);
 		conn.session:close{ condition = "connection-timeout", text = "Silent for too long" };
 		-- close() ends the session at once (component-disconnected);
 		-- should it not, the pool forgets it all the same.
