@@ -40,6 +40,7 @@ EXTRA_DIST += \
 	tests/e2e/ejabberd.sh \
 	tests/e2e/scaleout.sh \
 	tests/e2e/drain_probe.py \
+	tests/e2e/pool_probe.py \
 	tests/e2e/forge.py \
 	tests/e2e/adhoc_slixmpp.py \
 	contrib/ejabberd/mod_ope_drain.erl \
