@@ -9,6 +9,9 @@ failed: ..." and exits 1 when refused), then sends one announcement
 per NAME, in order, and prints "NAME: result size=N" or "NAME: error
 CONDITION" or "NAME: none" (no answer within 10 s) for each, then
 "ready", and stays connected until STOPFILE exists (at most 300 s).
+Meanwhile, with PROBE_ANSWER=N in the environment, it answers each
+<iq type='get|set'/> from a user (a JID with an @) N times with a result,
+and prints "received: K" whenever K, the count of such IQs, grows.
 """
 import os
 import hashlib
@@ -41,7 +44,7 @@ def read_until(sock, buf, pattern, deadline):
 
 
 def main(argv):
-    if len(argv) < 7:
+    if len(argv) < 6:
         print(__doc__, file=sys.stderr)
         return 64
     port, domain, server, secret = int(argv[1]), argv[2], argv[3], argv[4]
@@ -86,11 +89,29 @@ def main(argv):
             print("%s: error %s" % (name, cond.group(1) if cond else "?"),
                   flush=True)
     print("ready", flush=True)
+    answer = int(os.environ.get("PROBE_ANSWER", "0"))
+    received = 0
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not os.path.exists(stopfile):
         _, buf = read_until(sock, buf, r"(?!)",
                             min(deadline, time.monotonic() + 0.2))
-        buf = buf[-4096:]
+        got = 0
+        for m in re.finditer(r"<iq\b[^>]*>", buf):
+            tag = m.group(0)
+            attrs = dict(re.findall(r"([a-z]+)=['\"]([^'\"]*)['\"]", tag))
+            if attrs.get("type") not in ("get", "set") or \
+                    "@" not in attrs.get("from", ""):
+                continue
+            got += 1
+            reply = "<iq type='result' id=%s from=%s to=%s/>" % (
+                quoteattr(attrs.get("id", "")), quoteattr(domain),
+                quoteattr(attrs["from"]))
+            for _ in range(answer):
+                sock.sendall(reply.encode())
+        if got:
+            received += got
+            print("received: %d" % received, flush=True)
+        buf = buf[max(0, buf.rfind(">") + 1):]
     sock.sendall(b"</stream:stream>")
     sock.close()
     return 0
