@@ -83,11 +83,11 @@ rate0=; rate1=; cpu0=; cpu1=
 for ((r = 1; r <= PB_ROUNDS; r++)); do
 	prosody_as "" || exit 1
 	out=$(round "without$r") || exit 1
-	set -- $out
+	read -r rate cpu <<<"$out"; set -- "$rate" "$cpu"
 	rate0="$rate0 $1"; cpu0="$cpu0 $2"
 	prosody_as "$WITH" || exit 1
 	out=$(round "with$r") || exit 1
-	set -- $out
+	read -r rate cpu <<<"$out"; set -- "$rate" "$cpu"
 	rate1="$rate1 $1"; cpu1="$cpu1 $2"
 done
 so_inst_stop ope
