@@ -11,8 +11,9 @@
 # on loopback, one node stopped under load) build contrib/ejabberd's module
 # with erlc and fail, never skip, without it. They print TAP too.
 #
-# prosody-hold.test loads contrib/prosody/mod_ope_hold.lua into the
-# test's Prosody and restarts ope-component under load (TAP).
+# prosody-pool.test loads contrib/prosody/mod_ope.lua into the test's
+# Prosody: a pool of ope-component instances under load, SIGKILL, SIGSTOP,
+# the only instance killed, stickiness, drain and hold (TAP).
 #
 # takeover.test: takeover restarts (SIGUSR2, --takeover) under load behind
 # Prosody, then ejabberd; a refused TLS link; a successor that can't start.
@@ -25,7 +26,7 @@ TEST_LOG_DRIVER = $(TAP_DRIVER)
 E2E_TESTS = \
 	tests/e2e/prosody.test \
 	tests/e2e/ejabberd.test \
-	tests/e2e/prosody-hold.test \
+	tests/e2e/prosody-pool.test \
 	tests/e2e/scaleout.test \
 	tests/e2e/scaleout-cluster.test \
 	tests/e2e/takeover.test \
@@ -47,10 +48,12 @@ EXTRA_DIST += \
 	tests/e2e/ejabberd.sh \
 	tests/e2e/scaleout.sh \
 	tests/e2e/drain_probe.py \
+	tests/e2e/pool_probe.py \
 	tests/e2e/forge.py \
 	tests/e2e/adhoc_slixmpp.py \
 	contrib/ejabberd/mod_ope_drain.erl \
-	contrib/prosody/mod_ope_hold.lua \
+	contrib/prosody/mod_ope.lua \
+	contrib/prosody/README.md \
 	tests/e2e/docker.sh \
 	deploy/Containerfile \
 	deploy/compose.yml \

@@ -149,7 +149,7 @@ $extra"
 	cat >"$E2E_TMP/$name.conf" <<EOF
 # ope-component instance $name, written by tests/e2e/scaleout.sh
 $server
-component = { domain = "$E2E_COMPONENT"; secret = "$E2E_SECRET"; };
+component = { domain = "$E2E_COMPONENT"; secret = "$E2E_SECRET"; instance = "$name"; };
 log       = { level = "info"; timestamps = true; };
 reconnect = { initial = 0.2; maximum = 1.0; };
 # A few accounts at full speed are abuse by the default rate limits.
