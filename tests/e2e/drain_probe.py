@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# tests/e2e/drain_probe.py: a bare XEP-0114 connection that asks ejabberd's mod_ope_drain to unroute it, then counts what still reaches it.
+# tests/e2e/drain_probe.py: a bare XEP-0114 connection that asks ejabberd's mod_ope to unroute it, then counts what still reaches it.
 """Usage: drain_probe.py PORT DOMAIN SERVER SECRET STOPFILE [noask]
 
 Connects to the component port, authenticates, sends
 <iq type='set'><unroute xmlns='urn:xmpp:ope:drain:0'/></iq> (unless
 "noask"), prints "reply: result|error|none" for it, then stays connected
 until STOPFILE exists (at most 300 s) and prints "received: N" for the
-stanzas (messages and IQs other than the drain reply) routed to it
-meanwhile. Exits 1 if the connection fails or closes early.
+stanzas (messages and IQs other than the drain reply and mod_ope's
+liveness pings, ids ope-ping-*) routed to it meanwhile. Exits 1 if the connection fails
+or closes early.
 """
 import os
 import hashlib
@@ -83,7 +84,8 @@ def main(argv):
     while time.monotonic() < deadline and not os.path.exists(stopfile):
         _, buf = read_until(sock, buf, r"(?!)", min(deadline,
                                                      time.monotonic() + 0.2))
-        count += len(re.findall(r"<(message|iq)[\s>][^>]*>", buf))
+        count += sum(1 for tag in re.findall(r"<(?:message|iq)[\s>][^>]*>", buf)
+                     if "ope-ping-" not in tag)
         buf = buf[max(0, buf.rfind(">") + 1):]
     print("received: %d" % count)
     sock.sendall(b"</stream:stream>")

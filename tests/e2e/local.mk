@@ -6,7 +6,7 @@
 # picks how Prosody runs (see tests/e2e/lib.sh).
 # scenarios.sh prints TAP: one result per scenario.
 #
-# scaleout.test (3 instances behind ejabberd with mod_ope_drain, a rolling
+# scaleout.test (3 instances behind ejabberd with mod_ope, a rolling
 # restart under load) and scaleout-cluster.test (a two-node ejabberd cluster
 # on loopback, one node stopped under load) build contrib/ejabberd's module
 # with erlc and fail, never skip, without it. They print TAP too.
@@ -41,7 +41,7 @@ EXTRA_DIST += \
 	tests/e2e/drain_probe.py \
 	tests/e2e/forge.py \
 	tests/e2e/adhoc_slixmpp.py \
-	contrib/ejabberd/mod_ope_drain.erl \
+	contrib/ejabberd/mod_ope.erl \
 	contrib/prosody/mod_ope_hold.lua \
 	tests/e2e/docker.sh \
 	deploy/Containerfile \

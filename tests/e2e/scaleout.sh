@@ -4,7 +4,8 @@
 #
 # Sourced (after lib.sh) by tests/e2e/scaleout.test and bench/scale-out.sh.
 # so_init starts nothing; so_node_start NODE starts an ejabberd node with
-# mod_ope_drain (built here with erlc) loaded. Instances are named, each
+# mod_ope (built here with erlc) loaded, with the options in SO_MOD_OPE
+# (YAML flow map, default {}); SO_MOD_OPE=none starts it without. Instances are named, each
 # with its own config, log and PID file under $E2E_TMP; load runs are
 # groups of ope-client processes whose summary lines are added up by
 # so_load_wait. Requests that time out are the lost ones: ope-client's
@@ -15,7 +16,7 @@
 SO_EJ_INCLUDE=$(ls -d /usr/lib/x86_64-linux-gnu/ejabberd-*/include /usr/lib/*/ejabberd-*/include /usr/lib/ejabberd-*/include 2>/dev/null | head -n 1)
 SO_XMPP_INCLUDE=$(ls -d /usr/lib/erlang/lib/p1_xmpp-*/include 2>/dev/null | head -n 1)
 
-# so_init: the e2e temp dir, ports, users' password; mod_ope_drain built.
+# so_init: the e2e temp dir, ports, users' password; mod_ope built.
 so_init()
 {
 	OPE_E2E_SERVER=ejabberd
@@ -23,19 +24,31 @@ so_init()
 	e2e_init || return 1
 	so_build_module || return 1
 	EJABBERD_ERL_PA=$E2E_TMP/ebin
-	EJABBERD_MODULES="  mod_ope_drain: {}"
+	so_modules
 	: >"$E2E_TMP/epmd-ports"
 	so_node_ports ""
 }
 
-# Compile contrib/ejabberd/mod_ope_drain.erl into $E2E_TMP/ebin.
+# so_modules: EJABBERD_MODULES for the next node started, from SO_MOD_OPE.
+so_modules()
+{
+	local opts='{}'
+	[ -n "${SO_MOD_OPE:-}" ] && opts=$SO_MOD_OPE
+	if [ "$opts" = none ]; then
+		EJABBERD_MODULES=
+	else
+		EJABBERD_MODULES="  mod_ope: $opts"
+	fi
+}
+
+# Compile contrib/ejabberd/mod_ope.erl into $E2E_TMP/ebin.
 so_build_module()
 {
-	local src=$E2E_SRC/../../contrib/ejabberd/mod_ope_drain.erl
+	local src=$E2E_SRC/../../contrib/ejabberd/mod_ope.erl
 	mkdir -p "$E2E_TMP/ebin"
 	if [ -z "$SO_EJ_INCLUDE" ] || [ -z "$SO_XMPP_INCLUDE" ] ||
 	   ! command -v erlc >/dev/null 2>&1; then
-		echo "cannot build mod_ope_drain: need erlc (erlang-base) and the ejabberd package's headers" >&2
+		echo "cannot build mod_ope: need erlc (erlang-base) and the ejabberd package's headers" >&2
 		return 1
 	fi
 	if ! erlc -o "$E2E_TMP/ebin" -pa "${SO_EJ_INCLUDE%/include}/ebin" \
@@ -86,6 +99,7 @@ so_node_start()
 {
 	so_node_ports "$1" || return 1
 	EJABBERD_TOP=${2:-}
+	so_modules
 	ejabberd_start
 }
 
