@@ -136,11 +136,32 @@ so_register()
 	done
 }
 
+# so_register_bulk NODE N: users user1..userN on NODE in one ejabberdctl
+# call (an XEP-0227 file through import_piefxis: one call per user costs
+# an Erlang VM start each).
+so_register_bulk()
+{
+	local node=$1 n=$2 i f=$E2E_TMP/users.xml
+	{
+		echo "<?xml version='1.0' encoding='UTF-8'?>"
+		echo "<server-data xmlns='urn:xmpp:pie:0'><host jid='$E2E_HOST'>"
+		for ((i = 1; i <= n; i++)); do
+			echo "<user name='user$i' password='$E2E_PASSWORD'/>"
+		done
+		echo "</host></server-data>"
+	} >"$f"
+	so_node_ctl "$node" import_piefxis "$f" >>"$E2E_TMP/register.log" 2>&1 || {
+		cat "$E2E_TMP/register.log" >&2
+		return 1
+	}
+}
+
 # so_inst_launch NAME PORTS [EXTRA_CONFIG]: start instance NAME connected
 # to the component port PORTS, don't wait. PORTS is one port, or several
 # separated by spaces: then the config lists them all in server.hosts, in
 # that order (the link fails over to the next one when a connection drops).
-# With SO_METRICS=1 the instance also serves /metrics on a free port, kept
+# SO_LOG_LEVEL sets its log level (default info; debug logs the traffic,
+# which names each request's sender). With SO_METRICS=1 the instance also serves /metrics on a free port, kept
 # in $E2E_TMP/NAME.mport (see so_metrics).
 so_inst_launch()
 {
@@ -164,7 +185,7 @@ $extra"
 # ope-component instance $name, written by tests/e2e/scaleout.sh
 $server
 component = { domain = "$E2E_COMPONENT"; secret = "$E2E_SECRET"; };
-log       = { level = "info"; timestamps = true; };
+log       = { level = "${SO_LOG_LEVEL:-info}"; timestamps = true; };
 reconnect = { initial = 0.2; maximum = 1.0; };
 # A few accounts at full speed are abuse by the default rate limits.
 limits    = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };
@@ -200,14 +221,19 @@ so_inst_start()
 }
 
 # so_metrics NAME FILE: GET instance NAME's /metrics (started with
-# SO_METRICS=1) into FILE; python, as a bare Debian has no curl.
+# SO_METRICS=1) into FILE; through bash's /dev/tcp (a bare Debian has no
+# curl, and a python start per poll is too slow on a loaded machine to
+# watch a load of a few seconds).
 so_metrics()
 {
 	local mport
 	mport=$(cat "$E2E_TMP/$1.mport" 2>/dev/null) || return 1
-	"$PYTHON3" -c 'import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
-		"http://127.0.0.1:$mport/metrics" >"$2"
+	timeout 10 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&5
+		cat <&5' _ "$mport" >"$2.http" || return 1
+	# The body: what follows the first empty line; the status must be 200.
+	head -n 1 "$2.http" | grep -q ' 200' || return 1
+	tr -d '\r' <"$2.http" | sed '1,/^$/d' >"$2"
 }
 
 # so_answered NAME...: the messages instances NAME... (started with
