@@ -24,6 +24,11 @@
 %%% State: one process (mod_ope_pool) owns the tables and does joins,
 %%% leaves, pings, expiry and the hold; routing and answer matching run
 %%% in the callers' processes against ETS (no extra hop per stanza).
+%%%
+%%% Install: erlc -I <ejabberd include dir> -I <p1_xmpp include dir> this
+%%% file, put mod_ope.beam on ejabberd's code path (e.g. -pa DIR in
+%%% ERL_OPTIONS of ejabberdctl.cfg) and list it under modules: as
+%%% mod_ope: {} (options: mod_options/1 below, README).
 -module(mod_ope).
 -behaviour(gen_mod).
 -behaviour(gen_server).
