@@ -9,7 +9,7 @@ bench_dispatch_cost_SOURCES = bench/dispatch-cost.c
 bench_dispatch_cost_CPPFLAGS = $(COMPONENT_CPPFLAGS)
 bench_dispatch_cost_LDADD = $(COMPONENT_LIBS)
 CLEANFILES += bench/ope-bench bench/dispatch-cost
-EXTRA_DIST += bench/README.md bench/run.sh bench/scale-out.sh \
+EXTRA_DIST += bench/README.md bench/run.sh bench/scale-out.sh bench/pool-ejabberd.sh \
 	bench/password-flood.py bench/throughput-window.png bench/latency-load.png \
 	bench/window-sweep.dat bench/window-sweep.txt
 

@@ -11,6 +11,10 @@
 # on loopback, one node stopped under load) build contrib/ejabberd's module
 # with erlc and fail, never skip, without it. They print TAP too.
 #
+# ejabberd-pool.test (3 instances behind ejabberd with mod_ope: SIGKILL
+# and SIGSTOP of the serving one under load, stickiness of 100 senders,
+# SIGKILL of a cluster node's VM) builds the module the same way (TAP).
+#
 # prosody-hold.test loads contrib/prosody/mod_ope_hold.lua into the
 # test's Prosody and restarts ope-component under load (TAP).
 #
@@ -21,6 +25,7 @@ TEST_LOG_DRIVER = $(TAP_DRIVER)
 TESTS += tests/e2e/prosody.test tests/e2e/ejabberd.test \
 	tests/e2e/prosody-hold.test \
 	tests/e2e/scaleout.test tests/e2e/scaleout-cluster.test \
+	tests/e2e/ejabberd-pool.test \
 	tests/e2e/takeover.test tests/e2e/deploy.test
 dist_check_SCRIPTS += \
 	tests/e2e/prosody.test \
@@ -28,6 +33,7 @@ dist_check_SCRIPTS += \
 	tests/e2e/prosody-hold.test \
 	tests/e2e/scaleout.test \
 	tests/e2e/scaleout-cluster.test \
+	tests/e2e/ejabberd-pool.test \
 	tests/e2e/takeover.test \
 	tests/e2e/deploy.test \
 	tests/e2e/deploy.sh \
