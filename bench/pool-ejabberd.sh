@@ -11,7 +11,8 @@
 # (SO_CLIENTS clients, each its own user, SO_WINDOW in flight) runs
 # through one node, then the other, PB_ROUNDS times, alternating which
 # goes first, so that the machine's other load hits both alike. Prints
-# each run, the median rate of each, and pool/plain.
+# each run, the median rate and ejabberd CPU per request of each, and the
+# ratios (CPU per request is the steadier figure on a shared machine).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 OPE_BUILDDIR=${OPE_BUILDDIR:-$root/build}
@@ -47,16 +48,30 @@ for ((i = 1; i <= PB_INSTANCES; i++)); do
 	so_inst_start "pool$i" "$pool_comp" || exit 1
 done
 
-# run KIND ROUND: one load through KIND's node; prints its rate.
+plain_beam=$(so_node_pid "")
+pool_beam=$(so_node_pid p)
+tick=$(getconf CLK_TCK)
+
+# run KIND ROUND: one load through KIND's node; prints its rate and the
+# node's CPU time per request in microseconds ("RATE/CPU"; the machine's
+# other load moves the rate much more than the CPU cost).
 run()
 {
-	local kind=$1 port line
-	if [ "$kind" = plain ]; then port=$plain_c2s; else port=$pool_c2s; fi
+	local kind=$1 port line beam c0 c1 cpu
+	if [ "$kind" = plain ]; then
+		port=$plain_c2s beam=$plain_beam
+	else
+		port=$pool_c2s beam=$pool_beam
+	fi
+	c0=$(so_cpu "$beam")
 	so_load_start "$kind$2" "$SO_CLIENTS" "$SO_COUNT" "$SO_WINDOW" "$port"
 	line=$(so_load_wait "$kind$2")
-	echo "  $kind, round $2: $line" >&2
+	c1=$(so_cpu "$beam")
+	cpu=$(awk -v t=$((c1 - c0)) -v hz="$tick" -v n=$((SO_CLIENTS * SO_COUNT)) \
+		'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+	echo "  $kind, round $2: $line; ejabberd CPU $cpu us/request" >&2
 	so_load_check "$line" "$SO_CLIENTS" "$SO_COUNT" >&2 || return 1
-	so_field "$line" rate
+	echo "$(so_field "$line" rate)/$cpu"
 }
 
 median()
@@ -76,9 +91,14 @@ for ((r = 1; r <= PB_ROUNDS; r++)); do
 		plain="$plain $(run plain "$r")" || exit 1
 	fi
 done
-mp=$(echo "$plain" | median)
-mo=$(echo "$pool" | median)
+rates() { tr ' ' '\n' | sed -n 's|/.*||p' | tr '\n' ' '; }
+cpus() { tr ' ' '\n' | sed -n 's|.*/||p' | tr '\n' ' '; }
+mp=$(echo "$plain" | rates | median)
+mo=$(echo "$pool" | rates | median)
+cp=$(echo "$plain" | cpus | median)
+co=$(echo "$pool" | cpus | median)
 echo "ejabberd, $PB_INSTANCES instances, $SO_CLIENTS clients x $SO_COUNT, $SO_WINDOW in flight, $PB_ROUNDS rounds"
-echo "without mod_ope: req/s$plain (median $mp)"
-echo "with mod_ope:    req/s$pool (median $mo)"
-awk -v a="$mo" -v b="$mp" 'BEGIN { printf "ratio with/without: %.3f\n", a / b }'
+echo "without mod_ope: req/s $(echo "$plain" | rates)(median $mp); ejabberd CPU us/request $(echo "$plain" | cpus)(median $cp)"
+echo "with mod_ope:    req/s $(echo "$pool" | rates)(median $mo); ejabberd CPU us/request $(echo "$pool" | cpus)(median $co)"
+awk -v a="$mo" -v b="$mp" 'BEGIN { printf "throughput ratio with/without: %.3f\n", a / b }'
+awk -v a="$co" -v b="$cp" 'BEGIN { printf "CPU per request ratio without/with (capacity): %.3f\n", b / a }'
