@@ -243,8 +243,17 @@ uncount(Pid, Bytes) ->
     catch error:badarg -> ok
     end.
 
-%% Route Pkt again (re-route, hold release) outside ejabberd_router.
-reroute_one(Pkt0, Domain) ->
+%% Route Pkt again (re-route, hold release) outside ejabberd_router. In
+%% the pool process: a stanza that cannot be routed is logged, and the
+%% pool (and what it tracks) lives on.
+reroute_one(Pkt, Domain) ->
+    try do_reroute(Pkt, Domain)
+    catch Class:Reason:St ->
+	    ?ERROR_MSG("mod_ope: ~ts: cannot route again ~ts: ~p",
+		       [Domain, xmpp:pp(Pkt), {Class, Reason, St}])
+    end.
+
+do_reroute(Pkt0, Domain) ->
     Pkt = xmpp:put_meta(Pkt0, ope_rerouted, true),
     case ets:lookup(?ROUTES, Domain) of
 	[] -> pass(Pkt);
@@ -259,9 +268,17 @@ reroute_one(Pkt0, Domain) ->
 pass(Pkt) ->
     ejabberd_router:route(xmpp:put_meta(Pkt, ope_pass, true)).
 
+%% Another cluster node has a connection for Domain (ejabberd 23.01 exports
+%% no find_routes/1: the router's backend is asked directly).
 remote_routes(Domain) ->
-    lists:any(fun(#route{pid = P}) -> is_pid(P) andalso node(P) /= node() end,
-	      ejabberd_router:find_routes(Domain)).
+    Mod = ejabberd_router:get_backend(),
+    case catch Mod:find_routes(Domain) of
+	{ok, Rs} ->
+	    lists:any(fun(#route{pid = P}) ->
+			      is_pid(P) andalso node(P) /= node()
+		      end, Rs);
+	_ -> false
+    end.
 
 %% No connection is routable: hold Pkt (bounded) for the pool to release
 %% or bounce.
