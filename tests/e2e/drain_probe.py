@@ -8,8 +8,8 @@ Connects to the component port, authenticates, sends
 "noask"), prints "reply: result|error|none" for it, then stays connected
 until STOPFILE exists (at most 300 s) and prints "received: N" for the
 stanzas (messages and IQs other than the drain reply and mod_ope's
-liveness pings, ids ope-ping-*) routed to it meanwhile. Exits 1 if the connection fails
-or closes early.
+liveness pings, ids ope-ping-*, which it answers) routed to it meanwhile.
+Exits 1 if the connection fails or closes early.
 
 With announce=NAME it does not ask to be unrouted: it announces NAME
 (<instance xmlns='urn:xmpp:ope:pool:0'/>, doc/pool-protocol.md) and prints
@@ -114,8 +114,17 @@ def main(argv):
     while time.monotonic() < deadline and not os.path.exists(stopfile):
         _, buf = read_until(sock, buf, r"(?!)", min(deadline,
                                                      time.monotonic() + 0.2))
-        count += sum(1 for tag in re.findall(r"<(?:message|iq)[\s>][^>]*>", buf)
-                     if "ope-ping-" not in tag)
+        tags = re.findall(r"<(?:message|iq)[\s>][^>]*>", buf)
+        count += sum(1 for tag in tags if "ope-ping-" not in tag)
+        # Answer mod_ope's pings, as ope does, so the module keeps this
+        # connection (it closes one silent past its liveness timeout).
+        for tag in tags:
+            ping = re.search(r"id=['\"](ope-ping-[0-9]+)['\"]", tag)
+            sender = re.search(r"from=['\"]([^'\"]+)['\"]", tag)
+            if ping and sender:
+                sock.sendall((
+                    "<iq type='result' id='%s' from='%s' to='%s'/>"
+                    % (ping.group(1), domain, sender.group(1))).encode())
         buf = buf[max(0, buf.rfind(">") + 1):]
     print("received: %d" % count)
     sock.sendall(b"</stream:stream>")

@@ -228,6 +228,7 @@ so_metrics()
 {
 	local mport
 	mport=$(cat "$E2E_TMP/$1.mport" 2>/dev/null) || return 1
+	# shellcheck disable=SC2016 # (the inner shell expands $1)
 	timeout 10 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1
 		printf "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&5
 		cat <&5' _ "$mport" >"$2.http" || return 1
