@@ -10,7 +10,7 @@ bench_dispatch_cost_CPPFLAGS = $(COMPONENT_CPPFLAGS)
 bench_dispatch_cost_LDADD = $(COMPONENT_LIBS)
 CLEANFILES += bench/ope-bench bench/dispatch-cost
 EXTRA_DIST += bench/README.md bench/run.sh bench/scale-out.sh \
-	bench/pool-prosody.sh bench/prosody-track-mem.lua \
+	bench/pool-prosody.sh bench/pool-ejabberd.sh bench/prosody-track-mem.lua \
 	bench/password-flood.py bench/throughput-window.png bench/latency-load.png \
 	bench/window-sweep.dat bench/window-sweep.txt
 

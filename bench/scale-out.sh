@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # bench/scale-out.sh: ope-component behind ejabberd with 1, 2 and 3 instances: throughput, the busiest process, and requests lost on stops, restarts, takeover restarts (ejabberd and Prosody) and a cluster node stop.
 #
-# Usage: OPE_BUILDDIR=build bench/scale-out.sh
+# Usage: OPE_BUILDDIR=build bench/scale-out.sh (with contrib/ejabberd/mod_ope.erl
+# loaded unless a row says "without")
 # Environment: SO_CLIENTS (3), SO_COUNT (3000 per client), SO_WINDOW (50),
 # SO_TIMEOUT (15 s: a request unanswered that long is lost).
 # Lost = requests that ope-client never got an answer for (exact counts
@@ -196,6 +197,8 @@ balancing()
 		so_inst_stop "i$i"
 	done
 	ejabberd_stop
+	# ejabberd's own balancing: without mod_ope (which would override it).
+	EJABBERD_MODULES=
 	EJABBERD_TOP="domain_balancing:
   $E2E_COMPONENT:
     type: $type
@@ -216,12 +219,36 @@ balancing()
 for n in 1 2 3; do
 	throughput "$n"
 done
-loss sigterm "SIGTERM of 1 of 3 (drain)" act_sigterm
-loss sigkill "SIGKILL of 1 of 3" act_sigkill
-loss rolling "rolling restart of 3, SIGTERM (drain)" act_rolling
+loss sigterm "SIGTERM of 1 of 3 (drain), mod_ope" act_sigterm
+loss sigkill "SIGKILL of 1 of 3, mod_ope" act_sigkill
+loss rolling "rolling restart of 3, SIGTERM (drain), mod_ope" act_rolling
 takeover_all
 balancing source
 balancing bare_source
+
+# SIGKILL and SIGSTOP of the serving instance and SIGKILL of a cluster
+# node's VM, with mod_ope and without (ejabberd's random balancing): runs
+# of tests/e2e/ejabberd-pool.test, their summary lines.
+pool_rows()
+{
+	local mod=$1 label=$2 out case line name
+	out=$(POOL_MOD=$mod POOL_ONLY=kills SO_CLIENTS=$SO_CLIENTS SO_WINDOW=$SO_WINDOW \
+		OPE_SRCDIR=$root bash "$root/tests/e2e/ejabberd-pool.test" 2>&1)
+	for case in SIGKILL SIGSTOP node; do
+		line=$(echo "$out" | sed -n "s/^#   $case result: //p")
+		case $case in
+		node) name="cluster: node B's VM SIGKILLed (clients on A), $label" ;;
+		*) name="$case of the serving 1 of 3, $label" ;;
+		esac
+		if [ -n "$line" ]; then
+			row "$name" "lost $(so_field "$line" lost) of $(so_field "$line" sent), duplicated $(so_field "$line" duplicates), errors $(so_field "$line" errors)"
+		else
+			row "$name" "failed to run: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+		fi
+	done
+}
+pool_rows "" "mod_ope"
+pool_rows none "without mod_ope"
 
 # The cluster: its own test run (two nodes), its summary line.
 # It sizes its own load (waves that last until node B has stopped).

@@ -6,7 +6,7 @@
 # picks how Prosody runs (see tests/e2e/lib.sh).
 # scenarios.sh prints TAP: one result per scenario.
 #
-# scaleout.test (3 instances behind ejabberd with mod_ope_drain, a rolling
+# scaleout.test (3 instances behind ejabberd with mod_ope, a rolling
 # restart under load) and scaleout-cluster.test (a two-node ejabberd cluster
 # on loopback, one node stopped under load) build contrib/ejabberd's module
 # with erlc and fail, never skip, without it. They print TAP too.
@@ -14,6 +14,9 @@
 # prosody-pool.test loads contrib/prosody/mod_ope.lua into the test's
 # Prosody: a pool of ope-component instances under load, SIGKILL, SIGSTOP,
 # the only instance killed, stickiness, drain and hold (TAP).
+# ejabberd-pool.test (3 instances behind ejabberd with mod_ope: SIGKILL
+# and SIGSTOP of the serving one under load, stickiness of 100 senders,
+# SIGKILL of a cluster node's VM) builds the module the same way (TAP).
 #
 # takeover.test: takeover restarts (SIGUSR2, --takeover) under load behind
 # Prosody, then ejabberd; a refused TLS link; a successor that can't start.
@@ -29,6 +32,7 @@ E2E_TESTS = \
 	tests/e2e/prosody-pool.test \
 	tests/e2e/scaleout.test \
 	tests/e2e/scaleout-cluster.test \
+	tests/e2e/ejabberd-pool.test \
 	tests/e2e/takeover.test \
 	tests/e2e/deploy.test
 # The automake harness with TESTS set to the e2e list, unless TESTS was
@@ -51,7 +55,8 @@ EXTRA_DIST += \
 	tests/e2e/pool_probe.py \
 	tests/e2e/forge.py \
 	tests/e2e/adhoc_slixmpp.py \
-	contrib/ejabberd/mod_ope_drain.erl \
+	contrib/ejabberd/mod_ope.erl \
+	contrib/ejabberd/README.md \
 	contrib/prosody/mod_ope.lua \
 	contrib/prosody/README.md \
 	tests/e2e/docker.sh \

@@ -4,7 +4,8 @@
 #
 # Sourced (after lib.sh) by tests/e2e/scaleout.test and bench/scale-out.sh.
 # so_init starts nothing; so_node_start NODE starts an ejabberd node with
-# mod_ope_drain (built here with erlc) loaded. Instances are named, each
+# mod_ope (built here with erlc) loaded, with the options in SO_MOD_OPE
+# (YAML flow map, default {}); SO_MOD_OPE=none starts it without. Instances are named, each
 # with its own config, log and PID file under $E2E_TMP; load runs are
 # groups of ope-client processes whose summary lines are added up by
 # so_load_wait. Requests that time out are the lost ones: ope-client's
@@ -15,7 +16,7 @@
 SO_EJ_INCLUDE=$(ls -d /usr/lib/x86_64-linux-gnu/ejabberd-*/include /usr/lib/*/ejabberd-*/include /usr/lib/ejabberd-*/include 2>/dev/null | head -n 1)
 SO_XMPP_INCLUDE=$(ls -d /usr/lib/erlang/lib/p1_xmpp-*/include 2>/dev/null | head -n 1)
 
-# so_init: the e2e temp dir, ports, users' password; mod_ope_drain built.
+# so_init: the e2e temp dir, ports, users' password; mod_ope built.
 so_init()
 {
 	OPE_E2E_SERVER=ejabberd
@@ -23,19 +24,31 @@ so_init()
 	e2e_init || return 1
 	so_build_module || return 1
 	EJABBERD_ERL_PA=$E2E_TMP/ebin
-	EJABBERD_MODULES="  mod_ope_drain: {}"
+	so_modules
 	: >"$E2E_TMP/epmd-ports"
 	so_node_ports ""
 }
 
-# Compile contrib/ejabberd/mod_ope_drain.erl into $E2E_TMP/ebin.
+# so_modules: EJABBERD_MODULES for the next node started, from SO_MOD_OPE.
+so_modules()
+{
+	local opts='{}'
+	[ -n "${SO_MOD_OPE:-}" ] && opts=$SO_MOD_OPE
+	if [ "$opts" = none ]; then
+		EJABBERD_MODULES=
+	else
+		EJABBERD_MODULES="  mod_ope: $opts"
+	fi
+}
+
+# Compile contrib/ejabberd/mod_ope.erl into $E2E_TMP/ebin.
 so_build_module()
 {
-	local src=$E2E_SRC/../../contrib/ejabberd/mod_ope_drain.erl
+	local src=$E2E_SRC/../../contrib/ejabberd/mod_ope.erl
 	mkdir -p "$E2E_TMP/ebin"
 	if [ -z "$SO_EJ_INCLUDE" ] || [ -z "$SO_XMPP_INCLUDE" ] ||
 	   ! command -v erlc >/dev/null 2>&1; then
-		echo "cannot build mod_ope_drain: need erlc (erlang-base) and the ejabberd package's headers" >&2
+		echo "cannot build mod_ope: need erlc (erlang-base) and the ejabberd package's headers" >&2
 		return 1
 	fi
 	if ! erlc -o "$E2E_TMP/ebin" -pa "${SO_EJ_INCLUDE%/include}/ebin" \
@@ -86,6 +99,7 @@ so_node_start()
 {
 	so_node_ports "$1" || return 1
 	EJABBERD_TOP=${2:-}
+	so_modules
 	ejabberd_start
 }
 
@@ -122,11 +136,32 @@ so_register()
 	done
 }
 
+# so_register_bulk NODE N: users user1..userN on NODE in one ejabberdctl
+# call (an XEP-0227 file through import_piefxis: one call per user costs
+# an Erlang VM start each).
+so_register_bulk()
+{
+	local node=$1 n=$2 i f=$E2E_TMP/users.xml
+	{
+		echo "<?xml version='1.0' encoding='UTF-8'?>"
+		echo "<server-data xmlns='urn:xmpp:pie:0'><host jid='$E2E_HOST'>"
+		for ((i = 1; i <= n; i++)); do
+			echo "<user name='user$i' password='$E2E_PASSWORD'/>"
+		done
+		echo "</host></server-data>"
+	} >"$f"
+	so_node_ctl "$node" import_piefxis "$f" >>"$E2E_TMP/register.log" 2>&1 || {
+		cat "$E2E_TMP/register.log" >&2
+		return 1
+	}
+}
+
 # so_inst_launch NAME PORTS [EXTRA_CONFIG]: start instance NAME connected
 # to the component port PORTS, don't wait. PORTS is one port, or several
 # separated by spaces: then the config lists them all in server.hosts, in
 # that order (the link fails over to the next one when a connection drops).
-# With SO_METRICS=1 the instance also serves /metrics on a free port, kept
+# SO_LOG_LEVEL sets its log level (default info; debug logs the traffic,
+# which names each request's sender). With SO_METRICS=1 the instance also serves /metrics on a free port, kept
 # in $E2E_TMP/NAME.mport (see so_metrics).
 so_inst_launch()
 {
@@ -150,7 +185,7 @@ $extra"
 # ope-component instance $name, written by tests/e2e/scaleout.sh
 $server
 component = { domain = "$E2E_COMPONENT"; secret = "$E2E_SECRET"; instance = "$name"; };
-log       = { level = "info"; timestamps = true; };
+log       = { level = "${SO_LOG_LEVEL:-info}"; timestamps = true; };
 reconnect = { initial = 0.2; maximum = 1.0; };
 # A few accounts at full speed are abuse by the default rate limits.
 limits    = { sender = { rate = 0.0; }; total = { rate = 0.0; }; };
@@ -186,14 +221,20 @@ so_inst_start()
 }
 
 # so_metrics NAME FILE: GET instance NAME's /metrics (started with
-# SO_METRICS=1) into FILE; python, as a bare Debian has no curl.
+# SO_METRICS=1) into FILE; through bash's /dev/tcp (a bare Debian has no
+# curl, and a python start per poll is too slow on a loaded machine to
+# watch a load of a few seconds).
 so_metrics()
 {
 	local mport
 	mport=$(cat "$E2E_TMP/$1.mport" 2>/dev/null) || return 1
-	"$PYTHON3" -c 'import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
-		"http://127.0.0.1:$mport/metrics" >"$2"
+	# shellcheck disable=SC2016 # (the inner shell expands $1)
+	timeout 10 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&5
+		cat <&5' _ "$mport" >"$2.http" || return 1
+	# The body: what follows the first empty line; the status must be 200.
+	head -n 1 "$2.http" | grep -q ' 200' || return 1
+	tr -d '\r' <"$2.http" | sed '1,/^$/d' >"$2"
 }
 
 # so_answered NAME...: the messages instances NAME... (started with
