@@ -18,3 +18,7 @@ Component "ope.localhost"
 	-- ope-component.conf (e.g. `openssl rand -hex 24`); ope-component
 	-- refuses to start with "change-me".
 	component_secret = "change-me"
+	-- Several ope-component instances for this domain, sticky by sender,
+	-- nothing lost when one dies or stops: load mod_ope (mod_ope.lua,
+	-- next to this file; put it in a directory of plugin_paths).
+	-- modules_enabled = { "ope" }

@@ -231,14 +231,14 @@ static const struct config_row rows[] = {
 	  .hook = hook_metrics_listen),
 	CONFIG_ROW_SECONDS("drain", "quiet", drain_quiet_ms, 0.5, 0.01, 60,
 	  CONFIG_RELOAD,
-	  "on SIGTERM behind ejabberd with mod_ope_drain: close once no "
+	  "on SIGTERM behind a server with mod_ope: close once no "
 	  "request came for this many seconds"),
 	CONFIG_ROW_SECONDS("drain", "maximum", drain_max_ms, 10.0, 0.1, 3600,
 	  CONFIG_RELOAD, "the longest a drain on SIGTERM lasts, in seconds"),
 	CONFIG_ROW_SECONDS("drain", "answer", drain_answer_ms, 1.0, 0.05, 60,
 	  CONFIG_RELOAD,
-	  "seconds to wait for mod_ope_drain's answer before closing as "
-	  "without it (with a warning)"),
+	  "seconds to wait for mod_ope's answer to the drain request before "
+	  "closing as without it (with a warning)"),
 	CONFIG_ROW_STRING("control", "path", control_path, NULL, 0,
 	  "the unix socket (mode 0600; only our uid or root may use it, "
 	  "checked both ways) a new ope-component takes the link over "
