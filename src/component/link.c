@@ -20,7 +20,6 @@
 #include "backoff.h"
 #include "config.h"
 #include "ext.h"
-#include "drain.h"
 #include "jid.h"
 #include "link.h"
 #include "link_int.h"
@@ -692,10 +691,15 @@ static void hold_here(struct link *l)
 	xmlstream_pause(l->xs);
 }
 
-/* Whether another module takes ST (link_set_claim). */
+/* Whether another module takes ST (link_add_claim). */
 static int claimed(struct link *l, xmpp_stanza_t *st)
 {
-	return l->claim != NULL && l->claim(l->claim_arg, st) == 1;
+	size_t i;
+
+	for (i = 0; i < l->nclaims; i++)
+		if (l->claims[i].fn(l->claims[i].arg, st) == 1)
+			return 1;
+	return 0;
 }
 
 static void on_stanza(void *arg, xmpp_stanza_t *st)
@@ -710,12 +714,6 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 	}
 	switch (l->phase) {
 	case P_UP:
-		if (l->drain != NULL &&
-		    drain_on_stanza(l->drain, xmpp_stanza_get_name(st),
-				    xmpp_stanza_get_type(st),
-				    xmpp_stanza_get_id(st),
-				    xmpp_stanza_get_from(st), util_now_ms()) == 1)
-			return;
 		if (claimed(l, st)) {
 			hold_here(l);
 			return;
@@ -1212,24 +1210,14 @@ int link_start(struct link *l)
 	return 0;
 }
 
-int link_drain(struct link *l, struct drain *d)
+int link_add_claim(struct link *l, link_claim_fn fn, void *arg)
 {
-	char text[1200];
-
-	if (l->phase != P_UP || l->stopping)
+	if (l->nclaims >= LINK_CLAIMS_MAX)
 		return -1;
-	if (drain_start(d, l->cfg->domain, jid_parent_domain(l->cfg->domain),
-			util_now_ms(), text, sizeof(text)) < 0 ||
-	    queue_text(l, text) < 0)
-		return -1;
-	l->drain = d;
+	l->claims[l->nclaims].fn = fn;
+	l->claims[l->nclaims].arg = arg;
+	l->nclaims++;
 	return 0;
-}
-
-void link_set_claim(struct link *l, link_claim_fn fn, void *arg)
-{
-	l->claim = fn;
-	l->claim_arg = arg;
 }
 
 int link_send_raw(struct link *l, const char *text)
@@ -1244,7 +1232,6 @@ void link_stop(struct link *l)
 	if (l->stopping || l->phase == P_STOPPED)
 		return;
 	l->stopping = 1;
-	l->drain = NULL;
 	if (l->phase != P_UP) {
 		finish(l, COMPONENT_EXIT_OK);
 		return;

@@ -12,7 +12,6 @@
 #include "log.h"
 #include "obuf.h"
 
-struct drain;
 struct loop_hook;
 struct loop_io;
 struct loop_timer;
@@ -110,9 +109,11 @@ struct link {
 	char ping_to[256];
 
 	unsigned long late;         /* requests read after our close */
-	struct drain *drain;        /* NULL unless draining (link_drain) */
-	link_claim_fn claim;        /* link_set_claim(); NULL: none */
-	void *claim_arg;
+	struct {                    /* link_add_claim() */
+		link_claim_fn fn;
+		void *arg;
+	} claims[LINK_CLAIMS_MAX];
+	size_t nclaims;
 
 	int suspended;              /* adopted, the old process not gone yet */
 	enum hold hold;             /* a takeover in progress (link_hold) */

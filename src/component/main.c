@@ -46,6 +46,8 @@ static struct dispatch *dispatcher;
 static uint64_t started_ms;
 /* This instance's name and its announcement (pool.h). */
 static struct pool pool;
+/* The link's drain on a stop (drain.h). */
+static struct drain drain;
 
 /* A signal, caught by the loop (loop_signal()). */
 static void on_signal(void *arg, int sig)
@@ -265,8 +267,8 @@ static int begin_stop(struct link *l, const struct config *cfg,
 
 	log_info("shutting down (%s)", strsignal(stop_signal));
 	notify_stopping("shutting down");
-	drain_init(d, &o);
-	if (link_get_state(l) == LINK_UP && link_drain(l, d) == 0) {
+	if (link_get_state(l) == LINK_UP &&
+	    drain_begin(d, &o, cfg->domain, util_now_ms()) == 0) {
 		log_info("draining: asked the server to stop routing to %s "
 			 "(at most %u ms; a second signal closes at once)",
 			 cfg->domain, cfg->drain_max_ms);
@@ -337,12 +339,9 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms,
 static void restart_in_place(struct link *l, struct config *cfg,
 			     int level_override, struct takeover *t)
 {
-	const char *why = takeover_why_not();
+	const char *why = takeover_why_not_now(t, l);
 	char said[1400], re[1200];
 	int pid, ok = 0;
-
-	if (why == NULL)
-		why = link_why_not_movable(l);
 
 	if (why == NULL) {
 		pid = takeover_spawn(t);
@@ -378,7 +377,7 @@ static enum component_exit serve(struct loop *loop, struct link *l,
 				 struct config *cfg, int level_override,
 				 struct metrics *m, struct takeover *t)
 {
-	struct drain d;
+	struct drain *d = &drain;
 	uint64_t deadline = 0;
 	int draining = 0, wait_ms;
 
@@ -408,13 +407,16 @@ static enum component_exit serve(struct loop *loop, struct link *l,
 			command_done(EXT_ACTION_STOP, 1, "stopping: draining "
 				     "first where the server allows it "
 				     "(drain.*), then closing the stream");
-			draining = begin_stop(l, cfg, &d, m);
-			if (!draining)
+			draining = begin_stop(l, cfg, d, m);
+			if (draining)
+				takeover_refuse(t, "it is draining to stop");
+			else
 				deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
 		}
-		if (draining && drain_over(l, &d, &wait_ms, m)) {
+		if (draining && drain_over(l, d, &wait_ms, m)) {
 			draining = 0;
+			takeover_refuse(t, NULL);
 			link_stop(l);
 			deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
 			continue;
@@ -656,7 +658,12 @@ int main(int argc, char **argv)
 		link_set_upper(l, &upper);
 	}
 	pool_init(&pool, cfg.instance);
-	pool_attach(&pool, l, cfg.domain);
+	/* The drain first: it sees the pool's answers too. */
+	if (drain_attach(&drain, l) != 0 ||
+	    pool_attach(&pool, l, cfg.domain) != 0) {
+		log_error("internal error: too many claimers on the link");
+		goto out;
+	}
 	log_info("ope-component %s starting for %s as instance %s (config %s)",
 		 PACKAGE_VERSION, cfg.domain, pool.name, origin(path));
 	if (takeover) {
