@@ -210,7 +210,10 @@ static int flush_out(struct link *l)
 			l->tx_at = util_now_ms();
 		obuf_consume(b, (size_t)n, OUT_KEEP);
 	}
-	metrics_output_queue(l->metrics, obuf_len(b), l->cfg->queue_max);
+	if (l->ml != NULL)
+		metrics_link_queue(l->ml, obuf_len(b), l->cfg->queue_max);
+	else
+		metrics_output_queue(l->metrics, obuf_len(b), l->cfg->queue_max);
 	return 0;
 }
 
@@ -281,9 +284,10 @@ static void retry(struct link *l, int quiet)
 	l->up_at = 0;
 	memcpy(lost, l->where, sizeof(lost));
 	if (!l->stopping) {
-		l->server = (l->server + 1) % l->cfg->servers.n;
+		if (!l->pinned)
+			l->server = (l->server + 1) % l->cfg->servers.n;
 		set_where(l);
-		failover = ++l->round < l->cfg->servers.n;
+		failover = !l->pinned && ++l->round < l->cfg->servers.n;
 		if (!failover) {
 			l->round = 0;
 			delay = backoff_next(&l->backoff, next_random(l));
@@ -1202,6 +1206,18 @@ void link_set_observer(struct link *l, link_state_fn fn, void *arg)
 {
 	l->on_state = fn;
 	l->state_arg = arg;
+}
+
+void link_pin(struct link *l, size_t index)
+{
+	l->pinned = 1;
+	l->server = index;
+	set_where(l);
+}
+
+void link_set_metrics_link(struct link *l, struct metrics_link *ml)
+{
+	l->ml = ml;
 }
 
 int link_start(struct link *l)

@@ -71,6 +71,16 @@ void link_set_observer(struct link *l, link_state_fn fn, void *arg);
  * getaddrinfo, from the next attempt on: for tests. */
 void link_set_resolver(struct link *l, resolve_fn fn);
 
+/* Connect to entry INDEX of server.hosts only (server.connect "all"):
+ * reconnect there with back-off, never fail over to another entry. Call
+ * before link_start(); INDEX must be below the number of entries. */
+void link_pin(struct link *l, size_t index);
+
+/* Count the link's output queue into ML (metrics.h; borrowed, owned by
+ * the metrics) instead of the metrics' default link. */
+struct metrics_link;
+void link_set_metrics_link(struct link *l, struct metrics_link *ml);
+
 /* Start the first connection attempt. Returns 0, or -1 on an internal
  * error (logged). */
 int link_start(struct link *l);

@@ -65,6 +65,7 @@ struct link {
 	const struct config *cfg;
 	struct link_upper upper;  /* who stanzas go to (link_set_upper) */
 	struct metrics *metrics;  /* NULL: off */
+	struct metrics_link *ml;  /* link_set_metrics_link(); NULL: default */
 	link_state_fn on_state;
 	void *state_arg;
 	enum link_state pub_state;
@@ -75,6 +76,7 @@ struct link {
 	int stopping;
 
 	size_t server;            /* index into the configured servers */
+	int pinned;               /* link_pin(): server never changes */
 	unsigned round;           /* failures since the last back-off */
 	char where[300];          /* "host:port" of the current server */
 	struct backoff backoff;
