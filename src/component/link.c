@@ -1277,6 +1277,11 @@ enum component_exit link_exit_status(const struct link *l)
 	return l->exit_status;
 }
 
+const char *link_server(const struct link *l)
+{
+	return l->where;
+}
+
 enum link_state link_get_state(const struct link *l)
 {
 	return l->pub_state;

@@ -96,6 +96,10 @@ int link_done(const struct link *l);
 /* The exit status the program should use once link_done(). */
 enum component_exit link_exit_status(const struct link *l);
 
+/* "host:port" of the server the link is on or tries next (IPv6 in
+ * brackets); valid while L lives, changes on failover. */
+const char *link_server(const struct link *l);
+
 /* The current state. */
 enum link_state link_get_state(const struct link *l);
 
