@@ -113,7 +113,8 @@ static void usage(FILE *out)
 "restart) and keeps the running one if the file has an error. SIGUSR2\n"
 "starts this binary again with --takeover: the new process takes the live\n"
 "link over (new binary and whole configuration, nothing lost); if it fails,\n"
-"this one serves on. A direct TLS link cannot be handed over.\n"
+"this one serves on. A direct TLS link cannot be handed over, nor the links\n"
+"of server.connect = \"all\" (each drained on SIGTERM).\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by SIGTERM or SIGINT, or --check-config found no problem\n"
@@ -126,7 +127,8 @@ static void usage(FILE *out)
 "\n"
 "Transient faults (server down, connection lost, malformed XML, a stream\n"
 "error, conflict) are retried with exponential back-off, trying each of\n"
-"server.hosts in turn; ope-component never exits on its own for them.\n",
+"server.hosts in turn (with server.connect = \"all\" each link retries its\n"
+"own entry); ope-component never exits on its own for them.\n",
 		CONFIG_DEFAULT_PATH);
 }
 
