@@ -689,7 +689,7 @@ int main(int argc, char **argv)
 	const char *path = NULL, *takeover_from = NULL, *ctl;
 	int check_only = 0, health = 0, takeover = 0, adopted = 0;
 	int level_override = -1;
-	int initialized = 0, opt, takeover_refuse_at_start = 0;
+	int initialized = 0, opt;
 	size_t i;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
@@ -807,11 +807,9 @@ int main(int argc, char **argv)
 	started_ms = util_now_ms();
 	log_info("ope-component %s starting for %s as instance %s (config %s)",
 		 PACKAGE_VERSION, cfg.domain, lanes[0].pool.name, origin(path));
-	if (all_links) {
+	if (all_links)
 		log_info("server.connect \"all\": one link to each of %zu servers",
 			 nlanes);
-		takeover_refuse_at_start = 1;
-	}
 	if (takeover && all_links) {
 		log_error("takeover failed: this configuration sets "
 			  "server.connect = \"all\": %s; the running "
@@ -841,7 +839,7 @@ int main(int argc, char **argv)
 	}
 	takeover_set_metrics(t, m);
 	takeover_set_instance(t, lanes[0].pool.name);
-	if (takeover_refuse_at_start)
+	if (all_links)
 		takeover_refuse(t, MULTI_NO_TAKEOVER);
 	if (adopted)
 		/* READY=1, now that this process is the service's main one. */
