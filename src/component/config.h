@@ -21,6 +21,10 @@ struct config_server {
 	unsigned port;
 };
 
+/* The most links server.connect "all" keeps (metrics.h's
+ * METRICS_LINKS_MAX). */
+#define CONFIG_LINKS_MAX 16
+
 /* The servers to try, in order (at least one). */
 struct config_servers {
 	struct config_server *list;
@@ -44,7 +48,8 @@ struct config {
 	char *server_host;          /* an IPv6 literal without its brackets */
 	unsigned server_port;
 	struct config_servers servers; /* server.hosts, else host and port */
-	int connect_all;            /* server.connect "all": a link to each */
+	int connect_all;            /* server.connect "all": a link to each
+	                               of servers (at most CONFIG_LINKS_MAX) */
 	unsigned connect_timeout_ms;
 	int tls_direct;             /* server.tls.mode "direct" */
 	char *tls_ca_file;          /* NULL: the system's CAs */

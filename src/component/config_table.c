@@ -44,7 +44,6 @@ HOOK(hook_access_rules);
 HOOK(hook_hashes_total);
 HOOK(hook_metrics_listen);
 HOOK(hook_control_path);
-HOOK(hook_connect);
 HOOK(hook_instance);
 static void release_servers(void *field);
 static int same_servers(const void *a, const void *b);
@@ -84,8 +83,8 @@ static const struct config_row rows[] = {
 	CONFIG_ROW_ENUM("server", "connect", connect_all, connect_modes, "first",
 	  0, "\"first\": one link, to the first of server.hosts that answers "
 	  "(failing over in order); \"all\": one link to every entry at "
-	  "once, each answering the requests it brings (doc/pool.md; not "
-	  "available yet: refused at start)", .hook = hook_connect),
+	  "once (at most 16), each pinned to its entry and answering the "
+	  "requests it brings (doc/pool.md)"),
 	CONFIG_ROW_SECONDS("server", "connect_timeout", connect_timeout_ms,
 	  10.0, 0.1, 600, 0,
 	  "seconds allowed for looking the host name up, for each address's "
@@ -400,16 +399,30 @@ static int hook_instance(struct config_loader *ld, const struct config_row *row,
 	return 0;
 }
 
-/* "all" parses; main.c runs one link for now (doc/pool.md). */
-static int hook_connect(struct config_loader *ld, const struct config_row *row,
-			const config_setting_t *s, struct config *cfg)
+/* server.connect "all": one link per entry, so each entry once. */
+static int check_connect_all(struct config_loader *ld, const struct config *c)
 {
-	(void)row;
-	if (cfg->connect_all)
-		return config_fail(ld, s, "server.connect \"all\" is not "
-				   "available in this version yet; use "
-				   "\"first\" (one link, failing over through "
-				   "server.hosts)");
+	const config_setting_t *s = config_lookup(&ld->lc, "server.connect");
+	const struct config_servers *ss = &c->servers;
+	size_t i, j;
+
+	if (!c->connect_all)
+		return 0;
+	if (ss->n > CONFIG_LINKS_MAX)
+		return config_fail(ld, s, "server.connect \"all\" keeps one link "
+				   "per server.hosts entry, at most %d; "
+				   "server.hosts has %zu", CONFIG_LINKS_MAX,
+				   ss->n);
+	for (i = 0; i < ss->n; i++)
+		for (j = i + 1; j < ss->n; j++)
+			if (ss->list[i].port == ss->list[j].port &&
+			    strcasecmp(ss->list[i].host, ss->list[j].host) == 0)
+				return config_fail(ld, s, "server.connect "
+					"\"all\": server.hosts lists %s port %u "
+					"twice; give each server once (two links "
+					"to one server would be two connections "
+					"under one instance name)",
+					ss->list[i].host, ss->list[i].port);
 	return 0;
 }
 
@@ -875,6 +888,8 @@ int config_table_check(struct config_loader *ld, struct config *c)
 				   "(or the variable OPE_COMPONENT_SECRET_FILE)");
 	if (servers_from_host(c) < 0)
 		return config_fail(ld, NULL, "out of memory");
+	if (check_connect_all(ld, c) < 0)
+		return -1;
 	if (!c->tls_direct && (c->tls_ca_file != NULL || c->tls_name != NULL))
 		return config_fail(ld, config_lookup(&ld->lc, "server.tls"),
 				   "server.tls.ca_file and server.tls.name apply "

@@ -66,6 +66,7 @@ struct check {
 	char *id;                    /* the reply's id */
 	uint64_t arrival_ns;
 	int abandoned;               /* the link went away: answer nothing */
+	struct dispatch *owner;      /* answers it (the link it came on) */
 	struct check *prev, *next;   /* the live ones (dispatch.checks) */
 };
 
@@ -87,12 +88,15 @@ struct dispatch {
 	const struct ext *slots[NSLOTS];
 	uint32_t id_prefix;
 	unsigned long id_next;
+	struct dispatch *lead; /* owns guard and pool: itself, or the first
+	                          of dispatch_new_beside() */
 	struct guard *guard;   /* rate and access state; survives reloads */
 	struct drop_log drops[DROP_KINDS];
 	struct workpool *pool; /* password hashes; started at the first one */
 	struct check *checks;  /* submitted, not finished, not abandoned */
 	size_t pending;        /* how many */
-	unsigned long queue_refused;  /* checks refused: pool full */
+	size_t pending_all;    /* lead: of every dispatcher beside it too */
+	unsigned long queue_refused;  /* lead: checks refused, pool full */
 	struct ext_runtime rt;        /* what commands see (arg: this) */
 	struct dispatch_admin admin;  /* the loop's side; act NULL: none */
 	struct waiting_action action;
@@ -155,26 +159,13 @@ static int rt_forgive(const struct ext_runtime *rt, const char *bare)
 	return guard_forgive(d->guard, bare);
 }
 
-struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
-			      struct metrics *metrics, dispatch_send_fn send,
-			      void *arg)
+/* What every dispatcher has of its own: the registry's hash table, its
+ * ids, its keys. */
+static void setup(struct dispatch *d)
 {
-	struct dispatch *d = calloc(1, sizeof(*d));
 	const struct ext *const *registry;
 	size_t i, n;
 
-	if (d == NULL)
-		return NULL;
-	d->ctx = ctx;
-	d->cfg = cfg;
-	d->metrics = metrics;
-	d->send = send;
-	d->send_arg = arg;
-	d->guard = guard_new(cfg->limit_senders);
-	if (d->guard == NULL) {
-		free(d);
-		return NULL;
-	}
 	hash_random_key(d->skip_key);
 	d->rt.status = rt_status;
 	d->rt.forgive = rt_forgive;
@@ -192,6 +183,46 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 	if (getrandom(&d->id_prefix, sizeof(d->id_prefix), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(d->id_prefix))
 		d->id_prefix = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
+}
+
+struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
+			      struct metrics *metrics, dispatch_send_fn send,
+			      void *arg)
+{
+	struct dispatch *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->ctx = ctx;
+	d->cfg = cfg;
+	d->metrics = metrics;
+	d->send = send;
+	d->send_arg = arg;
+	d->lead = d;
+	d->guard = guard_new(cfg->limit_senders);
+	if (d->guard == NULL) {
+		free(d);
+		return NULL;
+	}
+	setup(d);
+	return d;
+}
+
+struct dispatch *dispatch_new_beside(struct dispatch *first,
+				     dispatch_send_fn send, void *arg)
+{
+	struct dispatch *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->ctx = first->ctx;
+	d->cfg = first->cfg;
+	d->metrics = first->metrics;
+	d->send = send;
+	d->send_arg = arg;
+	d->lead = first->lead;
+	d->guard = d->lead->guard;
+	setup(d);
 	return d;
 }
 
@@ -233,6 +264,13 @@ void dispatch_free(struct dispatch *d)
 		return;
 	loop_hook_del(d->prepare);
 	loop_io_del(d->io);
+	if (d->lead != d) {
+		/* Its checks stay in the lead's pool, abandoned: dropped
+		 * there once their hashes end. */
+		dispatch_abandon(d, 0);
+		free(d);
+		return;
+	}
 	action_clear(&d->action);
 	/* Joins the worker first: a hash in progress finishes. */
 	workpool_free(d->pool, discard_check, d->guard);
@@ -366,8 +404,8 @@ static void count_checks(struct dispatch *d)
 	if (d->metrics == NULL)
 		return;
 	guard_stats(d->guard, &st);
-	metrics_password(d->metrics, st.backoff_refused, d->queue_refused,
-			 d->pending, st.rules_backing_off);
+	metrics_password(d->metrics, st.backoff_refused, d->lead->queue_refused,
+			 d->lead->pending_all, st.rules_backing_off);
 }
 
 /* Hand JOB (for STANZA, to be served by EXT) to the worker; the answer
@@ -377,21 +415,23 @@ static enum dispatch_result defer(struct dispatch *d, const struct ext *ext,
 				  const char *id, struct guard_job *job)
 {
 	struct check *c = calloc(1, sizeof(*c));
+	struct dispatch *g = d->lead;
 
 	if (c == NULL || (c->stanza = xmpp_stanza_copy(stanza)) == NULL ||
 	    (c->id = strdup(id)) == NULL)
 		goto nomem;
+	c->owner = d;
 	c->job = job;
 	c->ext = ext;
 	c->kind = kind;
 	c->arrival_ns = util_now_ns();
-	if (d->pool == NULL &&
-	    (d->pool = workpool_new(HASH_THREADS, CHECKS_MAX, run_check)) == NULL)
+	if (g->pool == NULL &&
+	    (g->pool = workpool_new(HASH_THREADS, CHECKS_MAX, run_check)) == NULL)
 		goto nomem;
-	if (workpool_submit(d->pool, c) != 0) {
+	if (workpool_submit(g->pool, c) != 0) {
 		guard_job_cancel(d->guard, job);
 		check_free(c);
-		d->queue_refused++;
+		g->queue_refused++;
 		count_checks(d);
 		return send_error(d, stanza, STANZA_COND_RESOURCE_CONSTRAINT,
 				  "too many password checks are waiting; "
@@ -402,6 +442,7 @@ static enum dispatch_result defer(struct dispatch *d, const struct ext *ext,
 		d->checks->prev = c;
 	d->checks = c;
 	d->pending++;
+	g->pending_all++;
 	count_checks(d);
 	return DISPATCH_PENDING;
 nomem:
@@ -444,6 +485,7 @@ static void unlink_check(struct dispatch *d, struct check *c)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
 	d->pending--;
+	d->lead->pending_all--;
 }
 
 /* The payload EXT serves in C's copy of the request. */
@@ -458,7 +500,7 @@ static xmpp_stanza_t *payload_of(const struct check *c)
 
 int dispatch_fd(const struct dispatch *d)
 {
-	return d->pool != NULL ? workpool_fd(d->pool) : -1;
+	return d->lead->pool != NULL ? workpool_fd(d->lead->pool) : -1;
 }
 
 size_t dispatch_pending(const struct dispatch *d)
@@ -466,23 +508,27 @@ size_t dispatch_pending(const struct dispatch *d)
 	return d->pending;
 }
 
-void dispatch_complete(struct dispatch *d)
+void dispatch_complete(struct dispatch *lead)
 {
 	struct check *c;
+	struct dispatch *d;
 
-	if (d->pool == NULL)
+	lead = lead->lead;
+	if (lead->pool == NULL)
 		return;
-	while ((c = workpool_take(d->pool)) != NULL) {
+	while ((c = workpool_take(lead->pool)) != NULL) {
 		const char *why;
 		enum stanza_cond verdict;
 		enum dispatch_result r;
 		xmpp_stanza_t *payload;
 
 		if (c->abandoned) {
-			guard_job_cancel(d->guard, c->job);
+			guard_job_cancel(lead->guard, c->job);
 			check_free(c);
 			continue;
 		}
+		/* Answered on the link it came on. */
+		d = c->owner;
 		unlink_check(d, c);
 		verdict = guard_job_finish(d->guard, d->cfg, c->job, now_s(), &why);
 		payload = payload_of(c);
@@ -500,7 +546,7 @@ void dispatch_complete(struct dispatch *d)
 					 c->arrival_ns);
 		check_free(c);
 	}
-	count_checks(d);
+	count_checks(lead);
 }
 
 void dispatch_abandon(struct dispatch *d, int answer)
@@ -766,6 +812,9 @@ static void on_prepare(void *arg)
 
 int dispatch_watch(struct dispatch *d, struct loop *loop)
 {
+	/* The lead's watch serves the pool they share. */
+	if (d->lead != d)
+		return 0;
 	d->io = loop_io_add(loop, -1, 0, on_pool_ready, d);
 	d->prepare = loop_hook_add(loop, on_prepare, d);
 	if (d->io == NULL || d->prepare == NULL) {

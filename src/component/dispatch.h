@@ -38,6 +38,15 @@ struct dispatch *dispatch_new(xmpp_ctx_t *ctx, const struct config *cfg,
 
 void dispatch_free(struct dispatch *d);
 
+/* A dispatcher for another link (server.connect "all") that shares
+ * FIRST's guard (rate limits, access rules, password budgets) and its
+ * password-check worker, so the limits hold across links; SEND(reply,
+ * ARG) sends its replies, and a request waiting for its hash is answered
+ * by the dispatcher it came to. dispatch_watch() and dispatch_complete()
+ * on either serve both. NULL when out of memory. Free it before FIRST. */
+struct dispatch *dispatch_new_beside(struct dispatch *first,
+				     dispatch_send_fn send, void *arg);
+
 /* Decide and send what STANZA (borrowed) gets, or copy it to answer once
  * its password hash is done (DISPATCH_PENDING). */
 enum dispatch_result dispatch_stanza(struct dispatch *d, xmpp_stanza_t *stanza);

@@ -7,9 +7,16 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "jid.h"
+#include "link.h"
+#include "util.h"
+
 void drain_init(struct drain *d, const struct drain_opts *opts)
 {
+	struct link *l = d->link;
+
 	memset(d, 0, sizeof(*d));
+	d->link = l;
 	d->opts = *opts;
 	d->phase = DRAIN_IDLE;
 }
@@ -119,4 +126,41 @@ enum drain_action drain_poll(struct drain *d, uint64_t now_ms,
 	if (wait_ms != NULL)
 		*wait_ms = (unsigned)(due - now_ms);
 	return DRAIN_WAIT;
+}
+
+/* ---- on a live link ---------------------------------------------------- */
+
+/* link_claim_fn: while draining, see every stanza; take the answer. Idle
+ * (every stanza but during a stop), it costs one comparison. */
+static int claim(void *arg, xmpp_stanza_t *st)
+{
+	struct drain *d = arg;
+
+	if (d->phase == DRAIN_IDLE)
+		return 0;
+	return drain_on_stanza(d, xmpp_stanza_get_name(st),
+			       xmpp_stanza_get_type(st), xmpp_stanza_get_id(st),
+			       xmpp_stanza_get_from(st), util_now_ms());
+}
+
+int drain_attach(struct drain *d, struct link *l)
+{
+	d->link = l;
+	return link_add_claim(l, claim, d);
+}
+
+int drain_begin(struct drain *d, const struct drain_opts *opts,
+		const char *domain, uint64_t now_ms)
+{
+	char text[1200];
+
+	drain_init(d, opts);
+	if (d->link == NULL ||
+	    drain_start(d, domain, jid_parent_domain(domain), now_ms, text,
+			sizeof(text)) < 0 ||
+	    link_send_raw(d->link, text) < 0) {
+		drain_init(d, opts);
+		return -1;
+	}
+	return 0;
 }

@@ -39,9 +39,12 @@ struct drain {
 	char id[48];               /* the unroute IQ's id: "drain-" + 32 random hex */
 	char server[256];          /* where it went: its answer must come from there */
 	int answer_was_error;      /* for the fallback's message */
+	struct link *link;         /* drain_attach(); borrowed, or NULL */
 };
 
-/* Reset D to idle with OPTS. */
+struct link;
+
+/* Reset D to idle with OPTS (the link of drain_attach() stays). */
 void drain_init(struct drain *d, const struct drain_opts *opts);
 
 /* Start draining at NOW_MS: write the unroute IQ from DOMAIN (the
@@ -66,5 +69,20 @@ int drain_on_stanza(struct drain *d, const char *name, const char *type,
 enum drain_action drain_poll(struct drain *d, uint64_t now_ms,
 			     unsigned *wait_ms);
 
+/* ---- on a live link (main.c) ---- */
+
+/* Let D take the unroute IQ's answer from L (borrowed, must outlive D)
+ * with a claim (link_add_claim): while draining, every stanza read goes
+ * to drain_on_stanza() (a request restarts the quiet period). Add it
+ * before other claimers, so that it sees their answers too. Returns 0,
+ * or -1 when L has no room for another claimer. */
+int drain_attach(struct drain *d, struct link *l);
+
+/* Start draining the attached link at NOW_MS (drain_init() with OPTS,
+ * drain_start() for DOMAIN to its parent domain, link_send_raw()).
+ * Returns 0, or -1 when the link is not up or the IQ cannot be built or
+ * queued (D is then idle). */
+int drain_begin(struct drain *d, const struct drain_opts *opts,
+		const char *domain, uint64_t now_ms);
 
 #endif

@@ -20,7 +20,6 @@
 #include "backoff.h"
 #include "config.h"
 #include "ext.h"
-#include "drain.h"
 #include "jid.h"
 #include "link.h"
 #include "link_int.h"
@@ -211,7 +210,10 @@ static int flush_out(struct link *l)
 			l->tx_at = util_now_ms();
 		obuf_consume(b, (size_t)n, OUT_KEEP);
 	}
-	metrics_output_queue(l->metrics, obuf_len(b), l->cfg->queue_max);
+	if (l->ml != NULL)
+		metrics_link_queue(l->ml, obuf_len(b), l->cfg->queue_max);
+	else
+		metrics_output_queue(l->metrics, obuf_len(b), l->cfg->queue_max);
 	return 0;
 }
 
@@ -282,9 +284,10 @@ static void retry(struct link *l, int quiet)
 	l->up_at = 0;
 	memcpy(lost, l->where, sizeof(lost));
 	if (!l->stopping) {
-		l->server = (l->server + 1) % l->cfg->servers.n;
+		if (!l->pinned)
+			l->server = (l->server + 1) % l->cfg->servers.n;
 		set_where(l);
-		failover = ++l->round < l->cfg->servers.n;
+		failover = !l->pinned && ++l->round < l->cfg->servers.n;
 		if (!failover) {
 			l->round = 0;
 			delay = backoff_next(&l->backoff, next_random(l));
@@ -692,10 +695,15 @@ static void hold_here(struct link *l)
 	xmlstream_pause(l->xs);
 }
 
-/* Whether another module takes ST (link_set_claim). */
+/* Whether another module takes ST (link_add_claim). */
 static int claimed(struct link *l, xmpp_stanza_t *st)
 {
-	return l->claim != NULL && l->claim(l->claim_arg, st) == 1;
+	size_t i;
+
+	for (i = 0; i < l->nclaims; i++)
+		if (l->claims[i].fn(l->claims[i].arg, st) == 1)
+			return 1;
+	return 0;
 }
 
 static void on_stanza(void *arg, xmpp_stanza_t *st)
@@ -710,12 +718,6 @@ static void on_stanza(void *arg, xmpp_stanza_t *st)
 	}
 	switch (l->phase) {
 	case P_UP:
-		if (l->drain != NULL &&
-		    drain_on_stanza(l->drain, xmpp_stanza_get_name(st),
-				    xmpp_stanza_get_type(st),
-				    xmpp_stanza_get_id(st),
-				    xmpp_stanza_get_from(st), util_now_ms()) == 1)
-			return;
 		if (claimed(l, st)) {
 			hold_here(l);
 			return;
@@ -1206,30 +1208,32 @@ void link_set_observer(struct link *l, link_state_fn fn, void *arg)
 	l->state_arg = arg;
 }
 
+void link_pin(struct link *l, size_t index)
+{
+	l->pinned = 1;
+	l->server = index;
+	set_where(l);
+}
+
+void link_set_metrics_link(struct link *l, struct metrics_link *ml)
+{
+	l->ml = ml;
+}
+
 int link_start(struct link *l)
 {
 	start_attempt(l);
 	return 0;
 }
 
-int link_drain(struct link *l, struct drain *d)
+int link_add_claim(struct link *l, link_claim_fn fn, void *arg)
 {
-	char text[1200];
-
-	if (l->phase != P_UP || l->stopping)
+	if (l->nclaims >= LINK_CLAIMS_MAX)
 		return -1;
-	if (drain_start(d, l->cfg->domain, jid_parent_domain(l->cfg->domain),
-			util_now_ms(), text, sizeof(text)) < 0 ||
-	    queue_text(l, text) < 0)
-		return -1;
-	l->drain = d;
+	l->claims[l->nclaims].fn = fn;
+	l->claims[l->nclaims].arg = arg;
+	l->nclaims++;
 	return 0;
-}
-
-void link_set_claim(struct link *l, link_claim_fn fn, void *arg)
-{
-	l->claim = fn;
-	l->claim_arg = arg;
 }
 
 int link_send_raw(struct link *l, const char *text)
@@ -1244,7 +1248,6 @@ void link_stop(struct link *l)
 	if (l->stopping || l->phase == P_STOPPED)
 		return;
 	l->stopping = 1;
-	l->drain = NULL;
 	if (l->phase != P_UP) {
 		finish(l, COMPONENT_EXIT_OK);
 		return;
@@ -1272,6 +1275,11 @@ int link_done(const struct link *l)
 enum component_exit link_exit_status(const struct link *l)
 {
 	return l->exit_status;
+}
+
+const char *link_server(const struct link *l)
+{
+	return l->where;
 }
 
 enum link_state link_get_state(const struct link *l)

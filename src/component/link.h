@@ -10,7 +10,6 @@
 #include "resolve.h"
 
 struct config;
-struct drain;
 struct xmlstream_skipped;
 struct handover_link;
 struct link;
@@ -72,16 +71,19 @@ void link_set_observer(struct link *l, link_state_fn fn, void *arg);
  * getaddrinfo, from the next attempt on: for tests. */
 void link_set_resolver(struct link *l, resolve_fn fn);
 
+/* Connect to entry INDEX of server.hosts only (server.connect "all"):
+ * reconnect there with back-off, never fail over to another entry. Call
+ * before link_start(); INDEX must be below the number of entries. */
+void link_pin(struct link *l, size_t index);
+
+/* Count the link's output queue into ML (metrics.h; borrowed, owned by
+ * the metrics) instead of the metrics' default link. */
+struct metrics_link;
+void link_set_metrics_link(struct link *l, struct metrics_link *ml);
+
 /* Start the first connection attempt. Returns 0, or -1 on an internal
  * error (logged). */
 int link_start(struct link *l);
-
-/* Start draining (drain.h) on SIGTERM: queue D's unroute IQ and pass every
- * stanza read from now on to drain_on_stanza(D) (its answer is dropped,
- * requests are still answered). D is borrowed until link_stop(). Returns
- * 0, or -1 when the link is not up or the IQ cannot be built (D is then
- * not in use: close with link_stop()). */
-int link_drain(struct link *l, struct drain *d);
 
 /* Close the stream cleanly: no more requests are read, queued replies and
  * </stream:stream> are sent, and link_done() turns true when the server
@@ -93,6 +95,10 @@ int link_done(const struct link *l);
 
 /* The exit status the program should use once link_done(). */
 enum component_exit link_exit_status(const struct link *l);
+
+/* "host:port" of the server the link is on or tries next (IPv6 in
+ * brackets); valid while L lives, changes on failover. */
+const char *link_server(const struct link *l);
 
 /* The current state. */
 enum link_state link_get_state(const struct link *l);
@@ -138,14 +144,18 @@ void link_release(struct link *l);
 int link_adopt(struct link *l, struct handover_link *h, char *err,
 	       size_t errlen);
 
-/* ---- IQs of other modules to the server (pool.h) ---- */
+/* ---- IQs of other modules to the server (pool.h, drain.h) ---- */
+
+/* At most this many claimers per link (the pool and the drain today). */
+#define LINK_CLAIMS_MAX 4
 
 /* Offer each stanza read while up to FN(ARG, stanza) before it is
- * dispatched: FN returns 1 to take it (the answer to an IQ it sent with
- * link_send_raw(); the link then drops it), 0 to let it through. One
- * claimer per link; FN NULL: none. */
+ * dispatched, in the order the claimers were added: FN returns 1 to take
+ * it (the answer to an IQ it sent with link_send_raw(); the link then
+ * drops it and asks no later claimer), 0 to let it through. Returns 0, or
+ * -1 when LINK_CLAIMS_MAX are added already. */
 typedef int (*link_claim_fn)(void *arg, xmpp_stanza_t *st);
-void link_set_claim(struct link *l, link_claim_fn fn, void *arg);
+int link_add_claim(struct link *l, link_claim_fn fn, void *arg);
 
 /* Queue TEXT (one whole stanza, already escaped) to the server. Returns 0,
  * or -1 when the link is not up or out of memory. */

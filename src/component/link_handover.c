@@ -18,8 +18,6 @@ const char *link_why_not_movable(const struct link *l)
 {
 	if (l->stopping || l->phase == P_STOPPED)
 		return "it is stopping";
-	if (l->drain != NULL)
-		return "it is draining to stop";
 	if (l->phase != P_UP)
 		return NULL;
 	if (l->tls != NULL)

@@ -12,7 +12,6 @@
 #include "log.h"
 #include "obuf.h"
 
-struct drain;
 struct loop_hook;
 struct loop_io;
 struct loop_timer;
@@ -66,6 +65,7 @@ struct link {
 	const struct config *cfg;
 	struct link_upper upper;  /* who stanzas go to (link_set_upper) */
 	struct metrics *metrics;  /* NULL: off */
+	struct metrics_link *ml;  /* link_set_metrics_link(); NULL: default */
 	link_state_fn on_state;
 	void *state_arg;
 	enum link_state pub_state;
@@ -76,6 +76,7 @@ struct link {
 	int stopping;
 
 	size_t server;            /* index into the configured servers */
+	int pinned;               /* link_pin(): server never changes */
 	unsigned round;           /* failures since the last back-off */
 	char where[300];          /* "host:port" of the current server */
 	struct backoff backoff;
@@ -110,9 +111,11 @@ struct link {
 	char ping_to[256];
 
 	unsigned long late;         /* requests read after our close */
-	struct drain *drain;        /* NULL unless draining (link_drain) */
-	link_claim_fn claim;        /* link_set_claim(); NULL: none */
-	void *claim_arg;
+	struct {                    /* link_add_claim() */
+		link_claim_fn fn;
+		void *arg;
+	} claims[LINK_CLAIMS_MAX];
+	size_t nclaims;
 
 	int suspended;              /* adopted, the old process not gone yet */
 	enum hold hold;             /* a takeover in progress (link_hold) */

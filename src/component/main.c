@@ -41,11 +41,33 @@ static int spawn_requested;
  * flags a signal does and is answered once the loop acted on them. Set
  * and read on the loop's thread only. */
 static enum ext_action command_waits;
-/* What answers the link's stanzas, admin commands included. */
-static struct dispatch *dispatcher;
 static uint64_t started_ms;
-/* This instance's name and its announcement (pool.h). */
-static struct pool pool;
+
+/* One link and what serves it: with server.connect "first" the one link
+ * (failing over through server.hosts), with "all" one per entry. */
+struct lane {
+	struct link *link;
+	/* What answers its stanzas, admin commands included; the first
+	 * lane's owns the guard the others share (dispatch_new_beside()). */
+	struct dispatch *dispatch;
+	struct pool pool;            /* the instance's announcement on it */
+	struct drain drain;          /* its drain on a stop */
+	struct metrics *m;           /* NULL: metrics off */
+	struct metrics_link *ml;     /* "all": its samples; NULL: the default */
+	char tag[METRICS_LINK_NAME_MAX + 3]; /* "host:port: " in log lines
+	                                        with "all", else "" */
+	int draining;
+	uint64_t deadline;           /* closing: give up waiting at */
+	int given_up;                /* the server did not close in time */
+};
+static struct lane lanes[CONFIG_LINKS_MAX];
+static size_t nlanes;
+/* server.connect "all" (several lanes, each pinned to its entry). */
+static int all_links;
+
+#define MULTI_NO_TAKEOVER "takeover moves one link; with server.connect = " \
+	"\"all\" restart with SIGTERM: the pool modules re-route what is " \
+	"in flight"
 
 /* A signal, caught by the loop (loop_signal()). */
 static void on_signal(void *arg, int sig)
@@ -91,7 +113,8 @@ static void usage(FILE *out)
 "restart) and keeps the running one if the file has an error. SIGUSR2\n"
 "starts this binary again with --takeover: the new process takes the live\n"
 "link over (new binary and whole configuration, nothing lost); if it fails,\n"
-"this one serves on. A direct TLS link cannot be handed over.\n"
+"this one serves on. A direct TLS link cannot be handed over, nor the links\n"
+"of server.connect = \"all\" (each drained on SIGTERM).\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by SIGTERM or SIGINT, or --check-config found no problem\n"
@@ -104,7 +127,8 @@ static void usage(FILE *out)
 "\n"
 "Transient faults (server down, connection lost, malformed XML, a stream\n"
 "error, conflict) are retried with exponential back-off, trying each of\n"
-"server.hosts in turn; ope-component never exits on its own for them.\n",
+"server.hosts in turn (with server.connect = \"all\" each link retries its\n"
+"own entry); ope-component never exits on its own for them.\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -201,22 +225,51 @@ static void command_act(void *arg, enum ext_action action)
 	}
 }
 
-/* dispatch_admin.status: the process's and the link's (ARG) part. */
+static const char *const state_words[] = {
+	[LINK_CONNECTING] = "connecting", [LINK_UP] = "up",
+	[LINK_WAITING] = "waiting to reconnect", [LINK_STOPPED] = "stopped",
+};
+
+/* dispatch_admin.status: the process's and the link's (ARG, the lane the
+ * command came on) part; with "all" every link too. */
 static void command_status(void *arg, struct ext_status *out)
 {
+	static char list[CONFIG_LINKS_MAX * (METRICS_LINK_NAME_MAX + 40)];
+	struct lane *ln = arg;
+	size_t i, at = 0;
+	enum link_state st;
+	int n;
+
 	out->pid = (long)getpid();
 	out->uptime_s = (util_now_ms() - started_ms) / 1000.0;
-	out->instance = pool.name;
-	link_status(arg, out);
+	out->instance = ln->pool.name;
+	link_status(ln->link, out);
+	if (!all_links)
+		return;
+	list[0] = '\0';
+	for (i = 0; i < nlanes && at < sizeof(list); i++) {
+		st = link_get_state(lanes[i].link);
+		n = snprintf(list + at, sizeof(list) - at, "%s%s %s", i ? "; " : "",
+			     link_server(lanes[i].link),
+			     (size_t)st < ARRAY_SIZE(state_words) &&
+			     state_words[st] ? state_words[st] : "unknown");
+		if (n > 0)
+			at += (size_t)n;
+	}
+	out->links = list;
 }
 
-/* Answer the command waiting for ACTION, if one does. */
+/* Answer the command waiting for ACTION, if one does (on the lane it
+ * came on: the others have none waiting). */
 static void command_done(enum ext_action action, int ok, const char *said)
 {
+	size_t i;
+
 	if (command_waits != action)
 		return;
 	command_waits = EXT_ACTION_NONE;
-	dispatch_action_done(dispatcher, ok, said);
+	for (i = 0; i < nlanes; i++)
+		dispatch_action_done(lanes[i].dispatch, ok, said);
 }
 
 /* --health: ask the daemon configured in PATH over its metrics.listen.
@@ -242,40 +295,59 @@ static int ask_health(const char *path)
 	return rc;
 }
 
-/* The link's one observer: the pool announcement, the service manager
- * (sd_notify) and, when metrics.listen is set, the metrics (ARG). */
-static void on_link_state(void *arg, enum link_state state, const char *detail)
+/* Whether every lane's link is finished (or given up on). */
+static int all_done(void)
 {
-	struct metrics *m = arg;
+	size_t i;
 
-	pool_link_state(&pool, state);
-	notify_link_state(NULL, state, detail);
-	if (m != NULL)
-		metrics_link_state(m, state, detail);
+	for (i = 0; i < nlanes; i++)
+		if (!link_done(lanes[i].link) && !lanes[i].given_up)
+			return 0;
+	return 1;
 }
 
-/* The first stop signal: start a drain (D) if the link is up, else close
- * at once. Returns 1 while draining. */
-static int begin_stop(struct link *l, const struct config *cfg,
-		      struct drain *d, struct metrics *m)
+/* Each link's one observer (ARG: its lane): the pool announcement, the
+ * service manager (sd_notify: READY at the first link up) and, when
+ * metrics.listen is set, the metrics. */
+static void on_link_state(void *arg, enum link_state state, const char *detail)
+{
+	struct lane *ln = arg;
+	char said[METRICS_LINK_NAME_MAX + 300];
+
+	pool_link_state(&ln->pool, state);
+	if (!all_links) {
+		notify_link_state(NULL, state, detail);
+		if (ln->m != NULL)
+			metrics_link_state(ln->m, state, detail);
+		return;
+	}
+	snprintf(said, sizeof(said), "%s%s", ln->tag, detail);
+	/* STOPPING once the last link is: until then one more status. */
+	notify_link_state(NULL, state == LINK_STOPPED && !all_done() ?
+			  LINK_WAITING : state, said);
+	metrics_link_observe(ln->ml, state, detail);
+}
+
+/* The first stop signal on lane LN: start its drain if its link is up,
+ * else close at once. Returns 1 while draining. */
+static int begin_stop(struct lane *ln, const struct config *cfg)
 {
 	struct drain_opts o = { .quiet_ms = cfg->drain_quiet_ms,
 				.max_ms = cfg->drain_max_ms,
 				.answer_ms = cfg->drain_answer_ms };
+	struct link *l = ln->link;
 
-	log_info("shutting down (%s)", strsignal(stop_signal));
-	notify_stopping("shutting down");
-	drain_init(d, &o);
-	if (link_get_state(l) == LINK_UP && link_drain(l, d) == 0) {
-		log_info("draining: asked the server to stop routing to %s "
+	if (link_get_state(l) == LINK_UP &&
+	    drain_begin(&ln->drain, &o, cfg->domain, util_now_ms()) == 0) {
+		log_info("%sdraining: asked the server to stop routing to %s "
 			 "(at most %u ms; a second signal closes at once)",
-			 cfg->domain, cfg->drain_max_ms);
+			 ln->tag, cfg->domain, cfg->drain_max_ms);
 		return 1;
 	}
 	if (link_get_state(l) == LINK_UP) {
-		log_warn("cannot drain (out of memory, or no random bytes for "
-			 "the request's id yet): closing at once");
-		metrics_drain_done(m, METRICS_DRAIN_NONE);
+		log_warn("%scannot drain (out of memory, or no random bytes for "
+			 "the request's id yet): closing at once", ln->tag);
+		metrics_drain_done(ln->m, METRICS_DRAIN_NONE);
 	}
 	link_stop(l);
 	return 0;
@@ -285,21 +357,24 @@ static int begin_stop(struct link *l, const struct config *cfg,
 	"not loaded there; closing at once, so requests routed here " \
 	"meanwhile are lost (README: \"Installing mod_ope_drain\")"
 
-/* While draining: decide whether to close now; *WAIT_MS is lowered to the
- * next moment to decide again. Returns 1 when the drain is over. */
-static int drain_over(struct link *l, struct drain *d, int *wait_ms,
-		      struct metrics *m)
+/* While lane LN drains: decide whether to close now; *WAIT_MS is lowered
+ * to the next moment to decide again. Returns 1 when the drain is over. */
+static int drain_over(struct lane *ln, int *wait_ms)
 {
+	struct link *l = ln->link;
+	struct drain *d = &ln->drain;
+	struct metrics *m = ln->m;
+	const char *tag = ln->tag;
 	uint64_t now = util_now_ms();
 	unsigned wait = 0;
 
 	if (stop_count > 1) {
-		log_info("second stop signal: closing at once");
+		log_info("%ssecond stop signal: closing at once", tag);
 		metrics_drain_done(m, METRICS_DRAIN_SIGNAL);
 		return 1;
 	}
 	if (link_get_state(l) != LINK_UP) {
-		log_info("the link went down while draining: stopping");
+		log_info("%sthe link went down while draining: stopping", tag);
 		metrics_drain_done(m, METRICS_DRAIN_LINK_DOWN);
 		return 1;
 	}
@@ -310,11 +385,12 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms,
 		return 0;
 	case DRAIN_CLOSE:
 		if (now >= d->started_ms + d->opts.max_ms) {
-			log_warn("drained: drain.maximum (%u ms) reached while "
-				 "requests still came; closing", d->opts.max_ms);
+			log_warn("%sdrained: drain.maximum (%u ms) reached while "
+				 "requests still came; closing", tag,
+				 d->opts.max_ms);
 			metrics_drain_done(m, METRICS_DRAIN_MAXIMUM);
 		} else {
-			log_info("drained: no request for %u ms; closing",
+			log_info("%sdrained: no request for %u ms; closing", tag,
 				 d->opts.quiet_ms);
 			metrics_drain_done(m, METRICS_DRAIN_QUIET);
 		}
@@ -323,11 +399,12 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms,
 	default:
 		metrics_drain_done(m, METRICS_DRAIN_FALLBACK);
 		if (d->answer_was_error)
-			log_warn("the server answered the drain request with an "
-				 "error: %s", NO_MODULE);
+			log_warn("%sthe server answered the drain request with an "
+				 "error: %s", tag, NO_MODULE);
 		else
-			log_warn("no answer to the drain request within %u ms "
-				 "(drain.answer): %s", d->opts.answer_ms, NO_MODULE);
+			log_warn("%sno answer to the drain request within %u ms "
+				 "(drain.answer): %s", tag, d->opts.answer_ms,
+				 NO_MODULE);
 		return 1;
 	}
 }
@@ -337,12 +414,9 @@ static int drain_over(struct link *l, struct drain *d, int *wait_ms,
 static void restart_in_place(struct link *l, struct config *cfg,
 			     int level_override, struct takeover *t)
 {
-	const char *why = takeover_why_not();
+	const char *why = takeover_why_not_now(t, l);
 	char said[1400], re[1200];
 	int pid, ok = 0;
-
-	if (why == NULL)
-		why = link_why_not_movable(l);
 
 	if (why == NULL) {
 		pid = takeover_spawn(t);
@@ -372,18 +446,30 @@ static void restart_in_place(struct link *l, struct config *cfg,
 	command_done(EXT_ACTION_RESTART, ok, said);
 }
 
-/* Run the event loop until the link is finished or handed over (T: the
- * takeover side). */
-static enum component_exit serve(struct loop *loop, struct link *l,
-				 struct config *cfg, int level_override,
-				 struct metrics *m, struct takeover *t)
+/* The worst exit status of the lanes' links (the highest code). */
+static enum component_exit lanes_exit_status(void)
 {
-	struct drain d;
-	uint64_t deadline = 0;
-	int draining = 0, wait_ms;
+	enum component_exit worst = COMPONENT_EXIT_OK, e;
+	size_t i;
 
-	while (!link_done(l)) {
-		metrics_loop_alive(m);
+	for (i = 0; i < nlanes; i++)
+		if ((e = link_exit_status(lanes[i].link)) > worst)
+			worst = e;
+	return worst;
+}
+
+/* Run the event loop until every lane's link is finished, or the one link
+ * handed over (T: the takeover side). */
+static enum component_exit serve(struct loop *loop, struct config *cfg,
+				 int level_override, struct takeover *t)
+{
+	struct link *first = lanes[0].link;
+	int stopping = 0, draining, wait_ms;
+	uint64_t now;
+	size_t i;
+
+	while (!all_done()) {
+		metrics_loop_alive(lanes[0].m);
 		if (reload_requested) {
 			char said[1200];
 			int ok;
@@ -394,39 +480,61 @@ static enum component_exit serve(struct loop *loop, struct link *l,
 		}
 		if (spawn_requested) {
 			spawn_requested = 0;
-			restart_in_place(l, cfg, level_override, t);
+			restart_in_place(first, cfg, level_override, t);
 		}
 		wait_ms = notify_wait_ms(INT_MAX);
-		if (command_waits == EXT_ACTION_STOP && (draining || deadline != 0))
+		if (command_waits == EXT_ACTION_STOP && stopping)
 			command_done(EXT_ACTION_STOP, 1, "already stopping: "
 				     "closing at once, as for a second stop "
 				     "signal");
-		if (stop_signal && deadline == 0 && !draining) {
-			takeover_abort(t, l, "it is stopping (a stop signal "
+		if (stop_signal && !stopping) {
+			stopping = 1;
+			takeover_abort(t, first, "it is stopping (a stop signal "
 				       "came)");
 			/* Queued before the drain starts: it is written. */
 			command_done(EXT_ACTION_STOP, 1, "stopping: draining "
 				     "first where the server allows it "
 				     "(drain.*), then closing the stream");
-			draining = begin_stop(l, cfg, &d, m);
-			if (!draining)
-				deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
-			continue;
-		}
-		if (draining && drain_over(l, &d, &wait_ms, m)) {
+			log_info("shutting down (%s)", strsignal(stop_signal));
+			notify_stopping("shutting down");
 			draining = 0;
-			link_stop(l);
-			deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
+			for (i = 0; i < nlanes; i++) {
+				lanes[i].draining = begin_stop(&lanes[i], cfg);
+				draining |= lanes[i].draining;
+				if (!lanes[i].draining)
+					lanes[i].deadline = util_now_ms() +
+						SHUTDOWN_GRACE_MS;
+			}
+			if (draining && !all_links)
+				takeover_refuse(t, "it is draining to stop");
 			continue;
 		}
-		notify_watchdog();
-		if (deadline != 0) {
-			uint64_t now = util_now_ms();
+		draining = 0;
+		for (i = 0; i < nlanes; i++) {
+			struct lane *ln = &lanes[i];
 
-			if (deadline <= now)
+			if (!ln->draining || !drain_over(ln, &wait_ms))
+				continue;
+			ln->draining = 0;
+			if (!all_links)
+				takeover_refuse(t, NULL);
+			link_stop(ln->link);
+			ln->deadline = util_now_ms() + SHUTDOWN_GRACE_MS;
+			draining = 1;
+		}
+		if (draining)
+			continue;
+		notify_watchdog();
+		now = util_now_ms();
+		for (i = 0; i < nlanes; i++) {
+			uint64_t dl = lanes[i].deadline;
+
+			if (dl == 0 || link_done(lanes[i].link) || lanes[i].given_up)
+				continue;
+			if (dl <= now)
 				wait_ms = 0;
-			else if (deadline - now < (uint64_t)wait_ms)
-				wait_ms = (int)(deadline - now) + 1;
+			else if (dl - now < (uint64_t)wait_ms)
+				wait_ms = (int)(dl - now) + 1;
 		}
 		/* Lines logged since the last turn go out before the wait. */
 		log_flush();
@@ -434,15 +542,22 @@ static enum component_exit serve(struct loop *loop, struct link *l,
 			log_error("poll failed: %s", strerror(errno));
 			return COMPONENT_EXIT_INTERNAL;
 		}
-		if (takeover_run(t, l))
+		if (takeover_run(t, first))
 			return COMPONENT_EXIT_OK;
-		if (deadline != 0 && util_now_ms() > deadline) {
-			log_warn("the server did not close the stream within %d ms; "
-				 "exiting anyway", SHUTDOWN_GRACE_MS);
-			break;
+		now = util_now_ms();
+		for (i = 0; i < nlanes; i++) {
+			struct lane *ln = &lanes[i];
+
+			if (ln->deadline == 0 || now <= ln->deadline ||
+			    link_done(ln->link) || ln->given_up)
+				continue;
+			log_warn("%sthe server did not close the stream within "
+				 "%d ms; %s", ln->tag, SHUTDOWN_GRACE_MS,
+				 all_links ? "giving up on it" : "exiting anyway");
+			ln->given_up = 1;
 		}
 	}
-	return link_exit_status(l);
+	return lanes_exit_status();
 }
 
 /* --takeover: take the link over from the process listening on PATH
@@ -505,9 +620,56 @@ static int take_over(struct loop *loop, struct link *l, const char *path)
 	link_resume(l);
 	log_info("took over the link to %s from pid %d (%zu bytes left over)",
 		 h.server, old, h.unparsed_len);
-	pool_adopted(&pool, h.instance);
+	pool_adopted(&lanes[0].pool, h.instance);
 	handover_link_clear(&h);
 	return 1;
+}
+
+/* Set up lane LN, the I-th (lanes[0] first: the others share its
+ * dispatcher's guard): its link (pinned to entry I with "all"), its
+ * dispatcher, its drain and pool announcement, its metrics samples.
+ * Returns 0, or -1 (logged). */
+static int lane_new(struct lane *ln, struct loop *loop, xmpp_ctx_t *ctx,
+		    struct config *cfg, struct metrics *m)
+{
+	size_t i = (size_t)(ln - lanes);
+	struct dispatch_admin admin = {
+		.status = command_status, .act = command_act, .arg = ln,
+	};
+	struct link_upper upper;
+
+	ln->m = m;
+	if ((ln->link = link_new(loop, ctx, cfg, m)) == NULL)
+		return -1;
+	if (all_links) {
+		link_pin(ln->link, i);
+		snprintf(ln->tag, sizeof(ln->tag), "%s: ",
+			 link_server(ln->link));
+		if (m != NULL &&
+		    (ln->ml = metrics_link_add(m, link_server(ln->link))) == NULL) {
+			log_error("internal error: no metrics for link %s",
+				  link_server(ln->link));
+			return -1;
+		}
+		link_set_metrics_link(ln->link, ln->ml);
+	}
+	ln->dispatch = i == 0 ? dispatch_new(ctx, cfg, m, link_send, ln->link) :
+		dispatch_new_beside(lanes[0].dispatch, link_send, ln->link);
+	if (ln->dispatch == NULL || dispatch_watch(ln->dispatch, loop) != 0) {
+		log_error("out of memory while starting");
+		return -1;
+	}
+	dispatch_set_admin(ln->dispatch, &admin);
+	dispatch_link_upper(ln->dispatch, &upper);
+	link_set_upper(ln->link, &upper);
+	pool_init(&ln->pool, cfg->instance);
+	/* The drain first: it sees the pool's answers too. */
+	if (drain_attach(&ln->drain, ln->link) != 0 ||
+	    pool_attach(&ln->pool, ln->link, cfg->domain) != 0) {
+		log_error("internal error: too many claimers on the link");
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -528,10 +690,10 @@ int main(int argc, char **argv)
 	int check_only = 0, health = 0, takeover = 0, adopted = 0;
 	int level_override = -1;
 	int initialized = 0, opt;
+	size_t i;
 	struct config cfg = { 0 };
 	xmpp_ctx_t *ctx = NULL;
 	struct loop *loop = NULL;
-	struct link *l = NULL;
 	struct metrics *m = NULL;
 	struct takeover *t = NULL;
 	enum component_exit status = COMPONENT_EXIT_INTERNAL;
@@ -637,30 +799,27 @@ int main(int argc, char **argv)
 		}
 		loop_timer_at(heartbeat, 1);
 	}
-	if ((l = link_new(loop, ctx, &cfg, m)) == NULL)
-		goto out;
-	{
-		struct dispatch_admin admin = {
-			.status = command_status, .act = command_act, .arg = l,
-		};
-		struct link_upper upper;
-
-		dispatcher = dispatch_new(ctx, &cfg, m, link_send, l);
-		if (dispatcher == NULL || dispatch_watch(dispatcher, loop) != 0) {
-			log_error("out of memory while starting");
+	all_links = cfg.connect_all;
+	nlanes = all_links ? cfg.servers.n : 1;
+	for (i = 0; i < nlanes; i++)
+		if (lane_new(&lanes[i], loop, ctx, &cfg, m) != 0)
 			goto out;
-		}
-		started_ms = util_now_ms();
-		dispatch_set_admin(dispatcher, &admin);
-		dispatch_link_upper(dispatcher, &upper);
-		link_set_upper(l, &upper);
-	}
-	pool_init(&pool, cfg.instance);
-	pool_attach(&pool, l, cfg.domain);
+	started_ms = util_now_ms();
 	log_info("ope-component %s starting for %s as instance %s (config %s)",
-		 PACKAGE_VERSION, cfg.domain, pool.name, origin(path));
+		 PACKAGE_VERSION, cfg.domain, lanes[0].pool.name, origin(path));
+	if (all_links)
+		log_info("server.connect \"all\": one link to each of %zu servers",
+			 nlanes);
+	if (takeover && all_links) {
+		log_error("takeover failed: this configuration sets "
+			  "server.connect = \"all\": %s; the running "
+			  "ope-component serves on", MULTI_NO_TAKEOVER);
+		status = COMPONENT_EXIT_TAKEOVER;
+		goto out;
+	}
 	if (takeover) {
-		adopted = take_over(loop, l, takeover_from ? takeover_from : ctl);
+		adopted = take_over(loop, lanes[0].link,
+				    takeover_from ? takeover_from : ctl);
 		if (adopted < 0) {
 			status = COMPONENT_EXIT_TAKEOVER;
 			goto out;
@@ -670,26 +829,36 @@ int main(int argc, char **argv)
 			log_error("%s: %s; serving on without metrics",
 				  origin(cfg.path), err);
 	}
-	metrics_set_instance(m, pool.name);
+	metrics_set_instance(m, lanes[0].pool.name);
 	notify_init();
-	link_set_observer(l, on_link_state, m);
+	for (i = 0; i < nlanes; i++)
+		link_set_observer(lanes[i].link, on_link_state, &lanes[i]);
 	if ((t = takeover_new(loop, ctl, args)) == NULL) {
 		log_error("out of memory while starting");
 		goto out;
 	}
 	takeover_set_metrics(t, m);
-	takeover_set_instance(t, pool.name);
+	takeover_set_instance(t, lanes[0].pool.name);
+	if (all_links)
+		takeover_refuse(t, MULTI_NO_TAKEOVER);
 	if (adopted)
 		/* READY=1, now that this process is the service's main one. */
-		on_link_state(m, link_get_state(l), "took over the link");
-	else if (link_start(l) != 0)
-		goto out;
-	status = serve(loop, l, &cfg, level_override, m, t);
+		on_link_state(&lanes[0], link_get_state(lanes[0].link),
+			      "took over the link");
+	else
+		for (i = 0; i < nlanes; i++)
+			if (link_start(lanes[i].link) != 0)
+				goto out;
+	status = serve(loop, &cfg, level_override, t);
 out:
 	/* In this order: the metrics address and then the control socket
-	 * are free when a successor is told to go on. */
-	link_free(l);
-	dispatch_free(dispatcher);
+	 * are free when a successor is told to go on. The links first (they
+	 * tell their dispatchers), then the dispatchers, the ones beside
+	 * the first before it. */
+	for (i = nlanes; i-- > 0;)
+		link_free(lanes[i].link);
+	for (i = nlanes; i-- > 0;)
+		dispatch_free(lanes[i].dispatch);
 	metrics_free(m);
 	takeover_free(t);
 	loop_timer_del(heartbeat);

@@ -212,11 +212,11 @@ static int claim(void *arg, xmpp_stanza_t *st)
 	return 1;
 }
 
-void pool_attach(struct pool *p, struct link *l, const char *domain)
+int pool_attach(struct pool *p, struct link *l, const char *domain)
 {
 	p->link = l;
 	snprintf(p->domain, sizeof(p->domain), "%s", domain);
-	link_set_claim(l, claim, p);
+	return link_add_claim(l, claim, p);
 }
 
 void pool_adopted(struct pool *p, const char *name)

@@ -74,8 +74,9 @@ enum pool_outcome pool_on_stanza(struct pool *p, xmpp_stanza_t *st,
 /* ---- on a live link (main.c) ---- */
 
 /* Announce on L (borrowed, must outlive P) for DOMAIN (copied) at every
- * fresh stream: claims the answers from L (link_set_claim) and logs them. */
-void pool_attach(struct pool *p, struct link *l, const char *domain);
+ * fresh stream: claims the answers from L (link_add_claim) and logs them.
+ * Returns 0, or -1 when L has no room for another claimer. */
+int pool_attach(struct pool *p, struct link *l, const char *domain);
 
 /* The current stream was taken over (link_adopt()): the predecessor
  * announced it, so the next LINK_UP sends nothing. NAME (the

@@ -77,6 +77,7 @@ struct takeover {
 	struct metrics *metrics;  /* failures are counted there (or NULL) */
 	int failure_counted;      /* this attempt's failure is counted */
 	const char *instance;     /* passed with the link, or NULL */
+	const char *refusal;      /* takeover_refuse(), or NULL */
 };
 
 /* Count a failed takeover once per attempt (a successor that gives the
@@ -97,6 +98,22 @@ const char *takeover_why_not(void)
 		       "process with it; restart the container instead "
 		       "(SIGTERM drains first)";
 	return NULL;
+}
+
+void takeover_refuse(struct takeover *t, const char *why)
+{
+	if (t != NULL)
+		t->refusal = why;
+}
+
+const char *takeover_why_not_now(const struct takeover *t,
+				 const struct link *l)
+{
+	const char *why = takeover_why_not();
+
+	if (why == NULL && t != NULL)
+		why = t->refusal;
+	return why != NULL ? why : link_why_not_movable(l);
 }
 
 const char *takeover_path(const struct config *cfg, char *buf, size_t len)
@@ -384,8 +401,7 @@ static void start_request(struct takeover *t, struct link *l)
 {
 	const char *why;
 
-	if ((why = takeover_why_not()) != NULL ||
-	    (why = link_why_not_movable(l)) != NULL) {
+	if ((why = takeover_why_not_now(t, l)) != NULL) {
 		refuse(t, t->conn, why);
 		return;
 	}

@@ -23,6 +23,16 @@ const char *takeover_path(const struct config *cfg, char *buf, size_t len);
  * container's PID 1), or NULL. */
 const char *takeover_why_not(void);
 
+/* Refuse every takeover request with WHY (static text, e.g. "it is
+ * draining to stop") from now on; NULL accepts them again. T may be NULL. */
+void takeover_refuse(struct takeover *t, const char *why);
+
+/* Why L cannot be handed over now (static text): takeover_why_not(), then
+ * takeover_refuse()'s reason, then link_why_not_movable(L); NULL when it
+ * can. */
+const char *takeover_why_not_now(const struct takeover *t,
+				 const struct link *l);
+
 /* Listen on PATH (NULL: takeover off) for a new process that takes the
  * link over, and keep ARGV (NULL-terminated, copied) to start one on
  * takeover_spawn(). The control socket and the steps' deadlines are

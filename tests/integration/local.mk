@@ -21,7 +21,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_notify.py \
 	tests/integration/test_envlog.py \
 	tests/integration/test_adhoc.py \
-	tests/integration/test_pool.py
+	tests/integration/test_pool.py \
+	tests/integration/test_links.py
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/fakeserver.py tests/integration/harness.py \

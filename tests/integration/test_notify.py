@@ -36,15 +36,19 @@ WATCHDOG_MS = 400
 TMPDIR = harness.start('ope-notify-')
 
 
-def write_config(port, extra=''):
+def write_config(port, extra='', server=None):
+    """A config for the server on PORT (or SERVER: the server group's
+    inside)."""
     path = os.path.join(TMPDIR, 'ope-%d.conf' % port)
+    if server is None:
+        server = 'host = "127.0.0.1"; port = %d;' % port
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as f:
-        f.write('server = { host = "127.0.0.1"; port = %d; };\n'
+        f.write('server = { %s };\n'
                 'component = { domain = "%s"; secret = "%s"; };\n'
                 'log = { level = "info"; timestamps = false; };\n'
                 'reconnect = { initial = 0.2; maximum = 0.4; };\n%s'
-                % (port, DOMAIN, SECRET, extra))
+                % (server, DOMAIN, SECRET, extra))
     return path
 
 
@@ -55,7 +59,7 @@ class Manager:
 
     _seq = [0]
 
-    def __init__(self, port, watchdog_ms=WATCHDOG_MS, extra=''):
+    def __init__(self, port, watchdog_ms=WATCHDOG_MS, extra='', server=None):
         Manager._seq[0] += 1
         self.path = os.path.join(TMPDIR, 'notify-%d.sock' % Manager._seq[0])
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -80,7 +84,7 @@ class Manager:
         self.proc = subprocess.Popen(['/bin/sh', '-c',
                                       'export WATCHDOG_PID=$$; exec "$0" "$@"',
                                       COMPONENT, '-c',
-                                      write_config(port, extra)],
+                                      write_config(port, extra, server)],
                                      env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
                                      stderr=self.errlog)
@@ -344,6 +348,44 @@ def t_takeover():
         harness.kill_pids([new] if new is not None else [])
         m.close()
         srv.close()
+
+
+@case('server.connect = "all": READY at the first link up, STATUS names '
+      'the link, no STOPPING while another link is up; STOPPING on SIGTERM')
+def t_all_links():
+    a = fs.FakeServer(DOMAIN, SECRET)
+    b = fs.FakeServer(DOMAIN, SECRET)
+    m = Manager(a.port, server='connect = "all"; hosts = ( "127.0.0.1:%d", '
+                '"127.0.0.1:%d" );' % (a.port, b.port))
+    try:
+        ca = a.accept(5.0)
+        cb = b.accept(5.0)
+        check(ca is not None and cb is not None, 'not two links %s' % m.why())
+        # The second server accepts first: READY then, naming it.
+        cb.handshake()
+        r = m.wait(lambda f: 'READY' in f)
+        check(r is not None, 'no READY=1 at the first link up %s' % m.why())
+        want = '127.0.0.1:%d: connected to 127.0.0.1:%d' % (b.port, b.port)
+        check(want in r[1].get('STATUS', ''), 'READY came with STATUS=%r, '
+              'expected it to contain %r' % (r[1].get('STATUS'), want))
+        t_ready = r[0]
+        ca.handshake()
+        check(m.wait(status_has('127.0.0.1:%d: connected to' % a.port),
+                     since=t_ready) is not None,
+              'no STATUS for the second link up %s' % m.why())
+        a.close()
+        check(m.wait(status_has('127.0.0.1:%d: reconnecting in' % a.port))
+              is not None, 'no STATUS for the link that went down %s'
+              % m.why())
+        check(len(m.find('READY')) == 1, 'READY=1 more than once')
+        check(not m.find('STOPPING'), 'STOPPING=1 while a link is up')
+        os.kill(m.proc.pid, signal.SIGTERM)
+        check(m.wait(lambda f: 'STOPPING' in f) is not None,
+              'no STOPPING=1 on SIGTERM %s' % m.why())
+    finally:
+        m.close()
+        a.close()
+        b.close()
 
 
 def main():

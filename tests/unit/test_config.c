@@ -115,6 +115,17 @@ static void test_full(void)
 	CU_ASSERT(memcmp(&cfg, &zero_cfg, sizeof(cfg)) == 0);
 }
 
+static void test_connect_all(void)
+{
+	struct config cfg;
+
+	if (check_good("connect-all.conf", &cfg) != 0)
+		return;
+	CU_ASSERT_EQUAL(cfg.connect_all, 1);
+	CU_ASSERT_EQUAL(cfg.servers.n, 3);
+	config_free(&cfg);
+}
+
 static void test_link_settings(void)
 {
 	struct config cfg;
@@ -762,7 +773,10 @@ BAD(test_bad_instance_empty, "bad-instance-empty.conf", 5,
 BAD(test_bad_connect, "bad-connect.conf", 3,
     "server.connect 'every' is unknown; use \"first\" or \"all\"")
 BAD(test_bad_connect_all, "bad-connect-all.conf", 3,
-    "server.connect \"all\" is not available in this version yet")
+    "server.connect \"all\": server.hosts lists 127.0.0.1 port 5347 twice")
+BAD(test_bad_connect_all_many, "bad-connect-all-many.conf", 3,
+    "server.connect \"all\" keeps one link per server.hosts entry, at "
+    "most 16; server.hosts has 17")
 BAD(test_bad_host, "bad-host.conf", 3,
     "server.host 'bad host!' is not a valid host name")
 BAD(test_bad_metrics_listen, "bad-metrics-listen.conf", 3,
@@ -1229,7 +1243,9 @@ static const struct testutil_test tests[] = {
 	{ "instance name: too long", test_bad_instance_long },
 	{ "instance name: empty", test_bad_instance_empty },
 	{ "server.connect: unknown value", test_bad_connect },
-	{ "server.connect: all not yet", test_bad_connect_all },
+	{ "server.connect: all with one server twice", test_bad_connect_all },
+	{ "server.connect: all with 17 servers", test_bad_connect_all_many },
+	{ "server.connect: all with three servers", test_connect_all },
 	{ "invalid host", test_bad_host },
 	{ "invalid metrics.listen", test_bad_metrics_listen },
 	{ "relative control.path", test_bad_control_relative },

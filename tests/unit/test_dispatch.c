@@ -280,6 +280,61 @@ static void test_password_async(void)
 	cfg.access = NULL;
 }
 
+
+/* Two links' dispatchers (server.connect "all"): a request waiting for
+ * its hash is answered on the link it came on whichever side completes;
+ * the password budget is one for both; the second is freed first. */
+static void test_beside(void)
+{
+	struct dispatch *shared = d, *other;
+	struct testutil_sent other_sent = { 0 };
+	char err[200];
+	xmpp_stanza_t *s;
+
+	d = dispatch_new(ctx, &cfg, NULL, testutil_capture, &sent);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	other = dispatch_new_beside(d, testutil_capture, &other_sent);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	cfg.access = access_table_new(ACCESS_DENY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg.access);
+	CU_ASSERT_EQUAL(access_table_add(cfg.access, "*", ACCESS_ALLOW, SHA_HASH,
+					 "t.conf:1", err, sizeof(err)), 0);
+	cfg.limit_password = (struct ratelimit_rate){ 100, 100 };
+	cfg.limit_hashes = (struct ratelimit_rate){ 100, 100 };
+	/* On the second link: pending there, answered there. */
+	s = testutil_parse(ctx, PW_IQ("b1", "pw-right"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(dispatch_stanza(other, s), DISPATCH_PENDING);
+	xmpp_stanza_release(s);
+	CU_ASSERT_EQUAL(dispatch_pending(other), 1);
+	CU_ASSERT_EQUAL(dispatch_pending(d), 0);
+	/* One worker for both: the first's fd, the second's fd. */
+	CU_ASSERT_EQUAL(dispatch_fd(other), dispatch_fd(d));
+	complete_one();
+	CU_ASSERT_EQUAL(sent.n, 0);
+	CU_ASSERT_EQUAL_FATAL(other_sent.n, 1);
+	assert_addressed(other_sent.stanza[0], "iq", "result", "ope.example.org",
+			 FROM, "b1");
+	CU_ASSERT_EQUAL(dispatch_pending(other), 0);
+	/* One guard: the right password cached by the second link's check
+	 * answers at once on the first. */
+	CU_ASSERT_EQUAL(feed(PW_IQ("b2", "pw-right")), DISPATCH_REPLIED);
+	/* Freed before the lead while one of its checks runs: dropped. */
+	testutil_sent_clear(&other_sent);
+	s = testutil_parse(ctx, PW_IQ("b3", "pw-other"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(dispatch_stanza(other, s), DISPATCH_PENDING);
+	xmpp_stanza_release(s);
+	dispatch_free(other);
+	complete_one();
+	CU_ASSERT_EQUAL(other_sent.n, 0);
+	testutil_sent_clear(&sent);
+	dispatch_free(d);
+	d = shared;
+	access_table_free(cfg.access);
+	cfg.access = NULL;
+}
+
 static void test_iq_errors(void)
 {
 	CU_ASSERT_EQUAL(feed("<iq type='get' id='u1' to='ope.example.org' from='" FROM
@@ -581,6 +636,7 @@ static int test_dispatch_register(void)
 	    !CU_add_test(s, "disco#items, ping, version", test_disco_items_ping_version) ||
 	    !CU_add_test(s, "presence", test_presence) ||
 	    !CU_add_test(s, "passwords hashed off the loop", test_password_async) ||
+	    !CU_add_test(s, "dispatchers beside each other share guard and worker", test_beside) ||
 	    !CU_add_test(s, "above a link: skipped and stalled answers",
 			 test_link_upper))
 		return CU_get_error();

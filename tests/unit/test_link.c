@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "drain.h"
 #include "handover.h"
 #include "link.h"
 #include "log.h"
@@ -609,6 +610,104 @@ static void test_eof(void)
 	loud();
 }
 
+
+/* A claimer that counts what it is offered and takes the id it names. */
+struct claimer {
+	const char *takes;
+	size_t offered, taken;
+};
+
+static int claim_counted(void *arg, xmpp_stanza_t *st)
+{
+	struct claimer *c = arg;
+	const char *id = xmpp_stanza_get_id(st);
+
+	c->offered++;
+	if (id == NULL || strcmp(id, c->takes) != 0)
+		return 0;
+	c->taken++;
+	return 1;
+}
+
+/* Turn the loop until N stanzas went up (bounded). */
+static void until_got(struct wire *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < TURNS && w->got < n; i++)
+		CU_ASSERT_EQUAL(loop_run_once(w->loop, 1000), 0);
+}
+
+/* Claimers are asked in order; one that takes a stanza ends it there,
+ * and what none takes goes up. */
+static void test_claims(void)
+{
+	struct claimer a = { .takes = "c1" }, b = { .takes = "c2" };
+	struct claimer x = { .takes = "none" };
+	struct wire w;
+	size_t i;
+
+	wire_new(&w, 9, 0);
+	CU_ASSERT_EQUAL(link_add_claim(w.l, claim_counted, &a), 0);
+	CU_ASSERT_EQUAL(link_add_claim(w.l, claim_counted, &b), 0);
+	for (i = 2; i < LINK_CLAIMS_MAX; i++)
+		CU_ASSERT_EQUAL(link_add_claim(w.l, claim_counted, &x), 0);
+	CU_ASSERT_EQUAL(link_add_claim(w.l, claim_counted, &x), -1);
+	wire_adopt(&w, 0);
+#define IQ(id) "<iq type='result' from='example.org' to='" DOMAIN \
+	"' id='" id "'/>"
+	say(&w, IQ("c1") IQ("c2") MESSAGE, strlen(IQ("c1") IQ("c2") MESSAGE));
+#undef IQ
+	until_got(&w, 1);
+	CU_ASSERT_EQUAL(w.got, 1);
+	CU_ASSERT_STRING_EQUAL(w.last_id, "m1");
+	CU_ASSERT_EQUAL(a.offered, 3);
+	CU_ASSERT_EQUAL(a.taken, 1);
+	CU_ASSERT_EQUAL(b.offered, 2);
+	CU_ASSERT_EQUAL(b.taken, 1);
+	CU_ASSERT_EQUAL(x.offered, (LINK_CLAIMS_MAX - 2) * 1);
+	wire_free(&w);
+}
+
+/* The drain over a link (drain_attach): its unroute IQ goes out through
+ * link_send_raw(), its answer is claimed (never handed up), a request
+ * still goes up and restarts the quiet period. */
+static void test_drain_claim(void)
+{
+	struct drain_opts o = { .quiet_ms = 600000, .max_ms = 600000,
+				.answer_ms = 600000 };
+	struct drain d = { 0 };
+	char answer[400], *p;
+	struct wire w;
+	int n;
+
+	wire_new(&w, 9, 0);
+	CU_ASSERT_EQUAL(drain_attach(&d, w.l), 0);
+	/* Not up: no drain. */
+	CU_ASSERT_EQUAL(drain_begin(&d, &o, DOMAIN, 1), -1);
+	CU_ASSERT_EQUAL(d.phase, DRAIN_IDLE);
+	wire_adopt(&w, 0);
+	/* Idle: a stanza with the answer's shape goes up. */
+	say(&w, MESSAGE, strlen(MESSAGE));
+	until_got(&w, 1);
+	CU_ASSERT_EQUAL(w.got, 1);
+	CU_ASSERT_EQUAL(drain_begin(&d, &o, DOMAIN, 1), 0);
+	CU_ASSERT_EQUAL(d.phase, DRAIN_ASKED);
+	CU_ASSERT(heard(&w, "<unroute xmlns='" DRAIN_NS "'/></iq>"));
+	p = strstr(w.heard, d.id);
+	CU_ASSERT_PTR_NOT_NULL(p);
+	n = snprintf(answer, sizeof(answer), "<iq type='result' "
+		     "from='example.org' to='" DOMAIN "' id='%s'/>" MESSAGE,
+		     d.id);
+	CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof(answer));
+	say(&w, answer, (size_t)n);
+	until_got(&w, 2);
+	CU_ASSERT_EQUAL(w.got, 2);
+	CU_ASSERT_EQUAL(d.phase, DRAIN_UNROUTED);
+	CU_ASSERT(d.last_request_ms > 1);
+	wire_free(&w);
+}
+
 static const struct testutil_test tests[] = {
 	{ "a hanging lookup holds up neither the loop nor the timeout",
 	  test_hanging_lookup },
@@ -623,6 +722,10 @@ static const struct testutil_test tests[] = {
 	{ "a stream error or malformed XML ends the connection",
 	  test_stream_error },
 	{ "EOF after a stanza: handed up, then down", test_eof },
+	{ "claimers in order: the first that takes a stanza ends it there",
+	  test_claims },
+	{ "the drain over the link: IQ sent raw, its answer claimed",
+	  test_drain_claim },
 };
 
 static int test_link_register(void)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_status.c: the ad-hoc command "status": version, process, uptime, the link, counters, queues. */
+/* cmd_status.c: the ad-hoc command "status": version, process, uptime, the link it came on, counters, queues, and with server.connect "all" every link. */
 #include <stdio.h>
 
 #include "build_config.h"
@@ -55,7 +55,9 @@ static int status_run(const struct ext_request *req, xmpp_stanza_t *form,
 	    ext_form_field(x, "password_checks", NULL,
 			   "Requests waiting for a password hash", pending) != 0 ||
 	    ext_form_field(x, "queue_bytes", NULL, "Output queue (bytes)",
-			   queue) != 0) {
+			   queue) != 0 ||
+	    (st.links != NULL &&
+	     ext_form_field(x, "links", NULL, "Every link", st.links) != 0)) {
 		xmpp_stanza_release(cmd);
 		return -1;
 	}

@@ -91,6 +91,8 @@ struct ext_status {
 	unsigned long refused;        /* error replies since start */
 	size_t pending;               /* requests waiting for a password hash */
 	size_t queue_bytes;           /* output queue */
+	const char *links;            /* server.connect "all": every link,
+	                                 "host:port state; ...", or NULL */
 };
 
 /* The running process as admin commands see it; tests pass fakes. */
