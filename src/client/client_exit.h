@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* client_exit.h: ope-client's exit-code contract (also in --help and the README). */
+/* client_exit.h: ope-client's exit-code contract (also in --help and doc/exit-codes.md). */
 #ifndef OPE_CLIENT_EXIT_H
 #define OPE_CLIENT_EXIT_H
 

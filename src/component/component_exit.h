@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* component_exit.h: ope-component's exit-code contract (also in --help and the README). */
+/* component_exit.h: ope-component's exit-code contract (also in --help and doc/exit-codes.md). */
 #ifndef OPE_COMPONENT_EXIT_H
 #define OPE_COMPONENT_EXIT_H
 

@@ -22,7 +22,7 @@
 #include "util.h"
 
 /* The variables ope's other programs read that look like settings ones;
- * ope-component leaves them alone (README, "Settings from the environment"). */
+ * ope-component leaves them alone (doc/configuration.md, "Settings from the environment"). */
 static const char *const env_foreign[] = {
 	"OPE_SERVICE_PASSWORD",   /* ope-client's service password */
 };

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* drain.h: a planned stop behind ejabberd without losing requests: ask mod_ope_drain to unroute this link, answer until quiet, then close. */
+/* drain.h: a planned stop without losing requests: ask the server's mod_ope to unroute this link, answer until quiet, then close. */
 #ifndef OPE_DRAIN_H
 #define OPE_DRAIN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* The unroute request's namespace (contrib/ejabberd/mod_ope_drain.erl). */
+/* The unroute request's namespace (doc/pool-protocol.md, section 7). */
 #define DRAIN_NS "urn:xmpp:ope:drain:0"
 
 /* Settings (drain.quiet, drain.maximum, drain.answer), in milliseconds. */
@@ -27,7 +27,7 @@ enum drain_phase {
 enum drain_action {
 	DRAIN_WAIT,            /* keep serving; poll again within *WAIT_MS */
 	DRAIN_CLOSE,           /* quiet (or the maximum reached): close now */
-	DRAIN_CLOSE_FALLBACK,  /* close now and warn: mod_ope_drain is missing */
+	DRAIN_CLOSE_FALLBACK,  /* close now and warn: mod_ope is missing */
 };
 
 /* One drain of one link; plain data, no allocation. */

@@ -23,8 +23,8 @@ const char *link_why_not_movable(const struct link *l)
 	if (l->tls != NULL)
 		return "its link is direct TLS (server.tls.direct), and a TLS "
 		       "session cannot move between processes; restart it "
-		       "with SIGTERM instead (behind ejabberd with "
-		       "mod_ope_drain nothing is lost)";
+		       "with SIGTERM instead (behind a server with "
+		       "mod_ope nothing is lost)";
 	return NULL;
 }
 

@@ -106,7 +106,7 @@ static void usage(FILE *out)
 "  -h, --help          show this help and exit\n"
 "  -V, --version       show the version and exit\n"
 "\n"
-"Signals: SIGTERM and SIGINT drain (ask ejabberd's mod_ope_drain to stop\n"
+"Signals: SIGTERM and SIGINT drain (ask the server's mod_ope to stop\n"
 "routing here and answer until quiet; see drain.*), then close the stream\n"
 "and exit; a second one closes at once. SIGHUP re-reads the configuration\n"
 "(log and service settings; server, identity and reconnect changes need a\n"
@@ -353,9 +353,10 @@ static int begin_stop(struct lane *ln, const struct config *cfg)
 	return 0;
 }
 
-#define NO_MODULE "mod_ope_drain (contrib/ejabberd/mod_ope_drain.erl) is " \
-	"not loaded there; closing at once, so requests routed here " \
-	"meanwhile are lost (README: \"Installing mod_ope_drain\")"
+#define NO_MODULE "mod_ope (contrib/prosody/mod_ope.lua, " \
+	"contrib/ejabberd/mod_ope.erl) is not loaded there; closing at once, " \
+	"so requests routed here meanwhile are lost (doc/restarts.md, \"The " \
+	"server modules\")"
 
 /* While lane LN drains: decide whether to close now; *WAIT_MS is lowered
  * to the next moment to decide again. Returns 1 when the drain is over. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* settings_doc.c: the settings table as documentation: ope-component.conf(5)'s settings section (mdoc) or README's Markdown table. */
+/* settings_doc.c: the settings table as documentation: ope-component.conf(5)'s settings section (mdoc) or doc/configuration.md's Markdown table. */
 #include <libconfig.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* settings_doc.h: the settings table as documentation: ope-component.conf(5)'s settings section (mdoc) or README's Markdown table. */
+/* settings_doc.h: the settings table as documentation: ope-component.conf(5)'s settings section (mdoc) or doc/configuration.md's Markdown table. */
 #ifndef OPE_SETTINGS_DOC_H
 #define OPE_SETTINGS_DOC_H
 
@@ -7,7 +7,7 @@
 
 enum settings_doc_format {
 	SETTINGS_DOC_MAN,       /* mdoc lines for ope-component.conf(5) */
-	SETTINGS_DOC_MARKDOWN,  /* a Markdown table for README.md */
+	SETTINGS_DOC_MARKDOWN,  /* a Markdown table for doc/configuration.md */
 };
 
 /* Write every row of config_rows(), in table order, to OUT in FORMAT.

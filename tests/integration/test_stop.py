@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""test_stop.py: stopping: SIGTERM with and without mod_ope_drain, and the
+"""test_stop.py: stopping: SIGTERM with and without mod_ope, and the
 debug log of a stopping run.
 
 The real ope-component against the fake XEP-0114 server (fakeserver.py),
@@ -26,7 +26,7 @@ DEBUG_RUN = {}
 
 @case('SIGTERM -> exit 0 and </stream:stream> sent')
 def t_sigterm():
-    # The fake server answers neither the unroute IQ (no mod_ope_drain, as
+    # The fake server answers neither the unroute IQ (no mod_ope, as
     # behind Prosody: drain.answer = 1 s, then the fallback) nor the close
     # (the 3 s grace period runs out).
     srv, comp, conn = start_connected(level='debug')
@@ -48,8 +48,8 @@ def t_sigterm():
         check(rc == 0, 'exit status %r after SIGTERM, expected 0 %s'
               % (rc, comp.why()))
         check(comp.count('shutting down') >= 1, 'no "shutting down" line')
-        check(comp.count('mod_ope_drain') >= 1, 'no warning naming '
-              'mod_ope_drain %s' % comp.why())
+        check(comp.count('mod_ope (contrib/') >= 1, 'no warning naming '
+              'mod_ope %s' % comp.why())
         check(time.monotonic() - t < 7.0, 'slow exit')
         # Logged after the last loop turn: out only through the flush at
         # exit (log_set_buffered()).
@@ -62,7 +62,7 @@ def t_sigterm():
         srv.close()
 
 
-@case('SIGTERM with mod_ope_drain: unrouted, requests answered until quiet, then closed')
+@case('SIGTERM with mod_ope: unrouted, requests answered until quiet, then closed')
 def t_sigterm_drain():
     srv, comp, conn = start_connected(extra='drain = { quiet = 0.4; };\n')
     try:
@@ -91,14 +91,14 @@ def t_sigterm_drain():
         conn.send('</stream:stream>')
         rc = comp.wait_exit(5.0)
         check(rc == 0, 'exit %r after the drain %s' % (rc, comp.why()))
-        check(comp.count('mod_ope_drain') == 0, 'fallback warning although '
+        check(comp.count('mod_ope (contrib/') == 0, 'fallback warning although '
               'the unroute IQ was answered %s' % comp.why())
     finally:
         comp.stop()
         srv.close()
 
 
-@case('SIGTERM, the unroute IQ refused -> close at once, warning names mod_ope_drain')
+@case('SIGTERM, the unroute IQ refused -> close at once, warning names mod_ope')
 def t_sigterm_drain_refused():
     srv, comp, conn = start_connected(extra='drain = { answer = 5.0; };\n')
     try:
@@ -115,8 +115,8 @@ def t_sigterm_drain_refused():
         conn.send('</stream:stream>')
         rc = comp.wait_exit(5.0)
         check(rc == 0, 'exit %r %s' % (rc, comp.why()))
-        check(comp.count('mod_ope_drain') >= 1, 'no warning naming '
-              'mod_ope_drain %s' % comp.why())
+        check(comp.count('mod_ope (contrib/') >= 1, 'no warning naming '
+              'mod_ope %s' % comp.why())
     finally:
         comp.stop()
         srv.close()
