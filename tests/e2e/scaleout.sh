@@ -172,7 +172,8 @@ so_inst_launch()
 		for p in $ports; do
 			hosts="$hosts${hosts:+, }\"127.0.0.1:$p\""
 		done
-		server="server    = { hosts = ( $hosts ); };"
+		# SO_CONNECT=all: a link to every port at once (server.connect).
+		server="server    = { hosts = ( $hosts );${SO_CONNECT:+ connect = \"$SO_CONNECT\";} };"
 	fi
 	if [ "${SO_METRICS:-0}" = 1 ]; then
 		[ -s "$E2E_TMP/$name.mport" ] ||
