@@ -55,15 +55,20 @@ static const char *const secret_marks[] = {
 
 size_t strophe_compat_secret_at(const char *msg)
 {
-	size_t i;
+	const char *first = NULL;
+	size_t i, len = 0;
 
+	/* The earliest mark in the line, whichever comes first in the list:
+	 * what follows it is cut. */
 	for (i = 0; i < ARRAY_SIZE(secret_marks); i++) {
 		const char *mark = strstr(msg, secret_marks[i]);
 
-		if (mark != NULL)
-			return (size_t)(mark - msg) + strlen(secret_marks[i]);
+		if (mark != NULL && (first == NULL || mark < first)) {
+			first = mark;
+			len = strlen(secret_marks[i]);
+		}
 	}
-	return 0;
+	return first != NULL ? (size_t)(first - msg) + len : 0;
 }
 
 /* libstrophe 0.12 has no public call that tells why SASL failed: user

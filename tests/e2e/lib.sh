@@ -173,7 +173,7 @@ e2e_make_cert()
 # Wait until FILE contains PATTERN (fixed string); fail early if PID died.
 e2e_wait_log()
 {
-	local file=$1 pattern=$2 timeout=${3:-10} pid=$4 i
+	local file=$1 pattern=$2 timeout=${3:-10} pid=${4:-} i
 	for ((i = 0; i < timeout * 10; i++)); do
 		grep -qF -- "$pattern" "$file" 2>/dev/null && return 0
 		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then

@@ -49,6 +49,11 @@ static void test_secret_at(void)
 	CU_ASSERT_EQUAL(strophe_compat_secret_at("RECV: <x password=\"p\"/>"),
 			strlen("RECV: <x password="));
 	CU_ASSERT_EQUAL(strophe_compat_secret_at("RECV: <iq type='get'/>"), 0);
+	/* The earliest mark counts, not the first in the list: a later
+	 * <authz/> must not keep an earlier password. */
+	CU_ASSERT_EQUAL(strophe_compat_secret_at("SENT: <iq><example_tag "
+		"password='hunter2'/><authz/></iq>"),
+		strlen("SENT: <iq><example_tag password="));
 }
 
 static void test_ignore_sigpipe(void)
