@@ -52,6 +52,10 @@ int util_grow(void *ptr, size_t *cap, size_t n, size_t size, size_t first)
 
 	if (n <= *cap)
 		return 0;
+	if (size == 0)
+		return -1;
+	if (c == 0)
+		c = 1;
 	while (c < n) {
 		if (c > SIZE_MAX / 2 / size)
 			return -1;

@@ -137,8 +137,9 @@ void link_release(struct link *l);
 
 /* Instead of link_start(): continue the stream in H as if this process
  * had opened it; H->fd is taken (becomes -1). The link does no I/O on it
- * until link_resume() (the old process has let go). Returns 0 (a loss
- * found in the bytes left over then reconnects as usual), or -1 with ERR
+ * and leaves H's unparsed bytes unread until link_resume() (the old
+ * process has let go). Returns 0 (a loss found in those bytes then
+ * reconnects as usual, from link_resume() on), or -1 with ERR
  * filled and L and H untouched (H is for another component.domain, or
  * out of memory). */
 int link_adopt(struct link *l, struct handover_link *h, char *err,
@@ -161,8 +162,9 @@ int link_add_claim(struct link *l, link_claim_fn fn, void *arg);
  * or -1 when the link is not up or out of memory. */
 int link_send_raw(struct link *l, const char *text);
 
-/* The old process let go of the stream link_adopt() took: read, write
- * and serve it from the next turn on. */
+/* The old process let go of the stream link_adopt() took: parse the
+ * bytes it left over now, then read, write and serve from the next turn
+ * on. */
 void link_resume(struct link *l);
 
 /* Fill the link's part of OUT (ext.h): state, server, how long up, TLS,

@@ -82,8 +82,10 @@ static struct xmlstream *parser_after_pause(struct link *l, const char *header,
 static void continue_stream(struct link *l, struct xmlstream *xs,
 			    const char *rest, size_t rlen)
 {
-	xmlstream_free(l->xs);
-	l->xs = xs;
+	if (l->xs != xs) {
+		xmlstream_free(l->xs);
+		l->xs = xs;
+	}
 	if (rlen == 0)
 		return;
 	if (rlen > IN_SIZE) {
@@ -191,6 +193,21 @@ int link_adopt(struct link *l, struct handover_link *h, char *err,
 		snprintf(err, errlen, "%s", why);
 		return -1;
 	}
+	/* The bytes left over are parsed once the old process let go
+	 * (link_resume()): an end of stream among them must not be answered
+	 * on the socket it still holds, nor start a new connection. */
+	free(l->leftover);
+	l->leftover = NULL;
+	l->leftover_len = 0;
+	if (h->unparsed_len > 0) {
+		if ((l->leftover = malloc(h->unparsed_len)) == NULL) {
+			xmlstream_free(xs);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		memcpy(l->leftover, h->unparsed, h->unparsed_len);
+		l->leftover_len = h->unparsed_len;
+	}
 	/* From here on the stream is ours. */
 	l->fd = h->fd;
 	h->fd = -1;
@@ -205,11 +222,22 @@ int link_adopt(struct link *l, struct handover_link *h, char *err,
 	l->up_at = l->last_rx = util_now_ms();
 	link_set_state(l, LINK_UP, "took over the link to %s as %s", l->where,
 		  l->cfg->domain);
-	continue_stream(l, xs, h->unparsed, h->unparsed_len);
+	xmlstream_free(l->xs);
+	l->xs = xs;
 	return 0;
 }
 
 void link_resume(struct link *l)
 {
+	char *rest = l->leftover;
+	size_t n = l->leftover_len;
+
 	l->suspended = 0;
+	l->leftover = NULL;
+	l->leftover_len = 0;
+	if (rest == NULL)
+		return;
+	if (l->phase == P_UP)
+		continue_stream(l, l->xs, rest, n);
+	free(rest);
 }

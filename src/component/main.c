@@ -37,10 +37,6 @@ static int stop_signal;
 static int stop_count;  /* stop signals received */
 static int reload_requested;
 static int spawn_requested;
-/* An admin command (XEP-0050) waits for this action; it raises the same
- * flags a signal does and is answered once the loop acted on them. Set
- * and read on the loop's thread only. */
-static enum ext_action command_waits;
 static uint64_t started_ms;
 
 /* One link and what serves it: with server.connect "first" the one link
@@ -56,6 +52,10 @@ struct lane {
 	struct metrics_link *ml;     /* "all": its samples; NULL: the default */
 	char tag[METRICS_LINK_NAME_MAX + 3]; /* "host:port: " in log lines
 	                                        with "all", else "" */
+	/* An admin command (XEP-0050) that came on this lane waits for this
+	 * action; it raises the same flags a signal does and is answered
+	 * once the loop acted on them. With "all" each lane has its own. */
+	enum ext_action waits;
 	int draining;
 	uint64_t deadline;           /* closing: give up waiting at */
 	int given_up;                /* the server did not close in time */
@@ -210,8 +210,9 @@ static int reload(struct config *cfg, int level_override, char *said,
 /* dispatch_admin.act: do what the command asks as its signal would. */
 static void command_act(void *arg, enum ext_action action)
 {
-	(void)arg;
-	command_waits = action;
+	struct lane *ln = arg;
+
+	ln->waits = action;
 	if (action == EXT_ACTION_RELOAD) {
 		reload_requested = 1;
 	} else if (action == EXT_ACTION_RESTART) {
@@ -259,17 +260,29 @@ static void command_status(void *arg, struct ext_status *out)
 	out->links = list;
 }
 
-/* Answer the command waiting for ACTION, if one does (on the lane it
- * came on: the others have none waiting). */
+/* Whether a command waits for ACTION on some lane. */
+static int command_waiting(enum ext_action action)
+{
+	size_t i;
+
+	for (i = 0; i < nlanes; i++)
+		if (lanes[i].waits == action)
+			return 1;
+	return 0;
+}
+
+/* Answer every command waiting for ACTION, each on the lane it came on
+ * (with "all", admins on two links may wait for different actions). */
 static void command_done(enum ext_action action, int ok, const char *said)
 {
 	size_t i;
 
-	if (command_waits != action)
-		return;
-	command_waits = EXT_ACTION_NONE;
-	for (i = 0; i < nlanes; i++)
+	for (i = 0; i < nlanes; i++) {
+		if (lanes[i].waits != action)
+			continue;
+		lanes[i].waits = EXT_ACTION_NONE;
 		dispatch_action_done(lanes[i].dispatch, ok, said);
+	}
 }
 
 /* --health: ask the daemon configured in PATH over its metrics.listen.
@@ -484,7 +497,7 @@ static enum component_exit serve(struct loop *loop, struct config *cfg,
 			restart_in_place(first, cfg, level_override, t);
 		}
 		wait_ms = notify_wait_ms(INT_MAX);
-		if (command_waits == EXT_ACTION_STOP && stopping)
+		if (command_waiting(EXT_ACTION_STOP) && stopping)
 			command_done(EXT_ACTION_STOP, 1, "already stopping: "
 				     "closing at once, as for a second stop "
 				     "signal");

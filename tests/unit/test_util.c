@@ -28,6 +28,17 @@ static void test_grow(void)
 	CU_ASSERT_EQUAL(cap, 16);
 	CU_ASSERT_EQUAL(v[3], 7);
 	free(v);
+	/* No first size: one, doubling (the loop once never ended). */
+	v = NULL;
+	cap = 0;
+	CU_ASSERT_EQUAL_FATAL(util_grow(&v, &cap, 3, sizeof(*v), 0), 0);
+	CU_ASSERT_EQUAL(cap, 4);
+	free(v);
+	/* Elements of no size: refused, not divided by. */
+	v = NULL;
+	cap = 0;
+	CU_ASSERT_EQUAL(util_grow(&v, &cap, 3, 0, 4), -1);
+	CU_ASSERT_EQUAL(cap, 0);
 }
 
 static void test_wait_fd(void)
