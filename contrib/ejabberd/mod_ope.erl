@@ -51,8 +51,12 @@
 %% Tables, all owned by ?PROC.
 -define(ROUTES, mod_ope_routes). % {Domain, Version, [{Name, Pid}]} routable
 -define(CONNS, mod_ope_conns).   % {Pid, Count, Bytes, LastSeenMs}
--define(TRACK, mod_ope_track).   % {{LFrom, Id}, Seq, Pid, Domain, Pkt, Bytes, Ms}
--define(DONE, mod_ope_done).     % {{LFrom, Id}, Ms}: answered after a re-route
+-define(TRACK, mod_ope_track).   % {{Domain, LFrom, Id}, Seq, Pid, Domain, Pkt,
+                                 %  Bytes, Ms, Sender}
+-define(SENDERS, mod_ope_senders). % {{Pid, Sender}, N}: tracked per sender
+-define(DONE, mod_ope_done).     % {{Domain, LFrom, Id}, Ms}: answered after
+                                 % a re-route
+-define(PINGS, mod_ope_pings).   % {Pid, Id, ServerLJID}: outstanding ping
 -define(HOLD, mod_ope_hold).     % {Seq, Domain, Pkt, Bytes, Ms}
 -define(STATS, mod_ope_stats).   % {Counter, N}
 -define(PING_PREFIX, "ope-ping-").
@@ -100,6 +104,7 @@ mod_opt_type(ping_seconds) -> econf:pos_int();
 mod_opt_type(liveness_seconds) -> econf:pos_int();
 mod_opt_type(track_max) -> econf:non_neg_int();
 mod_opt_type(track_max_bytes) -> econf:non_neg_int();
+mod_opt_type(track_per_sender) -> econf:non_neg_int();
 mod_opt_type(track_seconds) -> econf:pos_int();
 mod_opt_type(hold_seconds) -> econf:non_neg_int();
 mod_opt_type(hold_max) -> econf:non_neg_int();
@@ -110,6 +115,7 @@ mod_options(_Host) ->
      {liveness_seconds, 15},
      {track_max, 10000},
      {track_max_bytes, 16 * 1024 * 1024},
+     {track_per_sender, 1000},
      {track_seconds, 300},
      {hold_seconds, 5},
      {hold_max, 10000},
@@ -147,7 +153,7 @@ route(Pkt, {Domain, _, []}) ->
     end;
 route(Pkt, {Domain, Version, Routable}) ->
     Pid = cached_choice(Domain, Version, Routable, xmpp:get_from(Pkt)),
-    case request_key(Pkt) of
+    case request_key(Domain, Pkt) of
 	undefined ->
 	    Pid ! {route, Pkt};
 	Key ->
@@ -191,37 +197,38 @@ weight(Name, Bare) ->
 	crypto:hash(sha, [Name, <<0>>, Bare]),
     W.
 
-%% {LFrom, Id} for a request (section 4), else undefined.
-request_key(#message{type = error}) -> undefined;
-request_key(#message{id = Id, from = From}) -> key(From, Id);
-request_key(#iq{type = T, id = Id, from = From}) when T == get; T == set ->
-    key(From, Id);
-request_key(_) -> undefined.
+%% {Domain, LFrom, Id} for a request (section 4), else undefined.
+request_key(_, #message{type = error}) -> undefined;
+request_key(D, #message{id = Id, from = From}) -> key(D, From, Id);
+request_key(D, #iq{type = T, id = Id, from = From}) when T == get; T == set ->
+    key(D, From, Id);
+request_key(_, _) -> undefined.
 
-key(#jid{} = From, Id) when is_binary(Id), Id /= <<>> ->
-    {jid:tolower(From), Id};
-key(_, _) -> undefined.
+key(Domain, #jid{} = From, Id) when is_binary(Id), Id /= <<>> ->
+    {Domain, jid:tolower(From), Id};
+key(_, _, _) -> undefined.
 
-send_tracked(Key, Pkt, Domain, Pid) ->
-    Bytes = erlang:external_size(Pkt),
-    {Max, MaxBytes} = persistent_term:get({?MODULE, track_bounds}),
+%% ETS bytes a tracked or held stanza takes: its heap words (the table
+%% copies them) plus about 56 for the row and its key (measured: a
+%% 186-byte message, 1,184 bytes of ETS, counted 1,176); erlang:external_size
+%% (291 for it) undercounted fourfold.
+ets_bytes(Pkt) ->
+    (erts_debug:flat_size(Pkt) + 56) * erlang:system_info(wordsize).
+
+send_tracked({_, LFrom, _} = Key, Pkt, Domain, Pid) ->
+    Bytes = ets_bytes(Pkt),
+    {Max, MaxBytes, PerSender} = persistent_term:get({?MODULE, track_bounds}),
     try ets:update_counter(?CONNS, Pid, [{2, 1}, {3, Bytes}]) of
 	[N, B] when N =< Max, B =< MaxBytes ->
-	    %% A request re-sent under a key still tracked (a client
-	    %% reusing an id) replaces the older entry.
-	    case ets:take(?TRACK, Key) of
-		[{_, _, OldPid, _, _, OldBytes, _}] -> uncount(OldPid, OldBytes);
-		[] -> ok
-	    end,
-	    Seq = erlang:unique_integer([monotonic, positive]),
-	    ets:insert(?TRACK, {Key, Seq, Pid, Domain, Pkt, Bytes, now_ms()}),
-	    Pid ! {route, Pkt},
-	    %% The connection may have ended between the lookup and the
-	    %% insert: the pool deletes its ?CONNS row before it collects its
-	    %% entries, so exactly one of us takes this one.
-	    case ets:member(?CONNS, Pid) of
-		true -> ok;
-		false -> retake(Key)
+	    Sender = jid:remove_resource(LFrom),
+	    case ets:update_counter(?SENDERS, {Pid, Sender}, 1,
+				    {{Pid, Sender}, 0}) of
+		NS when NS =< PerSender ->
+		    track(Key, Pkt, Domain, Pid, Bytes, Sender);
+		_ ->
+		    uncount(Pid, Bytes, Sender),
+		    count(untracked_sender),
+		    Pid ! {route, Pkt}
 	    end;
 	_ ->
 	    uncount(Pid, Bytes),
@@ -232,10 +239,44 @@ send_tracked(Key, Pkt, Domain, Pid) ->
 	    reroute_one(Pkt, Domain)
     end.
 
+track(Key, Pkt, Domain, Pid, Bytes, Sender) ->
+    %% A request re-sent under a key still tracked (a client
+    %% reusing an id) replaces the older entry.
+    case ets:take(?TRACK, Key) of
+	[Old] -> untrack(Old);
+	[] -> ok
+    end,
+    Seq = erlang:unique_integer([monotonic, positive]),
+    ets:insert(?TRACK, {Key, Seq, Pid, Domain, Pkt, Bytes, now_ms(),
+			Sender}),
+    Pid ! {route, Pkt},
+    %% The connection may have ended between the lookup and the
+    %% insert: the pool deletes its ?CONNS row before it collects its
+    %% entries, so exactly one of us takes this one.
+    case ets:member(?CONNS, Pid) of
+	true -> ok;
+	false -> retake(Key)
+    end.
+
 retake(Key) ->
     case ets:take(?TRACK, Key) of
-	[{_, _, _, Domain, Pkt, _, _}] -> reroute_one(Pkt, Domain);
+	[{_, _, _, Domain, Pkt, _, _, _} = E] ->
+	    untrack(E),
+	    reroute_one(Pkt, Domain);
 	[] -> ok
+    end.
+
+%% A tracked entry taken from ?TRACK: its counts go.
+untrack({_, _, Pid, _, _, Bytes, _, Sender}) ->
+    uncount(Pid, Bytes, Sender).
+
+uncount(Pid, Bytes, Sender) ->
+    uncount(Pid, Bytes),
+    K = {Pid, Sender},
+    try ets:update_counter(?SENDERS, K, -1) of
+	N when N =< 0 -> ets:delete_object(?SENDERS, {K, N});
+	_ -> ok
+    catch error:badarg -> ok
     end.
 
 uncount(Pid, Bytes) ->
@@ -283,7 +324,7 @@ remote_routes(Domain) ->
 %% No connection is routable: hold Pkt (bounded) for the pool to release
 %% or bounce.
 hold(Pkt, Domain) ->
-    Bytes = erlang:external_size(Pkt),
+    Bytes = ets_bytes(Pkt),
     {Max, MaxBytes} = persistent_term:get({?MODULE, hold_bounds}),
     [B] = ets:update_counter(?STATS, hold_bytes, [{2, Bytes}],
 			     {hold_bytes, 0}),
@@ -314,6 +355,9 @@ now_ms() ->
 %%% The connections' side (run in the connection's process)
 %%%===================================================================
 component_connected(Domain) ->
+    %% Pooled for its first domain only (see the join); the pool reads
+    %% this back if it restarts.
+    get({?MODULE, domain}) == undefined andalso put({?MODULE, domain}, Domain),
     try gen_server:call(?PROC, {join, Domain, self()}, 10000)
     catch exit:_ -> ok
     end,
@@ -328,9 +372,12 @@ component_send_packet({Pkt, State} = Acc) ->
 		?NS_POOL -> announce(Pkt, El, State);
 		_ -> answer(Acc)
 	    end;
-	#iq{type = T, id = <<?PING_PREFIX, _/binary>>}
+	#iq{type = T, id = <<?PING_PREFIX, _/binary>> = Id, to = To}
 	  when T == result; T == error ->
-	    {drop, State};
+	    case my_ping(Id, To) of
+		true -> {drop, State};
+		false -> answer(Acc)
+	    end;
 	_ ->
 	    answer(Acc)
     end.
@@ -347,22 +394,59 @@ touch() ->
 	    end
     end.
 
-%% The stanza answers the request tracked under {its to, its id}: forget
-%% the request; a second answer to a re-routed request is dropped.
+%% The answer to the pool's outstanding ping of this connection, sent to
+%% the server.
+my_ping(Id, To) ->
+    Self = self(),
+    try ets:lookup(?PINGS, Self) of
+	[{_, Id, Server} = P] when is_record(To, jid) ->
+	    case jid:tolower(To) of
+		Server -> ets:delete_object(?PINGS, P), true;
+		_ -> false
+	    end;
+	_ -> false
+    catch error:badarg -> false
+    end.
+
+%% This connection's domain (recorded when it joined).
+my_domain(#jid{lserver = S}) ->
+    case get({?MODULE, domain}) of
+	undefined -> S;
+	D -> D
+    end.
+
+%% The stanza answers the request tracked under {the connection's domain,
+%% its to, its id} and routed to this connection: forget the request; a
+%% second answer to a re-routed request is dropped.
 answer({Pkt, State} = Acc) ->
     case xmpp:get_id(Pkt) of
 	<<>> -> Acc;
 	Id ->
-	    case xmpp:get_to(Pkt) of
-		#jid{} = To ->
-		    Key = {jid:tolower(To), Id},
-		    try ets:take(?TRACK, Key) of
-			[{_, _, Pid, _, Req, Bytes, _}] ->
-			    uncount(Pid, Bytes),
-			    case xmpp:get_meta(Req, ope_rerouted, false) of
-				true -> ets:insert(?DONE, {Key, now_ms()});
-				false -> ok
+	    case {xmpp:get_from(Pkt), xmpp:get_to(Pkt)} of
+		{#jid{} = From, #jid{} = To} ->
+		    Key = {my_domain(From), jid:tolower(To), Id},
+		    Self = self(),
+		    try ets:lookup(?TRACK, Key) of
+			[{_, Seq, Self, _, Req, _, _, _} = E] ->
+			    %% Exactly the entry looked up (a resend may
+			    %% have replaced it meanwhile).
+			    case ets:select_delete(
+				   ?TRACK, [{{Key, Seq, '_', '_', '_', '_', '_',
+					      '_'}, [], [true]}]) of
+				1 ->
+				    untrack(E),
+				    case xmpp:get_meta(Req, ope_rerouted,
+						       false) of
+					true ->
+					    ets:insert(?DONE,
+						       {Key, now_ms()});
+					false -> ok
+				    end;
+				0 -> ok
 			    end,
+			    Acc;
+			[_] ->
+			    %% Routed to another connection.
 			    Acc;
 			[] ->
 			    case ets:member(?DONE, Key) of
@@ -381,24 +465,26 @@ answer({Pkt, State} = Acc) ->
 %% The drain IQ: no new requests to this connection; its answers still
 %% pass, and what it leaves unanswered is re-routed when it closes.
 unroute(#iq{from = From} = IQ, State) ->
-    Domain = From#jid.lserver,
+    Domain = case catch gen_server:call(?PROC, {unroute, self()}, 10000) of
+		 {ok, D} -> D;
+		 _ -> From#jid.lserver   % not pooled: its own route
+	     end,
     ejabberd_router:unregister_route(Domain, self()),
-    catch gen_server:call(?PROC, {unroute, Domain, self()}, 10000),
     ?INFO_MSG("mod_ope: ~ts: connection ~p asked to be unrouted before "
 	      "closing; no new requests go to it", [Domain, self()]),
     %% Answer on this stream: the router may no longer reach it.
     {drop, xmpp_stream_in:send(State, xmpp:make_iq_result(IQ))}.
 
 %% The announcement (section 2), answered on the same stream.
-announce(#iq{from = From} = IQ, El, State) ->
+announce(IQ, El, State) ->
     Name = fxml:get_tag_attr_s(<<"name">>, El),
     Reply = case valid_name(Name) of
 		false -> xmpp:make_error(IQ, xmpp:err_bad_request());
 		true ->
 		    case catch gen_server:call(
-				 ?PROC, {announce, From#jid.lserver, self(), Name},
-				 10000) of
+				 ?PROC, {announce, self(), Name}, 10000) of
 			{ok, Size} ->
+			    put({?MODULE, name}, Name),
 			    xmpp:make_iq_result(
 			      IQ, #xmlel{name = <<"pool">>,
 					 attrs = [{<<"xmlns">>, ?NS_POOL},
@@ -442,18 +528,49 @@ init([_Host, Opts]) ->
     ets:new(?ROUTES, [set, {read_concurrency, true} | Pub]),
     ets:new(?CONNS, [set, {write_concurrency, true} | Pub]),
     ets:new(?TRACK, [set, {write_concurrency, true} | Pub]),
+    ets:new(?SENDERS, [set, {write_concurrency, true} | Pub]),
+    ets:new(?PINGS, [set, {write_concurrency, true} | Pub]),
     ets:new(?DONE, [set, {write_concurrency, true} | Pub]),
     ets:new(?HOLD, [ordered_set | Pub]),
     ets:new(?STATS, [set, {write_concurrency, true} | Pub]),
     S = set_opts(Opts, #state{opts = #{}, tick = 1000}),
     erlang:send_after(S#state.tick, self(), tick),
-    {ok, S}.
+    {ok, rediscover(S)}.
+
+%% After a restart (the tables died with the last pool process): the
+%% connections that had joined (their process dictionary says for which
+%% domain) and still have a route join again, under the name they had
+%% announced. Their tracked requests are lost with the old tables.
+rediscover(S) ->
+    Routes = try ejabberd_router:get_all_routes()
+	     catch _:_ -> []
+	     end,
+    Mod = ejabberd_router:get_backend(),
+    Pids = lists:usort(
+	     [P || D <- Routes,
+		   {ok, Rs} <- [catch Mod:find_routes(D)],
+		   #route{pid = P} <- Rs,
+		   is_pid(P), node(P) == node()]),
+    lists:foldl(
+      fun(Pid, Acc) ->
+	      case erlang:process_info(Pid, dictionary) of
+		  {dictionary, Dict} ->
+		      case proplists:get_value({?MODULE, domain}, Dict) of
+			  undefined -> Acc;
+			  Domain ->
+			      Name = proplists:get_value({?MODULE, name}, Dict),
+			      join(Domain, Pid, Name, Acc)
+		      end;
+		  _ -> Acc
+	      end
+      end, S, Pids).
 
 set_opts(Opts, S) ->
     O = maps:from_list([{K, gen_mod:get_opt(K, Opts)}
 			|| {K, _} <- mod_options(<<>>)]),
     persistent_term:put({?MODULE, track_bounds},
-			{maps:get(track_max, O), maps:get(track_max_bytes, O)}),
+			{maps:get(track_max, O), maps:get(track_max_bytes, O),
+			 maps:get(track_per_sender, O)}),
     persistent_term:put({?MODULE, hold_bounds},
 			{maps:get(hold_max, O), maps:get(hold_max_bytes, O)}),
     %% Checks often enough to see a silence of ping_seconds within a fifth.
@@ -462,39 +579,19 @@ set_opts(Opts, S) ->
 
 opt(K, #state{opts = O}) -> maps:get(K, O).
 
-handle_call({join, Domain, Pid}, _From, #state{conns = Cs} = S)
-  when is_map_key(Pid, Cs) ->
-    %% A listener with several hosts (global_routes) registers the
-    %% connection for each: it is pooled for the first one only.
-    ?WARNING_MSG("mod_ope: connection ~p also registered ~ts; it is pooled "
-		 "for ~ts only", [Pid, Domain, (maps:get(Pid, Cs))#conn.domain]),
-    {reply, ok, S};
-handle_call({join, Domain, Pid}, _From, #state{conns = Cs, next = N} = S) ->
-    erlang:monitor(process, Pid),
-    Name = <<"conn-", (integer_to_binary(N))/binary>>,
-    ets:insert(?CONNS, {Pid, 0, 0, now_ms()}),
-    C = #conn{pid = Pid, domain = Domain, name = Name},
-    S1 = S#state{conns = Cs#{Pid => C}, next = N + 1},
-    publish(Domain, S1),
-    ?INFO_MSG("mod_ope: ~ts: connection ~ts (~p) joined the pool "
-	      "(~B connections on this node)",
-	      [Domain, Name, Pid, pool_size(Domain, S1)]),
-    release(Domain),
-    {reply, ok, S1};
-handle_call({announce, Domain, Pid, Name}, _From, #state{conns = Cs} = S) ->
+handle_call({join, Domain, Pid}, _From, S) ->
+    {reply, ok, join(Domain, Pid, undefined, S)};
+handle_call({announce, Pid, Name}, _From, #state{conns = Cs} = S) ->
     case maps:find(Pid, Cs) of
-	{ok, #conn{name = Old} = C} ->
-	    Taken = [P || #conn{pid = P, domain = D, name = Nm}
-			      <- maps:values(Cs),
-			  D == Domain, Nm == Name, P /= Pid],
-	    case Taken of
-		[] ->
+	{ok, #conn{name = Old, domain = Domain} = C} ->
+	    case name_taken(Domain, Name, Pid, Cs) of
+		false ->
 		    S1 = S#state{conns = Cs#{Pid => C#conn{name = Name}}},
 		    publish(Domain, S1),
 		    ?INFO_MSG("mod_ope: ~ts: connection ~ts (~p) is instance ~ts",
 			      [Domain, Old, Pid, Name]),
 		    {reply, {ok, pool_size(Domain, S1)}, S1};
-		_ ->
+		true ->
 		    ?WARNING_MSG("mod_ope: ~ts: connection ~ts (~p) announced "
 				 "~ts, which another connection uses; it "
 				 "keeps its name", [Domain, Old, Pid, Name]),
@@ -503,14 +600,14 @@ handle_call({announce, Domain, Pid, Name}, _From, #state{conns = Cs} = S) ->
 	error ->
 	    {reply, conflict, S}
     end;
-handle_call({unroute, Domain, Pid}, _From, #state{conns = Cs} = S) ->
+handle_call({unroute, Pid}, _From, #state{conns = Cs} = S) ->
     case maps:find(Pid, Cs) of
-	{ok, C} ->
+	{ok, #conn{domain = Domain} = C} ->
 	    S1 = S#state{conns = Cs#{Pid => C#conn{routable = false}}},
 	    publish(Domain, S1),
-	    {reply, ok, S1};
+	    {reply, {ok, Domain}, S1};
 	error ->
-	    {reply, ok, S}
+	    {reply, not_pooled, S}
     end;
 handle_call(info, _From, S) ->
     Conns = [{C#conn.domain, C#conn.name, C#conn.pid, C#conn.routable,
@@ -520,6 +617,7 @@ handle_call(info, _From, S) ->
 	      stats => ets:tab2list(?STATS),
 	      tracked => ets:info(?TRACK, size),
 	      track_memory_words => ets:info(?TRACK, memory),
+	      senders => ets:info(?SENDERS, size),
 	      held => ets:info(?HOLD, size)}, S};
 handle_call(_, _From, S) ->
     {reply, {error, badarg}, S}.
@@ -540,7 +638,9 @@ handle_info({'DOWN', _, process, Pid, Reason}, #state{conns = Cs} = S) ->
 	    %% (send_tracked's member check closes the gap between).
 	    publish(Domain, S1),
 	    ets:delete(?CONNS, Pid),
+	    ets:delete(?PINGS, Pid),
 	    Left = collect(Pid),
+	    ets:match_delete(?SENDERS, {{Pid, '_'}, '_'}),
 	    ?INFO_MSG("mod_ope: ~ts: connection ~ts (~p) left the pool (~p); "
 		      "~B connections left on this node; re-routing its ~B "
 		      "unanswered requests",
@@ -560,8 +660,54 @@ handle_info(tick, S) ->
 handle_info(_, S) ->
     {noreply, S}.
 
+%% Stopped or crashed: what is held is bounced, not lost silently.
 terminate(_Reason, _S) ->
+    Held = ets:tab2list(?HOLD),
+    ets:delete_all_objects(?HOLD),
+    lists:foreach(fun({_, _, Pkt, _, _}) -> catch bounce(Pkt) end, Held),
+    Held /= [] andalso
+	?INFO_MSG("mod_ope: stopping: bounced ~B held stanzas",
+		  [length(Held)]),
     ok.
+
+%% Pid joins Domain's pool under Name (its announced name, after a
+%% restart) or the next free provisional conn-N.
+join(Domain, Pid, _, #state{conns = Cs} = S) when is_map_key(Pid, Cs) ->
+    %% A listener with several hosts (global_routes) registers the
+    %% connection for each: it is pooled for the first one only.
+    ?WARNING_MSG("mod_ope: connection ~p also registered ~ts; it is pooled "
+		 "for ~ts only", [Pid, Domain, (maps:get(Pid, Cs))#conn.domain]),
+    S;
+join(Domain, Pid, Name0, #state{conns = Cs, next = N0} = S) ->
+    erlang:monitor(process, Pid),
+    {Name, N} = case is_binary(Name0) andalso
+		    not name_taken(Domain, Name0, Pid, Cs) of
+		    true -> {Name0, N0};
+		    false -> provisional(Domain, N0, Cs)
+		end,
+    ets:insert(?CONNS, {Pid, 0, 0, now_ms()}),
+    C = #conn{pid = Pid, domain = Domain, name = Name},
+    S1 = S#state{conns = Cs#{Pid => C}, next = N},
+    publish(Domain, S1),
+    ?INFO_MSG("mod_ope: ~ts: connection ~ts (~p) joined the pool "
+	      "(~B connections on this node)",
+	      [Domain, Name, Pid, pool_size(Domain, S1)]),
+    release(Domain),
+    S1.
+
+%% conn-N for the first N from Next whose name no connection of Domain
+%% has (one may have announced it); and the next N.
+provisional(Domain, Next, Cs) ->
+    Name = <<"conn-", (integer_to_binary(Next))/binary>>,
+    case name_taken(Domain, Name, undefined, Cs) of
+	true -> provisional(Domain, Next + 1, Cs);
+	false -> {Name, Next + 1}
+    end.
+
+name_taken(Domain, Name, Pid, Cs) ->
+    lists:any(fun(#conn{pid = P, domain = D, name = Nm}) ->
+		      D == Domain andalso Nm == Name andalso P /= Pid
+	      end, maps:values(Cs)).
 
 code_change(_OldVsn, S, _Extra) ->
     {ok, S}.
@@ -578,10 +724,10 @@ pool_size(Domain, #state{conns = Cs}) ->
 
 %% Pid's tracked requests, taken from the table, in arrival order.
 collect(Pid) ->
-    Keys = ets:select(?TRACK, [{{'$1', '_', Pid, '_', '_', '_', '_'},
+    Keys = ets:select(?TRACK, [{{'$1', '_', Pid, '_', '_', '_', '_', '_'},
 				[], ['$1']}]),
     Taken = lists:append([ets:take(?TRACK, K) || K <- Keys]),
-    [{Seq, D, Pkt} || {_, Seq, _, D, Pkt, _, _} <- lists:keysort(2, Taken)].
+    [{Seq, D, Pkt} || {_, Seq, _, D, Pkt, _, _, _} <- lists:keysort(2, Taken)].
 
 %% Held stanzas for Domain, in order, if it has a routable connection now.
 release(Domain) ->
@@ -624,20 +770,26 @@ expire_hold(S) ->
 		  "connection", [length(Old), opt(hold_seconds, S)]).
 
 %% Requests unanswered for track_seconds are forgotten (and counted);
-%% answered-after-re-route marks too. Scans at most every second.
+%% answered-after-re-route marks too. The table is scanned every tenth of
+%% track_seconds (at least a second apart): a request is forgotten
+%% between track_seconds and 1.1 times that.
 expire_tracked(#state{last_expiry = Last} = S) ->
     Now = now_ms(),
-    case Now - Last >= 1000 of
+    TrackMs = opt(track_seconds, S) * 1000,
+    case Now - Last >= max(1000, TrackMs div 10) of
 	false -> S;
 	true ->
-	    Cutoff = Now - opt(track_seconds, S) * 1000,
-	    Old = ets:select(?TRACK, [{{'$1', '_', '$2', '_', '_', '$3', '$4'},
-				       [{'=<', '$4', Cutoff}],
-				       [{{'$1', '$2', '$3'}}]}]),
+	    Cutoff = Now - TrackMs,
+	    Old = ets:select(?TRACK, [{{'$1', '$2', '_', '_', '_', '_', '$3',
+					'_'},
+				       [{'=<', '$3', Cutoff}],
+				       [{{'$1', '$2'}}]}]),
 	    lists:foreach(
-	      fun({K, P, B}) ->
+	      fun({K, Seq}) ->
 		      case ets:take(?TRACK, K) of
-			  [_] -> uncount(P, B), count(expired);
+			  [{_, Seq, _, _, _, _, _, _} = E] ->
+			      untrack(E), count(expired);
+			  [E] -> ets:insert(?TRACK, E);   % replaced meanwhile
 			  [] -> ok
 		      end
 	      end, Old),
@@ -685,7 +837,9 @@ ping(Domain, Pid) ->
     Server = server_of(Domain),
     Id = <<?PING_PREFIX, (integer_to_binary(
 			     erlang:unique_integer([positive])))/binary>>,
-    Pid ! {route, #iq{type = get, id = Id, from = jid:make(Server),
+    From = jid:make(Server),
+    ets:insert(?PINGS, {Pid, Id, jid:tolower(From)}),
+    Pid ! {route, #iq{type = get, id = Id, from = From,
 		      to = jid:make(Domain), sub_els = [#ping{}]}}.
 
 %% ope.example.org -> example.org (as for the drain IQ); the node's own
