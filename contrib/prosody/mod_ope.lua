@@ -16,12 +16,13 @@
 -- (urn:xmpp:ope:drain:0) and announcement (urn:xmpp:ope:pool:0) IQs.
 -- contrib/prosody/README.md documents the options and the guarantees.
 local st = require "util.stanza";
+local xml_parse = require "util.xml".parse;
 local sha1 = require "util.hashes".sha1;
 local jid_bare = require "util.jid".bare;
 local time_now = require "util.time".now;
 local t_concat, t_sort = table.concat, table.sort;
 local s_byte = string.byte;
-local pairs, ipairs, next, tostring = pairs, ipairs, next, tostring;
+local pairs, ipairs, next, tostring, pcall = pairs, ipairs, next, tostring, pcall;
 
 local NS_DRAIN = "urn:xmpp:ope:drain:0";
 local NS_POOL = "urn:xmpp:ope:pool:0";
@@ -41,16 +42,21 @@ local hold_max_bytes = module:get_option_number("ope_hold_max_bytes", 32 * 1024 
 local track_max = module:get_option_number("ope_track_max", 10000);
 local track_max_bytes = module:get_option_number("ope_track_max_bytes", 16 * 1024 * 1024);
 local track_seconds = module:get_option_number("ope_track_seconds", 300);
+local track_per_sender = module:get_option_number("ope_track_per_sender", 1000);
 local ping_seconds = module:get_option_number("ope_ping_seconds", 5);
 local liveness_seconds = module:get_option_number("ope_liveness_seconds", 15);
 local validate_from = module:get_option_boolean("validate_from_addresses", true);
 
 -- The pool. conns: session -> conn; routable: the conns that take new
--- requests (not drained), in join order. A conn is
+-- requests (not drained), sorted by name. A conn is
 --   { session, name, routable, tracked = { [from.."\0"..id] = entry },
---     count, bytes, heard (time of the last read), ping (time sent or nil) }
--- and an entry { stanza, origin, seq, time, size, again } (an array: a
--- third smaller than named fields; bench/prosody-track-mem.lua).
+--     count, bytes, senders = { [bare] = entries }, heard (time of the
+--     last read), ping (time sent or nil) }
+-- and an entry { data, origin, seq, time, size, again, bare } (an array: a
+-- third smaller than named fields; bench/prosody-track-mem.lua). DATA is
+-- the serialised request (the string sent, a fraction of a parsed
+-- stanza's heap), parsed again only to route it again or bounce it; SIZE
+-- is its length plus the entry's bookkeeping.
 local conns = {};
 local routable = {};
 local serial = 0;        -- provisional names conn-1, conn-2...
@@ -61,32 +67,38 @@ local choice, n_choice = {}, 0;
 -- Requests routed again and since answered: key -> when. A second answer
 -- to one of these is dropped.
 local done = {};
-local stats = { untracked = 0, expired = 0, rerouted = 0, duplicates = 0, bounced = 0 };
+local stats = { untracked = 0, over_sender = 0, expired = 0, rerouted = 0, duplicates = 0, bounced = 0 };
+-- Set while the module unloads: nothing is held or routed again, what is
+-- left is bounced (its timers and hooks are about to go).
+local unloading = false;
 
--- Held while no connection is routable, oldest first: { stanza, origin, size }.
+-- Held while no connection is routable, oldest first:
+-- { data = serialised stanza, origin, size, again }.
 local held, held_bytes, since, hold_timer, overflow = {}, 0, nil, nil, 0;
 
--- About how many bytes STANZA takes serialised, or more than LIMIT (the
--- walk stops there): never serialised here.
-local function size_of(stanza, limit)
-	local n = 2 * #stanza.name + 5;
-	for k, v in pairs(stanza.attr) do
-		n = n + #k + #v + 4;
-	end
-	for _, child in ipairs(stanza) do
-		if n > limit then return n; end
-		if type(child) == "string" then
-			n = n + #child;
-		else
-			n = n + size_of(child, limit - n);
-		end
-	end
-	return n;
+-- Bookkeeping of a tracked entry beyond its strings (table, array part,
+-- hash slot, string headers), measured with Lua 5.4 (415 bytes in all for
+-- a 114-byte ping): counted against ope_track_max_bytes and the hold bound.
+local ENTRY_COST = 272;
+
+-- STANZA serialised as route() sends it (no stream namespace).
+local function serialise(stanza)
+	stanza.attr.xmlns = nil;
+	return tostring(stanza);
+end
+
+-- DATA (a stanza serialise() made) parsed again, or nil when it can't be
+-- (it always can: it came from a parsed stanza).
+local function parse(data)
+	local ok, stanza = pcall(xml_parse, data);
+	if ok and stanza and stanza.name then return stanza; end
+	module:log("error", "could not parse a tracked or held stanza again (%s); dropped", tostring(stanza));
+	return nil;
 end
 
 -- What mod_component does with a stanza when it has no session.
 local function bounce(stanza, origin)
-	if stanza.attr.type ~= "error" and stanza.attr.type ~= "result" then
+	if stanza and stanza.attr.type ~= "error" and stanza.attr.type ~= "result" then
 		stats.bounced = stats.bounced + 1;
 		origin.send(st.error_reply(stanza, "wait", "remote-server-timeout", "Component unavailable", host)
 			:tag("not-connected", { xmlns = "xmpp:prosody.im/protocol/component" }));
@@ -94,8 +106,18 @@ local function bounce(stanza, origin)
 end
 
 local function totals()
-	return ("re-routed %d, untracked %d, expired %d, duplicates dropped %d, bounced %d"):format(
-		stats.rerouted, stats.untracked, stats.expired, stats.duplicates, stats.bounced);
+	return ("re-routed %d, untracked %d (over ope_track_per_sender %d), expired %d, duplicates dropped %d, bounced %d"):format(
+		stats.rerouted, stats.untracked, stats.over_sender, stats.expired, stats.duplicates, stats.bounced);
+end
+
+-- Forget tracked entry E of CONN under KEY.
+local function untrack(conn, key, e)
+	conn.tracked[key] = nil;
+	conn.count = conn.count - 1;
+	conn.bytes = conn.bytes - e[5];
+	local senders, bare = conn.senders, e[7];
+	local n = senders[bare] - 1;
+	senders[bare] = n > 0 and n or nil;
 end
 
 local function rebuild()
@@ -125,8 +147,10 @@ local function pick(from)
 	for i = 1, n do
 		local conn = routable[i];
 		local w = weight(conn.name, bare);
-		-- routable is sorted by name: on a tie the first (smaller) wins.
-		if not best_w or w > best_w then best, best_w = conn, w; end
+		-- Names are unique in the pool: on a tie the smaller one wins.
+		if not best_w or w > best_w or w == best_w and conn.name < best.name then
+			best, best_w = conn, w;
+		end
 	end
 	if n_choice >= 10000 then choice, n_choice = {}, 0; end
 	choice[bare] = best;
@@ -137,33 +161,45 @@ end
 local hold;
 
 -- Send STANZA to a routable connection, tracking it if it is a request.
--- AGAIN: it was routed before, to a connection that ended. Returns true
--- when sent or held, false when nothing can take it (bounce it).
-local function route(stanza, origin, again)
+-- AGAIN: it was routed before, to a connection that ended. DATA: STANZA
+-- already serialised, if it is. Returns true when sent or held (or
+-- bounced for want of room), false when nothing can take it (bounce it).
+local function route(stanza, origin, again, data)
+	if unloading then return false; end
 	local conn = pick(stanza.attr.from);
 	if not conn then
-		if since then return hold(stanza, origin); end
+		if since then return hold(stanza, origin, again, data); end
 		return false;
 	end
-	local attr = stanza.attr;
-	attr.xmlns = nil;
 	-- Serialised here instead of in session.send (mod_component's does
-	-- tostring() too): once, and its length is the tracked size.
-	local data = tostring(stanza);
+	-- tostring() too): once; tracking keeps the string.
+	data = data or serialise(stanza);
+	local attr = stanza.attr;
 	local id, from, name = attr.id, attr.from, stanza.name;
 	if id and id ~= "" and from and (name == "message" and attr.type ~= "error"
 		or name == "iq" and (attr.type == "get" or attr.type == "set")) then
 		local key = from .. "\0" .. id;
 		local tracked = conn.tracked;
-		local size = #data;
-		if tracked[key] == nil and conn.count < track_max and conn.bytes + size <= track_max_bytes then
+		local size = #data + #key + ENTRY_COST;
+		local bare = jid_bare(from) or from;
+		local mine = conn.senders[bare] or 0;
+		if tracked[key] == nil and conn.count < track_max and conn.bytes + size <= track_max_bytes
+			and mine < track_per_sender then
 			seq = seq + 1;
-			tracked[key] = { stanza, origin, seq, clock, size, again };
+			tracked[key] = { data, origin, seq, clock, size, again, bare };
 			conn.count = conn.count + 1;
 			conn.bytes = conn.bytes + size;
+			conn.senders[bare] = mine + 1;
 		else
 			stats.untracked = stats.untracked + 1;
-			if not conn.full then
+			if mine >= track_per_sender then
+				stats.over_sender = stats.over_sender + 1;
+				if not conn.sender_full then
+					conn.sender_full = true;
+					module:log("warn", "%s: %s has %d requests tracked (ope_track_per_sender %d): routing its further ones untracked; totals: %s",
+						conn.name, bare, mine, track_per_sender, totals());
+				end
+			elseif not conn.full then
 				conn.full = true;
 				module:log("warn", "%s: %d requests of %d bytes tracked (ope_track_max %d, ope_track_max_bytes %d): routing further ones untracked",
 					conn.name, conn.count, conn.bytes, track_max, track_max_bytes);
@@ -186,10 +222,11 @@ local function release(why)
 	stop_holding();
 	local sent, bounced = 0, 0;
 	for _, e in ipairs(events) do
-		if route(e.stanza, e.origin, e.again) then
+		local stanza = parse(e.data);
+		if stanza and route(stanza, e.origin, e.again, e.data) then
 			sent = sent + 1;
 		else
-			bounce(e.stanza, e.origin);
+			bounce(stanza, e.origin);
 			bounced = bounced + 1;
 		end
 	end
@@ -207,20 +244,28 @@ local function start_holding(why)
 	end);
 end
 
-function hold(stanza, origin, again)
-	local room = hold_max_bytes - held_bytes;
-	local size = size_of(stanza, room);
-	if #held >= hold_max or size > room then
+-- Append held entry E if it fits the bounds; false if not (bounce it).
+local function keep(e)
+	if #held >= hold_max or e.size > hold_max_bytes - held_bytes then
 		overflow = overflow + 1;
 		if overflow == 1 then
-			module:log("warn", "%d stanzas of about %d bytes held (ope_hold_max %d, ope_hold_max_bytes %d): bouncing further ones",
+			module:log("warn", "%d stanzas of %d bytes held (ope_hold_max %d, ope_hold_max_bytes %d): bouncing further ones",
 				#held, held_bytes, hold_max, hold_max_bytes);
 		end
-		bounce(stanza, origin);
-		return true;
+		return false;
 	end
-	held[#held + 1] = { stanza = stanza, origin = origin, size = size, again = again };
-	held_bytes = held_bytes + size;
+	held[#held + 1] = e;
+	held_bytes = held_bytes + e.size;
+	return true;
+end
+
+-- Hold STANZA (DATA: serialised) until a connection joins; it is held
+-- serialised, and its length is what counts.
+function hold(stanza, origin, again, data)
+	data = data or serialise(stanza);
+	if not keep({ data = data, origin = origin, size = #data + ENTRY_COST, again = again }) then
+		bounce(stanza, origin);
+	end
 	return true;
 end
 
@@ -237,9 +282,9 @@ local function leave(conn, why)
 	rebuild();
 	local entries = {};
 	for _, e in pairs(conn.tracked) do entries[#entries + 1] = e; end
-	conn.tracked = {};
+	conn.tracked, conn.senders, conn.count, conn.bytes = {}, {}, 0, 0;
 	t_sort(entries, function (a, b) return a[3] < b[3]; end);
-	if #routable == 0 and #entries > 0 then
+	if #routable == 0 and #entries > 0 and not unloading then
 		start_holding(conn.name .. " left with none routable");
 	end
 	-- Re-routed requests are older than anything held: they go first.
@@ -247,18 +292,20 @@ local function leave(conn, why)
 	if since then held, held_bytes = {}, 0; end
 	local bounced = stats.bounced;
 	for _, e in ipairs(entries) do
-		if not route(e[1], e[2], true) then bounce(e[1], e[2]); end
+		local stanza = parse(e[1]);
+		-- While unloading route() refuses: bounced, as mod_component would.
+		if not stanza or not route(stanza, e[2], true, e[1]) then bounce(stanza, e[2]); end
 	end
-	stats.rerouted = stats.rerouted + #entries;
+	if not unloading then stats.rerouted = stats.rerouted + #entries; end
 	if since and older ~= held then
+		-- Held before: what no longer fits the bounds is bounced.
 		for _, e in ipairs(older) do
-			held[#held + 1] = e;
-			held_bytes = held_bytes + e.size;
+			if not keep(e) then bounce(parse(e.data), e.origin); end
 		end
 	end
 	module:log("info", "%s left (%s): %d unanswered requests routed again over %d connections (%d held, %d bounced); pool %d; totals: %s",
 		conn.name, tostring(why), #entries, #routable, #held, stats.bounced - bounced, pool_size(), totals());
-	if #routable == 0 then start_holding("no connection is routable"); end
+	if #routable == 0 and not unloading then start_holding("no connection is routable"); end
 end
 
 -- A handshake: mod_component's check, then the pool instead of `conflict`.
@@ -281,9 +328,19 @@ module:hook("stanza/jabber:component:accept:handshake", function (event)
 		session:close{ condition = "not-authorized", text = "Given token does not match calculated token" };
 		return true;
 	end
-	serial = serial + 1;
+	-- A provisional name no connection has (an instance may have announced
+	-- conn-N).
+	local name;
+	repeat
+		serial = serial + 1;
+		name = "conn-" .. serial;
+		local taken = false;
+		for _, other in pairs(conns) do
+			if other.name == name then taken = true; break; end
+		end
+	until not taken
 	clock = time_now();
-	local conn = { session = session, name = "conn-" .. serial, routable = true, tracked = {},
+	local conn = { session = session, name = name, routable = true, tracked = {}, senders = {},
 		count = 0, bytes = 0, heard = clock };
 	session.type = "component";
 	session.component_validate_from = validate_from;
@@ -339,11 +396,11 @@ local function on_answer(event)
 	local key = to .. "\0" .. id;
 	local e = conn.tracked[key];
 	if e then
-		conn.tracked[key] = nil;
-		conn.count = conn.count - 1;
-		conn.bytes = conn.bytes - e[5];
+		untrack(conn, key, e);
 		if e[6] then done[key] = clock; end
 	elseif done[key] then
+		-- Only one more answer is expected (the dead connection's).
+		done[key] = nil;
 		stats.duplicates = stats.duplicates + 1;
 		module:log("info", "%s: dropped a second answer (id %s to %s); duplicates dropped: %d",
 			conn.name, id, to, stats.duplicates);
@@ -401,7 +458,7 @@ module:hook("route/remote", on_answer, 1000);
 local tick = math.max(0.1, math.min(1, ping_seconds / 2, liveness_seconds / 4));
 local next_sweep = clock + math.max(1, track_seconds / 4);
 local ping_serial = 0;
-module:add_timer(tick, function ()
+local function sweep()
 	clock = time_now();
 	local dead = {};
 	for session, conn in pairs(conns) do
@@ -428,16 +485,14 @@ module:add_timer(tick, function ()
 		next_sweep = clock + math.max(1, track_seconds / 4);
 		local n = 0;
 		for _, conn in pairs(conns) do
-			local tracked = conn.tracked;
-			for key, e in pairs(tracked) do
+			for key, e in pairs(conn.tracked) do
 				if clock - e[4] >= track_seconds then
-					tracked[key] = nil;
-					conn.count = conn.count - 1;
-					conn.bytes = conn.bytes - e[5];
+					untrack(conn, key, e);
 					n = n + 1;
 				end
 			end
 			if conn.full and conn.count < track_max then conn.full = nil; end
+			conn.sender_full = nil;
 		end
 		for key, t in pairs(done) do
 			if clock - t >= track_seconds then done[key] = nil; end
@@ -447,12 +502,26 @@ module:add_timer(tick, function ()
 			module:log("info", "forgot %d requests unanswered for %g s (ope_track_seconds); totals: %s", n, track_seconds, totals());
 		end
 	end
+end
+-- An error in one tick is logged and the next tick comes all the same.
+module:add_timer(tick, function ()
+	local ok, err = pcall(sweep);
+	if not ok then module:log("error", "tick failed: %s", tostring(err)); end
 	return tick;
 end);
 
+-- Unloading: the pool's connections close (ope reconnects) and what they
+-- leave unanswered, and what is held, is bounced (as mod_component bounces
+-- for a component that is not connected): the timers that would hold or
+-- expire it stop with the module.
 function module.unload()
-	release("mod_ope unloaded");
-	for session in pairs(conns) do
-		session:close{ condition = "reset", text = "mod_ope unloaded" };
+	unloading = true;
+	local list = {};
+	for session, conn in pairs(conns) do list[#list + 1] = conn; end
+	for _, conn in ipairs(list) do
+		conn.session:close{ condition = "reset", text = "mod_ope unloaded" };
+		if conns[conn.session] == conn then leave(conn, "mod_ope unloaded"); end
 	end
+	release("mod_ope unloaded");
+	module:log("info", "unloaded; totals: %s", totals());
 end
