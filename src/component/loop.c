@@ -306,16 +306,20 @@ int loop_signal(struct loop *l, int signo, loop_signal_fn fn, void *arg)
 	return 0;
 }
 
-/* Empty the self-pipe, then call the callback of every signal that came. */
-static void run_signals(struct loop *l)
+/* Empty the self-pipe when poll() saw it readable (PIPE_READY: no read
+ * on a turn without a signal), then call the callback of every signal
+ * that came. A signal caught after poll() returned is acted on now; its
+ * byte wakes the next poll(), which finds no flag left. */
+static void run_signals(struct loop *l, int pipe_ready)
 {
 	char buf[64];
 	int i;
 
 	if (l->sig_rfd < 0)
 		return;
-	while (read(l->sig_rfd, buf, sizeof(buf)) > 0)
-		;
+	if (pipe_ready)
+		while (read(l->sig_rfd, buf, sizeof(buf)) > 0)
+			;
 	for (i = 1; i < SIG_SLOTS; i++) {
 		if (!sig_pending[i] || l->sig_fn[i] == NULL)
 			continue;
@@ -390,7 +394,7 @@ static int wait_ms(const struct loop *l, int max_ms)
 int loop_run_once(struct loop *l, int max_ms)
 {
 	size_t i, n = 0;
-	int rc, saved;
+	int rc, saved, pipe_ready;
 
 	l->running = 1;
 	for (i = 0; i < l->hooks.n; i++) {
@@ -429,7 +433,8 @@ int loop_run_once(struct loop *l, int max_ms)
 			io->fn(io->arg, io->fd, l->pfd[i].revents);
 		}
 	/* Also after EINTR: the flag is set before the handler returns. */
-	run_signals(l);
+	pipe_ready = l->sig_rfd >= 0 && (rc < 0 || (l->pfd[0].revents & POLLIN));
+	run_signals(l, pipe_ready);
 	run_timers(l);
 	l->running = 0;
 	sweep(l);
