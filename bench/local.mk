@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: MIT
 # bench/local.mk: ope-bench, a throughput/latency benchmark (make bench/ope-bench; bench/run.sh).
-EXTRA_PROGRAMS += bench/ope-bench
+# Built by make check too: bench/smoke.test runs it for a few hundred
+# messages, so a change that breaks the benchmark shows in the tests.
+check_PROGRAMS += bench/ope-bench
+TESTS += bench/smoke.test
+dist_check_SCRIPTS += bench/smoke.test
 bench_ope_bench_SOURCES = bench/ope-bench.c
 bench_ope_bench_LDADD = src/common/libopecommon.a $(OPENSSL_LIBS) $(IDN_LIBS)
 # The metrics hooks' share of dispatching one stanza, in-process.
