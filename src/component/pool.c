@@ -140,18 +140,19 @@ static unsigned long pool_size(xmpp_stanza_t *st)
 enum pool_outcome pool_on_stanza(struct pool *p, xmpp_stanza_t *st,
 				 unsigned long *size)
 {
-	const char *name = xmpp_stanza_get_name(st);
-	const char *type = xmpp_stanza_get_type(st);
-	const char *id = xmpp_stanza_get_id(st);
-	const char *from = xmpp_stanza_get_from(st);
-	const char *cond;
+	const char *name, *type, *id, *from, *cond;
 	int result;
 
 	if (size != NULL)
 		*size = 0;
-	if (p->id[0] == '\0' || name == NULL || strcmp(name, "iq") != 0 ||
-	    id == NULL || strcmp(id, p->id) != 0 || from == NULL ||
-	    strcasecmp(from, p->server) != 0 || type == NULL)
+	/* On every stanza: the cheapest tests first, one lookup each. */
+	if (p->id[0] == '\0' || (name = xmpp_stanza_get_name(st)) == NULL ||
+	    strcmp(name, "iq") != 0 || (id = xmpp_stanza_get_id(st)) == NULL ||
+	    strcmp(id, p->id) != 0)
+		return POOL_NOT_OURS;
+	type = xmpp_stanza_get_type(st);
+	from = xmpp_stanza_get_from(st);
+	if (from == NULL || strcasecmp(from, p->server) != 0 || type == NULL)
 		return POOL_NOT_OURS;
 	result = strcmp(type, "result") == 0;
 	if (!result && strcmp(type, "error") != 0)
